@@ -1,0 +1,39 @@
+"""Catalog entries and the lookup of a derivation by its CLI name."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..engine import Derivation
+from ..errors import UnknownNameError
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A catalog entry: its CLI name, its family and the function that derives it."""
+
+    name: str
+    family: str
+    build: Callable[[], Derivation]
+
+
+def entries() -> tuple[Entry, ...]:
+    """Every entry of the catalog, in the order the catalog lists them."""
+    from . import ENTRIES
+
+    return ENTRIES
+
+
+@functools.cache
+def get(name: str) -> Derivation:
+    """The verified derivation called ``name`` (built once per process).
+
+    Raises:
+        UnknownNameError: no entry has that name; the message suggests the closest one.
+    """
+    by_name = {entry.name: entry for entry in entries()}
+    if name not in by_name:
+        raise UnknownNameError("derivation", name, by_name)
+    return by_name[name].build()

@@ -1,0 +1,107 @@
+"""Softmax, log-softmax and softmax cross-entropy: index-valued gradients over C classes.
+
+Results hold for every class count C; each is also checked entry by entry for C = 2..5
+against the definition written out with C concrete terms.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..engine import Builder, Derivation
+from ..notation import CLASS_COUNT, LABEL, REAL, Quantity, index_domain
+from ..operations import linearity
+from .registry import Entry, get
+
+C = sp.Symbol("C", integer=True, positive=True)
+i, j, k = (sp.Symbol(name, integer=True, positive=True) for name in "ijk")
+y = sp.IndexedBase("y", real=True)
+L = sp.Symbol("L")
+CONCRETE_SIZES = {C: range(2, 6)}
+
+
+def _family(logits: str) -> tuple[sp.IndexedBase, sp.IndexedBase, sp.Basic, tuple[Quantity, ...]]:
+    """The logits, the softmax p over them, the normaliser, and the family's quantities."""
+    x = sp.IndexedBase(logits, real=True)
+    p = sp.IndexedBase("p", positive=True)
+    total = sp.Sum(sp.exp(x[j]), (j, 1, C))
+    quantities = (
+        Quantity("C", C, "C", CLASS_COUNT, aliases=("K",)),
+        Quantity("i", i, "i", index_domain(C)),
+        Quantity("k", k, "k", index_domain(C), aliases=("j",)),
+        Quantity(logits, x, logits, REAL, aliases=("z", "x", "a")),
+        Quantity(logits, x.label, logits, REAL),
+        Quantity("p", p, "p", meaning=sp.Lambda(i, sp.exp(x[i]) / total),
+                 aliases=(r"\operatorname{softmax}(x)", r"\hat{y}", "s")),
+    )
+    return x, p, total, quantities
+
+
+def sift_deltas(expr: sp.Basic) -> sp.Basic:
+    """Evaluate sums against a Kronecker delta, using that every index lies in 1..C."""
+    evaluated = expr.replace(lambda e: isinstance(e, sp.Sum) and e.has(sp.KroneckerDelta),
+                             lambda e: e.doit())
+    return evaluated.replace(lambda e: isinstance(e, sp.Piecewise),
+                             lambda e: e.args[0].expr)
+
+
+def rewrite_as_p(expr: sp.Basic, x: sp.IndexedBase, p: sp.IndexedBase, total: sp.Basic) -> sp.Basic:
+    """Replace exp(x_m) by p_m times the normaliser, then cancel."""
+    normaliser = sp.Dummy("S", positive=True)
+    expr = expr.xreplace({total: normaliser})
+    exps = {e: p[e.args[0].indices[0]] * normaliser for e in expr.atoms(sp.exp)
+            if isinstance(e.args[0], sp.Indexed) and e.args[0].base == x}
+    return sp.factor(sp.cancel(expr.xreplace(exps)))
+
+
+def softmax() -> Derivation:
+    """p_i = e^{x_i} / sum_j e^{x_j}: dp_i/dx_k = p_i (delta_ik - p_k)."""
+    x, p, total, quantities = _family("x")
+    b = Builder("softmax", "softmax", quantities)
+    b.define(sp.Derivative(p[i], x[k]), sp.Derivative(sp.exp(x[i]) / total, x[k]))
+    b.apply("quotient-rule", sp.Derivative.doit)
+    b.apply("sift-delta", sift_deltas)
+    b.apply("rewrite-as-p", lambda e: rewrite_as_p(e, x, p, total))
+    b.result("jacobian", entrywise=CONCRETE_SIZES)
+    return b.build()
+
+
+def log_softmax() -> Derivation:
+    """log p_i = x_i - log sum_j e^{x_j}: d log p_i / dx_k = delta_ik - p_k."""
+    x, p, total, quantities = _family("x")
+    b = Builder("log-softmax", "softmax", quantities)
+    b.define(sp.Derivative(sp.log(p[i]), x[k]), sp.Derivative(sp.log(sp.exp(x[i]) / total), x[k]))
+    b.apply("log-of-quotient", lambda e: sp.expand_log(e, force=True))
+    b.apply("differentiate", sp.Derivative.doit)
+    b.apply("sift-delta", sift_deltas)
+    b.apply("rewrite-as-p", lambda e: rewrite_as_p(e, x, p, total))
+    b.result("grad", entrywise=CONCRETE_SIZES)
+    return b.build()
+
+
+def softmax_ce() -> Derivation:
+    """L = -sum_i y_i log p_i with sum_i y_i = 1: dL/dz_k = p_k - y_k."""
+    z, p, _, quantities = _family("z")
+    labels = Quantity("y", y, "y", LABEL, aliases=("t", "q"))
+    loss = Quantity("L", L, "L", meaning=-sp.Sum(y[i] * sp.log(p[i]), (i, 1, C)))
+    b = Builder("softmax-ce", "softmax", (*quantities, labels, loss, Quantity("y", y.label, "y", LABEL)),
+                assumptions=("labels-sum-to-one",))
+    b.define(sp.Derivative(L, z[k]), sp.Derivative(loss.meaning, z[k]))
+    b.apply("linearity", lambda e: -sp.Sum(y[i] * sp.Derivative(sp.log(p[i]), z[k]), (i, 1, C)))
+    grad = get("log-softmax").target("grad").rhs
+    b.apply("log-softmax-gradient",
+            lambda e: e.replace(lambda d: isinstance(d, sp.Derivative), lambda d: grad))
+    b.apply("linearity", lambda e: linearity(sp.expand(e)))
+    b.apply("sift-delta", sift_deltas)
+    one = {sp.Sum(y[i], (i, 1, C)): 1}
+    b.apply("labels-sum-to-one", lambda e: e.xreplace(one), given=one)
+    b.result("dl_dz", entrywise=CONCRETE_SIZES,
+             constraint=lambda n: {y[n]: 1 - sum(y[m] for m in range(1, n))})
+    return b.build()
+
+
+ENTRIES = (
+    Entry("softmax", "softmax", softmax),
+    Entry("log-softmax", "softmax", log_softmax),
+    Entry("softmax-ce", "softmax", softmax_ce),
+)

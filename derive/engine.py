@@ -1,0 +1,293 @@
+"""Derivations as data, and the engine that records and verifies them step by step.
+
+A :class:`Derivation` is plain data: an ordered tuple of :class:`Step` (each an equation that
+a SymPy operation produced from the one before, with a reason key), its quantities with their
+domains and notations, its assumptions, and its named final results (:class:`Target`).
+
+A :class:`Builder` is how a catalog entry makes one: every step it records is verified at
+once (see :mod:`derive.verify`); a step that does not follow stops the derivation with a
+:class:`~derive.errors.VerificationError` naming the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from itertools import product
+
+import sympy as sp
+
+from .errors import DeriveError, UnknownNameError, VerificationError
+from .notation import Quantity
+from .verify import Certificate, Verifier
+
+#: How a step stands to the line before it.
+DEFINE, EQUALS, EQUATION, IMPLIES = "define", "equals", "equation", "implies"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a derivation.
+
+    Attributes:
+        rule: the reason key (``chain-rule``, ``substitute``, ``solve``, ...); its wording
+            lives in the templates' language tables.
+        kind: ``define`` (``lhs = rhs`` opens a line), ``equals`` (``= rhs`` continues it),
+            ``equation`` (an equation stated as a condition), ``implies`` (an equation that
+            follows from the one before).
+        rhs: the expression, or the equation for ``equation``/``implies`` steps.
+        lhs: the quantity a ``define`` step opens with.
+        certificate: how it was verified; ``None`` for a definition or premise, which is
+            stated rather than derived.
+    """
+
+    rule: str
+    kind: str
+    rhs: sp.Basic
+    lhs: sp.Basic | None = None
+    certificate: Certificate | None = None
+
+    @property
+    def check(self) -> str:
+        """``symbolic``, ``numeric`` or ``given`` (a stated definition or premise)."""
+        return self.certificate.method if self.certificate else "given"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A named final result ``lhs = rhs`` of a derivation."""
+
+    name: str
+    lhs: sp.Basic
+    rhs: sp.Basic
+    entrywise: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A verified derivation: steps, quantities, assumptions and named results.
+
+    Attributes:
+        name: the catalog name (``xavier``).
+        family: the catalog family (``activations``, ``losses``, ``initialization``).
+        steps: the verified steps, in order.
+        targets: the named results, in order.
+        quantities: the symbols with domains, meanings and notations.
+        assumptions: wording keys of what the derivation assumes.
+        conventions: wording keys of conventions that decide a result (value of ReLU' at 0).
+    """
+
+    name: str
+    family: str
+    steps: tuple[Step, ...]
+    targets: Mapping[str, Target]
+    quantities: tuple[Quantity, ...]
+    assumptions: tuple[str, ...] = ()
+    conventions: tuple[str, ...] = ()
+
+    def parameters(self) -> dict[str, Quantity]:
+        """The free quantities a user may give values to, by key."""
+        used = set().union(*(t.rhs.free_symbols for t in self.targets.values()))
+        return {
+            q.key: q
+            for q in self.quantities
+            if isinstance(q.symbol, sp.Symbol) and q.domain is not None and q.symbol in used
+        }
+
+    def target(self, name: str) -> Target:
+        """The target called ``name``; an unknown name raises a one-line error."""
+        try:
+            return self.targets[name]
+        except KeyError:
+            raise UnknownNameError("target", name, self.targets, where=self.name) from None
+
+    def value(self, name: str, values: Mapping[str, sp.Rational]) -> sp.Basic:
+        """The target ``name`` with the given parameter values substituted, simplified exactly."""
+        symbols = {self.parameters()[k].symbol: v for k, v in values.items()}
+        return sp.nsimplify(sp.simplify(self.target(name).rhs.xreplace(symbols)))
+
+    def _repr_latex_(self) -> str:
+        from .render import render
+
+        return render(self, "latex", lang="en", display=True)
+
+
+class Builder:
+    """Records a derivation, verifying every step as it is added.
+
+    Args:
+        name: the catalog name.
+        family: the catalog family.
+        quantities: every quantity the steps use.
+        assumptions: wording keys of the assumptions.
+        conventions: wording keys of conventions that decide a result.
+        seed: the seed of numeric verification.
+    """
+
+    def __init__(self, name: str, family: str, quantities: Iterable[Quantity],
+                 assumptions: Iterable[str] = (), conventions: Iterable[str] = (), seed: int = 0):
+        self.name, self.family = name, family
+        self.quantities = tuple(quantities)
+        self.assumptions, self.conventions = tuple(assumptions), tuple(conventions)
+        self.verifier = Verifier({q.symbol: q for q in self.quantities}, seed=seed)
+        self.steps: list[Step] = []
+        self.targets: dict[str, Target] = {}
+        self._lhs: sp.Basic | None = None
+        self._current: sp.Basic | None = None
+
+    @property
+    def current(self) -> sp.Basic:
+        """The expression (or equation) the last step arrived at."""
+        return self._current
+
+    def define(self, lhs: sp.Basic, rhs: sp.Basic, rule: str = "definition") -> sp.Basic:
+        """Open a line ``lhs = rhs``.
+
+        Where ``lhs`` already means something (a derivative of a defined function, a symbol
+        defined earlier), the equality is verified; otherwise it is a premise, and ``lhs``
+        stands for ``rhs`` from here on.
+        """
+        unfolded = self.verifier.unfold(lhs)
+        certificate = None
+        if unfolded != lhs or lhs in self.verifier.facts:
+            certificate = self._verify(rule, lhs, rhs)
+        elif isinstance(lhs, sp.Symbol):
+            self.verifier.learn(lhs, rhs)
+        self._record(Step(rule, DEFINE, rhs, lhs, certificate))
+        self._lhs, self._current = lhs, rhs
+        return rhs
+
+    def equals(self, rule: str, rhs: sp.Basic, given: Mapping | None = None) -> sp.Basic:
+        """Continue the line with ``= rhs``, verified equal to the previous expression.
+
+        Args:
+            rule: the reason key.
+            rhs: the new expression, produced by a SymPy operation on the previous one.
+            given: substitutions that hold under the derivation's assumptions.
+        """
+        certificate = self._verify(rule, self._current, rhs, given)
+        self._record(Step(rule, EQUALS, rhs, None, certificate))
+        if isinstance(self._lhs, sp.Symbol) and self._lhs in self.verifier.facts:
+            self.verifier.learn(self._lhs, rhs)
+        self._current = rhs
+        return rhs
+
+    def apply(self, rule: str, operation: Callable[[sp.Basic], sp.Basic],
+              given: Mapping | None = None) -> sp.Basic:
+        """Continue the line with ``operation(previous)``: the usual way to make a step."""
+        return self.equals(rule, operation(self._current), given)
+
+    def substitute(self, *symbols: sp.Symbol, rule: str = "substitute") -> sp.Basic:
+        """Continue the line by replacing ``symbols`` with what earlier lines derived for them."""
+        known = {s: self.verifier.facts[s] for s in symbols}
+        return self.apply(rule, lambda e: e.xreplace(known))
+
+    def series(self, variable: sp.Symbol, order: int, rule: str = "taylor") -> sp.Basic:
+        """Continue with the Taylor expansion at 0, verified by the limit of the remainder."""
+        expansion = sp.series(self._current, variable, 0, order)
+        remainder = (self._current - expansion.removeO()) / variable**order
+        if not sp.limit(remainder, variable, 0).is_finite:
+            raise VerificationError(f"{self.name}: step {len(self.steps) + 1} ({rule}): remainder is not O")
+        self._record(Step(rule, EQUALS, expansion, None, Certificate("symbolic")))
+        self._current = expansion
+        return expansion
+
+    def equation(self, lhs: sp.Basic, rhs: sp.Basic, rule: str) -> sp.Eq:
+        """State an equation as a condition (``Var(z_l) = Var(z_{l-1})``): a premise."""
+        equation = sp.Eq(lhs, rhs, evaluate=False)
+        self._record(Step(rule, EQUATION, equation))
+        self._lhs, self._current = None, equation
+        return equation
+
+    def implies(self, rule: str, lhs: sp.Basic, rhs: sp.Basic, given: Mapping | None = None) -> sp.Eq:
+        """Continue with an equivalent equation (the same difference of sides), verified."""
+        previous = self._current
+        certificate = self._verify(rule, previous.lhs - previous.rhs, lhs - rhs, given)
+        equation = sp.Eq(lhs, rhs, evaluate=False)
+        self._record(Step(rule, IMPLIES, equation, None, certificate))
+        self._current = equation
+        return equation
+
+    def solve(self, unknown: sp.Symbol, rule: str = "solve") -> sp.Basic:
+        """Solve the current equation for ``unknown``; verified by substituting back."""
+        equation = self._current
+        solutions = sp.solve(sp.Eq(equation.lhs, equation.rhs), unknown)
+        if len(solutions) != 1:
+            raise VerificationError(
+                f"{self.name}: step {len(self.steps) + 1} ({rule}): expected one solution for "
+                f"{unknown}, got {solutions}")
+        solution = solutions[0]
+        substituted = {unknown: solution}
+        certificate = self._verify(rule, equation.lhs.xreplace(substituted), equation.rhs.xreplace(substituted))
+        result = sp.Eq(unknown, solution, evaluate=False)
+        self._record(Step(rule, IMPLIES, result, None, certificate))
+        self._current = result
+        return solution
+
+    def result(self, name: str, entrywise: Mapping[sp.Symbol, Iterable[int]] | None = None,
+               constraint: Callable[[int], Mapping] | None = None) -> Target:
+        """Name the line's result a target.
+
+        Args:
+            name: the target name (``d1``, ``var``).
+            entrywise: for an index-valued result, a size symbol and its concrete values
+                (``{C: range(2, 6)}``): the result is then also checked entry by entry
+                against its definition, expanded for each concrete size.
+            constraint: for a concrete size n, substitutions that impose an assumption
+                (labels summing to one: ``y_n = 1 - y_1 - ... - y_{n-1}``).
+        """
+        if isinstance(self._current, sp.Eq):
+            lhs, rhs = self._current.lhs, self._current.rhs
+        else:
+            lhs, rhs = self._lhs, self._current
+        sizes: tuple[int, ...] = ()
+        if entrywise:
+            sizes = self._check_entrywise(name, lhs, rhs, entrywise, constraint or (lambda n: {}))
+        target = Target(name, lhs, rhs, sizes)
+        self.targets[name] = target
+        return target
+
+    def build(self) -> Derivation:
+        """The finished, verified Derivation."""
+        if not self.targets:
+            raise DeriveError(f"{self.name}: a derivation needs at least one target")
+        return Derivation(self.name, self.family, tuple(self.steps), dict(self.targets),
+                          self.quantities, self.assumptions, self.conventions)
+
+    def _verify(self, rule: str, left: sp.Basic, right: sp.Basic, given: Mapping | None = None) -> Certificate:
+        try:
+            return self.verifier.prove_equal(left, right, given)
+        except VerificationError as error:
+            raise VerificationError(f"{self.name}: step {len(self.steps) + 1} ({rule}) does not follow: {error}") from None
+
+    def _record(self, step: Step) -> None:
+        self.steps.append(step)
+
+    def _check_entrywise(self, name: str, lhs: sp.Basic, rhs: sp.Basic,
+                         entrywise: Mapping[sp.Symbol, Iterable[int]],
+                         constraint: Callable[[int], Mapping]) -> tuple[int, ...]:
+        ((size, values),) = entrywise.items()
+        indices = sorted((s for s in (lhs.free_symbols | rhs.free_symbols)
+                          if s != size and s.is_integer), key=str)
+        values = tuple(values)
+        for n in values:
+            for combo in product(range(1, n + 1), repeat=len(indices)):
+                concrete = {size: n, **dict(zip(indices, combo))}
+                expected = self.verifier.unfold(lhs, given=concrete).doit().xreplace(constraint(n))
+                got = self.verifier.unfold(rhs, given=concrete).doit().xreplace(constraint(n))
+                if not _identically_zero(expected - got):
+                    raise VerificationError(
+                        f"{self.name}: target {name} fails entrywise at {size} = {n}, "
+                        + ", ".join(f"{s} = {v}" for s, v in zip(indices, combo)))
+        return values
+
+
+def _identically_zero(expr: sp.Basic) -> bool:
+    """Whether a concrete (sum-free) expression is identically zero.
+
+    Each entry x_m is first written as log t_m with t_m > 0 (a bijection), so that sums of
+    exponentials become rational functions, where cancellation is exact and far faster than
+    ``simplify``.
+    """
+    logs = {e: sp.log(sp.Dummy(positive=True)) for e in expr.atoms(sp.Indexed)}
+    return sp.cancel(sp.together(expr.xreplace(logs))) == 0 or sp.simplify(expr) == 0

@@ -1,0 +1,110 @@
+"""Quantities, their domains, and how courses and textbooks write them.
+
+Notation is data: every derivation declares its quantities here, and the renderer and the
+checker both read the same table.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where a quantity lives: used to validate parameters and to sample verification points.
+
+    Attributes:
+        kind: ``real``, ``integer``, ``index`` (an integer from 1 to ``upper``) or
+            ``symmetric-density`` (a probability density with p(-z) = p(z)).
+        low, high: bounds, ``None`` for unbounded.
+        low_open, high_open: whether the bounds themselves are excluded.
+        upper: for ``index``, the symbol that bounds it (the class count C).
+        latex: how the domain is written, e.g. ``(0, 1)``.
+    """
+
+    kind: str
+    low: Fraction | None = None
+    high: Fraction | None = None
+    low_open: bool = True
+    high_open: bool = True
+    upper: sp.Symbol | None = None
+    latex: str = r"\mathbb{R}"
+
+    def contains(self, value: sp.Rational) -> bool:
+        """Whether an exact number lies in this domain."""
+        if self.kind in ("integer", "index") and not value.is_integer:
+            return False
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            return False
+        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+            return False
+        return True
+
+    def sample(self, rng: random.Random, bound: int | None = None) -> sp.Rational:
+        """A random exact point of the domain, away from its edges."""
+        if self.kind == "index":
+            return sp.Integer(rng.randint(1, bound))
+        if self.kind == "integer":
+            low = int(self.low) if self.low is not None else -50
+            high = int(self.high) if self.high is not None else 500
+            return sp.Integer(rng.randint(low + int(self.low_open), high - int(self.high_open)))
+        low = float(self.low) if self.low is not None else (-4.0 if self.high is None else float(self.high) - 8)
+        high = float(self.high) if self.high is not None else low + 8
+        margin = (high - low) / 100
+        return sp.Rational(round(rng.uniform(low + margin, high - margin), 6)).limit_denominator(10**6)
+
+
+REAL = Domain("real")
+POSITIVE = Domain("real", low=Fraction(0), latex=r"(0, \infty)")
+UNIT_OPEN = Domain("real", low=Fraction(0), high=Fraction(1), latex="(0, 1)")
+UNIT_LEAK = Domain("real", low=Fraction(0), high=Fraction(1), low_open=False, latex="[0, 1)")
+LABEL = Domain("real", low=Fraction(0), high=Fraction(1), low_open=False, high_open=False, latex="[0, 1]")
+SIZE = Domain("integer", low=Fraction(1), low_open=False, high=Fraction(4096), high_open=False,
+              latex=r"\mathbb{Z}_{>0}")
+CLASS_COUNT = Domain("integer", low=Fraction(2), high=Fraction(5), low_open=False, high_open=False,
+                     latex=r"\{2, 3, \dots\}")
+SYMMETRIC_DENSITY = Domain("symmetric-density", latex=r"p(-z) = p(z)")
+
+
+def index_domain(upper: sp.Symbol) -> Domain:
+    """The domain of a class index 1..upper."""
+    return Domain("index", upper=upper, latex=rf"\{{1, \dots, {sp.latex(upper)}\}}")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One quantity of a derivation and the ways it is written.
+
+    Attributes:
+        key: its plain name: the CLI parameter key and the JSON name (``n_in``, ``alpha``).
+        symbol: the SymPy object (a Symbol, an undefined Function class or an IndexedBase).
+        latex: how `derive` writes it.
+        domain: where it lives; ``None`` for a quantity that is defined, not free.
+        meaning: what it stands for, if it is defined (an expression, or a Lambda for a
+            function or an indexed family). The verifier unfolds it.
+        aliases: other notations in use in the course and textbooks (LaTeX).
+        bare: a function that may be written without its argument (a bare sigma for sigma(x)).
+    """
+
+    key: str
+    symbol: sp.Basic
+    latex: str
+    domain: Domain | None = None
+    meaning: sp.Basic | None = None
+    aliases: tuple[str, ...] = field(default=())
+    bare: bool = False
+
+
+def symmetric_densities(rng: random.Random) -> list[sp.Lambda]:
+    """Concrete symmetric zero-mean densities of random scale, to stand in for an unknown one."""
+    z = sp.Dummy("z", real=True)
+    s = sp.Rational(rng.randint(3, 30), 10)
+    return [
+        sp.Lambda(z, sp.exp(-z**2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)),
+        sp.Lambda(z, sp.exp(-sp.Abs(z) / s) / (2 * s)),
+        sp.Lambda(z, sp.exp(-z / s) / (s * (1 + sp.exp(-z / s)) ** 2)),
+    ]

@@ -1,0 +1,96 @@
+"""SymPy operations that catalog entries apply as steps, beyond SymPy's own.
+
+Each takes an expression and returns a new one; the engine verifies that they agree.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+
+def rewrite_in_terms_of(expr: sp.Basic, applied: sp.Basic, definition: sp.Basic,
+                        variable: sp.Symbol) -> sp.Basic:
+    """Rewrite ``expr`` (in ``variable``) in terms of a named function ``applied = definition``.
+
+    Solves ``t = definition`` for the variable, substitutes the inverse and simplifies, so that
+    ``exp(-x)/(1 + exp(-x))**2`` becomes ``sigma(x)*(1 - sigma(x))``.
+    """
+    t = sp.Dummy("t", positive=True)
+    probe = sp.Rational(3, 10)
+    for inverse in sp.solve(sp.Eq(t, definition), variable):
+        if sp.N(definition.subs(variable, inverse.subs(t, probe)) - probe, 20) == 0:
+            return sp.factor(sp.simplify(expr.subs(variable, inverse))).subs(t, applied)
+    raise ValueError(f"cannot invert {definition} for {variable}")
+
+
+def split_at_zero(integral: sp.Integral) -> sp.Basic:
+    """Split an integral over the real line at 0, resolving a piecewise integrand on each half."""
+    (variable, low, high), integrand = integral.limits[0], integral.function
+    negative, positive = sp.Dummy("z", negative=True), sp.Dummy("z", positive=True)
+    halves = []
+    for dummy, limits in ((negative, (low, 0)), (positive, (0, high))):
+        resolved = sp.piecewise_fold(integrand).subs(variable, dummy).subs(dummy, variable)
+        halves.append(sp.Integral(resolved, (variable, *limits)))
+    return sp.Add(*(h for h in halves if h.function != 0))
+
+
+def reflect_negative_half(expr: sp.Basic) -> sp.Basic:
+    """Substitute z -> -z in every integral over (-oo, 0), turning it into one over (0, oo)."""
+    def reflect(integral):
+        variable = integral.limits[0][0]
+        return integral.transform(-variable, variable)
+
+    return expr.replace(
+        lambda e: isinstance(e, sp.Integral) and e.limits[0][1:] == (-sp.oo, 0), reflect)
+
+
+def use_symmetry(expr: sp.Basic, density: sp.FunctionClass) -> sp.Basic:
+    """Replace p(-z) by p(z) for a symmetric density p."""
+    return expr.replace(
+        lambda e: isinstance(e, density) and e.args[0].could_extract_minus_sign(),
+        lambda e: density(-e.args[0]))
+
+
+def half_line_to_full(expr: sp.Basic) -> sp.Basic:
+    """Write each integral over (0, oo) of an even integrand as half the one over the line."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.Integral) and e.limits[0][1:] == (0, sp.oo),
+        lambda e: sp.Integral(e.function, (e.limits[0][0], -sp.oo, sp.oo)) / 2)
+
+
+def linearity(expr: sp.Basic) -> sp.Basic:
+    """Split every sum and integral over the terms of its body, and pull out of each term the
+    factors that do not depend on the bound variable: sum_i c y_i -> c sum_i y_i."""
+    def split(operator):
+        variable = operator.limits[0][0]
+        parts = []
+        for term in sp.Add.make_args(sp.expand(operator.function)):
+            constant, varying = term.as_independent(variable, as_Add=False)
+            parts.append(constant * operator.func(varying, *operator.limits))
+        return sp.Add(*parts)
+
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Integral)), split)
+
+
+def unevaluated_harmonic_mean(a: sp.Basic, b: sp.Basic) -> sp.Basic:
+    """2 / (1/a + 1/b), kept as written so that the step shows the mean before simplifying."""
+    reciprocal = sp.Add(sp.Pow(a, -1, evaluate=False), sp.Pow(b, -1, evaluate=False), evaluate=False)
+    return sp.Mul(2, sp.Pow(reciprocal, -1, evaluate=False), evaluate=False)
+
+
+def prefer_one_minus(expr: sp.Basic) -> sp.Basic:
+    """Write factors like (s - 1) as (1 - s), moving the signs out: -(s - 1) s -> s (1 - s)."""
+    if not isinstance(expr, sp.Mul):
+        return expr
+    sign, rest = expr.as_coeff_Mul()
+    factors = []
+    for factor in sp.Mul.make_args(rest):
+        base, exponent = factor.as_base_exp()
+        if isinstance(base, sp.Add) and base.as_coeff_Add()[0].is_negative and exponent.is_integer:
+            base = sp.Add(*(-term for term in base.args))
+            sign *= (-1) ** exponent
+            factor = base**exponent
+        factors.append(factor)
+    if sign == 1:
+        return sp.Mul(*factors)
+    return sp.Mul(sign, *factors, evaluate=False)

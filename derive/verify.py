@@ -1,0 +1,205 @@
+"""Proving that two expressions are equal under a derivation's definitions and assumptions.
+
+Strategies run cheapest first: structural identity, expansion, rational simplification, then
+agreement at seeded random points of the declared domains (which also catches a false step
+quickly), and last ``sympy.simplify``, which upgrades a numeric agreement to a proof.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from .errors import VerificationError
+from .notation import Quantity, symmetric_densities
+
+DIGITS = 30
+TOLERANCE = sp.Float(10) ** -15
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """How a step was verified: ``symbolic`` (proved) or ``numeric`` (agreement at points)."""
+
+    method: str
+    points: int = 0
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A point of the domain where two expressions differ."""
+
+    point: dict
+    left: sp.Basic
+    right: sp.Basic
+
+
+class Verifier:
+    """Unfolds definitions and proves equalities for one derivation.
+
+    Args:
+        quantities: the derivation's quantities, by SymPy object.
+        seed: seed of the random points, so a verification is reproducible.
+        points: how many random points a numeric verification must agree at.
+    """
+
+    def __init__(self, quantities: Mapping[sp.Basic, Quantity], seed: int = 0, points: int = 12):
+        self.quantities = dict(quantities)
+        self.facts: dict[sp.Basic, sp.Basic] = {
+            s: q.meaning for s, q in quantities.items() if q.meaning is not None
+        }
+        self.seed = seed
+        self.points = points
+
+    def learn(self, symbol: sp.Basic, meaning: sp.Basic) -> None:
+        """Record what a symbol stands for, so later steps can use it."""
+        self.facts[symbol] = meaning
+
+    def unfold(self, expr: sp.Basic, given: Mapping | None = None) -> sp.Basic:
+        """Replace every defined symbol, function and indexed family by its meaning."""
+        given = dict(given or {})
+        for _ in range(12):
+            before = expr
+            expr = expr.xreplace(given)
+            for obj, meaning in self.facts.items():
+                if isinstance(obj, sp.IndexedBase):
+                    expr = expr.replace(
+                        lambda e, obj=obj: isinstance(e, sp.Indexed) and e.base == obj,
+                        lambda e, m=meaning: m(*e.indices),
+                    )
+                elif isinstance(obj, sp.FunctionClass):
+                    expr = expr.replace(obj, meaning)
+                else:
+                    expr = expr.xreplace({obj: meaning})
+            if expr == before:
+                break
+        return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
+
+    def prove_equal(self, left: sp.Basic, right: sp.Basic, given: Mapping | None = None) -> Certificate:
+        """Prove ``left == right``, or raise ``VerificationError`` with a counterexample.
+
+        Args:
+            left, right: the expressions.
+            given: substitutions that hold under the step's assumptions (zero means, ...).
+        """
+        given = dict(given or {})
+        if _cheaply_zero(left.xreplace(given) - right.xreplace(given)):
+            return Certificate("symbolic")
+        a, b = self.unfold(left, given), self.unfold(right, given)
+        difference = a - b
+        if _cheaply_zero(difference):
+            return Certificate("symbolic")
+        agreed, counter = self.sample(a, b)
+        if counter is not None:
+            raise VerificationError(_describe(counter))
+        if not difference.has(sp.Integral) and _is_zero(sp.simplify, difference):
+            return Certificate("symbolic")
+        if agreed == 0:
+            raise VerificationError("could not be evaluated at any point of its domain")
+        return Certificate("numeric", agreed)
+
+    def sample(self, a: sp.Basic, b: sp.Basic) -> tuple[int, Counterexample | None]:
+        """Compare ``a`` and ``b`` at seeded random points; return (agreed, counterexample)."""
+        rng = random.Random(self.seed)
+        agreed = 0
+        has_integral = a.has(sp.Integral) or b.has(sp.Integral)
+        wanted = 6 if has_integral else self.points
+        digits, tolerance = (15, sp.Float(10) ** -9) if has_integral else (DIGITS, TOLERANCE)
+        for attempt in range(4 * wanted):
+            if agreed >= wanted:
+                break
+            point = self._point(a, b, rng, attempt)
+            va, vb = (_evaluate(e, point, digits) for e in (a, b))
+            if va is None or vb is None:
+                continue
+            scale = max(1, abs(va), abs(vb))
+            if abs(va - vb) > tolerance * scale:
+                return agreed, Counterexample(_readable(point), va, vb)
+            agreed += 1
+        return agreed, None
+
+    def _point(self, a: sp.Basic, b: sp.Basic, rng: random.Random, attempt: int) -> dict:
+        free = (a.free_symbols | b.free_symbols)
+        point: dict = {}
+        plain = sorted((s for s in free if isinstance(s, sp.Symbol)), key=str)
+        for symbol in sorted(plain, key=lambda s: self._domain(s).kind == "index"):
+            domain = self._domain(symbol)
+            bound = int(point[domain.upper]) if domain.kind == "index" else None
+            point[symbol] = domain.sample(rng, bound)
+        functions = {f.func for e in (a, b) for f in e.atoms(AppliedUndef)}
+        for func in functions:
+            densities = symmetric_densities(rng) if self._domain(func).kind == "symmetric-density" else []
+            point[func] = densities[attempt % len(densities)]
+        return point
+
+    def _domain(self, obj: sp.Basic):
+        quantity = self.quantities.get(obj)
+        if quantity is None or quantity.domain is None:
+            raise VerificationError(f"no domain declared for '{obj}'")
+        return quantity.domain
+
+
+def _evaluate_sums(expr: sp.Basic) -> sp.Basic:
+    return expr.replace(lambda e: isinstance(e, sp.Sum), lambda e: e.doit())
+
+
+def _cheaply_zero(difference: sp.Basic) -> bool:
+    """Whether expansion, rational cancellation or evaluating sums shows the difference is 0."""
+    if difference == 0:
+        return True
+    return any(_is_zero(operation, difference) for operation in
+               (sp.expand, lambda e: sp.cancel(sp.together(e)), lambda e: sp.expand(_evaluate_sums(e))))
+
+
+def _is_zero(operation, expr: sp.Basic) -> bool:
+    try:
+        return operation(expr) == 0
+    except Exception:  # noqa: BLE001 - SymPy's simplifiers fail in many ways; a failed attempt proves nothing
+        return False
+
+
+def _evaluate(expr: sp.Basic, point: dict, digits: int = DIGITS):
+    """The value of ``expr`` at ``point`` to ``digits`` digits, or None where it is undefined."""
+    symbols = {k: v for k, v in point.items() if isinstance(k, sp.Symbol)}
+    expr = expr.xreplace(symbols)
+    expr = _evaluate_sums(expr)
+    for func, instance in point.items():
+        if isinstance(func, sp.FunctionClass):
+            expr = expr.replace(func, instance)
+    indexed = {i: None for i in expr.atoms(sp.Indexed)}
+    if indexed:
+        rng = random.Random(str(sorted(map(str, indexed))) + str(sorted(map(str, symbols.values()))))
+        expr = expr.xreplace({i: sp.Rational(round(rng.uniform(-3, 3), 6)) for i in indexed})
+    try:
+        expr = expr.replace(lambda e: isinstance(e, sp.Integral), lambda e: _quadrature(e, digits))
+        value = sp.N(expr, digits)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.free_symbols:
+        return None
+    return value
+
+
+def _quadrature(integral: sp.Integral, digits: int) -> sp.Float:
+    """A definite integral of a concrete integrand by mpmath quadrature, split at 0."""
+    (variable, low, high), = integral.limits
+    integrand = sp.lambdify(variable, integral.function, modules="mpmath")
+    low, high = (mpmath.mpf(sp.N(bound, digits)) if bound.is_finite else
+                 (mpmath.inf if bound == sp.oo else -mpmath.inf) for bound in (low, high))
+    nodes = [low, 0, high] if low < 0 < high else [low, high]
+    with mpmath.workdps(digits):
+        return sp.Float(mpmath.quad(integrand, nodes), digits)
+
+
+def _readable(point: dict) -> dict:
+    return {str(k): v for k, v in point.items() if isinstance(k, sp.Symbol)}
+
+
+def _describe(counter: Counterexample) -> str:
+    where = ", ".join(f"{k} = {v}" for k, v in counter.point.items()) or "a sampled density"
+    return f"differs at {where}: {sp.N(counter.left, 8)} vs {sp.N(counter.right, 8)}"
