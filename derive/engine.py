@@ -182,14 +182,14 @@ class Builder:
         known = {s: self.verifier.facts[s] for s in symbols}
         return self.apply(rule, lambda e: e.xreplace(known))
 
-    def series(self, variable: sp.Symbol, order: int, rule: str = "taylor") -> sp.Basic:
-        """Continue with the Taylor expansion at 0, verified by the limit of the remainder."""
-        expansion = sp.series(self._current, variable, 0, order)
-        remainder = (self._current - expansion.removeO()) / variable**order
+    def series(self, expr: sp.Basic, variable: sp.Symbol, order: int, rule: str = "taylor") -> sp.Basic:
+        """Open the line ``expr = its Taylor expansion at 0``, verified by the limit of the remainder."""
+        expansion = sp.series(expr, variable, 0, order)
+        remainder = (expr - expansion.removeO()) / variable**order
         if not sp.limit(remainder, variable, 0).is_finite:
             raise VerificationError(f"{self.name}: step {len(self.steps) + 1} ({rule}): remainder is not O")
-        self._record(Step(rule, EQUALS, expansion, None, Certificate("symbolic")))
-        self._current = expansion
+        self._record(Step(rule, DEFINE, expansion, expr, Certificate("symbolic")))
+        self._lhs, self._current = expr, expansion
         return expansion
 
     def equation(self, lhs: sp.Basic, rhs: sp.Basic, rule: str) -> sp.Eq:
@@ -271,11 +271,10 @@ class Builder:
                           if s != size and s.is_integer), key=str)
         values = tuple(values)
         for n in values:
+            expected, got = (self.verifier.unfold(side, given={size: n}).doit() for side in (lhs, rhs))
             for combo in product(range(1, n + 1), repeat=len(indices)):
-                concrete = {size: n, **dict(zip(indices, combo))}
-                expected = self.verifier.unfold(lhs, given=concrete).doit().xreplace(constraint(n))
-                got = self.verifier.unfold(rhs, given=concrete).doit().xreplace(constraint(n))
-                if not _identically_zero(expected - got):
+                entry = dict(zip(indices, combo))
+                if not _identically_zero((expected - got).xreplace(entry).doit().xreplace(constraint(n))):
                     raise VerificationError(
                         f"{self.name}: target {name} fails entrywise at {size} = {n}, "
                         + ", ".join(f"{s} = {v}" for s, v in zip(indices, combo)))

@@ -44,6 +44,16 @@ class Domain:
             return False
         return True
 
+    def describe(self) -> str:
+        """The domain in words, for error messages: ``an integer in [1, inf)``."""
+        if self.kind not in ("real", "integer"):
+            return self.latex
+        low = "-inf" if self.low is None else str(self.low)
+        high = "inf" if self.high is None else str(self.high)
+        left = "(" if self.low_open or self.low is None else "["
+        right = ")" if self.high_open or self.high is None else "]"
+        return f"{'an integer' if self.kind == 'integer' else 'a number'} in {left}{low}, {high}{right}"
+
     def sample(self, rng: random.Random, bound: int | None = None) -> sp.Rational:
         """A random exact point of the domain, away from its edges."""
         if self.kind == "index":
@@ -63,8 +73,7 @@ POSITIVE = Domain("real", low=Fraction(0), latex=r"(0, \infty)")
 UNIT_OPEN = Domain("real", low=Fraction(0), high=Fraction(1), latex="(0, 1)")
 UNIT_LEAK = Domain("real", low=Fraction(0), high=Fraction(1), low_open=False, latex="[0, 1)")
 LABEL = Domain("real", low=Fraction(0), high=Fraction(1), low_open=False, high_open=False, latex="[0, 1]")
-SIZE = Domain("integer", low=Fraction(1), low_open=False, high=Fraction(4096), high_open=False,
-              latex=r"\mathbb{Z}_{>0}")
+SIZE = Domain("integer", low=Fraction(1), low_open=False, latex=r"\mathbb{Z}_{>0}")
 CLASS_COUNT = Domain("integer", low=Fraction(2), high=Fraction(5), low_open=False, high_open=False,
                      latex=r"\{2, 3, \dots\}")
 SYMMETRIC_DENSITY = Domain("symmetric-density", latex=r"p(-z) = p(z)")
@@ -88,6 +97,7 @@ class Quantity:
             function or an indexed family). The verifier unfolds it.
         aliases: other notations in use in the course and textbooks (LaTeX).
         bare: a function that may be written without its argument (a bare sigma for sigma(x)).
+        text: how plain-text output writes it; by default the SymPy name.
     """
 
     key: str
@@ -97,6 +107,7 @@ class Quantity:
     meaning: sp.Basic | None = None
     aliases: tuple[str, ...] = field(default=())
     bare: bool = False
+    text: str = ""
 
 
 def symmetric_densities(rng: random.Random) -> list[sp.Lambda]:

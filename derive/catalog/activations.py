@@ -160,13 +160,13 @@ def gelu() -> Derivation:
 
 
 ENTRIES = (
-    Entry("sigmoid", "activations", sigmoid),
-    Entry("tanh", "activations", tanh_entry),
-    Entry("relu", "activations", relu),
-    Entry("leaky-relu", "activations", leaky_relu),
-    Entry("prelu", "activations", prelu),
-    Entry("elu", "activations", elu),
-    Entry("softplus", "activations", softplus),
-    Entry("silu", "activations", silu),
-    Entry("gelu", "activations", gelu),
+    Entry("sigmoid", "activations", sigmoid, ("d1", "d2")),
+    Entry("tanh", "activations", tanh_entry, ("d1", "d2")),
+    Entry("relu", "activations", relu, ("d1",)),
+    Entry("leaky-relu", "activations", leaky_relu, ("d1",)),
+    Entry("prelu", "activations", prelu, ("d1",)),
+    Entry("elu", "activations", elu, ("d1", "d1_in_f")),
+    Entry("softplus", "activations", softplus, ("d1", "d2")),
+    Entry("silu", "activations", silu, ("d1",)),
+    Entry("gelu", "activations", gelu, ("d1",)),
 )

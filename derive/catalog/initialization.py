@@ -21,7 +21,6 @@ from ..operations import (
     unevaluated_harmonic_mean,
     use_symmetry,
 )
-from .activations import TANH, tanh
 from .registry import Entry
 
 z, w = sp.Symbol("z", real=True), sp.Symbol("w", real=True)
@@ -31,8 +30,8 @@ alpha = sp.Symbol("alpha", nonnegative=True)
 p = sp.Function("p")
 
 
-def _positive(key: str, latex: str, **extra) -> Quantity:
-    return Quantity(key, sp.Symbol(key, positive=True), latex, POSITIVE, **extra)
+def _positive(key: str, latex: str, text: str = "", **extra) -> Quantity:
+    return Quantity(key, sp.Symbol(key, positive=True), latex, POSITIVE, text=text or key, **extra)
 
 
 N_IN = Quantity("n_in", n_in, "n_{in}", SIZE, aliases=("M_{l-1}", r"\mathrm{fan}_{in}", "n_{l-1}", "n_j"))
@@ -40,25 +39,25 @@ N_OUT = Quantity("n_out", n_out, "n_{out}", SIZE, aliases=("M_l", r"\mathrm{fan}
 ALPHA = Quantity("alpha", alpha, r"\alpha", UNIT_LEAK, aliases=("a",))
 DENSITY = Quantity("p", p, "p", SYMMETRIC_DENSITY)
 Z = Quantity("z", z, "z", REAL)
-VAR_W = _positive("var_w", r"\operatorname{Var}(W)", aliases=(r"\sigma_W^2", r"\operatorname{Var}(W_{ij}^{(l)})"))
-MEAN_W = Quantity("mean_w", sp.Symbol("mean_w", real=True), r"\operatorname{E}[W]", REAL)
-MEAN_A = Quantity("mean_a", sp.Symbol("mean_a", real=True), r"\operatorname{E}[a]", REAL)
-VAR_A = _positive("var_a", r"\operatorname{Var}(a^{(l-1)})")
-SQUARE_A = _positive("square_a", r"\operatorname{E}[(a^{(l-1)})^2]")
-SQUARE_W = Quantity("square_w", sp.Symbol("square_w", positive=True), r"\operatorname{E}[W^2]",
+VAR_W = _positive("var_w", r"\operatorname{Var}(W)", text="Var(W)", aliases=(r"\sigma_W^2", r"\operatorname{Var}(W_{ij}^{(l)})"))
+MEAN_W = Quantity("mean_w", sp.Symbol("mean_w", real=True), r"\operatorname{E}[W]", REAL, text="E[W]")
+MEAN_A = Quantity("mean_a", sp.Symbol("mean_a", real=True), r"\operatorname{E}[a]", REAL, text="E[a]")
+VAR_A = _positive("var_a", r"\operatorname{Var}(a^{(l-1)})", text="Var(a[l-1])")
+SQUARE_A = _positive("square_a", r"\operatorname{E}[(a^{(l-1)})^2]", text="E[a[l-1]^2]")
+SQUARE_W = Quantity("square_w", sp.Symbol("square_w", positive=True), r"\operatorname{E}[W^2]", text="E[W^2]",
                     meaning=VAR_W.symbol + MEAN_W.symbol**2)
-VAR_PRODUCT = _positive("var_wa", r"\operatorname{Var}(W_{ij} a_j)")
-VAR_Z = _positive("var_z", r"\operatorname{Var}(z^{(l)})")
-VAR_Z_PREVIOUS = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})",
+VAR_PRODUCT = _positive("var_wa", r"\operatorname{Var}(W_{ij} a_j)", text="Var(W a)")
+VAR_Z = _positive("var_z", r"\operatorname{Var}(z^{(l)})", text="Var(z[l])")
+VAR_Z_PREVIOUS = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})", text="Var(z[l-1])",
                            meaning=sp.Integral(z**2 * p(z), (z, -sp.oo, sp.oo)))
-VAR_DELTA = _positive("var_delta", r"\operatorname{Var}(\delta^{(l)})")
-VAR_DELTA_PREVIOUS = _positive("var_delta_prev", r"\operatorname{Var}(\delta^{(l-1)})")
-SQUARE_SLOPE = _positive("square_slope", r"\operatorname{E}[f'(z)^2]")
-SLOPE_AT_ZERO = Quantity("slope0", sp.Symbol("slope0"), "f'(0)")
+VAR_DELTA = _positive("var_delta", r"\operatorname{Var}(\delta^{(l)})", text="Var(delta[l])")
+VAR_DELTA_PREVIOUS = _positive("var_delta_prev", r"\operatorname{Var}(\delta^{(l-1)})", text="Var(delta[l-1])")
+SQUARE_SLOPE = _positive("square_slope", r"\operatorname{E}[f'(z)^2]", text="E[f'(z)^2]")
+SLOPE_AT_ZERO = Quantity("slope0", sp.Symbol("slope0"), "f'(0)", text="f'(0)")
 BOUND = _positive("r", "r", aliases=("a", "b"))
-STD = _positive("std", r"\sigma", aliases=("s", r"\mathrm{std}"))
+STD = _positive("std", r"\sigma", text="sigma", aliases=("s", r"\mathrm{std}"))
 GAIN = _positive("gain", "g")
-VAR_UNIFORM = _positive("var_uniform", r"\operatorname{Var}(U(-r, r))")
+VAR_UNIFORM = _positive("var_uniform", r"\operatorname{Var}(U(-r, r))", text="Var(U(-r, r))")
 
 COMMON = (N_IN, N_OUT, VAR_W, MEAN_W, MEAN_A, SQUARE_A, SQUARE_W, VAR_PRODUCT, VAR_Z,
           VAR_DELTA, VAR_DELTA_PREVIOUS, BOUND, STD, VAR_UNIFORM)
@@ -140,12 +139,11 @@ def _recursion_builder(name: str, extra: tuple[Quantity, ...], assumptions: tupl
 
 def xavier() -> Derivation:
     """Glorot: Var(W) = 1/n_in forward, 1/n_out backward, 2/(n_in + n_out) as their harmonic mean."""
-    z_before = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})")
-    b = _recursion_builder("xavier", (z_before, VAR_A, TANH, Z, SQUARE_SLOPE, SLOPE_AT_ZERO),
+    z_before = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})", text="Var(z[l-1])")
+    b = _recursion_builder("xavier", (z_before, VAR_A, Z, SQUARE_SLOPE, SLOPE_AT_ZERO),
                            ("zero-mean-inputs", "tanh-linear-regime"))
     product_variance(b)
-    b.define(tanh(z), TANH.meaning(z), "definition")
-    b.series(z, 4)
+    b.series(sp.tanh(z), z, 4)
     b.define(SQUARE_A.symbol, VAR_A.symbol + MEAN_A.symbol**2, "second-moment")
     b.apply("zero-mean-inputs", lambda e: e.xreplace({MEAN_A.symbol: 0}), given={MEAN_A.symbol: 0})
     b.apply("linear-regime", lambda e: e.xreplace({VAR_A.symbol: z_before.symbol}),
@@ -154,8 +152,8 @@ def xavier() -> Derivation:
     recursion = b.substitute(SQUARE_A.symbol)
     forward = variance_condition(b, z_before.symbol, VAR_Z.symbol, recursion, "forward_var", "forward-condition")
 
-    b.define(SLOPE_AT_ZERO.symbol, sp.Subs(sp.Derivative(tanh(z), z), z, 0), "definition")
-    b.apply("differentiate", lambda e: e.replace(tanh, TANH.meaning).doit())
+    b.define(SLOPE_AT_ZERO.symbol, sp.Subs(sp.Derivative(sp.tanh(z), z), z, 0), "definition")
+    b.apply("differentiate", sp.Subs.doit)
     b.define(SQUARE_SLOPE.symbol, SLOPE_AT_ZERO.symbol**2, "linear-regime")
     b.substitute(SLOPE_AT_ZERO.symbol)
     backward = variance_condition(b, VAR_DELTA.symbol, VAR_DELTA_PREVIOUS.symbol, backward_recursion(b),
@@ -207,7 +205,7 @@ def prelu_init() -> Derivation:
 
 def lecun() -> Derivation:
     """LeCun (linear or SELU regime): E[a^2] = Var(z^(l-1)), so Var(W) = 1/n_in."""
-    z_before = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})")
+    z_before = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})", text="Var(z[l-1])")
     b = _recursion_builder("lecun", (z_before, VAR_A), ("zero-mean-inputs", "identity-regime"))
     product_variance(b)
     forward_recursion(b)
@@ -219,8 +217,8 @@ def lecun() -> Derivation:
 
 
 ENTRIES = (
-    Entry("xavier", "initialization", xavier),
-    Entry("kaiming", "initialization", kaiming),
-    Entry("prelu-init", "initialization", prelu_init),
-    Entry("lecun", "initialization", lecun),
+    Entry("xavier", "initialization", xavier, ("forward_var", "backward_var", "var", "uniform_bound", "normal_std")),
+    Entry("kaiming", "initialization", kaiming, ("second_moment", "var", "var_fan_out", "std", "uniform_bound")),
+    Entry("prelu-init", "initialization", prelu_init, ("second_moment", "var", "std", "gain", "uniform_bound")),
+    Entry("lecun", "initialization", lecun, ("var", "std")),
 )

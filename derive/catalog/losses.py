@@ -110,8 +110,8 @@ def huber() -> Derivation:
 
 
 ENTRIES = (
-    Entry("mse", "losses", mse),
-    Entry("bce", "losses", bce),
-    Entry("bce-sigmoid", "losses", bce_sigmoid),
-    Entry("huber", "losses", huber),
+    Entry("mse", "losses", mse, ("dl_dyhat",)),
+    Entry("bce", "losses", bce, ("dl_dyhat",)),
+    Entry("bce-sigmoid", "losses", bce_sigmoid, ("dl_dyhat", "dl_dz", "dl_dw1", "dl_dw2", "dl_db")),
+    Entry("huber", "losses", huber, ("dl_dyhat",)),
 )

@@ -12,11 +12,14 @@ from ..errors import UnknownNameError
 
 @dataclass(frozen=True)
 class Entry:
-    """A catalog entry: its CLI name, its family and the function that derives it."""
+    """A catalog entry: its CLI name, its family, the function that derives it, and the
+    names of the targets it promises (a contract the checker and the CLI rely on; the tests
+    check that the derivation delivers exactly these)."""
 
     name: str
     family: str
     build: Callable[[], Derivation]
+    targets: tuple[str, ...]
 
 
 def entries() -> tuple[Entry, ...]:

@@ -30,7 +30,6 @@ def _family(logits: str) -> tuple[sp.IndexedBase, sp.IndexedBase, sp.Basic, tupl
         Quantity("i", i, "i", index_domain(C)),
         Quantity("k", k, "k", index_domain(C), aliases=("j",)),
         Quantity(logits, x, logits, REAL, aliases=("z", "x", "a")),
-        Quantity(logits, x.label, logits, REAL),
         Quantity("p", p, "p", meaning=sp.Lambda(i, sp.exp(x[i]) / total),
                  aliases=(r"\operatorname{softmax}(x)", r"\hat{y}", "s")),
     )
@@ -84,7 +83,7 @@ def softmax_ce() -> Derivation:
     z, p, _, quantities = _family("z")
     labels = Quantity("y", y, "y", LABEL, aliases=("t", "q"))
     loss = Quantity("L", L, "L", meaning=-sp.Sum(y[i] * sp.log(p[i]), (i, 1, C)))
-    b = Builder("softmax-ce", "softmax", (*quantities, labels, loss, Quantity("y", y.label, "y", LABEL)),
+    b = Builder("softmax-ce", "softmax", (*quantities, labels, loss),
                 assumptions=("labels-sum-to-one",))
     b.define(sp.Derivative(L, z[k]), sp.Derivative(loss.meaning, z[k]))
     b.apply("linearity", lambda e: -sp.Sum(y[i] * sp.Derivative(sp.log(p[i]), z[k]), (i, 1, C)))
@@ -101,7 +100,7 @@ def softmax_ce() -> Derivation:
 
 
 ENTRIES = (
-    Entry("softmax", "softmax", softmax),
-    Entry("log-softmax", "softmax", log_softmax),
-    Entry("softmax-ce", "softmax", softmax_ce),
+    Entry("softmax", "softmax", softmax, ("jacobian",)),
+    Entry("log-softmax", "softmax", log_softmax, ("grad",)),
+    Entry("softmax-ce", "softmax", softmax_ce, ("dl_dz",)),
 )

@@ -1,0 +1,5 @@
+"""``python -m derive``: see :mod:`derive.cli`."""
+
+from .cli import main
+
+main()

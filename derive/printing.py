@@ -1,0 +1,84 @@
+"""SymPy printers that read a derivation's notation table.
+
+They write sigma'(x) for the derivative of a named function, dL/dw as a partial-derivative
+fraction, and every quantity the way its notation entry says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from .notation import Quantity
+
+
+def _named_function_derivative(expr: sp.Derivative):
+    """(function, argument, order) when expr is f^(n)(x) of a one-argument named function."""
+    inner = expr.expr
+    if isinstance(inner, AppliedUndef) and len(inner.args) == 1 and len(expr.variable_count) == 1:
+        variable, order = expr.variable_count[0]
+        if inner.args[0] == variable:
+            return inner, variable, int(order)
+    return None
+
+
+class NotationLatexPrinter(LatexPrinter):
+    """LaTeX with the notation table's symbols, f'(x) derivatives and partial fractions."""
+
+    def __init__(self, quantities: Iterable[Quantity]):
+        quantities = tuple(quantities)
+        names = {q.symbol: q.latex for q in quantities if isinstance(q.symbol, sp.Symbol)}
+        super().__init__({"symbol_names": names, "order": "none"})
+        self._functions = {q.symbol.__name__: q.latex for q in quantities
+                           if isinstance(q.symbol, sp.FunctionClass)}
+
+    def _print_Function(self, expr, exp=None):
+        name = self._functions.get(type(expr).__name__)
+        if name is None:
+            return super()._print_Function(expr, exp)
+        args = ", ".join(self._print(a) for a in expr.args)
+        power = f"^{{{exp}}}" if exp else ""
+        return f"{name}{power}({args})"
+
+    def _print_Derivative(self, expr):
+        named = _named_function_derivative(expr)
+        if named:
+            function, variable, order = named
+            name = self._functions.get(type(function).__name__) or self._print(type(function))
+            primes = "'" * order if order <= 3 else f"^{{({order})}}"
+            return f"{name}{primes}({self._print(variable)})"
+        if len(expr.variable_count) == 1 and expr.variable_count[0][1] == 1:
+            variable = expr.variable_count[0][0]
+            top = self._print(expr.expr)
+            if isinstance(expr.expr, sp.Add):
+                return rf"\frac{{\partial}}{{\partial {self._print(variable)}}} \left({top}\right)"
+            return rf"\frac{{\partial {top}}}{{\partial {self._print(variable)}}}"
+        return super()._print_Derivative(expr)
+
+
+class NotationStrPrinter(StrPrinter):
+    """Plain text with the notation table's names and f'(x) derivatives."""
+
+    def __init__(self, quantities: Iterable[Quantity]):
+        super().__init__({"order": "none"})
+        self._names = {q.symbol: q.text or q.symbol.name for q in quantities
+                       if isinstance(q.symbol, sp.Symbol)}
+
+    def _print_Symbol(self, expr):
+        return self._names.get(expr, super()._print_Symbol(expr))
+
+    def _print_Derivative(self, expr):
+        named = _named_function_derivative(expr)
+        if named:
+            function, variable, order = named
+            return f"{type(function).__name__}{chr(39) * order}({self._print(variable)})"
+        if len(expr.variable_count) == 1 and expr.variable_count[0][1] == 1:
+            return f"d({self._print(expr.expr)})/d{self._print(expr.variable_count[0][0])}"
+        return super()._print_Derivative(expr)
+
+    def _print_Equality(self, expr):
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
