@@ -104,7 +104,11 @@ class Derivation:
     def value(self, name: str, values: Mapping[str, sp.Rational]) -> sp.Basic:
         """The target ``name`` with the given parameter values substituted, simplified exactly."""
         symbols = {self.parameters()[k].symbol: v for k, v in values.items()}
-        return sp.nsimplify(sp.simplify(self.target(name).rhs.xreplace(symbols)))
+        value = self.target(name).rhs.xreplace(symbols)
+        for quantity in self.quantities:
+            if isinstance(quantity.symbol, sp.FunctionClass) and quantity.meaning is not None:
+                value = value.replace(quantity.symbol, quantity.meaning)
+        return sp.simplify(value)
 
     def _repr_latex_(self) -> str:
         from .render import render

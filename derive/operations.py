@@ -72,12 +72,6 @@ def linearity(expr: sp.Basic) -> sp.Basic:
     return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Integral)), split)
 
 
-def unevaluated_harmonic_mean(a: sp.Basic, b: sp.Basic) -> sp.Basic:
-    """2 / (1/a + 1/b), kept as written so that the step shows the mean before simplifying."""
-    reciprocal = sp.Add(sp.Pow(a, -1, evaluate=False), sp.Pow(b, -1, evaluate=False), evaluate=False)
-    return sp.Mul(2, sp.Pow(reciprocal, -1, evaluate=False), evaluate=False)
-
-
 def prefer_one_minus(expr: sp.Basic) -> sp.Basic:
     """Write factors like (s - 1) as (1 - s), moving the signs out: -(s - 1) s -> s (1 - s)."""
     if not isinstance(expr, sp.Mul):

@@ -18,7 +18,6 @@ from ..operations import (
     linearity,
     reflect_negative_half,
     split_at_zero,
-    unevaluated_harmonic_mean,
     use_symmetry,
 )
 from .registry import Entry
@@ -159,8 +158,8 @@ def xavier() -> Derivation:
     backward = variance_condition(b, VAR_DELTA.symbol, VAR_DELTA_PREVIOUS.symbol, backward_recursion(b),
                                   "backward_var", "backward-condition")
 
-    b.define(VAR_W.symbol, unevaluated_harmonic_mean(forward, backward), "harmonic-mean")
-    variance = b.apply("simplify", sp.factor)
+    b.equation(1 / VAR_W.symbol, (1 / forward + 1 / backward) / 2, "harmonic-mean")
+    variance = b.solve(VAR_W.symbol)
     b.result("var")
     uniform_bound(b, variance)
     standard_deviation(b, variance, "normal_std")
