@@ -33,10 +33,10 @@ class Step:
         rule: the reason key (``chain-rule``, ``substitute``, ``solve``, ...); its wording
             lives in the templates' language tables.
         kind: ``define`` (``lhs = rhs`` opens a line), ``equals`` (``= rhs`` continues it),
-            ``equation`` (an equation stated as a condition), ``implies`` (an equation that
-            follows from the one before).
-        rhs: the expression, or the equation for ``equation``/``implies`` steps.
-        lhs: the quantity a ``define`` step opens with.
+            ``equation`` (an equation ``lhs = rhs`` stated as a condition), ``implies`` (an
+            equation ``lhs = rhs`` that follows from the one before).
+        rhs: the right-hand side.
+        lhs: the left-hand side; ``None`` for an ``equals`` step, which continues a line.
         certificate: how it was verified; ``None`` for a definition or premise, which is
             stated rather than derived.
     """
@@ -138,10 +138,11 @@ class Builder:
         self.targets: dict[str, Target] = {}
         self._lhs: sp.Basic | None = None
         self._current: sp.Basic | None = None
+        self._equation = False
 
     @property
     def current(self) -> sp.Basic:
-        """The expression (or equation) the last step arrived at."""
+        """The right-hand side the last step arrived at."""
         return self._current
 
     def define(self, lhs: sp.Basic, rhs: sp.Basic, rule: str = "definition") -> sp.Basic:
@@ -158,7 +159,7 @@ class Builder:
         elif isinstance(lhs, sp.Symbol):
             self.verifier.learn(lhs, rhs)
         self._record(Step(rule, DEFINE, rhs, lhs, certificate))
-        self._lhs, self._current = lhs, rhs
+        self._lhs, self._current, self._equation = lhs, rhs, False
         return rhs
 
     def equals(self, rule: str, rhs: sp.Basic, given: Mapping | None = None) -> sp.Basic:
@@ -169,6 +170,8 @@ class Builder:
             rhs: the new expression, produced by a SymPy operation on the previous one.
             given: substitutions that hold under the derivation's assumptions.
         """
+        if self._equation:
+            raise DeriveError(f"{self.name}: '{rule}' continues an equation; use implies()")
         certificate = self._verify(rule, self._current, rhs, given)
         self._record(Step(rule, EQUALS, rhs, None, certificate))
         if isinstance(self._lhs, sp.Symbol) and self._lhs in self.verifier.facts:
@@ -193,39 +196,33 @@ class Builder:
         if not sp.limit(remainder, variable, 0).is_finite:
             raise VerificationError(f"{self.name}: step {len(self.steps) + 1} ({rule}): remainder is not O")
         self._record(Step(rule, DEFINE, expansion, expr, Certificate("symbolic")))
-        self._lhs, self._current = expr, expansion
+        self._lhs, self._current, self._equation = expr, expansion, False
         return expansion
 
-    def equation(self, lhs: sp.Basic, rhs: sp.Basic, rule: str) -> sp.Eq:
+    def equation(self, lhs: sp.Basic, rhs: sp.Basic, rule: str) -> None:
         """State an equation as a condition (``Var(z_l) = Var(z_{l-1})``): a premise."""
-        equation = sp.Eq(lhs, rhs, evaluate=False)
-        self._record(Step(rule, EQUATION, equation))
-        self._lhs, self._current = None, equation
-        return equation
+        lhs, rhs = sp.sympify(lhs, strict=True), sp.sympify(rhs, strict=True)
+        self._record(Step(rule, EQUATION, rhs, lhs))
+        self._lhs, self._current, self._equation = lhs, rhs, True
 
-    def implies(self, rule: str, lhs: sp.Basic, rhs: sp.Basic, given: Mapping | None = None) -> sp.Eq:
+    def implies(self, rule: str, lhs: sp.Basic, rhs: sp.Basic, given: Mapping | None = None) -> None:
         """Continue with an equivalent equation (the same difference of sides), verified."""
-        previous = self._current
-        certificate = self._verify(rule, previous.lhs - previous.rhs, lhs - rhs, given)
-        equation = sp.Eq(lhs, rhs, evaluate=False)
-        self._record(Step(rule, IMPLIES, equation, None, certificate))
-        self._current = equation
-        return equation
+        certificate = self._verify(rule, self._lhs - self._current, lhs - rhs, given)
+        self._record(Step(rule, IMPLIES, rhs, lhs, certificate))
+        self._lhs, self._current = lhs, rhs
 
     def solve(self, unknown: sp.Symbol, rule: str = "solve") -> sp.Basic:
         """Solve the current equation for ``unknown``; verified by substituting back."""
-        equation = self._current
-        solutions = sp.solve(sp.Eq(equation.lhs, equation.rhs), unknown)
+        solutions = sp.solve(sp.Eq(self._lhs, self._current), unknown)
         if len(solutions) != 1:
             raise VerificationError(
                 f"{self.name}: step {len(self.steps) + 1} ({rule}): expected one solution for "
                 f"{unknown}, got {solutions}")
         solution = solutions[0]
-        substituted = {unknown: solution}
-        certificate = self._verify(rule, equation.lhs.xreplace(substituted), equation.rhs.xreplace(substituted))
-        result = sp.Eq(unknown, solution, evaluate=False)
-        self._record(Step(rule, IMPLIES, result, None, certificate))
-        self._current = result
+        back = {unknown: solution}
+        certificate = self._verify(rule, self._lhs.xreplace(back), self._current.xreplace(back))
+        self._record(Step(rule, IMPLIES, solution, unknown, certificate))
+        self._lhs, self._current = unknown, solution
         return solution
 
     def result(self, name: str, entrywise: Mapping[sp.Symbol, Iterable[int]] | None = None,
@@ -240,10 +237,7 @@ class Builder:
             constraint: for a concrete size n, substitutions that impose an assumption
                 (labels summing to one: ``y_n = 1 - y_1 - ... - y_{n-1}``).
         """
-        if isinstance(self._current, sp.Eq):
-            lhs, rhs = self._current.lhs, self._current.rhs
-        else:
-            lhs, rhs = self._lhs, self._current
+        lhs, rhs = self._lhs, self._current
         sizes: tuple[int, ...] = ()
         if entrywise:
             sizes = self._check_entrywise(name, lhs, rhs, entrywise, constraint or (lambda n: {}))
@@ -293,4 +287,5 @@ def _identically_zero(expr: sp.Basic) -> bool:
     ``simplify``.
     """
     logs = {e: sp.log(sp.Dummy(positive=True)) for e in expr.atoms(sp.Indexed)}
-    return sp.cancel(sp.together(expr.xreplace(logs))) == 0 or sp.simplify(expr) == 0
+    numerator = sp.numer(sp.together(expr.xreplace(logs)))
+    return sp.expand(numerator) == 0 or sp.simplify(expr) == 0

@@ -79,6 +79,3 @@ class NotationStrPrinter(StrPrinter):
         if len(expr.variable_count) == 1 and expr.variable_count[0][1] == 1:
             return f"d({self._print(expr.expr)})/d{self._print(expr.variable_count[0][0])}"
         return super()._print_Derivative(expr)
-
-    def _print_Equality(self, expr):
-        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"

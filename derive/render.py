@@ -16,7 +16,7 @@ from pathlib import Path
 import jinja2
 import sympy as sp
 
-from .engine import DEFINE, EQUALS, IMPLIES, Derivation
+from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
 from .printing import NotationLatexPrinter, NotationStrPrinter
 
@@ -78,10 +78,7 @@ def _check_text(words: Mapping, step) -> str:
 
 def _side(printer, step) -> tuple[str, str]:
     """The (left, right) of a step's line, split where the = sign aligns."""
-    if step.kind in (DEFINE, EQUALS):
-        left = printer(step.lhs) if step.kind == DEFINE else ""
-        return left, printer(step.rhs)
-    return printer(step.rhs.lhs), printer(step.rhs.rhs)
+    return ("" if step.lhs is None else printer(step.lhs)), printer(step.rhs)
 
 
 def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Rational] | None = None,

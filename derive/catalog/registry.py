@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import cache
 from ..engine import Derivation
 from ..errors import UnknownNameError
 
@@ -31,7 +32,8 @@ def entries() -> tuple[Entry, ...]:
 
 @functools.cache
 def get(name: str) -> Derivation:
-    """The verified derivation called ``name`` (built once per process).
+    """The verified derivation called ``name`` (built once per process, and kept in the disk
+    cache of verified derivations, see :mod:`derive.cache`).
 
     Raises:
         UnknownNameError: no entry has that name; the message suggests the closest one.
@@ -39,4 +41,8 @@ def get(name: str) -> Derivation:
     by_name = {entry.name: entry for entry in entries()}
     if name not in by_name:
         raise UnknownNameError("derivation", name, by_name)
-    return by_name[name].build()
+    derivation = cache.load(name)
+    if derivation is None:
+        derivation = by_name[name].build()
+        cache.store(derivation)
+    return derivation
