@@ -26,6 +26,16 @@ def _named_function_derivative(expr: sp.Derivative):
     return None
 
 
+def _negated_fraction(expr: sp.Mul):
+    """(numerator, denominator) when expr is -(a - b)/d, to be written (b - a)/d instead."""
+    coefficient, rest = expr.as_coeff_Mul()
+    if coefficient == -1:
+        numerator, denominator = sp.fraction(rest)
+        if isinstance(numerator, sp.Add) and denominator != 1:
+            return sp.expand(-numerator), denominator
+    return None
+
+
 class NotationLatexPrinter(LatexPrinter):
     """LaTeX with the notation table's symbols, f'(x) derivatives and partial fractions."""
 
@@ -43,6 +53,12 @@ class NotationLatexPrinter(LatexPrinter):
         args = ", ".join(self._print(a) for a in expr.args)
         power = f"^{{{exp}}}" if exp else ""
         return f"{name}{power}({args})"
+
+    def _print_Mul(self, expr):
+        flipped = _negated_fraction(expr)
+        if flipped:
+            return rf"\frac{{{self._print(flipped[0])}}}{{{self._print(flipped[1])}}}"
+        return super()._print_Mul(expr)
 
     def _print_Derivative(self, expr):
         named = _named_function_derivative(expr)
@@ -70,6 +86,12 @@ class NotationStrPrinter(StrPrinter):
 
     def _print_Symbol(self, expr):
         return self._names.get(expr, super()._print_Symbol(expr))
+
+    def _print_Mul(self, expr):
+        flipped = _negated_fraction(expr)
+        if flipped:
+            return f"({self._print(flipped[0])})/({self._print(flipped[1])})"
+        return super()._print_Mul(expr)
 
     def _print_Derivative(self, expr):
         named = _named_function_derivative(expr)

@@ -120,7 +120,8 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
                      "aliases": list(q.aliases)} for q in derivation.quantities],
         "values": {key: sp.sstr(value) for key, value in values.items()},
         "verified": words["ui"]["verified"].format(**counts),
-        "text_width": max((len(line["text_left"]) for line in lines), default=0),
+        "text_width": max((len(line["text_left"]) + 3 * line["implies"] for line in lines), default=0),
+        "text_right_width": min(56, max((len(line["text_right"]) for line in lines), default=0)),
     }
 
 

@@ -48,7 +48,7 @@ def second_derivative(b: Builder, f: sp.FunctionClass, first: sp.Basic, factor: 
     derived first derivative; then, if asked, the result is factored.
     """
     b.define(sp.Derivative(f(x), (x, 2)), sp.Derivative(first, x), "differentiate-again")
-    b.apply("chain-rule", sp.Derivative.doit)
+    b.apply("product-and-chain-rule", sp.Derivative.doit)
     b.apply("substitute-derivative", lambda e: e.subs(sp.Derivative(f(x), x), first))
     if factor:
         b.apply("factor", lambda e: prefer_one_minus(sp.factor(e)))
