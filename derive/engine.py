@@ -12,7 +12,7 @@ once (see :mod:`derive.verify`); a step that does not follow stops the derivatio
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import product
 
 import sympy as sp
@@ -271,11 +271,11 @@ class Builder:
         for n in values:
             expected, got = (self.verifier.unfold(side, given={size: n}).doit() for side in (lhs, rhs))
             for combo in product(range(1, n + 1), repeat=len(indices)):
-                entry = dict(zip(indices, combo))
+                entry = dict(zip(indices, combo, strict=False))
                 if not _identically_zero((expected - got).xreplace(entry).doit().xreplace(constraint(n))):
                     raise VerificationError(
                         f"{self.name}: target {name} fails entrywise at {size} = {n}, "
-                        + ", ".join(f"{s} = {v}" for s, v in zip(indices, combo)))
+                        + ", ".join(f"{s} = {v}" for s, v in zip(indices, combo, strict=False)))
         return values
 
 

@@ -66,7 +66,7 @@ def test_first_derivative_matches_torch_autograd_including_zero(name):
     grid = [-2.5, -0.7, 0.0, 0.4, 1.9]
     v = torch.tensor(grid, dtype=torch.float64, requires_grad=True)
     TORCH[name](v).sum().backward()
-    for t, expected in zip(grid, v.grad.tolist()):
+    for t, expected in zip(grid, v.grad.tolist(), strict=False):
         assert abs(float(_target(name, "d1", mp.mpf(t))) - expected) < 1e-12, (name, t)
 
 

@@ -44,7 +44,7 @@ def test_softmax_jacobian_matches_finite_differences(n):
     jacobian = derive.get("softmax").target("jacobian").rhs
     for i in range(1, n + 1):
         for k in range(1, n + 1):
-            expected = _partial(lambda v: _softmax(v)[i - 1], xs, k)
+            expected = _partial(lambda v, i=i: _softmax(v)[i - 1], xs, k)
             assert close(_evaluate_indexed(jacobian, i, k, xs), expected)
 
 
@@ -54,7 +54,7 @@ def test_log_softmax_gradient_matches_finite_differences(n):
     grad = derive.get("log-softmax").target("grad").rhs
     for i in range(1, n + 1):
         for k in range(1, n + 1):
-            expected = _partial(lambda v: mp.log(_softmax(v)[i - 1]), xs, k)
+            expected = _partial(lambda v, i=i: mp.log(_softmax(v)[i - 1]), xs, k)
             assert close(_evaluate_indexed(grad, i, k, xs), expected)
 
 

@@ -53,29 +53,29 @@ def rewrite_as_p(expr: sp.Basic, x: sp.IndexedBase, p: sp.IndexedBase, total: sp
     return sp.factor(sp.cancel(expr.xreplace(exps)))
 
 
-def softmax() -> Derivation:
-    """p_i = e^{x_i} / sum_j e^{x_j}: dp_i/dx_k = p_i (delta_ik - p_k)."""
+def _gradient(name: str, target: str, outer, differentiate: tuple) -> Derivation:
+    """d outer(p_i) / dx_k: differentiate, sum against the deltas, rewrite in p."""
     x, p, total, quantities = _family("x")
-    b = Builder("softmax", "softmax", quantities)
-    b.define(sp.Derivative(p[i], x[k]), sp.Derivative(sp.exp(x[i]) / total, x[k]))
-    b.apply("quotient-rule", sp.Derivative.doit)
+    b = Builder(name, "softmax", quantities)
+    b.define(sp.Derivative(outer(p[i]), x[k]), sp.Derivative(outer(sp.exp(x[i]) / total), x[k]))
+    for rule, operation in differentiate:
+        b.apply(rule, operation)
     b.apply("sift-delta", sift_deltas)
     b.apply("rewrite-as-p", lambda e: rewrite_as_p(e, x, p, total))
-    b.result("jacobian", entrywise=CONCRETE_SIZES)
+    b.result(target, entrywise=CONCRETE_SIZES)
     return b.build()
+
+
+def softmax() -> Derivation:
+    """p_i = e^{x_i} / sum_j e^{x_j}: dp_i/dx_k = p_i (delta_ik - p_k)."""
+    return _gradient("softmax", "jacobian", lambda e: e, (("quotient-rule", sp.Derivative.doit),))
 
 
 def log_softmax() -> Derivation:
     """log p_i = x_i - log sum_j e^{x_j}: d log p_i / dx_k = delta_ik - p_k."""
-    x, p, total, quantities = _family("x")
-    b = Builder("log-softmax", "softmax", quantities)
-    b.define(sp.Derivative(sp.log(p[i]), x[k]), sp.Derivative(sp.log(sp.exp(x[i]) / total), x[k]))
-    b.apply("log-of-quotient", lambda e: sp.expand_log(e, force=True))
-    b.apply("differentiate", sp.Derivative.doit)
-    b.apply("sift-delta", sift_deltas)
-    b.apply("rewrite-as-p", lambda e: rewrite_as_p(e, x, p, total))
-    b.result("grad", entrywise=CONCRETE_SIZES)
-    return b.build()
+    return _gradient("log-softmax", "grad", sp.log, (
+        ("log-of-quotient", lambda e: sp.expand_log(e, force=True)),
+        ("differentiate", sp.Derivative.doit)))
 
 
 def softmax_ce() -> Derivation:
