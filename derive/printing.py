@@ -36,7 +36,24 @@ def _negated_fraction(expr: sp.Mul):
     return None
 
 
-class NotationLatexPrinter(LatexPrinter):
+class _NotationRules:
+    """What both printers do alike; each supplies how to write a fraction, primes and a partial."""
+
+    def _print_Mul(self, expr):
+        flipped = _negated_fraction(expr)
+        return self._fraction(*flipped) if flipped else super()._print_Mul(expr)
+
+    def _print_Derivative(self, expr):
+        named = _named_function_derivative(expr)
+        if named:
+            function, variable, order = named
+            return f"{self._function_name(function)}{self._primes(order)}({self._print(variable)})"
+        if len(expr.variable_count) == 1 and expr.variable_count[0][1] == 1:
+            return self._partial(expr.expr, expr.variable_count[0][0])
+        return super()._print_Derivative(expr)
+
+
+class NotationLatexPrinter(_NotationRules, LatexPrinter):
     """LaTeX with the notation table's symbols, f'(x) derivatives and partial fractions."""
 
     def __init__(self, quantities: Iterable[Quantity]):
@@ -54,29 +71,23 @@ class NotationLatexPrinter(LatexPrinter):
         power = f"^{{{exp}}}" if exp else ""
         return f"{name}{power}({args})"
 
-    def _print_Mul(self, expr):
-        flipped = _negated_fraction(expr)
-        if flipped:
-            return rf"\frac{{{self._print(flipped[0])}}}{{{self._print(flipped[1])}}}"
-        return super()._print_Mul(expr)
+    def _fraction(self, numerator, denominator):
+        return rf"\frac{{{self._print(numerator)}}}{{{self._print(denominator)}}}"
 
-    def _print_Derivative(self, expr):
-        named = _named_function_derivative(expr)
-        if named:
-            function, variable, order = named
-            name = self._functions.get(type(function).__name__) or self._print(type(function))
-            primes = "'" * order if order <= 3 else f"^{{({order})}}"
-            return f"{name}{primes}({self._print(variable)})"
-        if len(expr.variable_count) == 1 and expr.variable_count[0][1] == 1:
-            variable = expr.variable_count[0][0]
-            top = self._print(expr.expr)
-            if isinstance(expr.expr, sp.Add):
-                return rf"\frac{{\partial}}{{\partial {self._print(variable)}}} \left({top}\right)"
-            return rf"\frac{{\partial {top}}}{{\partial {self._print(variable)}}}"
-        return super()._print_Derivative(expr)
+    def _function_name(self, function):
+        return self._functions.get(type(function).__name__) or self._print(type(function))
+
+    @staticmethod
+    def _primes(order):
+        return "'" * order if order <= 3 else f"^{{({order})}}"
+
+    def _partial(self, top, variable):
+        if isinstance(top, sp.Add):
+            return rf"\frac{{\partial}}{{\partial {self._print(variable)}}} \left({self._print(top)}\right)"
+        return rf"\frac{{\partial {self._print(top)}}}{{\partial {self._print(variable)}}}"
 
 
-class NotationStrPrinter(StrPrinter):
+class NotationStrPrinter(_NotationRules, StrPrinter):
     """Plain text with the notation table's names and f'(x) derivatives."""
 
     def __init__(self, quantities: Iterable[Quantity]):
@@ -87,17 +98,16 @@ class NotationStrPrinter(StrPrinter):
     def _print_Symbol(self, expr):
         return self._names.get(expr, super()._print_Symbol(expr))
 
-    def _print_Mul(self, expr):
-        flipped = _negated_fraction(expr)
-        if flipped:
-            return f"({self._print(flipped[0])})/({self._print(flipped[1])})"
-        return super()._print_Mul(expr)
+    def _fraction(self, numerator, denominator):
+        return f"({self._print(numerator)})/({self._print(denominator)})"
 
-    def _print_Derivative(self, expr):
-        named = _named_function_derivative(expr)
-        if named:
-            function, variable, order = named
-            return f"{type(function).__name__}{chr(39) * order}({self._print(variable)})"
-        if len(expr.variable_count) == 1 and expr.variable_count[0][1] == 1:
-            return f"d({self._print(expr.expr)})/d{self._print(expr.variable_count[0][0])}"
-        return super()._print_Derivative(expr)
+    @staticmethod
+    def _function_name(function):
+        return type(function).__name__
+
+    @staticmethod
+    def _primes(order):
+        return "'" * order
+
+    def _partial(self, top, variable):
+        return f"d({self._print(top)})/d{self._print(variable)}"
