@@ -1,17 +1,18 @@
-"""The command line: ``python -m derive NAME [--latex | --md | --json] ...`` and ``list``."""
+"""The command line: ``python -m derive NAME [--latex | --md | --json | --pdf] ...``, ``list``, ``sheet``."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from . import catalog
 from .errors import DeriveError, UsageError
+from .files import output_folder, publish, write_atomic
 from .params import parse_params
-from .render import FORMATS, LANGUAGES, render, render_list
+from .pdf import build_pdf
+from .render import FORMATS, LANGUAGES, render, render_document, render_list, render_sheet
+from .sheet import read_spec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,6 +28,8 @@ def _format_options(parser: argparse.ArgumentParser) -> None:
         flag = "--md" if fmt == "md" else f"--{fmt}"
         group.add_argument(flag, dest="format", action="store_const", const=fmt,
                            help=f"print as {fmt}")
+    group.add_argument("--pdf", dest="format", action="store_const", const="pdf",
+                       help="write NAME-LANG.tex and NAME-LANG.pdf into a folder (default out/)")
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="wording: en or zh")
 
 
@@ -36,7 +39,22 @@ def _derivation_parser() -> argparse.ArgumentParser:
     _format_options(parser)
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="give a parameter a value (exact: 0.25 is 1/4); repeatable")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE instead of standard output (with --pdf: a folder, default out/)")
+    parser.add_argument("--template-dir", metavar="DIR", help="a folder of templates searched first")
+    return parser
+
+
+def _sheet_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="derive sheet", description="Write a homework handout and its answer key.")
+    parser.add_argument("spec", help="a sheet spec (TOML), see examples/")
+    parser.add_argument("--pdf", action="store_true", help="also build PDFs (needs TeX)")
+    parser.add_argument("--tex", action="store_true", help="write the .tex files (the default)")
+    parser.add_argument("--lang", choices=LANGUAGES, help="wording: en or zh (default: the spec's)")
+    parser.add_argument("--key", action=argparse.BooleanOptionalAction, default=True,
+                        help="also write the answer key NAME-key (default: yes)")
+    parser.add_argument("--formulas", action="store_true", help="also write a formula sheet NAME-formulas")
+    parser.add_argument("-o", "--output", metavar="DIR", default="out", help="output folder (default out/)")
     parser.add_argument("--template-dir", metavar="DIR", help="a folder of templates searched first")
     return parser
 
@@ -49,38 +67,62 @@ def _list_parser() -> argparse.ArgumentParser:
 
 
 def write_output(text: str, output: str | None) -> None:
-    """Print, or write to a file atomically (a failed write never leaves half a file)."""
+    """Print, or write to a file whole (a failed write never leaves half a file)."""
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    target = Path(output)
-    if not target.parent.is_dir():
-        raise UsageError(f"cannot write '{output}': folder '{target.parent}' does not exist")
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    else:
+        write_atomic(Path(output), text)
+
+
+def _pdf(files: dict[str, str], folder: Path) -> list[Path]:
+    """Write the .tex files, then build each as a PDF; returns every path written."""
+    written = publish(files, folder)
+    for name, tex in files.items():
+        written.append(build_pdf(tex, Path(name).stem, folder))
+    return written
+
+
+def _report(paths: list[Path]) -> None:
+    for path in paths:
+        print(f"wrote {path}")
+
+
+def _sheet(argv: list[str]) -> int:
+    options = _sheet_parser().parse_args(argv)
+    sheet = read_spec(options.spec)
+    lang = options.lang or sheet.lang or "en"
+    if options.template_dir and not Path(options.template_dir).is_dir():
+        raise UsageError(f"template folder '{options.template_dir}' does not exist")
+    layouts = {"handout": sheet.name, "key": f"{sheet.name}-key", "formulas": f"{sheet.name}-formulas"}
+    wanted = ["handout"] + (["key"] if options.key else []) + (["formulas"] if options.formulas else [])
+    files = {f"{layouts[layout]}.tex": render_sheet(sheet, layout, lang, options.template_dir)
+             for layout in wanted}
+    folder = output_folder(options.output)
+    _report(_pdf(files, folder) if options.pdf else publish(files, folder))
+    return 0
 
 
 def run(argv: list[str]) -> int:
     """Dispatch one command; raises DeriveError on bad input."""
     if not argv or argv[0] in ("-h", "--help"):
         _derivation_parser().print_help()
-        print("\ncommands: list | NAME (a catalog entry)")
+        print("\ncommands: list | sheet SPEC.toml | NAME (a catalog entry)")
         return 0 if argv else 2
     if argv[0] == "list":
         options = _list_parser().parse_args(argv[1:])
         write_output(render_list(catalog.entries(), options.format, options.lang), None)
         return 0
+    if argv[0] == "sheet":
+        return _sheet(argv[1:])
     options = _derivation_parser().parse_args(argv)
     derivation = catalog.get(options.name)
     values = parse_params(derivation, options.param)
     if options.template_dir and not Path(options.template_dir).is_dir():
         raise UsageError(f"template folder '{options.template_dir}' does not exist")
+    if options.format == "pdf":
+        tex = render_document(derivation, options.lang, values, options.template_dir)
+        _report(_pdf({f"{derivation.name}-{options.lang}.tex": tex}, output_folder(options.output or "out")))
+        return 0
     text = render(derivation, options.format or "text", options.lang, values, options.template_dir)
     write_output(text, options.output)
     return 0

@@ -104,11 +104,14 @@ class Derivation:
     def value(self, name: str, values: Mapping[str, sp.Rational]) -> sp.Basic:
         """The target ``name`` with the given parameter values substituted, simplified exactly."""
         symbols = {self.parameters()[k].symbol: v for k, v in values.items()}
-        value = self.target(name).rhs.xreplace(symbols)
+        return sp.simplify(self.explicit(self.target(name).rhs.xreplace(symbols)))
+
+    def explicit(self, expr: sp.Basic) -> sp.Basic:
+        """``expr`` with every named function (sigma, tanh, Phi, ...) replaced by its definition."""
         for quantity in self.quantities:
             if isinstance(quantity.symbol, sp.FunctionClass) and quantity.meaning is not None:
-                value = value.replace(quantity.symbol, quantity.meaning)
-        return sp.simplify(value)
+                expr = expr.replace(quantity.symbol, quantity.meaning)
+        return expr
 
     def _repr_latex_(self) -> str:
         from .render import render

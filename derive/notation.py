@@ -98,6 +98,7 @@ class Quantity:
         aliases: other notations in use in the course and textbooks (LaTeX).
         bare: a function that may be written without its argument (a bare sigma for sigma(x)).
         text: how plain-text output writes it; by default the SymPy name.
+        example: a typical value, used where a figure needs one and none was given.
     """
 
     key: str
@@ -108,6 +109,7 @@ class Quantity:
     aliases: tuple[str, ...] = field(default=())
     bare: bool = False
     text: str = ""
+    example: Fraction | None = None
 
 
 def symmetric_densities(rng: random.Random) -> list[sp.Lambda]:

@@ -39,6 +39,15 @@ def _negated_fraction(expr: sp.Mul):
 class _NotationRules:
     """What both printers do alike; each supplies how to write a fraction, primes and a partial."""
 
+    def _as_ordered_terms(self, expr, order=None):
+        """A sum starts with a positive term where it has one: p_k - y_k, not -y_k + p_k."""
+        terms = list(super()._as_ordered_terms(expr, order))
+        if terms and terms[0].could_extract_minus_sign():
+            for n, term in enumerate(terms):
+                if not term.could_extract_minus_sign():
+                    return [term, *terms[:n], *terms[n + 1:]]
+        return terms
+
     def _print_Mul(self, expr):
         flipped = _negated_fraction(expr)
         return self._fraction(*flipped) if flipped else super()._print_Mul(expr)
@@ -82,9 +91,10 @@ class NotationLatexPrinter(_NotationRules, LatexPrinter):
         return "'" * order if order <= 3 else f"^{{({order})}}"
 
     def _partial(self, top, variable):
-        if isinstance(top, sp.Add):
-            return rf"\frac{{\partial}}{{\partial {self._print(variable)}}} \left({self._print(top)}\right)"
-        return rf"\frac{{\partial {self._print(top)}}}{{\partial {self._print(variable)}}}"
+        d = "d" if top.free_symbols <= {variable} else r"\partial"
+        if not isinstance(top, (sp.Symbol, sp.Indexed, sp.Function)) or isinstance(top, sp.Piecewise):
+            return rf"\frac{{{d}}}{{{d} {self._print(variable)}}} \left({self._print(top)}\right)"
+        return rf"\frac{{{d} {self._print(top)}}}{{{d} {self._print(variable)}}}"
 
 
 class NotationStrPrinter(_NotationRules, StrPrinter):

@@ -18,7 +18,9 @@ import sympy as sp
 
 from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
+from .figures import activation_figure
 from .printing import NotationLatexPrinter, NotationStrPrinter
+from .sheet import Problem, Sheet
 
 FORMATS = ("text", "latex", "md", "json")
 LANGUAGES = ("en", "zh")
@@ -85,6 +87,7 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
             template_dir: str | None = None) -> dict:
     """Everything a template needs, already printed: the view of one derivation."""
     words = wording(lang, template_dir)
+    quantities = derivation.parameters()
     latex = NotationLatexPrinter(derivation.quantities).doprint
     text = NotationStrPrinter(derivation.quantities).doprint
     values = dict(values or {})
@@ -119,6 +122,7 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
         "symbols": [{"name": q.key, "latex": q.latex, "domain": q.domain.latex if q.domain else None,
                      "aliases": list(q.aliases)} for q in derivation.quantities],
         "values": {key: sp.sstr(value) for key, value in values.items()},
+        "values_tex": [f"{quantities[key].latex} = {latex(value)}" for key, value in values.items()],
         "verified": words["ui"]["verified"].format(**counts),
         "text_width": max((len(line["text_left"]) + 3 * line["implies"] for line in lines), default=0),
         "text_right_width": min(56, max((len(line["text_right"]) for line in lines), default=0)),
@@ -166,7 +170,46 @@ def render(derivation: Derivation, fmt: str = "text", lang: str = "en",
         return to_json(view)
     if fmt not in TEMPLATE_FILES:
         raise UsageError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
-    return environment(template_dir).get_template(TEMPLATE_FILES[fmt]).render(**view, display=display)
+    return environment(template_dir).get_template(TEMPLATE_FILES[fmt]).render(
+        **view, self_view=view, display=display)
+
+
+def render_document(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Rational] | None = None,
+                    template_dir: str | None = None) -> str:
+    """A whole LaTeX document of one derivation (``single.tex.j2``), with its figure if it has one."""
+    view = context(derivation, lang, values, template_dir)
+    return environment(template_dir).get_template("single.tex.j2").render(
+        view=view, words=view["words"], lang=lang, plot=activation_figure(derivation, values or {}))
+
+
+def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | None) -> dict:
+    view = context(problem.derivation, lang, problem.values, template_dir)
+    words = view["words"]
+    asked = []
+    for target in view["targets"]:
+        if target["name"] in problem.targets:
+            described = words["targets"][target["name"]]
+            asked.append(described if "$" in described else f"{described} ${target['tex_left']}$")
+    return {
+        "number": number, "points": problem.points, "statement": problem.statement,
+        "default_statement": words["statements"][problem.derivation.name],
+        "values_tex": view["values_tex"], "asked": asked, "names": list(problem.targets),
+        "view": view, "figure": activation_figure(problem.derivation, problem.values),
+    }
+
+
+LAYOUTS = ("handout", "key", "formulas")
+
+
+def render_sheet(sheet: Sheet, layout: str, lang: str = "en", template_dir: str | None = None) -> str:
+    """A sheet as a LaTeX document: ``handout`` (questions), ``key`` (with solutions) or ``formulas``."""
+    problems = [_problem_view(p, n, lang, template_dir) for n, p in enumerate(sheet.problems, 1)]
+    words = wording(lang, template_dir)
+    counts = {kind: sum(1 for p in sheet.problems for s in p.derivation.steps if s.check == kind)
+              for kind in ("symbolic", "numeric", "given")}
+    return environment(template_dir).get_template(f"{layout}.tex.j2").render(
+        sheet=sheet, problems=problems, words=words, lang=lang,
+        verified=words["sheet"]["verified_note"].format(**counts))
 
 
 def render_list(entries: Sequence, fmt: str, lang: str) -> str:

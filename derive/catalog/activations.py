@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import sympy as sp
 
 from ..engine import Builder, Derivation
@@ -21,8 +23,8 @@ SIGMOID_DEFINITION = 1 / (1 + sp.exp(-x))
 TANH_DEFINITION = (sp.exp(x) - sp.exp(-x)) / (sp.exp(x) + sp.exp(-x))
 
 X = Quantity("x", x, "x", REAL, aliases=("z",))
-ALPHA = Quantity("alpha", alpha, r"\alpha", UNIT_LEAK, aliases=("a", r"\lambda"))
-ELU_ALPHA = Quantity("alpha", alpha, r"\alpha", POSITIVE, aliases=("a",))
+ALPHA = Quantity("alpha", alpha, r"\alpha", UNIT_LEAK, aliases=("a", r"\lambda"), example=Fraction(1, 10))
+ELU_ALPHA = Quantity("alpha", alpha, r"\alpha", POSITIVE, aliases=("a",), example=Fraction(1))
 SIGMA = Quantity("sigma", sigma, r"\sigma", meaning=sp.Lambda(x, SIGMOID_DEFINITION),
                  aliases=(r"\theta", r"\operatorname{sigmoid}", r"\sigma"), bare=True)
 TANH = Quantity("tanh", tanh, r"\tanh", meaning=sp.Lambda(x, TANH_DEFINITION), bare=True)

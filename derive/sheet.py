@@ -1,0 +1,120 @@
+"""Sheet specs: a TOML file listing the problems of a homework, read and checked whole.
+
+A spec is validated completely before anything is written: a malformed one raises a
+:class:`SpecError` naming the file, the key and the problem, and no file is produced.
+
+```toml
+title = "神经网络基础 第三次作业"
+course = "神经网络基础"
+date = "2025 年 4 月"
+lang = "zh"                       # optional; --lang on the command line wins
+
+[[problem]]
+entry = "xavier"                  # a catalog name
+targets = ["var", "uniform_bound", "normal_std"]   # optional; default: all
+points = 10                       # optional
+statement = "..."                 # optional: replaces the default statement (plain text)
+params = { n_in = 256, n_out = 128 }               # optional
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import sympy as sp
+
+from . import catalog
+from .engine import Derivation
+from .errors import DeriveError, UsageError
+from .params import parse_params
+
+TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "problem": list}
+PROBLEM_KEYS = {"entry": str, "targets": list, "points": int, "statement": str, "params": dict}
+
+
+class SpecError(UsageError):
+    """A sheet spec that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a sheet: a derivation, the targets asked, their values and points."""
+
+    derivation: Derivation
+    targets: tuple[str, ...]
+    values: dict[str, sp.Rational]
+    points: int | None
+    statement: str | None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A whole homework, read from a spec: its header and its problems in order."""
+
+    name: str
+    title: str
+    course: str
+    date: str
+    lang: str | None
+    problems: tuple[Problem, ...]
+
+
+def _check_keys(table: dict, allowed: dict, where: str, path: Path) -> None:
+    for key, value in table.items():
+        name = f"{where}.{key}" if where else key
+        if key not in allowed:
+            raise SpecError(f"{path}: unknown key '{name}' (allowed: {', '.join(allowed)})")
+        if not isinstance(value, allowed[key]) or (allowed[key] is int and isinstance(value, bool)):
+            raise SpecError(f"{path}: '{name}' must be {allowed[key].__name__}, not {type(value).__name__}")
+
+
+def _problem(table: dict, where: str, path: Path) -> Problem:
+    _check_keys(table, PROBLEM_KEYS, where, path)
+    if "entry" not in table:
+        raise SpecError(f"{path}: '{where}' needs an 'entry' (a catalog name)")
+    try:
+        derivation = catalog.get(table["entry"])
+        targets = tuple(table.get("targets") or derivation.targets)
+        for target in targets:
+            derivation.target(str(target))
+        params = [f"{key}={value}" for key, value in table.get("params", {}).items()]
+        values = parse_params(derivation, params)
+    except DeriveError as error:
+        raise SpecError(f"{path}: {where}: {error}") from None
+    points = table.get("points")
+    if points is not None and points < 0:
+        raise SpecError(f"{path}: '{where}.points' must not be negative")
+    return Problem(derivation, targets, values, points, table.get("statement"))
+
+
+def read_spec(path: str | Path) -> Sheet:
+    """Read and check a sheet spec; raises SpecError (exit status 2) on anything wrong."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            table = tomllib.load(handle)
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"{path}: TOML syntax: {error}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(f"{path}: cannot read: {error}") from None
+    _check_keys(table, TOP_KEYS, "", path)
+    problems = table.get("problem", [])
+    if not problems:
+        raise SpecError(f"{path}: no [[problem]] tables")
+    if not all(isinstance(p, dict) for p in problems):
+        raise SpecError(f"{path}: 'problem' must be a list of tables ([[problem]])")
+    if table.get("lang") not in (None, "en", "zh"):
+        raise SpecError(f"{path}: 'lang' must be \"en\" or \"zh\", not {table['lang']!r}")
+    return Sheet(
+        name=path.stem,
+        title=table.get("title", path.stem),
+        course=table.get("course", ""),
+        date=table.get("date", ""),
+        lang=table.get("lang"),
+        problems=tuple(_problem(p, f"problem[{n}]", path) for n, p in enumerate(problems, 1)),
+    )
