@@ -5,13 +5,16 @@ Run:  python bench/run.py [--repeat N]
 Prints, for every entry, the cold time (a fresh process, nothing cached) and the warm time
 (the same process again, SymPy's caches warm, the derivation rebuilt and re-verified), then
 the wall time of `python -m derive xavier --latex` as a process, with and without the cache
-of verified derivations, beside `python -c "import sympy"` measured in the same run.
+of verified derivations, beside `python -c "import sympy"` measured in the same run; last,
+the Chinese example handout and key (examples/hw3-initialization-zh.toml): the .tex alone
+and the PDF pair, as processes (the PDF only where TeX is installed).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -77,11 +80,20 @@ def main() -> None:
             "derive xavier --latex (cached)": wall(cli, options.repeat, cached),
             "derive xavier --latex (verify afresh)": wall(cli, options.repeat, fresh),
         }
+        spec = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples",
+                            "hw3-initialization-zh.toml")
+        sheet = [sys.executable, "-m", "derive", "sheet", spec, "-o", os.path.join(cache, "sheet")]
+        rows["sheet zh handout + key .tex (cached)"] = wall(sheet, options.repeat, cached)
+        rows["sheet zh handout + key .tex (verify afresh)"] = wall(sheet, options.repeat, fresh)
+        if shutil.which("latexmk") and shutil.which("xelatex"):
+            rows["sheet zh handout + key .tex + .pdf"] = wall([*sheet, "--pdf"], max(1, options.repeat // 2), cached)
+        else:
+            print("\n(no TeX on this machine: the PDF pair is not measured)")
     base = summary(rows["python -c 'import sympy'"])[0]
-    print(f"\n{'process':<40}{'median s':>10}{'p95 s':>9}{'x import sympy':>16}")
+    print(f"\n{'process':<46}{'median s':>10}{'p95 s':>9}{'x import sympy':>16}")
     for label, times in rows.items():
         median, p95 = summary(times)
-        print(f"{label:<40}{median:>10.3f}{p95:>9.3f}{median / base:>16.2f}")
+        print(f"{label:<46}{median:>10.3f}{p95:>9.3f}{median / base:>16.2f}")
 
 
 if __name__ == "__main__":

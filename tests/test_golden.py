@@ -11,9 +11,11 @@ import pytest
 
 import derive
 from derive.params import parse_params
-from derive.render import render
+from derive.render import LAYOUTS, render, render_document, render_sheet
+from derive.sheet import read_spec
 
 GOLDEN = Path(__file__).parent / "golden"
+EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.toml"))
 CASES = [
     ("xavier", "latex", "en", []),
     ("xavier", "text", "zh", ["n_in=256", "n_out=128"]),
@@ -29,7 +31,24 @@ SUFFIX = {"latex": "tex", "text": "txt", "md": "md"}
 def test_rendering_matches_golden_file(name, fmt, lang, params):
     derivation = derive.get(name)
     output = render(derivation, fmt, lang, parse_params(derivation, params))
-    path = GOLDEN / f"{name}-{lang}.{SUFFIX[fmt]}"
+    _check(GOLDEN / f"{name}-{lang}.{SUFFIX[fmt]}", output)
+
+
+def _check(path: Path, output: str) -> None:
     if os.environ.get("DERIVE_UPDATE_GOLDEN"):
         path.write_text(output, encoding="utf-8")
     assert output == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("spec", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_and_layout_matches_golden_file(spec, layout):
+    sheet = read_spec(spec)
+    suffix = "" if layout == "handout" else f"-{layout}"
+    _check(GOLDEN / f"{sheet.name}{suffix}.tex", render_sheet(sheet, layout, sheet.lang))
+
+
+@pytest.mark.parametrize("name, lang, params", [("sigmoid", "zh", []), ("xavier", "en", ["n_in=256", "n_out=128"])])
+def test_single_derivation_document_matches_golden_file(name, lang, params):
+    derivation = derive.get(name)
+    _check(GOLDEN / f"{name}-{lang}-document.tex", render_document(derivation, lang, parse_params(derivation, params)))
