@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from pathlib import Path
 
 from . import catalog
+from .check.batch import FORMATS as BATCH_FORMATS
+from .check.batch import grade, summary
+from .check.batch import write as write_batch
+from .check.decide import EXIT_CODES
+from .check.pool import DEFAULT_TIMEOUT, CheckPool
 from .errors import DeriveError, UsageError
 from .files import output_folder, publish, write_atomic
 from .params import parse_params
@@ -87,6 +94,72 @@ def _report(paths: list[Path]) -> None:
         print(f"wrote {path}")
 
 
+def _check_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="derive check", description="Check an answer against a derivation's target.")
+    parser.add_argument("name", nargs="?", help="a catalog entry (or give --expected)")
+    parser.add_argument("--target", help="the target the answer is for (see: derive list)")
+    parser.add_argument("--answer", required=True, help="the answer, in LaTeX")
+    parser.add_argument("--expected", help="LaTeX to compare with, instead of a catalog target")
+    parser.add_argument("--assume", action="append", default=[], metavar="NAME:DOMAIN",
+                        help="with --expected: a symbol's domain (real, positive, positive-integer, unit, label)")
+    parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per check (default 5)")
+    parser.add_argument("--log-base", choices=("e", "10"), default="e", help="what \\log means (default e)")
+    return parser
+
+
+def _check(argv: list[str]) -> int:
+    options = _check_parser().parse_args(argv)
+    if options.name is None and options.expected is None:
+        raise UsageError("give a catalog entry and --target, or --expected")
+    if options.name is not None:
+        catalog.get(options.name).target(options.target or "")
+    request = {"answer": options.answer, "problem": options.name, "target": options.target,
+               "expected": options.expected, "lang": options.lang, "assume": options.assume,
+               "log_base": options.log_base}
+    with CheckPool(1, options.timeout) as pool:
+        result = next(grade([json.dumps({k: v for k, v in request.items() if v is not None})], pool, options.lang))
+    if result["verdict"] == "error":
+        raise UsageError(result["feedback"])
+    result.pop("id"), result.pop("points")
+    if options.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"{result['verdict']}: {result['feedback']}")
+        print(f"  read as:  {result['parsed']}\n  expected: {result['expected']}")
+    return EXIT_CODES[result["verdict"]]
+
+
+def _grade_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="derive grade", description="Grade a class: one JSON line per answer.")
+    parser.add_argument("file", help="JSON lines: {id, problem, target, answer} or {id, expected, answer}; - for stdin")
+    parser.add_argument("--jobs", type=int, default=1, help="checks at once (worker processes)")
+    parser.add_argument("-o", "--output", metavar="OUT", help="where to write (default: stdout; results.json for gradescope)")
+    parser.add_argument("--format", choices=BATCH_FORMATS, default="jsonl")
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per check (default 5)")
+    return parser
+
+
+def _grade(argv: list[str]) -> int:
+    options = _grade_parser().parse_args(argv)
+    if options.jobs < 1 or options.timeout <= 0:
+        raise UsageError("--jobs must be at least 1 and --timeout positive")
+    try:
+        lines = (sys.stdin.read() if options.file == "-" else Path(options.file).read_text(encoding="utf-8")).splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read '{options.file}': {getattr(error, 'strerror', None) or error}") from None
+    start = time.perf_counter()
+    with CheckPool(options.jobs, options.timeout) as pool:
+        results = list(grade(lines, pool, options.lang, options.jobs, progress=sys.stderr.isatty()))
+    text = write_batch(results, options.format)
+    output = options.output or ("results.json" if options.format == "gradescope" else None)
+    write_output(text, output)
+    print(summary(results, time.perf_counter() - start), file=sys.stderr)
+    return 0
+
+
 def _sheet(argv: list[str]) -> int:
     options = _sheet_parser().parse_args(argv)
     sheet = read_spec(options.spec)
@@ -106,14 +179,16 @@ def run(argv: list[str]) -> int:
     """Dispatch one command; raises DeriveError on bad input."""
     if not argv or argv[0] in ("-h", "--help"):
         _derivation_parser().print_help()
-        print("\ncommands: list | sheet SPEC.toml | NAME (a catalog entry)")
+        print("\ncommands: list | sheet SPEC.toml | check NAME --target T --answer LATEX | grade FILE.jsonl"
+              " | NAME (a catalog entry)")
         return 0 if argv else 2
     if argv[0] == "list":
         options = _list_parser().parse_args(argv[1:])
         write_output(render_list(catalog.entries(), options.format, options.lang), None)
         return 0
-    if argv[0] == "sheet":
-        return _sheet(argv[1:])
+    commands = {"sheet": _sheet, "check": _check, "grade": _grade}
+    if argv[0] in commands:
+        return commands[argv[0]](argv[1:])
     options = _derivation_parser().parse_args(argv)
     derivation = catalog.get(options.name)
     values = parse_params(derivation, options.param)

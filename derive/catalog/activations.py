@@ -29,7 +29,7 @@ SIGMA = Quantity("sigma", sigma, r"\sigma", meaning=sp.Lambda(x, SIGMOID_DEFINIT
                  aliases=(r"\theta", r"\operatorname{sigmoid}", r"\sigma"), bare=True)
 TANH = Quantity("tanh", tanh, r"\tanh", meaning=sp.Lambda(x, TANH_DEFINITION), bare=True)
 PHI_CDF = Quantity("Phi", Phi, r"\Phi", meaning=sp.Lambda(x, (1 + sp.erf(x / sp.sqrt(2))) / 2))
-PHI_PDF = Quantity("phi", phi, r"\varphi", meaning=sp.Lambda(x, sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)))
+PHI_PDF = Quantity("phi", phi, r"\varphi", aliases=(r"\phi",), meaning=sp.Lambda(x, sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)))
 
 
 def activation_function(name: str, latex: str, definition: sp.Basic) -> Quantity:

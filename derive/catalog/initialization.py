@@ -33,8 +33,8 @@ def _positive(key: str, latex: str, text: str = "", **extra) -> Quantity:
     return Quantity(key, sp.Symbol(key, positive=True), latex, POSITIVE, text=text or key, **extra)
 
 
-N_IN = Quantity("n_in", n_in, "n_{in}", SIZE, aliases=("M_{l-1}", r"\mathrm{fan}_{in}", "n_{l-1}", "n_j"))
-N_OUT = Quantity("n_out", n_out, "n_{out}", SIZE, aliases=("M_l", r"\mathrm{fan}_{out}", "n_l", "n_{j+1}"))
+N_IN = Quantity("n_in", n_in, "n_{in}", SIZE, aliases=("M_{l-1}", r"\mathrm{fan}_{in}", "n_{l-1}", "n_j", "d_{in}"))
+N_OUT = Quantity("n_out", n_out, "n_{out}", SIZE, aliases=("M_l", r"\mathrm{fan}_{out}", "n_l", "n_{j+1}", "d_{out}"))
 ALPHA = Quantity("alpha", alpha, r"\alpha", UNIT_LEAK, aliases=("a",))
 DENSITY = Quantity("p", p, "p", SYMMETRIC_DENSITY)
 Z = Quantity("z", z, "z", REAL)
@@ -47,14 +47,17 @@ SQUARE_W = Quantity("square_w", sp.Symbol("square_w", positive=True), r"\operato
                     meaning=VAR_W.symbol + MEAN_W.symbol**2)
 VAR_PRODUCT = _positive("var_wa", r"\operatorname{Var}(W_{ij} a_j)", text="Var(W a)")
 VAR_Z = _positive("var_z", r"\operatorname{Var}(z^{(l)})", text="Var(z[l])")
+PREVIOUS_VARIANCE_NAMES = (r"\operatorname{Var}(z)", r"\operatorname{Var}(z_{l-1})", r"\operatorname{Var}(z^{l-1})")
 VAR_Z_PREVIOUS = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})", text="Var(z[l-1])",
+                           aliases=PREVIOUS_VARIANCE_NAMES,
                            meaning=sp.Integral(z**2 * p(z), (z, -sp.oo, sp.oo)))
 VAR_DELTA = _positive("var_delta", r"\operatorname{Var}(\delta^{(l)})", text="Var(delta[l])")
 VAR_DELTA_PREVIOUS = _positive("var_delta_prev", r"\operatorname{Var}(\delta^{(l-1)})", text="Var(delta[l-1])")
 SQUARE_SLOPE = _positive("square_slope", r"\operatorname{E}[f'(z)^2]", text="E[f'(z)^2]")
 SLOPE_AT_ZERO = Quantity("slope0", sp.Symbol("slope0"), "f'(0)", text="f'(0)")
 BOUND = _positive("r", "r", aliases=("a", "b"))
-STD = _positive("std", r"\sigma", text="sigma", aliases=("s", r"\mathrm{std}"))
+STD = _positive("std", r"\sigma", text="sigma", aliases=("s", r"\mathrm{std}", r"\sigma_W"),
+                meaning=sp.sqrt(VAR_W.symbol))
 GAIN = _positive("gain", "g")
 VAR_UNIFORM = _positive("var_uniform", r"\operatorname{Var}(U(-r, r))", text="Var(U(-r, r))")
 
@@ -138,7 +141,8 @@ def _recursion_builder(name: str, extra: tuple[Quantity, ...], assumptions: tupl
 
 def xavier() -> Derivation:
     """Glorot: Var(W) = 1/n_in forward, 1/n_out backward, 2/(n_in + n_out) as their harmonic mean."""
-    z_before = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})", text="Var(z[l-1])")
+    z_before = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})", text="Var(z[l-1])",
+                         aliases=PREVIOUS_VARIANCE_NAMES)
     b = _recursion_builder("xavier", (z_before, VAR_A, Z, SQUARE_SLOPE, SLOPE_AT_ZERO),
                            ("zero-mean-inputs", "tanh-linear-regime"))
     product_variance(b)
@@ -204,7 +208,8 @@ def prelu_init() -> Derivation:
 
 def lecun() -> Derivation:
     """LeCun (linear or SELU regime): E[a^2] = Var(z^(l-1)), so Var(W) = 1/n_in."""
-    z_before = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})", text="Var(z[l-1])")
+    z_before = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})", text="Var(z[l-1])",
+                         aliases=PREVIOUS_VARIANCE_NAMES)
     b = _recursion_builder("lecun", (z_before, VAR_A), ("zero-mean-inputs", "identity-regime"))
     product_variance(b)
     forward_recursion(b)

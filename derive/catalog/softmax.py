@@ -28,7 +28,7 @@ def _family(logits: str) -> tuple[sp.IndexedBase, sp.IndexedBase, sp.Basic, tupl
     quantities = (
         Quantity("C", C, "C", CLASS_COUNT, aliases=("K",)),
         Quantity("i", i, "i", index_domain(C)),
-        Quantity("k", k, "k", index_domain(C), aliases=("j",)),
+        Quantity("k", k, "k", index_domain(C)),
         Quantity(logits, x, logits, REAL, aliases=("z", "x", "a")),
         Quantity("p", p, "p", meaning=sp.Lambda(i, sp.exp(x[i]) / total),
                  aliases=(r"\operatorname{softmax}(x)", r"\hat{y}", "s")),

@@ -1,0 +1,114 @@
+"""Grading a class: requests from JSON lines, checked in worker processes, written in order.
+
+Input lines are ``{"id", "problem", "target", "answer"}`` (or ``"expected"`` instead of problem
+and target; optional ``"points"``, ``"lang"``, ``"assume"``, ``"log_base"``). A malformed line gets
+the verdict ``error`` and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from ..errors import DeriveError
+from .decide import VERDICTS, check
+
+FIELDS = ("problem", "target", "verdict", "expected", "parsed", "feedback", "certificate")
+FORMATS = ("jsonl", "csv", "gradescope")
+
+
+def run_request(request: Mapping) -> dict:
+    """Check one request in this process; never raises for bad input (verdict ``error``)."""
+    start = time.perf_counter()
+    try:
+        answer = request.get("answer")
+        if not isinstance(answer, str):
+            raise DeriveError("'answer' must be a string")
+        for key in ("problem", "target", "expected", "lang"):
+            if key in request and not isinstance(request[key], str):
+                raise DeriveError(f"'{key}' must be a string")
+        if request.get("log_base", "e") not in ("e", 10, "10"):
+            raise DeriveError("'log_base' must be \"e\" or 10")
+        result = check(answer, request.get("problem"), request.get("target"), request.get("expected"),
+                       lang=request.get("lang", "en"), assume=tuple(request.get("assume", ())),
+                       log_base_e=request.get("log_base", "e") == "e")
+    except DeriveError as error:
+        result = {"problem": request.get("problem"), "target": request.get("target"), "verdict": "error",
+                  "expected": "", "parsed": "", "feedback": str(error), "certificate": None}
+    result["ms"] = round((time.perf_counter() - start) * 1000, 2)
+    return result
+
+
+def parse_line(line: str, number: int) -> dict:
+    """One input line as a request, or an ``{"error": ...}`` marker for a malformed one."""
+    try:
+        request = json.loads(line)
+    except json.JSONDecodeError as error:
+        return {"id": None, "error": f"line {number}: not JSON ({error.msg})"}
+    if not isinstance(request, dict):
+        return {"id": None, "error": f"line {number}: not a JSON object"}
+    if "answer" not in request or not ("expected" in request or ("problem" in request and "target" in request)):
+        return {"id": request.get("id"), "error": f"line {number}: needs 'answer' and 'problem' + 'target' "
+                                                  "(or 'expected')"}
+    return request
+
+
+def grade(lines: Iterable[str], pool, lang: str = "en", jobs: int = 1, progress: bool = False) -> Iterator[dict]:
+    """Grade request lines with a :class:`~derive.check.pool.CheckPool`; results in input order."""
+    requests = [parse_line(line, n) for n, line in enumerate(lines, 1) if line.strip()]
+
+    def one(request: dict) -> dict:
+        if "error" in request:
+            return {"id": request.get("id"), "problem": None, "target": None, "verdict": "error", "expected": "",
+                    "parsed": "", "feedback": request["error"], "certificate": None, "ms": 0.0}
+        result = pool.run({"lang": lang, **request})
+        if result.get("verdict") == "timeout" and "feedback" not in result:
+            from ..render import wording
+
+            result.update(problem=request.get("problem"), target=request.get("target"), expected="",
+                          parsed="", certificate=None,
+                          feedback=wording(request.get("lang", lang))["check"]["timeout"].format(seconds=pool.timeout))
+        return {"id": request.get("id"), **{k: result.get(k) for k in FIELDS}, "ms": result.get("ms"),
+                "points": request.get("points", 1)}
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+        results = threads.map(one, requests)
+        if progress:
+            from tqdm import tqdm
+
+            results = tqdm(results, total=len(requests), file=sys.stderr, unit="answer")
+        yield from results
+
+
+def summary(results: list[dict], seconds: float) -> str:
+    """One line: how many answers got each verdict, and the wall time."""
+    counts = Counter(r["verdict"] for r in results)
+    parts = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
+    return f"graded {len(results)} answers in {seconds:.1f} s: {parts or 'nothing'}"
+
+
+def write(results: list[dict], fmt: str) -> str:
+    """The results as JSON lines, CSV (points and maximum) or a Gradescope results.json."""
+    if fmt == "jsonl":
+        return "".join(json.dumps({k: v for k, v in r.items() if k != "points"}, ensure_ascii=False) + "\n"
+                       for r in results)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["id", "problem", "target", "verdict", "points", "max_points", "ms", "feedback"])
+        for r in results:
+            awarded = r["points"] if r["verdict"] == "correct" else 0
+            writer.writerow([r["id"], r["problem"], r["target"], r["verdict"], awarded, r["points"], r["ms"],
+                             r["feedback"]])
+        return buffer.getvalue()
+    tests = [{"name": f"{r['id']}: {r['problem'] or 'expression'}/{r['target'] or ''}".rstrip("/"),
+              "score": r["points"] if r["verdict"] == "correct" else 0, "max_score": r["points"],
+              "status": "passed" if r["verdict"] == "correct" else "failed",
+              "output": f"{r['verdict']}: {r['feedback']}"} for r in results]
+    return json.dumps({"score": sum(t["score"] for t in tests), "tests": tests}, ensure_ascii=False, indent=2) + "\n"

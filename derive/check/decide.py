@@ -1,0 +1,185 @@
+"""Deciding whether an answer equals a target: read it, check its left side, compare, explain.
+
+:func:`check` is the whole check of one answer, in this process; :mod:`derive.check.pool`
+runs it in worker processes with a hard time limit.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+
+import sympy as sp
+
+from .. import catalog
+from ..engine import Derivation
+from ..errors import UsageError, VerificationError
+from ..notation import LABEL, POSITIVE, REAL, SIZE, UNIT_OPEN, Quantity
+from ..printing import NotationLatexPrinter
+from ..render import wording
+from ..verify import Comparison, Verifier
+from .diagnosis import diagnose
+from .reader import Reading, ReadError, read
+from .table import ReadingTable, table_for
+
+VERDICTS = ("correct", "incorrect", "unparsable", "timeout", "error")
+EXIT_CODES = {"correct": 0, "incorrect": 1, "unparsable": 2, "error": 2, "timeout": 3}
+DOMAINS = {"real": REAL, "positive": POSITIVE, "positive-integer": SIZE, "unit": UNIT_OPEN, "label": LABEL}
+
+
+@functools.lru_cache(maxsize=64)
+def _problem(problem: str, log_base_e: bool) -> tuple[Derivation, ReadingTable]:
+    derivation = catalog.get(problem)
+    return derivation, table_for(derivation, log_base_e)
+
+
+def _free_table(assume: tuple[str, ...], log_base_e: bool) -> ReadingTable:
+    table = table_for(None, log_base_e)
+    for item in assume:
+        name, _, domain = item.partition(":")
+        if domain not in DOMAINS or not name:
+            raise UsageError(f"--assume '{item}' must look like NAME:DOMAIN with DOMAIN one of "
+                             f"{', '.join(DOMAINS)}")
+        assumptions = {"positive-integer": {"integer": True, "positive": True}, "positive": {"positive": True},
+                       "unit": {"positive": True}}.get(domain, {"real": True})
+        symbol = sp.Symbol(name, **assumptions)
+        table.names[name] = symbol
+        table.quantities[symbol] = Quantity(name, symbol, name, DOMAINS[domain])
+    return table
+
+
+def _phrase(words: Mapping, key: str, **values) -> str:
+    return words["check"][key].format(**values)
+
+
+def _result(verdict: str, problem, target, expected: str, parsed: str, feedback: list[str],
+            certificate: dict | None) -> dict:
+    return {"problem": problem, "target": target, "verdict": verdict, "expected": expected, "parsed": parsed,
+            "feedback": " ".join(feedback), "certificate": certificate}
+
+
+def _certificate(comparison: Comparison) -> dict:
+    if comparison.counterexample is not None:
+        counter = comparison.counterexample
+        return {"method": "counterexample", "point": {k: sp.sstr(v) for k, v in counter.point.items()},
+                "expected": sp.sstr(sp.N(counter.right, 10)), "answer": sp.sstr(sp.N(counter.left, 10))}
+    certificate = comparison.certificate
+    return {"method": certificate.method, **({"points": certificate.points} if certificate.method == "numeric" else {})}
+
+
+def _notes(reading: Reading, words: Mapping) -> list[str]:
+    notes = []
+    for note in reading.notes:
+        if note == "bare-function-times-bracket":
+            notes.append(_phrase(words, "note_bare_times_bracket"))
+        elif note.startswith("ambiguous:"):
+            notes.append(_phrase(words, "note_ambiguous", name=note.split(":", 1)[1]))
+    return list(dict.fromkeys(notes))
+
+
+def _left_side(reading: Reading, target_lhs: sp.Basic, verifier: Verifier, value: sp.Basic):
+    """(value to grade, problem with the left side or None)."""
+    lhs = reading.lhs
+    if lhs is None or target_lhs is None:
+        return value, None
+    if lhs == target_lhs or verifier.unfold(lhs) == verifier.unfold(target_lhs):
+        return value, None
+    if isinstance(target_lhs, sp.Symbol):
+        for form in (lhs, verifier.unfold(lhs)):
+            if target_lhs in form.free_symbols and form != target_lhs:
+                solutions = sp.solve(sp.Eq(form, value), target_lhs)
+                if len(solutions) == 1:
+                    return solutions[0], "solved"
+    return value, "mismatch"
+
+
+def _kink_note(answer: sp.Basic, expected: sp.Basic, words: Mapping) -> str | None:
+    """Where both are piecewise, say if they differ exactly on a boundary (a convention)."""
+    if not (answer.has(sp.Piecewise) and expected.has(sp.Piecewise)):
+        return None
+    variables = [s for s in expected.free_symbols if s.is_real and not s.is_positive]
+    for condition in expected.atoms(sp.core.relational.Relational):
+        if len(variables) == 1 and condition.rhs.is_Number and condition.lhs == variables[0]:
+            point = {variables[0]: condition.rhs}
+            a, e = answer.xreplace(point), expected.xreplace(point)
+            if a.is_number and e.is_number and sp.simplify(a - e) != 0:
+                return _phrase(words, "note_kink", point=f"{variables[0]} = {condition.rhs}",
+                               answer=sp.sstr(a), expected=sp.sstr(e))
+    return None
+
+
+def check(answer: str, problem: str | None = None, target: str | None = None, expected: str | None = None,
+          lang: str = "en", assume: Iterable[str] = (), log_base_e: bool = True) -> dict:
+    """Check one answer (in this process).
+
+    Args:
+        answer: the student's LaTeX (untrusted: read, never evaluated).
+        problem, target: a catalog entry and one of its targets; or
+        expected: LaTeX of the expected expression, for a free comparison.
+        lang: ``en`` or ``zh`` for the feedback.
+        assume: with ``expected``, domains of its symbols as ``NAME:DOMAIN``.
+        log_base_e: read ``\\log`` as the natural logarithm (the default).
+
+    Returns:
+        ``{"problem", "target", "verdict", "expected", "parsed", "feedback", "certificate"}``.
+
+    Raises:
+        UsageError: an unknown problem or target, or neither a problem nor an expected answer.
+    """
+    words = wording(lang)
+    if problem is not None:
+        derivation, table = _problem(problem, log_base_e)
+        chosen = derivation.target(target) if target else None
+        if chosen is None:
+            raise UsageError(f"which target of '{problem}'? one of {', '.join(derivation.targets)}")
+        table.preferred = set(chosen.lhs.free_symbols | chosen.rhs.free_symbols | {chosen.lhs})
+        expected_value, target_lhs = chosen.rhs, chosen.lhs
+        quantities = derivation.quantities
+    elif expected is not None:
+        derivation, table = None, _free_table(tuple(assume), log_base_e)
+        try:
+            expected_value, target_lhs = read(expected, table).value, None
+        except ReadError as error:
+            raise UsageError(f"the expected answer cannot be read: {error}") from None
+        quantities = ()
+    else:
+        raise UsageError("give a problem and --target, or --expected")
+    printer = NotationLatexPrinter([*quantities, *table.quantities.values()])
+    shown = printer.doprint(expected_value)
+    try:
+        reading = read(answer, table)
+    except ReadError as error:
+        where = "" if error.position is None else _phrase(words, "at_position", position=error.position + 1)
+        return _result("unparsable", problem, target, shown, "", [_phrase(words, "unparsable", reason=str(error)) + where], None)
+    verifier = Verifier(table.quantities, seed=0)
+    feedback = _notes(reading, words)
+    value, side = _left_side(reading, target_lhs, verifier, reading.value)
+    parsed = printer.doprint(reading.value if reading.lhs is None else sp.Eq(reading.lhs, reading.value, evaluate=False))
+    if side == "mismatch":
+        feedback.insert(0, _phrase(words, "wrong_left_side", written=printer.doprint(reading.lhs),
+                                   asked=printer.doprint(target_lhs)))
+        return _result("incorrect", problem, target, shown, parsed, feedback, None)
+    if side == "solved":
+        feedback.append(_phrase(words, "solved_left_side", value=printer.doprint(value)))
+    unknown = sorted(str(s) for s in value.free_symbols if s in table.quantities
+                     and table.quantities[s].domain is REAL and s not in {q.symbol for q in quantities})
+    try:
+        comparison = verifier.compare(value, expected_value, thorough=False)
+    except VerificationError as error:
+        return _result("unparsable", problem, target, shown, parsed, [_phrase(words, "not_evaluable", reason=str(error))], None)
+    if comparison.certificate is not None:
+        kink = _kink_note(value, expected_value, words)
+        summary = _phrase(words, "correct_symbolic") if comparison.certificate.method == "symbolic" else \
+            _phrase(words, "correct_numeric", points=comparison.certificate.points)
+        return _result("correct", problem, target, shown, parsed, [summary, *feedback, *([kink] if kink else [])],
+                       _certificate(comparison))
+    slip = diagnose(value, expected_value, derivation, target, verifier)
+    counter = comparison.counterexample
+    where = ", ".join(f"{k} = {sp.sstr(v)}" for k, v in counter.point.items())
+    feedback.insert(0, _phrase(words, "incorrect", point=where or "-", answer=sp.sstr(sp.N(counter.left, 6)),
+                               expected=sp.sstr(sp.N(counter.right, 6))))
+    if slip:
+        feedback.insert(0, words["slips"][slip])
+    if unknown:
+        feedback.append(_phrase(words, "unknown_symbols", names=", ".join(unknown)))
+    return _result("incorrect", problem, target, shown, parsed, feedback, _certificate(comparison))

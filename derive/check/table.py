@@ -1,0 +1,110 @@
+"""The reading table: how the names a student may write map to a derivation's SymPy objects.
+
+Built from the derivation's own notation (each quantity's LaTeX and its aliases), so the
+checker reads exactly the notation the renderer prints, plus the course's variants.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..engine import Derivation
+from ..notation import REAL, Quantity
+
+_WRAPPERS = re.compile(r"\\(?:text|mathrm|operatorname|mathit|mathsf|rm|textrm|mathbf|boldsymbol|bm)\s*")
+_HATS = re.compile(r"\\(?:hat|widehat)\s*\{?\s*([A-Za-z])\s*\}?")
+_ELEMENT_INDEX = re.compile(r"_\{?[ij]{1,2}\}?|\^\{?\(l\)\}?")
+
+
+def name_key(latex: str) -> str:
+    """The canonical key of a written name: ``n_{\\text{in}}``, ``n_{in}`` and ``n_in`` all give ``n_in``."""
+    text = _HATS.sub(r"hat(\1)", latex)
+    text = _WRAPPERS.sub("", text).replace(r"\_", "_")
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)
+    return re.sub(r"[{}\s]", "", text)
+
+
+def argument_key(latex: str) -> str:
+    """The key of a random variable's name, without element indices: W_{ij}^{(l)} is W."""
+    return name_key(_ELEMENT_INDEX.sub("", latex))
+
+
+@dataclass
+class ReadingTable:
+    """What names mean in one problem.
+
+    Attributes:
+        names: name key -> SymPy object (a Symbol, an undefined Function class, an IndexedBase).
+        functions: name key -> a callable building an application (sigma -> sigma(.)).
+        defaults: function -> the argument a bare use means (sigma -> x).
+        statistics: ``Var(W)``-style keys -> the quantity's symbol.
+        derivatives: ``d(L)/d(w_1)``-style keys -> the quantity's symbol.
+        quantities: every quantity (for domains), including ones the reader creates.
+        log_base_e: whether ``\\log`` is the natural logarithm (the default).
+        ambiguous: name keys that two quantities share (the reader says so when it meets one).
+        preferred: the symbols of the target being checked: an ambiguous name means one of them.
+    """
+
+    names: dict[str, sp.Basic] = field(default_factory=dict)
+    functions: dict[str, sp.FunctionClass] = field(default_factory=dict)
+    defaults: dict[sp.FunctionClass, sp.Basic] = field(default_factory=dict)
+    statistics: dict[str, sp.Symbol] = field(default_factory=dict)
+    derivatives: dict[str, sp.Symbol] = field(default_factory=dict)
+    quantities: dict[sp.Basic, Quantity] = field(default_factory=dict)
+    log_base_e: bool = True
+    ambiguous: dict[str, tuple[sp.Basic, ...]] = field(default_factory=dict)
+    preferred: set[sp.Basic] = field(default_factory=set)
+
+    def add(self, quantity: Quantity, written: str) -> None:
+        """Register one way of writing a quantity."""
+        symbol = quantity.symbol
+        statistic = re.fullmatch(r"\s*\\(?:operatorname|mathrm|text)\{(Var|E)\}\s*[\(\[](.*)[\)\]]\s*", written)
+        partial = re.fullmatch(r"\s*\\frac\{\\partial\s*(.+?)\}\{\\partial\s*(.+)\}\s*", written)
+        if statistic:
+            self.statistics[f"{statistic.group(1)}({argument_key(statistic.group(2))})"] = symbol
+        elif partial:
+            self.derivatives[f"d({name_key(partial.group(1))})/d({name_key(partial.group(2))})"] = symbol
+        elif isinstance(symbol, sp.FunctionClass):
+            self.functions[name_key(written)] = symbol
+        else:
+            key = name_key(written)
+            if key in self.names and self.names[key] != symbol:
+                self.ambiguous[key] = (self.names[key], symbol)
+            self.names.setdefault(key, symbol)
+
+    def symbol_for(self, key: str) -> sp.Symbol:
+        """A symbol the problem does not declare (kept, so that the answer can be judged)."""
+        if key not in self.names:
+            symbol = sp.Symbol(key, real=True)
+            self.names[key] = symbol
+            self.quantities[symbol] = Quantity(key, symbol, key, REAL)
+        return self.names[key]
+
+
+def table_for(derivation: Derivation | None, log_base_e: bool = True) -> ReadingTable:
+    """The reading table of a derivation (or, with None, of free expressions)."""
+    from ..catalog.activations import PHI_CDF, PHI_PDF, SIGMA, X
+
+    table = ReadingTable(log_base_e=log_base_e)
+    quantities = derivation.quantities if derivation else (X, SIGMA, PHI_CDF, PHI_PDF)
+    for quantity in quantities:
+        table.quantities[quantity.symbol] = quantity
+        for written in (quantity.latex, *quantity.aliases, quantity.key):
+            table.add(quantity, written)
+    for function in table.functions.values():
+        table.defaults[function] = _default_argument(derivation, function)
+    return table
+
+
+def _default_argument(derivation: Derivation | None, function: sp.FunctionClass) -> sp.Basic:
+    """What a bare function name means: its argument in the targets (sigma -> sigma(x))."""
+    if derivation:
+        sides = [e for t in derivation.targets.values() for e in (t.lhs, t.rhs)]
+        sides += [e for s in derivation.steps for e in (s.lhs, s.rhs) if e is not None]
+        for side in sides:
+            for applied in side.atoms(function):
+                return applied.args[0]
+    return sp.Symbol("x", real=True)
