@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -220,4 +221,11 @@ def cli(args: list[str] | None = None) -> int:
 
 def main() -> None:
     """Entry point of the ``derive`` console script."""
-    sys.exit(cli())
+    try:
+        status = cli()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader of our output went away (``derive ... | head``): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 0
+    sys.exit(status)

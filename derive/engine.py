@@ -12,7 +12,7 @@ once (see :mod:`derive.verify`); a step that does not follow stops the derivatio
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import product
 
 import sympy as sp
@@ -75,6 +75,8 @@ class Derivation:
         quantities: the symbols with domains, meanings and notations.
         assumptions: wording keys of what the derivation assumes.
         conventions: wording keys of conventions that decide a result (value of ReLU' at 0).
+        relations: what the assumptions make equal (yhat = sigma(z)), so that an answer may be
+            written either way; the checker substitutes them.
     """
 
     name: str
@@ -84,6 +86,7 @@ class Derivation:
     quantities: tuple[Quantity, ...]
     assumptions: tuple[str, ...] = ()
     conventions: tuple[str, ...] = ()
+    relations: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)
 
     def parameters(self) -> dict[str, Quantity]:
         """The free quantities a user may give values to, by key."""
@@ -128,14 +131,17 @@ class Builder:
         quantities: every quantity the steps use.
         assumptions: wording keys of the assumptions.
         conventions: wording keys of conventions that decide a result.
+        relations: what the assumptions make equal (yhat = sigma(z)), kept for the checker.
         seed: the seed of numeric verification.
     """
 
     def __init__(self, name: str, family: str, quantities: Iterable[Quantity],
-                 assumptions: Iterable[str] = (), conventions: Iterable[str] = (), seed: int = 0):
+                 assumptions: Iterable[str] = (), conventions: Iterable[str] = (),
+                 relations: Mapping[sp.Basic, sp.Basic] | None = None, seed: int = 0):
         self.name, self.family = name, family
         self.quantities = tuple(quantities)
         self.assumptions, self.conventions = tuple(assumptions), tuple(conventions)
+        self.relations = dict(relations or {})
         self.verifier = Verifier({q.symbol: q for q in self.quantities}, seed=seed)
         self.steps: list[Step] = []
         self.targets: dict[str, Target] = {}
@@ -253,7 +259,7 @@ class Builder:
         if not self.targets:
             raise DeriveError(f"{self.name}: a derivation needs at least one target")
         return Derivation(self.name, self.family, tuple(self.steps), dict(self.targets),
-                          self.quantities, self.assumptions, self.conventions)
+                          self.quantities, self.assumptions, self.conventions, self.relations)
 
     def _verify(self, rule: str, left: sp.Basic, right: sp.Basic, given: Mapping | None = None) -> Certificate:
         try:

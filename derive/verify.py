@@ -21,6 +21,7 @@ from .errors import VerificationError
 from .notation import Quantity, symmetric_densities
 
 DIGITS = 30
+MAX_TERMS = 10_000
 TOLERANCE = sp.Float(10) ** -15
 
 
@@ -193,6 +194,8 @@ def _evaluate_sums(expr: sp.Basic) -> sp.Basic:
             return total.function * (high - low + 1)
         if not (low.is_Integer and high.is_Integer):
             return total
+        if high - low > MAX_TERMS:
+            return sp.nan
         return sp.Add(*(total.function.xreplace({index: value}) for value in range(int(low), int(high) + 1)))
 
     return expr.replace(lambda e: isinstance(e, sp.Sum), write_out)

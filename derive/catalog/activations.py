@@ -34,7 +34,7 @@ PHI_PDF = Quantity("phi", phi, r"\varphi", aliases=(r"\phi",), meaning=sp.Lambda
 
 def activation_function(name: str, latex: str, definition: sp.Basic) -> Quantity:
     """The quantity of an activation function ``name(x) = definition``."""
-    return Quantity(name, sp.Function(name), latex, meaning=sp.Lambda(x, definition))
+    return Quantity(name, sp.Function(name), latex, meaning=sp.Lambda(x, definition), aliases=("f",))
 
 
 def first_derivative(b: Builder, f: sp.FunctionClass, body: sp.Basic) -> sp.Basic:

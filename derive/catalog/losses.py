@@ -76,8 +76,9 @@ def bce_sigmoid() -> Derivation:
                   *grads.values(), *dz.values(),
                   *(Quantity(str(s), s, tex, REAL) for s, tex in
                     ((w1, "w_1"), (w2, "w_2"), (bias, "b"), (x1, "x_1"), (x2, "x_2"))))
-    b = Builder("bce-sigmoid", "losses", quantities,
-                assumptions=("yhat-is-sigmoid", "z-is-linear"))
+    linear = w1 * x1 + w2 * x2 + bias
+    b = Builder("bce-sigmoid", "losses", quantities, assumptions=("yhat-is-sigmoid", "z-is-linear"),
+                relations={yhat: sigma(z), z: linear})
     loss_gradient(b, BCE, _tidy_bce)
 
     b.define(dyhat_dz.symbol, sp.Derivative(sigma(z), z), "definition-yhat")
@@ -90,7 +91,6 @@ def bce_sigmoid() -> Derivation:
     b.apply("cancel", sp.cancel)
     b.result("dl_dz")
 
-    linear = w1 * x1 + w2 * x2 + bias
     for key, (symbol, _) in inputs.items():
         b.define(dz[key].symbol, sp.Derivative(linear, symbol), "definition-z")
         b.apply("differentiate", sp.Derivative.doit)

@@ -48,6 +48,16 @@ def _free_table(assume: tuple[str, ...], log_base_e: bool) -> ReadingTable:
     return table
 
 
+def _verifier(table: ReadingTable, derivation: Derivation | None) -> Verifier:
+    """A verifier that unfolds named functions, families and the problem's relations, but keeps
+    statistics such as Var(z) as symbols (their meanings are integrals, for derivations only)."""
+    verifier = Verifier(table.quantities, seed=0)
+    verifier.facts = {k: v for k, v in verifier.facts.items() if not v.has(sp.Integral)}
+    for symbol, meaning in (derivation.relations if derivation else {}).items():
+        verifier.learn(symbol, meaning)
+    return verifier
+
+
 def _phrase(words: Mapping, key: str, **values) -> str:
     return words["check"][key].format(**values)
 
@@ -91,6 +101,21 @@ def _left_side(reading: Reading, target_lhs: sp.Basic, verifier: Verifier, value
                 if len(solutions) == 1:
                     return solutions[0], "solved"
     return value, "mismatch"
+
+
+def _unfinished(value: sp.Basic, target_lhs: sp.Basic | None, table: ReadingTable) -> str | None:
+    """Why an answer is not an answer yet: it restates the quantity asked, or still has a
+    derivative to take (only derivatives of the problem's named functions, sigma', may stay)."""
+    if target_lhs is not None and value.has(target_lhs):
+        return "restates_target"
+    named = set(table.functions.values())
+    for derivative in value.atoms(sp.Derivative, sp.Subs):
+        inner = derivative.expr if isinstance(derivative, sp.Derivative) else derivative.args[0]
+        while isinstance(inner, sp.Derivative):
+            inner = inner.expr
+        if not (isinstance(inner, sp.core.function.AppliedUndef) and inner.func in named):
+            return "derivative_left"
+    return None
 
 
 def _kink_note(answer: sp.Basic, expected: sp.Basic, words: Mapping) -> str | None:
@@ -151,7 +176,7 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
     except ReadError as error:
         where = "" if error.position is None else _phrase(words, "at_position", position=error.position + 1)
         return _result("unparsable", problem, target, shown, "", [_phrase(words, "unparsable", reason=str(error)) + where], None)
-    verifier = Verifier(table.quantities, seed=0)
+    verifier = _verifier(table, derivation)
     feedback = _notes(reading, words)
     value, side = _left_side(reading, target_lhs, verifier, reading.value)
     parsed = printer.doprint(reading.value if reading.lhs is None else sp.Eq(reading.lhs, reading.value, evaluate=False))
@@ -161,6 +186,10 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
         return _result("incorrect", problem, target, shown, parsed, feedback, None)
     if side == "solved":
         feedback.append(_phrase(words, "solved_left_side", value=printer.doprint(value)))
+    unfinished = _unfinished(value, target_lhs, table)
+    if unfinished:
+        feedback.insert(0, _phrase(words, unfinished))
+        return _result("incorrect", problem, target, shown, parsed, feedback, None)
     unknown = sorted(str(s) for s in value.free_symbols if s in table.quantities
                      and table.quantities[s].domain is REAL and s not in {q.symbol for q in quantities})
     try:

@@ -24,7 +24,8 @@ UNICODE = {"−": "-", "–": "-", "·": r"\cdot ", "×": r"\times ", "≤": r"\
            "σ": r"\sigma ", "α": r"\alpha ", "δ": r"\delta ", "θ": r"\theta ", "φ": r"\varphi ",
            "Φ": r"\Phi ", "π": r"\pi ", "∂": r"\partial ", "ŷ": r"\hat{y}", "√": r"\sqrt ", "∑": r"\sum "}
 DROPPED = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|bigg|Bigg|displaystyle|textstyle|limits)(?![a-zA-Z])")
-SPACES = re.compile(r"(?<!\\)\\(?:,|;|:|!| |quad|qquad|enspace|thinspace)(?![a-zA-Z])|~")
+SPACES = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:quad|qquad|enspace|thinspace)(?![a-zA-Z]))|~")
+CHINESE_OTHERWISE = re.compile(r"\\(?:text|mathrm)\{\s*(?:否则|其他|其它|其余)\s*\}")
 TOKEN = re.compile(r"(?P<number>\d+(?:\.\d+)?|\.\d+)|(?P<command>\\(?:[a-zA-Z]+|.))|(?P<letter>[a-zA-Z])"
                    r"|(?P<symbol>[-+*/^_()\[\]{}=,'!|<>&.:;])|(?P<space>\s+)")
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -76,7 +77,8 @@ def normalize(text: str) -> str:
     for start, end in (("$$", "$$"), ("$", "$"), (r"\(", r"\)"), (r"\[", r"\]")):
         if text.startswith(start) and text.endswith(end) and len(text) >= len(start) + len(end):
             text = text[len(start):len(text) - len(end)].strip()
-    text = DROPPED.sub("", SPACES.sub(" ", text))
+    text = DROPPED.sub("", SPACES.sub(" ", CHINESE_OTHERWISE.sub(r"\\text{otherwise}", text)))
+    text = _unwrap(text, r"\boxed")
     text = re.sub(r"\\[dt]frac(?![a-zA-Z])", r"\\frac", text)
     text = re.sub(r"\\mathrm\{d\}", "d", text)
     return re.sub(r"[\s.,;]+$", "", text)
@@ -443,9 +445,10 @@ class Parser:
                 self.take()
         self.take()
         self.expect("{")
-        while not self.at("}"):
-            self.take()
-        self.take()
+        closing = "".join(self.take()[1] for _ in range(5))
+        if closing != "cases":
+            raise self.fail(f"\\begin{{cases}} is closed by \\end{{{closing}...}}")
+        self.expect("}")
         return sp.Piecewise(*branches)
 
     def condition(self) -> sp.Basic:
@@ -635,6 +638,23 @@ def _derivative(function, argument: sp.Basic, order: int) -> sp.Basic:
     variable = sp.Dummy("t", real=True)
     return sp.Subs(sp.Derivative(function(variable), (variable, order)), variable, argument).doit() \
         if not isinstance(argument, sp.Symbol) else sp.Derivative(function(argument), (argument, order))
+
+
+def _unwrap(text: str, command: str) -> str:
+    """Remove ``\\command{...}`` wrappers, keeping what they wrap: \\boxed{r = 1} is r = 1."""
+    while True:
+        start = text.find(command + "{")
+        if start < 0:
+            return text
+        level, end = 0, None
+        for index in range(start + len(command), len(text)):
+            level += {"{": 1, "}": -1}.get(text[index], 0)
+            if level == 0:
+                end = index
+                break
+        if end is None:
+            raise ReadError("a '{' is never closed", start)
+        text = text[:start] + text[start + len(command) + 1:end] + text[end + 1:]
 
 
 def read(text: str, table: ReadingTable) -> Reading:
