@@ -53,6 +53,9 @@ def parse_line(line: str, number: int) -> dict:
         return {"id": None, "error": f"line {number}: not JSON ({error.msg})"}
     if not isinstance(request, dict):
         return {"id": None, "error": f"line {number}: not a JSON object"}
+    points = request.get("points", 1)
+    if not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0:
+        return {"id": request.get("id"), "error": f"line {number}: 'points' must be a number >= 0"}
     if "answer" not in request or not ("expected" in request or ("problem" in request and "target" in request)):
         return {"id": request.get("id"), "error": f"line {number}: needs 'answer' and 'problem' + 'target' "
                                                   "(or 'expected')"}
@@ -66,7 +69,7 @@ def grade(lines: Iterable[str], pool, lang: str = "en", jobs: int = 1, progress:
     def one(request: dict) -> dict:
         if "error" in request:
             return {"id": request.get("id"), "problem": None, "target": None, "verdict": "error", "expected": "",
-                    "parsed": "", "feedback": request["error"], "certificate": None, "ms": 0.0}
+                    "parsed": "", "feedback": request["error"], "certificate": None, "ms": 0.0, "points": 1}
         result = pool.run({"lang": lang, **request})
         if result.get("verdict") == "timeout" and "feedback" not in result:
             from ..render import wording

@@ -50,9 +50,13 @@ def _without_inner_derivative(expected: sp.Basic, d: Derivation) -> sp.Basic | N
 
 
 def _one_plus(expected: sp.Basic, d: Derivation) -> sp.Basic | None:
-    return expected.replace(lambda e: isinstance(e, sp.Add) and e.could_extract_minus_sign() is False
-                            and any(t.could_extract_minus_sign() for t in e.args),
-                            lambda e: sp.Add(*(-t if t.could_extract_minus_sign() else t for t in e.args)))
+    """1 - s written as 1 + s: every factor (1 - ...) with its minus signs flipped."""
+    def flippable(e):
+        return isinstance(e, sp.Add) and any(t.is_Number and t > 0 for t in e.args) and any(
+            t.could_extract_minus_sign() and not t.is_Number for t in e.args)
+
+    return expected.replace(flippable, lambda e: sp.Add(*(t if t.is_Number else -t if t.could_extract_minus_sign()
+                                                          else t for t in e.args)))
 
 
 SLIPS: tuple[Slip, ...] = (
