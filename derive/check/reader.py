@@ -18,7 +18,7 @@ import sympy as sp
 
 from .table import ReadingTable, argument_key, name_key
 
-MAX_LENGTH, MAX_DEPTH, MAX_DIGITS = 2000, 60, 2000
+MAX_LENGTH, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, MAX_TERMS = 2000, 60, 2000, 3, 10_000
 
 UNICODE = {"−": "-", "–": "-", "·": r"\cdot ", "×": r"\times ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ",
            "σ": r"\sigma ", "α": r"\alpha ", "δ": r"\delta ", "θ": r"\theta ", "φ": r"\varphi ",
@@ -107,6 +107,7 @@ class Parser:
         self.depth = 0
         self.notes: list[str] = []
         self.bound: dict[str, sp.Symbol] = {}
+        self.towers = 0
 
     # -- token helpers -------------------------------------------------------------
     def peek(self, offset: int = 0) -> tuple[str, str, int]:
@@ -186,7 +187,11 @@ class Parser:
         base = self.postfix(self.primary())
         if self.at("^"):
             self.take()
+            self.towers += 1
+            if self.towers > MAX_TOWER:
+                raise self.fail(f"powers nested more than {MAX_TOWER} deep")
             exponent = self.signed_group()
+            self.towers -= 1
             base = _pow(base, exponent, self)
             base = self.postfix(base)
         return base
@@ -419,6 +424,8 @@ class Parser:
             high = self.group_or_single()
         if high is None:
             raise self.fail("a sum needs an upper bound here")
+        if (high - low).is_Number and high - low > MAX_TERMS:
+            raise self.fail(f"a sum of more than {MAX_TERMS} terms")
         outer = self.bound.get(name)
         self.bound[name] = index
         body = self.term()
