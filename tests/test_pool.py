@@ -12,7 +12,8 @@ from derive.check.pool import CheckPool
 from derive.cli import cli
 
 TIMEOUT = 2.0
-BAD = ["", "   ", r"\frac{1}{2", "x" * 5000, "(" * 1000 + "x" + ")" * 1000, r"9^{9^{9^{9}}}", r"(10^{10})!",
+SLOW = r"(1+\hat y)^{99999}"  # reads fine, but expanding it takes SymPy minutes
+BAD = [SLOW, "", "   ", r"\frac{1}{2", "x" * 5000, "(" * 1000 + "x" + ")" * 1000, r"9^{9^{9^{9}}}", r"(10^{10})!",
        r"\input{/etc/passwd}", "__import__('os').system('ls')", "\x00\x07x", "x\u202e+1", r"\write18{ls}",
        r"\sum_{j=1}^{10^{8}} j", r"x^{x^{x^{x^{x^{x^{x^{x}}}}}}}", r"\def\x{1}\x"]
 
@@ -32,7 +33,7 @@ def test_bad_input_is_never_correct_and_ends_within_the_limit(pool, answer):
 
 
 def test_a_killed_worker_is_replaced(pool):
-    assert pool.run({"problem": "mse", "target": "dl_dyhat", "answer": r"x^{x^{x^{x^{x^{x^{x^{x}}}}}}}"})[
+    assert pool.run({"problem": "mse", "target": "dl_dyhat", "answer": SLOW})[
         "verdict"] == "timeout"
     assert pool.run({"problem": "mse", "target": "dl_dyhat", "answer": r"\hat y - y"})["verdict"] == "correct"
 
@@ -102,5 +103,5 @@ def test_check_command_exit_codes_and_json(capsys):
     assert cli(["check", "sigmoid", "--target", "d3", "--answer", "x"]) == 2
     assert "unknown target 'd3'" in capsys.readouterr().err
     assert cli(["check", "--expected", "x^2", "--answer", "x x", "--lang", "zh"]) == 0
-    assert cli(["check", "mse", "--target", "dl_dyhat", "--answer", r"x^{x^{x^{x^{x^{x^{x^{x}}}}}}}",
+    assert cli(["check", "mse", "--target", "dl_dyhat", "--answer", SLOW,
                 "--timeout", "1"]) == 3
