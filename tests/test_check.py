@@ -154,3 +154,18 @@ def test_corpus_has_no_false_accept_and_accepts_the_correct_answers():
     assert not [v for v in verdicts if v == ("incorrect", "correct")]
     accepted = sum(v == ("correct", "correct") for v in verdicts) / sum(v[0] == "correct" for v in verdicts)
     assert accepted >= 0.97
+
+
+@pytest.mark.parametrize("answer", [r"\cfrac{2}{n_{in}+n_{out}}", r"2 \div (n_{in}+n_{out})", r"{2 \over n_{in}+n_{out}}",
+                                    r"\frac{2}{n_{in}+n_{out}} \text{ (the variance)}"])
+def test_more_presentation_is_read_by_the_course_reader(answer):
+    result = check(answer, "xavier", "var")
+    assert result["verdict"] == "correct" and "general LaTeX reader" not in result["feedback"]
+
+
+def test_the_general_reader_is_a_guarded_last_resort():
+    used = check(r"\binom{4}{2} \frac{1}{3 (n_{in}+n_{out})}", "xavier", "var")
+    assert used["verdict"] == "correct" and "general LaTeX reader" in used["feedback"]
+    # Refused input is never handed on, and nor is a construct the general reader misreads.
+    assert check("x" * 3000, "xavier", "var")["verdict"] == "unparsable"
+    assert check(r"\binom{4}{2} \log(n_{in})", "xavier", "var")["verdict"] == "unparsable"

@@ -19,6 +19,7 @@ from ..printing import NotationLatexPrinter
 from ..render import wording
 from ..verify import Comparison, Verifier
 from .diagnosis import diagnose
+from .fallback import read_general
 from .reader import Reading, ReadError, read
 from .table import ReadingTable, table_for
 
@@ -82,6 +83,8 @@ def _notes(reading: Reading, words: Mapping) -> list[str]:
     for note in reading.notes:
         if note == "bare-function-times-bracket":
             notes.append(_phrase(words, "note_bare_times_bracket"))
+        elif note == "general-reader":
+            notes.append(_phrase(words, "note_general_reader"))
         elif note.startswith("ambiguous:"):
             notes.append(_phrase(words, "note_ambiguous", name=note.split(":", 1)[1]))
     return list(dict.fromkeys(notes))
@@ -174,8 +177,11 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
     try:
         reading = read(answer, table)
     except ReadError as error:
-        where = "" if error.position is None else _phrase(words, "at_position", position=error.position + 1)
-        return _result("unparsable", problem, target, shown, "", [_phrase(words, "unparsable", reason=str(error)) + where], None)
+        reading = None if error.refused else read_general(answer, table)
+        if reading is None:
+            where = "" if error.position is None else _phrase(words, "at_position", position=error.position + 1)
+            return _result("unparsable", problem, target, shown, "",
+                           [_phrase(words, "unparsable", reason=str(error)) + where], None)
     verifier = _verifier(table, derivation)
     feedback = _notes(reading, words)
     value, side = _left_side(reading, target_lhs, verifier, reading.value)

@@ -25,6 +25,7 @@ UNICODE = {"−": "-", "–": "-", "·": r"\cdot ", "×": r"\times ", "≤": r"\
            "Φ": r"\Phi ", "π": r"\pi ", "∂": r"\partial ", "ŷ": r"\hat{y}", "√": r"\sqrt ", "∑": r"\sum "}
 DROPPED = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|bigg|Bigg|displaystyle|textstyle|limits)(?![a-zA-Z])")
 SPACES = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:quad|qquad|enspace|thinspace)(?![a-zA-Z]))|~")
+ANNOTATION = re.compile(r"\\text\{[^{}]*[^A-Za-z_\\{}][^{}]*\}\s*$")
 CHINESE_OTHERWISE = re.compile(r"\\(?:text|mathrm)\{\s*(?:否则|其他|其它|其余)\s*\}")
 TOKEN = re.compile(r"(?P<number>\d+(?:\.\d+)?|\.\d+)|(?P<command>\\(?:[a-zA-Z]+|.))|(?P<letter>[a-zA-Z])"
                    r"|(?P<symbol>[-+*/^_()\[\]{}=,'!|<>&.:;])|(?P<space>\s+)")
@@ -41,11 +42,16 @@ OTHERWISE = {"otherwise", "else", "否则", "其他"}
 
 
 class ReadError(ValueError):
-    """An answer that cannot be read; ``position`` is where reading stopped (or None)."""
+    """An answer that cannot be read; ``position`` is where reading stopped (or None).
 
-    def __init__(self, message: str, position: int | None = None):
+    ``refused`` marks input refused on purpose (too long, too deep, too large, control
+    characters), which no other reader may try either.
+    """
+
+    def __init__(self, message: str, position: int | None = None, refused: bool = False):
         super().__init__(message)
         self.position = position
+        self.refused = refused
 
 
 @dataclass
@@ -69,17 +75,18 @@ class Reading:
 def normalize(text: str) -> str:
     """Strip presentation (math delimiters, spacing, sizing, a trailing period) and map Unicode."""
     if len(text) > MAX_LENGTH:
-        raise ReadError(f"the answer is {len(text)} characters long; at most {MAX_LENGTH} are read")
+        raise ReadError(f"the answer is {len(text)} characters long; at most {MAX_LENGTH} are read", refused=True)
     for position, character in enumerate(text):
         if unicodedata.category(character) in ("Cc", "Cf") and character not in "\n\t\r":
-            raise ReadError(f"invisible control character U+{ord(character):04X}", position)
+            raise ReadError(f"invisible control character U+{ord(character):04X}", position, refused=True)
     text = "".join(UNICODE.get(c, c) for c in text).strip()
     for start, end in (("$$", "$$"), ("$", "$"), (r"\(", r"\)"), (r"\[", r"\]")):
         if text.startswith(start) and text.endswith(end) and len(text) >= len(start) + len(end):
             text = text[len(start):len(text) - len(end)].strip()
     text = DROPPED.sub("", SPACES.sub(" ", CHINESE_OTHERWISE.sub(r"\\text{otherwise}", text)))
     text = _unwrap(text, r"\boxed")
-    text = re.sub(r"\\[dt]frac(?![a-zA-Z])", r"\\frac", text)
+    text = re.sub(r"\\[dtc]frac(?![a-zA-Z])", r"\\frac", text).replace(r"\div", "/")
+    text = ANNOTATION.sub(" ", text)
     text = re.sub(r"\\mathrm\{d\}", "d", text)
     return re.sub(r"[\s.,;]+$", "", text)
 
@@ -127,13 +134,13 @@ class Parser:
         if got != text:
             raise ReadError(f"expected '{text}' but found '{got or 'the end'}'", position)
 
-    def fail(self, message: str) -> ReadError:
-        return ReadError(message, self.peek()[2] if self.peek()[0] != "end" else None)
+    def fail(self, message: str, refused: bool = False) -> ReadError:
+        return ReadError(message, self.peek()[2] if self.peek()[0] != "end" else None, refused)
 
     def nest(self):
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise self.fail(f"nested more than {MAX_DEPTH} levels deep")
+            raise self.fail(f"nested more than {MAX_DEPTH} levels deep", refused=True)
 
     # -- grammar -------------------------------------------------------------------
     def answer(self) -> Reading:
@@ -180,7 +187,7 @@ class Parser:
         kind, text, _ = self.peek()
         if kind in ("number", "letter") or text in ("(", "[", "{"):
             return True
-        return kind == "command" and text not in (r"\cdot", r"\times", r"\end", r"\le", r"\leq", r"\ge",
+        return kind == "command" and text not in (r"\cdot", r"\times", r"\end", r"\over", r"\le", r"\leq", r"\ge",
                                                    r"\geq", r"\ne", r"\neq", r"\\", r"\to", r"\approx")
 
     def power(self) -> sp.Basic:
@@ -189,7 +196,7 @@ class Parser:
             self.take()
             self.towers += 1
             if self.towers > MAX_TOWER:
-                raise self.fail(f"powers nested more than {MAX_TOWER} deep")
+                raise self.fail(f"powers nested more than {MAX_TOWER} deep", refused=True)
             exponent = self.signed_group()
             self.towers -= 1
             base = _pow(base, exponent, self)
@@ -206,7 +213,7 @@ class Parser:
         while self.at("!"):
             self.take()
             if value.is_Number and (not value.is_Integer or value > 1000 or value < 0):
-                raise self.fail("factorial of a number that is too large or not a whole number")
+                raise self.fail("factorial of a number that is too large or not a whole number", refused=True)
             value = sp.factorial(value)
         return value
 
@@ -232,6 +239,9 @@ class Parser:
     def braced(self) -> sp.Basic:
         self.expect("{")
         value = self.expression()
+        if self.at(r"\over"):
+            self.take()
+            value = value / self.expression()
         self.expect("}")
         return value
 
@@ -425,7 +435,7 @@ class Parser:
         if high is None:
             raise self.fail("a sum needs an upper bound here")
         if (high - low).is_Number and high - low > MAX_TERMS:
-            raise self.fail(f"a sum of more than {MAX_TERMS} terms")
+            raise self.fail(f"a sum of more than {MAX_TERMS} terms", refused=True)
         outer = self.bound.get(name)
         self.bound[name] = index
         body = self.term()
@@ -628,7 +638,7 @@ def _key_of(value: sp.Basic) -> str:
 
 def _number(text: str, position: int) -> sp.Rational:
     if len(text) > MAX_DIGITS:
-        raise ReadError("a number with too many digits", position)
+        raise ReadError("a number with too many digits", position, refused=True)
     value = Fraction(text)
     return sp.Rational(value.numerator, value.denominator)
 
@@ -637,7 +647,7 @@ def _pow(base: sp.Basic, exponent: sp.Basic, parser: Parser) -> sp.Basic:
     """base ** exponent, refusing numbers too large to write down (9^{9^{9^9}})."""
     if base.is_Number and exponent.is_Number and abs(base) > 1:
         if abs(float(exponent)) * float(sp.log(abs(base), 10)) > MAX_DIGITS:
-            raise parser.fail("a number too large to compute")
+            raise parser.fail("a number too large to compute", refused=True)
     return base**exponent
 
 
