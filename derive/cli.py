@@ -9,7 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+from dataclasses import replace
+
 from . import catalog
+from .architecture.arithmetic import Convention, analyse
+from .architecture.arithmetic import to_json as net_json
+from .architecture.spec import parse_input, read_network
+from .catalog import architectures
 from .check.batch import FORMATS as BATCH_FORMATS
 from .check.batch import grade, summary
 from .check.batch import write as write_batch
@@ -161,6 +167,46 @@ def _grade(argv: list[str]) -> int:
     return 0
 
 
+def _net_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="derive net", description="Shapes, parameters, memory, MACs and receptive fields.")
+    parser.add_argument("network", help="a built-in network (see: derive net list) or a spec (TOML)")
+    _format_options(parser)
+    parser.add_argument("--input", metavar="HxWxC", help="another input size, for example 224x224x3")
+    parser.add_argument("--bytes-per-value", type=int, default=4, help="bytes per activation (default 4)")
+    parser.add_argument("--convention", choices=("full", "sheet"), default="full",
+                        help="sheet: count as the course's ResNet-18 answer does")
+    parser.add_argument("--no-bn", action="store_true", help="leave batch norm parameters out")
+    parser.add_argument("--no-bias", action="store_true", help="leave biases out")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
+    return parser
+
+
+def _net(argv: list[str]) -> int:
+    if argv[:1] == ["list"]:
+        print("\n".join(f"{name:22} {architectures.builtin(name).title}" for name in architectures.network_names()))
+        return 0
+    options = _net_parser().parse_args(argv)
+    if options.bytes_per_value < 1:
+        raise UsageError("--bytes-per-value must be at least 1")
+    source = options.network
+    network = read_network(source) if source.endswith(".toml") else architectures.builtin(source)
+    if options.input:
+        network = replace(network, input=parse_input(options.input))
+    convention = Convention(not options.no_bn, not options.no_bias, options.convention == "sheet")
+    reference = architectures.REFERENCES.get(network.name)
+    if reference:
+        reference = analyse(architectures.builtin(reference), convention, options.bytes_per_value)
+    report = analyse(network, convention, options.bytes_per_value, reference)
+    if options.format == "pdf":
+        tex = render_document(report.derivation, options.lang)
+        _report(_pdf({f"{network.name}-{options.lang}.tex": tex}, output_folder(options.output or "out")))
+        return 0
+    text = net_json(report) if options.format == "json" else render(report.derivation, options.format or "text",
+                                                                    options.lang)
+    write_output(text, options.output)
+    return 0
+
+
 def _sheet(argv: list[str]) -> int:
     options = _sheet_parser().parse_args(argv)
     sheet = read_spec(options.spec)
@@ -181,13 +227,13 @@ def run(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         _derivation_parser().print_help()
         print("\ncommands: list | sheet SPEC.toml | check NAME --target T --answer LATEX | grade FILE.jsonl"
-              " | NAME (a catalog entry)")
+              " | net NAME|SPEC.toml | NAME (a catalog entry)")
         return 0 if argv else 2
     if argv[0] == "list":
         options = _list_parser().parse_args(argv[1:])
         write_output(render_list(catalog.entries(), options.format, options.lang), None)
         return 0
-    commands = {"sheet": _sheet, "check": _check, "grade": _grade}
+    commands = {"sheet": _sheet, "check": _check, "grade": _grade, "net": _net}
     if argv[0] in commands:
         return commands[argv[0]](argv[1:])
     options = _derivation_parser().parse_args(argv)

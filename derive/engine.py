@@ -77,6 +77,8 @@ class Derivation:
         conventions: wording keys of conventions that decide a result (value of ReLU' at 0).
         relations: what the assumptions make equal (yhat = sigma(z)), so that an answer may be
             written either way; the checker substitutes them.
+        title: a title of its own (a user's network); catalog entries take theirs from the
+            wording tables.
     """
 
     name: str
@@ -87,6 +89,7 @@ class Derivation:
     assumptions: tuple[str, ...] = ()
     conventions: tuple[str, ...] = ()
     relations: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)
+    title: str | None = None
 
     def parameters(self) -> dict[str, Quantity]:
         """The free quantities a user may give values to, by key."""
@@ -198,6 +201,29 @@ class Builder:
         known = {s: self.verifier.facts[s] for s in symbols}
         return self.apply(rule, lambda e: e.xreplace(known))
 
+    def compute(self, lhs: sp.Basic, formula: sp.Basic, values: Mapping[sp.Symbol, int], check: int,
+                rule: str) -> sp.Integer:
+        """Arithmetic: ``lhs = formula``, then the formula with the numbers, then the exact value.
+
+        The value is SymPy's exact evaluation of the formula and must equal ``check``, the same
+        quantity computed independently (in plain integers) by the caller.
+        """
+        with sp.evaluate(False):
+            shown = formula.xreplace(values)
+        value = formula.xreplace(values).doit()
+        if value != check or shown.doit() != value:
+            raise VerificationError(f"{self.name}: {lhs} = {formula} gives {value}, not {check}")
+        proof = Certificate("symbolic")
+        if formula.is_Number:
+            self._record(Step(rule, DEFINE, value, lhs, proof))
+        else:
+            self._record(Step(rule, DEFINE, formula, lhs))
+            if values:
+                self._record(Step("substitute", EQUALS, shown, None, proof))
+            self._record(Step("evaluate", EQUALS, value, None, proof))
+        self._lhs, self._current, self._equation = lhs, value, False
+        return value
+
     def series(self, expr: sp.Basic, variable: sp.Symbol, order: int, rule: str = "taylor") -> sp.Basic:
         """Open the line ``expr = its Taylor expansion at 0``, verified by the limit of the remainder."""
         expansion = sp.series(expr, variable, 0, order)
@@ -254,12 +280,12 @@ class Builder:
         self.targets[name] = target
         return target
 
-    def build(self) -> Derivation:
+    def build(self, title: str | None = None) -> Derivation:
         """The finished, verified Derivation."""
         if not self.targets:
             raise DeriveError(f"{self.name}: a derivation needs at least one target")
         return Derivation(self.name, self.family, tuple(self.steps), dict(self.targets),
-                          self.quantities, self.assumptions, self.conventions, self.relations)
+                          self.quantities, self.assumptions, self.conventions, self.relations, title)
 
     def _verify(self, rule: str, left: sp.Basic, right: sp.Basic, given: Mapping | None = None) -> Certificate:
         try:

@@ -115,7 +115,8 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
         targets.append(entry)
     counts = {kind: sum(1 for s in derivation.steps if s.check == kind) for kind in ("symbolic", "numeric", "given")}
     return {
-        "name": derivation.name, "family": derivation.family, "title": words["titles"][derivation.name],
+        "name": derivation.name, "family": derivation.family,
+        "title": derivation.title or words["titles"][derivation.name],
         "words": words, "lines": lines, "targets": targets,
         "assumptions": [words["assumptions"][key] for key in derivation.assumptions],
         "conventions": [words["conventions"][key] for key in derivation.conventions],
@@ -188,11 +189,12 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
     asked = []
     for target in view["targets"]:
         if target["name"] in problem.targets:
-            described = words["targets"][target["name"]]
+            described = words["targets"].get(target["name"], target["name"])
             asked.append(described if "$" in described else f"{described} ${target['tex_left']}$")
     return {
         "number": number, "points": problem.points, "statement": problem.statement,
-        "default_statement": words["statements"][problem.derivation.name],
+        "default_statement": words["statements"].get(problem.derivation.name)
+        or words["sheet"]["network_statement"].format(title=tex_escape(view["title"])),
         "values_tex": view["values_tex"], "asked": asked, "names": list(problem.targets),
         "view": view, "figure": activation_figure(problem.derivation, problem.values),
     }

@@ -10,7 +10,7 @@ date = "2025 年 4 月"
 lang = "zh"                       # optional; --lang on the command line wins
 
 [[problem]]
-entry = "xavier"                  # a catalog name
+entry = "xavier"                  # a catalog name (or network = "resnet18", a network's arithmetic)
 targets = ["var", "uniform_bound", "normal_std"]   # optional; default: all
 points = 10                       # optional
 statement = "..."                 # optional: replaces the default statement (plain text)
@@ -32,7 +32,8 @@ from .errors import DeriveError, UsageError
 from .params import parse_params
 
 TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "problem": list}
-PROBLEM_KEYS = {"entry": str, "targets": list, "points": int, "statement": str, "params": dict}
+PROBLEM_KEYS = {"entry": str, "network": str, "targets": list, "points": int, "statement": str, "params": dict,
+                "convention": str}
 
 
 class SpecError(UsageError):
@@ -73,10 +74,12 @@ def _check_keys(table: dict, allowed: dict, where: str, path: Path) -> None:
 
 def _problem(table: dict, where: str, path: Path) -> Problem:
     _check_keys(table, PROBLEM_KEYS, where, path)
-    if "entry" not in table:
-        raise SpecError(f"{path}: '{where}' needs an 'entry' (a catalog name)")
+    if ("entry" in table) == ("network" in table):
+        raise SpecError(f"{path}: '{where}' needs an 'entry' (a catalog name) or a 'network', not both")
+    if table.get("convention", "full") not in ("full", "sheet"):
+        raise SpecError(f"{path}: '{where}.convention' must be \"full\" or \"sheet\"")
     try:
-        derivation = catalog.get(table["entry"])
+        derivation = catalog.get(table["entry"]) if "entry" in table else _network(table, path)
         targets = tuple(table.get("targets") or derivation.targets)
         for target in targets:
             derivation.target(str(target))
@@ -88,6 +91,17 @@ def _problem(table: dict, where: str, path: Path) -> Problem:
     if points is not None and points < 0:
         raise SpecError(f"{path}: '{where}.points' must not be negative")
     return Problem(derivation, targets, values, points, table.get("statement"))
+
+
+def _network(table: dict, path: Path) -> Derivation:
+    """The arithmetic of a built-in network, or of a network spec beside the sheet spec."""
+    from .architecture.arithmetic import Convention, analyse
+    from .architecture.spec import read_network
+    from .catalog.architectures import builtin
+
+    name = table["network"]
+    network = read_network(path.parent / name) if name.endswith(".toml") else builtin(name)
+    return analyse(network, Convention(sheet=table.get("convention") == "sheet")).derivation
 
 
 def read_spec(path: str | Path) -> Sheet:

@@ -30,6 +30,7 @@ def text_of(path: Path) -> str:
                                "0.125", "0.0721688", "0.00735294", "1.37199"]),
     ("hw2-derivatives-zh", ["题目 2", "解：", "一阶导数", "二阶导数", "函数及其导数见右图"]),
     ("activations-losses-en", ["Answer key", "Problem 10", "Solution.", "Derivation", "function", "derivative"]),
+    ("resnet18-zh", ["参考答案", "题目 1", "11506880", "2660840", "10643360"]),
 ])
 def test_every_example_builds_as_pdf_with_its_headings_and_results(tmp_path, capsys, spec, expected):
     assert cli(["sheet", str(EXAMPLES / f"{spec}.toml"), "--pdf", "--formulas", "-o", str(tmp_path)]) == 0
