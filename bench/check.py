@@ -29,13 +29,13 @@ def figures(rows: list[dict], verdicts: list[str], times: list[float], wall: flo
     """Accuracy and errors of one tool's verdicts against the labels."""
     accepted = [v == "correct" for v in verdicts]
     labels = [r["label"] for r in rows]
-    right = sum((label == "correct") == ok for label, ok in zip(labels, accepted))
+    right = sum((label == "correct") == ok for label, ok in zip(labels, accepted, strict=False))
     ordered = sorted(times)
     return {
         "accuracy": right / len(rows),
-        "false accepts": sum(ok and label != "correct" for label, ok in zip(labels, accepted)),
-        "false rejects": sum(not ok and label == "correct" for label, ok in zip(labels, accepted)),
-        "correct accepted": sum(ok and label == "correct" for label, ok in zip(labels, accepted))
+        "false accepts": sum(ok and label != "correct" for label, ok in zip(labels, accepted, strict=False)),
+        "false rejects": sum(not ok and label == "correct" for label, ok in zip(labels, accepted, strict=False)),
+        "correct accepted": sum(ok and label == "correct" for label, ok in zip(labels, accepted, strict=False))
         / max(1, labels.count("correct")),
         "unparsable": verdicts.count("unparsable"),
         "median ms": statistics.median(ordered),

@@ -7,9 +7,8 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
 
 from . import catalog
 from .architecture.arithmetic import Convention, analyse

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,3 +41,16 @@ def output_folder(folder: str | Path) -> Path:
 def publish(files: Mapping[str, str], folder: Path) -> list[Path]:
     """Write several files into ``folder``, each whole; returns their paths in order."""
     return [write_atomic(folder / name, text) for name, text in files.items()]
+
+
+def read_toml(path: Path) -> dict:
+    """A TOML file's table; a missing, unreadable or malformed file is one-line UsageError."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{path}: TOML syntax: {error}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path}: cannot read: {error}") from None

@@ -20,7 +20,6 @@ params = { n_in = 256, n_out = 128 }               # optional
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import sympy as sp
 from . import catalog
 from .engine import Derivation
 from .errors import DeriveError, UsageError
+from .files import read_toml
 from .params import parse_params
 
 TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "problem": list}
@@ -107,15 +107,7 @@ def _network(table: dict, path: Path) -> Derivation:
 def read_spec(path: str | Path) -> Sheet:
     """Read and check a sheet spec; raises SpecError (exit status 2) on anything wrong."""
     path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            table = tomllib.load(handle)
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as error:
-        raise SpecError(f"{path}: TOML syntax: {error}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpecError(f"{path}: cannot read: {error}") from None
+    table = read_toml(path)
     _check_keys(table, TOP_KEYS, "", path)
     problems = table.get("problem", [])
     if not problems:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from itertools import product
 from dataclasses import dataclass
+from itertools import product
 
 import mpmath
 import sympy as sp
@@ -158,7 +158,7 @@ class Verifier:
         if not indices:
             return []
         size = self.quantities[indices[0]].domain.upper
-        return [{size: sp.Integer(n), **{s: sp.Integer(v) for s, v in zip(indices, combo)}}
+        return [{size: sp.Integer(n), **{s: sp.Integer(v) for s, v in zip(indices, combo, strict=False)}}
                 for n in (2, 3) for combo in product(range(1, n + 1), repeat=len(indices))]
 
     def _point(self, a: sp.Basic, b: sp.Basic, rng: random.Random, attempt: int) -> dict:

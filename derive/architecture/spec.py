@@ -17,11 +17,11 @@ A ``residual`` layer has ``main = [...]`` layers and an optional ``downsample = 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
+from ..files import read_toml
 
 KINDS = {"conv", "maxpool", "avgpool", "gap", "flatten", "linear", "fc", "bn", "activation", "relu",
          "dropout", "lrn", "residual", "concat"}
@@ -130,13 +130,7 @@ def network_from(table: dict, where: str) -> Network:
 def read_network(path: str | Path) -> Network:
     """Read a network spec (TOML); SpecError (exit 2) on anything wrong."""
     path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            table = tomllib.load(handle)
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as error:
-        raise SpecError(f"{path}: TOML syntax: {error}") from None
+    table = read_toml(path)
     table.setdefault("name", path.stem)
     return network_from(table, str(path))
 

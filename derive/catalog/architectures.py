@@ -47,7 +47,7 @@ def resnet(name: str, blocks: tuple[int, ...], bottleneck: bool = False) -> dict
     layers = [conv(64, 7, 2, 3, False, name="conv1"), named("bn", "bn1"), named("relu", "relu"),
               named("maxpool", "maxpool", kernel=3, stride=2, padding=1)]
     channels = 64
-    for stage, (count, planes) in enumerate(zip(blocks, (64, 128, 256, 512)), 1):
+    for stage, (count, planes) in enumerate(zip(blocks, (64, 128, 256, 512), strict=False), 1):
         for index in range(count):
             stride = 2 if stage > 1 and index == 0 else 1
             block = f"layer{stage}.{index}"

@@ -20,7 +20,7 @@ from ..render import wording
 from ..verify import Comparison, Verifier
 from .diagnosis import diagnose
 from .fallback import read_general
-from .reader import Reading, ReadError, read
+from .reader import ReadError, Reading, read
 from .table import ReadingTable, table_for
 
 VERDICTS = ("correct", "incorrect", "unparsable", "timeout", "error")
