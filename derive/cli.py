@@ -10,11 +10,19 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import sympy as sp
+
 from . import catalog
 from .architecture.arithmetic import Convention, analyse
 from .architecture.arithmetic import to_json as net_json
 from .architecture.spec import parse_input, read_network
+from .backprop.conv import exact_matrix, parse_matrix, worked
+from .backprop.graph import compare_published, graph_from, read_graph
+from .backprop.graph import run as run_graph
+from .backprop.graph import to_json as graph_json
+from .backprop.picture import graph_picture
 from .catalog import architectures
+from .catalog.examples import EXAMPLES, example
 from .check.batch import FORMATS as BATCH_FORMATS
 from .check.batch import grade, summary
 from .check.batch import write as write_batch
@@ -206,6 +214,83 @@ def _net(argv: list[str]) -> int:
     return 0
 
 
+def _worked_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description=description)
+    _format_options(parser)
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
+    return parser
+
+
+def _emit(derivation, document: str | None, options, published: str = "", picture: dict | None = None) -> int:
+    """Write a worked problem in the chosen format (its own JSON, or the shared templates)."""
+    if options.format == "pdf":
+        tex = render_document(derivation, options.lang, picture=picture)
+        _report(_pdf({f"{derivation.name}-{options.lang}.tex": tex}, output_folder(options.output or "out")))
+        return 0
+    text = document if options.format == "json" else render(derivation, options.format or "text", options.lang)
+    write_output(text + (published if options.format in (None, "text") else ""), options.output)
+    return 0
+
+
+def _published_lines(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    lines = [f"  {r['quantity']}: published {r['published']}, derive {r['derive']} ({r['difference']})" for r in rows]
+    return "\nPublished numbers compared:\n" + "\n".join(lines) + "\n"
+
+
+def _backprop(argv: list[str], table: dict | None = None) -> int:
+    parser = _worked_parser("derive backprop", "Forward pass, chain rule and one SGD step, exactly.")
+    if table is None:
+        parser.add_argument("spec", help="a problem spec (TOML)")
+    options = parser.parse_args(argv)
+    graph = graph_from(table, table["name"]) if table else read_graph(options.spec)
+    result = run_graph(graph)
+    return _emit(result.derivation, graph_json(result), options, _published_lines(compare_published(result)),
+                 graph_picture(result))
+
+
+def _conv2d(argv: list[str], table: dict | None = None) -> int:
+    parser = _worked_parser("derive conv2d", "Every output entry of a 2-D convolution as its sum of products.")
+    if table is None:
+        parser.add_argument("--image", required=True, help="rows of numbers, e.g. [[1, 2], [3, 4]]")
+        parser.add_argument("--kernel", required=True, help="rows of numbers")
+        parser.add_argument("--padding", type=int, default=0)
+        parser.add_argument("--stride", type=int, default=1)
+        parser.add_argument("--convolution", action="store_true", help="flip the kernel (true convolution)")
+    options = parser.parse_args(argv)
+    if table:
+        image, kernel = exact_matrix(table["image"]), exact_matrix(table["kernel"])
+        parts, flip, name, title = table["parts"], False, table["name"], table["title"]
+    else:
+        image, kernel = parse_matrix(options.image, "image"), parse_matrix(options.kernel, "kernel")
+        parts, flip, name, title = [(options.padding, options.stride)], options.convolution, "conv2d", "conv2d"
+    derivation, outputs = worked(image, kernel, parts, flip, name, title)
+    mode = "convolution" if flip else "cross-correlation"
+    documents = [{"output": [[int(v) if v.is_Integer else sp.sstr(v) for v in row] for row in out], "mode": mode,
+                  "padding": p, "stride": s}
+                 for out, (p, s) in zip(outputs, parts, strict=True)]
+    published = ""
+    if table and table.get("published"):
+        same = [exact_matrix(m) == out for m, out in zip(table["published"], outputs,
+                                                                                           strict=True)]
+        published = "\nPublished numbers compared:\n" + "\n".join(
+            f"  padding {p}, stride {s}: {'equal' if ok else 'differs'}" for (p, s), ok in zip(parts, same, strict=True)) + "\n"
+        for document, ok in zip(documents, same, strict=True):
+            document["published_agrees"] = ok
+    document = json.dumps(documents[0] if len(documents) == 1 else documents, ensure_ascii=False)
+    return _emit(derivation, document, options, published)
+
+
+def _example(argv: list[str]) -> int:
+    if not argv or argv[0] == "list":
+        print("\n".join(f"{name:18} {value['title']}" for name, value in EXAMPLES.items()))
+        return 0
+    table = example(argv[0])
+    kind = table.pop("kind")
+    return (_backprop if kind == "backprop" else _conv2d)(argv[1:], table)
+
+
 def _sheet(argv: list[str]) -> int:
     options = _sheet_parser().parse_args(argv)
     sheet = read_spec(options.spec)
@@ -226,13 +311,14 @@ def run(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         _derivation_parser().print_help()
         print("\ncommands: list | sheet SPEC.toml | check NAME --target T --answer LATEX | grade FILE.jsonl"
-              " | net NAME|SPEC.toml | NAME (a catalog entry)")
+              " | net NAME|SPEC.toml | backprop SPEC.toml | conv2d | example list|NAME | NAME (a catalog entry)")
         return 0 if argv else 2
     if argv[0] == "list":
         options = _list_parser().parse_args(argv[1:])
         write_output(render_list(catalog.entries(), options.format, options.lang), None)
         return 0
-    commands = {"sheet": _sheet, "check": _check, "grade": _grade, "net": _net}
+    commands = {"sheet": _sheet, "check": _check, "grade": _grade, "net": _net, "backprop": _backprop,
+                "conv2d": _conv2d, "example": _example}
     if argv[0] in commands:
         return commands[argv[0]](argv[1:])
     options = _derivation_parser().parse_args(argv)

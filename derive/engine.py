@@ -201,19 +201,22 @@ class Builder:
         known = {s: self.verifier.facts[s] for s in symbols}
         return self.apply(rule, lambda e: e.xreplace(known))
 
-    def compute(self, lhs: sp.Basic, formula: sp.Basic, values: Mapping[sp.Symbol, int], check: int,
-                rule: str) -> sp.Integer:
+    def compute(self, lhs: sp.Basic, formula: sp.Basic, values: Mapping[sp.Symbol, sp.Basic], check: sp.Basic | None,
+                rule: str) -> sp.Basic:
         """Arithmetic: ``lhs = formula``, then the formula with the numbers, then the exact value.
 
         The value is SymPy's exact evaluation of the formula and must equal ``check``, the same
-        quantity computed independently (in plain integers) by the caller.
+        quantity computed independently by the caller (``None``: the evaluation is the value):
+        exactly where both are rational, to 50 digits where they are transcendental (the step's
+        certificate then says numeric).
         """
         with sp.evaluate(False):
             shown = formula.xreplace(values)
         value = formula.xreplace(values).doit()
-        if value != check or shown.doit() != value:
+        methods = {_agreement(value, check) if check is not None else "symbolic", _agreement(shown.doit(), value)}
+        if None in methods:
             raise VerificationError(f"{self.name}: {lhs} = {formula} gives {value}, not {check}")
-        proof = Certificate("symbolic")
+        proof = Certificate("symbolic") if methods == {"symbolic"} else Certificate("numeric", 1)
         if formula.is_Number:
             self._record(Step(rule, DEFINE, value, lhs, proof))
         else:
@@ -324,3 +327,15 @@ def _identically_zero(expr: sp.Basic) -> bool:
     logs = {e: sp.log(sp.Dummy(positive=True)) for e in expr.atoms(sp.Indexed)}
     numerator = sp.numer(sp.together(expr.xreplace(logs)))
     return sp.expand(numerator) == 0 or sp.simplify(expr) == 0
+
+
+def _agreement(a: sp.Basic, b: sp.Basic) -> str | None:
+    """How two exact values were found equal: ``symbolic`` (identical, or their difference
+    cancels), ``numeric`` (agree to 50 digits: transcendental values), or None (they differ)."""
+    if a == b or (a.is_Rational and b.is_Rational) and a - b == 0:
+        return "symbolic"
+    if a.is_Rational and b.is_Rational:
+        return None
+    difference = sp.N(a - b, 50)
+    return "numeric" if difference.is_number and abs(difference) < sp.Float(10) ** -40 * max(1, abs(sp.N(a, 50))) \
+        else None

@@ -176,11 +176,12 @@ def render(derivation: Derivation, fmt: str = "text", lang: str = "en",
 
 
 def render_document(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Rational] | None = None,
-                    template_dir: str | None = None) -> str:
-    """A whole LaTeX document of one derivation (``single.tex.j2``), with its figure if it has one."""
+                    template_dir: str | None = None, picture: dict | None = None) -> str:
+    """A whole LaTeX document of one derivation (``single.tex.j2``), with its figure if it has
+    one, and a computation graph ``picture`` if given (see :mod:`derive.backprop.picture`)."""
     view = context(derivation, lang, values, template_dir)
     return environment(template_dir).get_template("single.tex.j2").render(
-        view=view, words=view["words"], lang=lang, plot=activation_figure(derivation, values or {}))
+        view=view, words=view["words"], lang=lang, plot=activation_figure(derivation, values or {}), picture=picture)
 
 
 def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | None) -> dict:
@@ -189,12 +190,13 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
     asked = []
     for target in view["targets"]:
         if target["name"] in problem.targets:
-            described = words["targets"].get(target["name"], target["name"])
-            asked.append(described if "$" in described else f"{described} ${target['tex_left']}$")
+            described = words["targets"].get(target["name"])
+            asked.append(f"${target['tex_left']}$" if described is None else
+                         described if "$" in described else f"{described} ${target['tex_left']}$")
     return {
         "number": number, "points": problem.points, "statement": problem.statement,
         "default_statement": words["statements"].get(problem.derivation.name)
-        or words["sheet"]["network_statement"].format(title=tex_escape(view["title"])),
+        or words["sheet"][f"{problem.derivation.family}_statement"].format(title=tex_escape(view["title"])),
         "values_tex": view["values_tex"], "asked": asked, "names": list(problem.targets),
         "view": view, "figure": activation_figure(problem.derivation, problem.values),
     }

@@ -32,8 +32,9 @@ from .files import read_toml
 from .params import parse_params
 
 TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "problem": list}
-PROBLEM_KEYS = {"entry": str, "network": str, "targets": list, "points": int, "statement": str, "params": dict,
-                "convention": str}
+PROBLEM_KEYS = {"entry": str, "network": str, "example": str, "backprop": str, "targets": list, "points": int,
+                "statement": str, "params": dict, "convention": str}
+SOURCES = ("entry", "network", "example", "backprop")
 
 
 class SpecError(UsageError):
@@ -74,12 +75,13 @@ def _check_keys(table: dict, allowed: dict, where: str, path: Path) -> None:
 
 def _problem(table: dict, where: str, path: Path) -> Problem:
     _check_keys(table, PROBLEM_KEYS, where, path)
-    if ("entry" in table) == ("network" in table):
-        raise SpecError(f"{path}: '{where}' needs an 'entry' (a catalog name) or a 'network', not both")
+    if sum(key in table for key in SOURCES) != 1:
+        raise SpecError(f"{path}: '{where}' needs exactly one of 'entry' (a catalog name), 'network', 'example' "
+                        "or 'backprop' (a problem spec)")
     if table.get("convention", "full") not in ("full", "sheet"):
         raise SpecError(f"{path}: '{where}.convention' must be \"full\" or \"sheet\"")
     try:
-        derivation = catalog.get(table["entry"]) if "entry" in table else _network(table, path)
+        derivation = catalog.get(table["entry"]) if "entry" in table else _worked(table, path)
         targets = tuple(table.get("targets") or derivation.targets)
         for target in targets:
             derivation.target(str(target))
@@ -93,15 +95,28 @@ def _problem(table: dict, where: str, path: Path) -> Problem:
     return Problem(derivation, targets, values, points, table.get("statement"))
 
 
-def _network(table: dict, path: Path) -> Derivation:
-    """The arithmetic of a built-in network, or of a network spec beside the sheet spec."""
+def _worked(table: dict, path: Path) -> Derivation:
+    """A problem that is not a catalog entry: a network's arithmetic (built-in or a spec beside
+    the sheet spec), a built-in worked example, or a backprop problem spec."""
     from .architecture.arithmetic import Convention, analyse
     from .architecture.spec import read_network
+    from .backprop.conv import exact_matrix, worked
+    from .backprop.graph import graph_from, read_graph, run
     from .catalog.architectures import builtin
+    from .catalog.examples import example
 
-    name = table["network"]
-    network = read_network(path.parent / name) if name.endswith(".toml") else builtin(name)
-    return analyse(network, Convention(sheet=table.get("convention") == "sheet")).derivation
+    if "network" in table:
+        name = table["network"]
+        network = read_network(path.parent / name) if name.endswith(".toml") else builtin(name)
+        return analyse(network, Convention(sheet=table.get("convention") == "sheet")).derivation
+    if "backprop" in table:
+        return run(read_graph(path.parent / table["backprop"])).derivation
+    spec = example(table["example"])
+    if spec.pop("kind") == "conv2d":
+        return worked(exact_matrix(spec["image"]), exact_matrix(spec["kernel"]), spec["parts"], False,
+                      spec["name"], spec["title"])[0]
+    spec.pop("published", None)
+    return run(graph_from(spec, spec["name"])).derivation
 
 
 def read_spec(path: str | Path) -> Sheet:

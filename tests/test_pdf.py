@@ -31,6 +31,7 @@ def text_of(path: Path) -> str:
     ("hw2-derivatives-zh", ["题目 2", "解：", "一阶导数", "二阶导数", "函数及其导数见右图"]),
     ("activations-losses-en", ["Answer key", "Problem 10", "Solution.", "Derivation", "function", "derivative"]),
     ("resnet18-zh", ["参考答案", "题目 1", "11506880", "2660840", "10643360"]),
+    ("backprop-zh", ["参考答案", "题目 3", "前向传播", "链式法则", "13517"]),
 ])
 def test_every_example_builds_as_pdf_with_its_headings_and_results(tmp_path, capsys, spec, expected):
     assert cli(["sheet", str(EXAMPLES / f"{spec}.toml"), "--pdf", "--formulas", "-o", str(tmp_path)]) == 0
@@ -94,3 +95,12 @@ def test_tex_runs_without_shell_escape(monkeypatch, tmp_path):
     with pytest.raises(pdf.TexError, match="did not finish"):
         pdf.build_pdf("x", "x", tmp_path)
     assert "-no-shell-escape" in seen["command"] and "-shell-escape" not in seen["command"]
+
+
+@needs_tex
+def test_backprop_pdf_draws_the_computation_graph(tmp_path, capsys):
+    assert cli(["example", "bp-221-relu", "--pdf", "-o", str(tmp_path)]) == 0
+    tex = (tmp_path / "bp-221-relu-en.tex").read_text(encoding="utf-8")
+    assert tex.count(r"\draw[->]") == 17 and r"\begin{tikzpicture}" in tex
+    text = text_of(tmp_path / "bp-221-relu-en.pdf")
+    assert "Forward values above the edges" in text and "0.274" in text and "-0.226" in text

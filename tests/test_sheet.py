@@ -33,7 +33,7 @@ def run(capsys, *args):
     ('[[problem]]\nentry = "prelu-init"\nparams = { alpha = "x" }\n', "parameter alpha='x' is not a number"),
     ('[[problem]]\nentry = "xavier"\nparams = { n_out = 3, n_inn = 2 }\n', "unknown parameter 'n_inn'"),
     ('[[problem]]\nentry = "sigmoid"\npoints = "ten"\n', "'problem[1].points' must be int, not str"),
-    ('[[problem]]\npoints = 3\n', "'problem[1]' needs an 'entry'"),
+    ('[[problem]]\npoints = 3\n', "'problem[1]' needs exactly one of 'entry'"),
     ('title = "T"\n', "no [[problem]] tables"),
     ('lang = "fr"\n[[problem]]\nentry = "sigmoid"\n', "'lang' must be \"en\" or \"zh\""),
 ])

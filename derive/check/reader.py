@@ -25,7 +25,7 @@ UNICODE = {"−": "-", "–": "-", "·": r"\cdot ", "×": r"\times ", "≤": r"\
            "Φ": r"\Phi ", "π": r"\pi ", "∂": r"\partial ", "ŷ": r"\hat{y}", "√": r"\sqrt ", "∑": r"\sum "}
 DROPPED = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|bigg|Bigg|displaystyle|textstyle|limits)(?![a-zA-Z])")
 SPACES = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:quad|qquad|enspace|thinspace)(?![a-zA-Z]))|~")
-ANNOTATION = re.compile(r"\\text\{[^{}]*[^A-Za-z_\\{}][^{}]*\}\s*$")
+ANNOTATION = re.compile(r"\\text\{[^{}]*[^A-Za-z0-9_\\{}][^{}]*\}\s*$")
 CHINESE_OTHERWISE = re.compile(r"\\(?:text|mathrm)\{\s*(?:否则|其他|其它|其余)\s*\}")
 TOKEN = re.compile(r"(?P<number>\d+(?:\.\d+)?|\.\d+)|(?P<command>\\(?:[a-zA-Z]+|.))|(?P<letter>[a-zA-Z])"
                    r"|(?P<symbol>[-+*/^_()\[\]{}=,'!|<>&.:;])|(?P<space>\s+)")
@@ -386,7 +386,10 @@ class Parser:
             value = self.table.defaults[function]
             value = function(value) if not primes else _derivative(function, value, primes)
             return value ** exponent if exponent is not None else value
-        value = function(argument) if not primes else _derivative(function, argument, primes)
+        if isinstance(argument, sp.Tuple):
+            value = function(*argument.args)
+        else:
+            value = function(argument) if not primes else _derivative(function, argument, primes)
         return value ** exponent if exponent is not None else value
 
     def parenthesized_argument(self, function) -> sp.Basic | None:
@@ -394,6 +397,13 @@ class Parser:
         start = self.index
         self.take()
         argument = self.expression()
+        if self.at(","):
+            arguments = [argument]
+            while self.at(","):
+                self.take()
+                arguments.append(self.expression())
+            self.expect(")")
+            return sp.Tuple(*arguments)
         self.expect(")")
         bare = self.table.defaults.get(function)
         if bare is not None and argument != bare and argument.has(function(bare)) and not argument.is_Symbol:

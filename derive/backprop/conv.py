@@ -1,0 +1,77 @@
+"""Convolution by hand: every output entry as its sum of products, exactly.
+
+Cross-correlation by default (what deep-learning libraries compute and call convolution);
+``flip=True`` gives the true convolution (the kernel turned by 180 degrees).
+"""
+
+from __future__ import annotations
+
+import json
+
+import sympy as sp
+
+from ..engine import Builder
+from ..errors import UsageError
+from ..notation import Quantity
+from ..params import parse_number
+
+
+def parse_matrix(text: str, what: str) -> list[list[sp.Rational]]:
+    """A matrix written as JSON rows, ``[[1, 2], [3, 4]]``, read exactly (0.1 is 1/10)."""
+    try:
+        rows = json.loads(text, parse_float=str, parse_int=str)
+        matrix = [[parse_number(str(v)) for v in row] for row in rows]
+    except (ValueError, TypeError, ZeroDivisionError):
+        raise UsageError(f"--{what} must be rows of numbers such as [[1, 2], [3, 4]]") from None
+    if not matrix or not matrix[0] or len({len(row) for row in matrix}) != 1:
+        raise UsageError(f"--{what}: every row must have the same, non-zero, length")
+    return matrix
+
+
+def convolve(builder: Builder, image, kernel, padding: int, stride: int, flip: bool, label: str) -> list[list]:
+    """Record every output entry of one 2-D convolution in ``builder``; returns the output."""
+    if padding < 0 or stride < 1:
+        raise UsageError("--padding must be >= 0 and --stride >= 1")
+    if flip:
+        kernel = [row[::-1] for row in kernel[::-1]]
+    rows, cols, k_rows, k_cols = len(image), len(image[0]), len(kernel), len(kernel[0])
+    out_rows, out_cols = (rows + 2 * padding - k_rows) // stride + 1, (cols + 2 * padding - k_cols) // stride + 1
+    if out_rows < 1 or out_cols < 1:
+        raise UsageError(f"the {k_rows}x{k_cols} kernel does not fit the {rows}x{cols} image with padding {padding}")
+    output = []
+    for i in range(out_rows):
+        row = []
+        for j in range(out_cols):
+            terms = [(image[i * stride + a - padding][j * stride + c - padding], kernel[a][c])
+                     for a in range(k_rows) for c in range(k_cols)
+                     if 0 <= i * stride + a - padding < rows and 0 <= j * stride + c - padding < cols]
+            value = sum((pixel * weight for pixel, weight in terms), sp.Integer(0))
+            with sp.evaluate(False):
+                formula = sp.Add(*(sp.Mul(pixel, weight) for pixel, weight in terms)) if terms else sp.Integer(0)
+            key = f"O{label}[{i + 1},{j + 1}]"
+            symbol = sp.Symbol(key)
+            builder.quantities = (*builder.quantities, Quantity(key, symbol, f"O^{{{label}}}_{{{i + 1},{j + 1}}}"
+                                                                if label else f"O_{{{i + 1},{j + 1}}}", text=key))
+            builder.compute(symbol, formula, {}, value, "sum-of-products")
+            row.append(value)
+        output.append(row)
+    matrix = sp.Matrix(output)
+    name = f"output{label}"
+    builder.quantities = (*builder.quantities, Quantity(name, sp.Symbol(name), f"O^{{{label}}}" if label else "O"))
+    builder.define(sp.Symbol(name), matrix, "result-matrix")
+    builder.result(name)
+    return output
+
+
+def worked(image, kernel, parts, flip: bool, name: str, title: str):
+    """A Derivation of one or several convolutions of the same image (``parts``: (padding, stride)
+    pairs), and their outputs."""
+    builder = Builder(name, "conv2d", ())
+    outputs = [convolve(builder, image, kernel, p, s, flip, f"p{p}s{s}" if len(parts) > 1 else "")
+               for p, s in parts]
+    return builder.build(title=title), outputs
+
+
+def exact_matrix(rows) -> list[list[sp.Rational]]:
+    """A matrix of plain numbers (from TOML or a built-in example), exactly."""
+    return [[parse_number(str(v)) for v in row] for row in rows]

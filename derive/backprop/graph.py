@@ -1,0 +1,323 @@
+"""Worked backpropagation on a small computation graph: forward, chain rule, one SGD step.
+
+A problem spec names inputs, parameters and nodes (expressions over earlier names, read by
+the project's own reader, never evaluated as Python), the loss node, a learning rate and a
+number of steps. Values are exact (0.2 is 1/5). Every gradient is computed twice: as the
+chain-rule sum of products along the paths from the parameter to the loss (what the sheet
+shows), and by reverse accumulation over the graph; the two must agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import sympy as sp
+
+from ..catalog.activations import SIGMOID_DEFINITION, x
+from ..check.reader import ReadError, read
+from ..check.table import ReadingTable
+from ..engine import Builder, Derivation
+from ..errors import UsageError
+from ..files import read_toml
+from ..notation import REAL, Quantity
+from ..params import parse_number
+
+a, b = sp.symbols("a b", real=True)
+#: Functions a node may use: the catalog's definitions (relu as the relu entry defines it).
+FUNCTIONS = {
+    "relu": sp.Lambda(x, sp.Piecewise((x, x > 0), (0, True))),
+    "sigmoid": sp.Lambda(x, SIGMOID_DEFINITION),
+    "tanh": sp.Lambda(x, sp.tanh(x)),
+    "exp": sp.Lambda(x, sp.exp(x)),
+    "log": sp.Lambda(x, sp.log(x)),
+    "mse": sp.Lambda((a, b), (a - b) ** 2 / 2),
+    "bce": sp.Lambda((a, b), -(b * sp.log(a) + (1 - b) * sp.log(1 - a))),
+}
+MAX_PATHS, MAX_FACTORS = 16, 8
+KEYS = {"name", "title", "inputs", "params", "nodes", "loss", "learning_rate", "steps", "published"}
+
+
+class GraphError(UsageError):
+    """A graph that cannot be computed; the message names the node."""
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A problem: exact inputs and parameters, nodes in order, the loss node, the SGD settings."""
+
+    name: str
+    title: str
+    inputs: dict[str, sp.Rational]
+    params: dict[str, sp.Rational]
+    nodes: dict[str, sp.Basic]
+    loss: str
+    learning_rate: sp.Rational
+    steps: int
+    published: dict[str, sp.Rational] = field(default_factory=dict)
+
+
+def _exact(value, where: str) -> sp.Rational:
+    try:
+        return parse_number(str(value))
+    except (ValueError, ZeroDivisionError):
+        raise GraphError(f"{where}: {value!r} is not a number") from None
+
+
+def _read_node(name: str, text: str, known: dict[str, sp.Symbol]) -> sp.Basic:
+    """A node's expression in plain notation (names, + - * / ^, functions), read safely."""
+    if not isinstance(text, str):
+        raise GraphError(f"node {name}: the expression must be text, such as \"w1*x1 + b\"")
+
+    def name_of(match: re.Match) -> str:
+        word = match.group(0)
+        if word in FUNCTIONS:
+            return rf"\operatorname{{{word}}}"
+        if word not in known:
+            raise GraphError(f"node {name}: '{word}' is not an input, a parameter or an earlier node")
+        return rf"\text{{{word}}}"
+
+    latex = re.sub(r"[A-Za-z_][A-Za-z0-9_]*", name_of, text.replace("**", "^"))
+    table = ReadingTable(names=dict(known), functions=dict(FUNCTIONS))
+    try:
+        return read(latex, table).value
+    except ReadError as error:
+        raise GraphError(f"node {name}: cannot read {text!r}: {error}") from None
+
+
+def graph_from(table: dict, where: str) -> Graph:
+    """A graph from its table (a TOML spec or a built-in example), checked."""
+    unknown = set(table) - KEYS
+    if unknown:
+        raise GraphError(f"{where}: unknown key '{sorted(unknown)[0]}' (allowed: {', '.join(sorted(KEYS))})")
+    inputs = {k: _exact(v, f"{where}: input {k}") for k, v in table.get("inputs", {}).items()}
+    params = {k: _exact(v, f"{where}: parameter {k}") for k, v in table.get("params", {}).items()}
+    known = {name: sp.Symbol(name, real=True) for name in (*inputs, *params)}
+    nodes = {}
+    for name, text in table.get("nodes", {}).items():
+        if name in known:
+            raise GraphError(f"node {name}: the name is already an input, a parameter or a node")
+        nodes[name] = _read_node(name, text, known)
+        known[name] = sp.Symbol(name, real=True)
+    loss = table.get("loss")
+    if loss not in nodes:
+        raise GraphError(f"{where}: 'loss' must name a node, not {loss!r}")
+    steps = table.get("steps", 1)
+    if not isinstance(steps, int) or steps < 0:
+        raise GraphError(f"{where}: 'steps' must be a whole number >= 0")
+    published = {k: _exact(v, f"{where}: published {k}") for k, v in table.get("published", {}).items()}
+    return Graph(str(table.get("name", where)), str(table.get("title", table.get("name", where))), inputs, params,
+                 nodes, loss, _exact(table.get("learning_rate", 1), f"{where}: learning_rate"), steps, published)
+
+
+def read_graph(path: str | Path) -> Graph:
+    """Read a backprop problem spec (TOML)."""
+    path = Path(path)
+    table = read_toml(path)
+    table.setdefault("name", path.stem)
+    return graph_from(table, str(path))
+
+
+@dataclass
+class Run:
+    """Everything one worked problem computes, and its Derivation."""
+
+    graph: Graph
+    forward: dict[str, sp.Basic]
+    loss: sp.Basic
+    grads: dict[str, sp.Basic]
+    chains: dict[str, str]
+    updated: dict[str, sp.Basic]
+    loss_after: sp.Basic | None
+    derivation: Derivation
+    adjoints: dict[str, sp.Basic] = field(default_factory=dict)
+
+
+def _symbol(name: str) -> sp.Symbol:
+    return sp.Symbol(name, real=True)
+
+
+def _partial_symbol(top: str, below: str) -> sp.Symbol:
+    return sp.Symbol(f"d{top}/d{below}")
+
+
+class _Worker:
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        names = [*graph.inputs, *graph.params, *graph.nodes]
+        self.quantities = {n: Quantity(n, _symbol(n), _latex_name(n), REAL) for n in names}
+        self.builder = Builder(graph.name, "backprop", self.quantities.values())
+
+    def quantity(self, key: str, latex: str, text: str) -> sp.Symbol:
+        if key not in self.quantities:
+            self.quantities[key] = Quantity(key, sp.Symbol(key), latex, text=text)
+        return self.quantities[key].symbol
+
+    def forward(self, params: dict[str, sp.Basic], label: str) -> dict[str, sp.Basic]:
+        values = {_symbol(k): v for k, v in {**self.graph.inputs, **params}.items()}
+        result = {}
+        for name, expr in self.graph.nodes.items():
+            value = expr.xreplace(values).doit()
+            if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or not value.is_number:
+                raise GraphError(f"node {name}: {expr} is undefined at these values (division by zero?)")
+            lhs = self.quantity(f"{name}{label}", _latex_name(name) + ("'" if label else ""), f"{name}{label}")
+            self.builder.compute(lhs, expr, {s: values[s] for s in expr.free_symbols if s in values}, value, "forward")
+            values[_symbol(name)] = value
+            result[name] = value
+        return result
+
+    def backward(self, forward: dict[str, sp.Basic]) -> tuple[dict, dict]:
+        values = {_symbol(k): v for k, v in {**self.graph.inputs, **self.graph.params, **forward}.items()}
+        local = {}
+        for name, expr in self.graph.nodes.items():
+            for operand in sorted(expr.free_symbols, key=str):
+                derivative = sp.diff(expr, operand)
+                value = derivative.xreplace(values).doit()
+                local[(name, operand.name)] = value
+                lhs = self.quantity(f"d{name}/d{operand.name}", rf"\frac{{\partial {_latex_name(name)}}}"
+                                    rf"{{\partial {_latex_name(operand.name)}}}", f"d{name}/d{operand.name}")
+                self.builder.compute(lhs, derivative, {s: values[s] for s in derivative.free_symbols if s in values},
+                                     value, "local-derivative")
+        adjoint = {self.graph.loss: sp.Integer(1)}
+        for name in reversed(list(self.graph.nodes)):
+            for (top, below), value in local.items():
+                if top == name and name in adjoint:
+                    adjoint[below] = adjoint.get(below, 0) + adjoint[name] * value
+        self.adjoint = adjoint
+        grads, chains = {}, {}
+        for param in self.graph.params:
+            paths = self._paths(param, local)
+            if paths:
+                chain = sp.Add(*(sp.Mul(*(_partial_symbol(t, u) for t, u in path)) for path in paths))
+                numbers = {_partial_symbol(t, u): local[(t, u)] for path in paths for t, u in path}
+            else:
+                # Deep or wide graphs: dL/dp = sum over the nodes n that use p of delta(n) dn/dp,
+                # with delta(n) = dL/dn from the backward pass (written out, it would be quadratic).
+                users = [top for top, below in local if below == param]
+                chain = sp.Add(*(_partial_symbol(self.graph.loss, n) * _partial_symbol(n, param) for n in users))
+                numbers = {**{_partial_symbol(self.graph.loss, n): adjoint[n] for n in users},
+                           **{_partial_symbol(n, param): local[(n, param)] for n in users}}
+            lhs = self.quantity(f"dL/d{param}", rf"\frac{{\partial {_latex_name(self.graph.loss)}}}"
+                                rf"{{\partial {_latex_name(param)}}}", f"d{self.graph.loss}/d{param}")
+            grads[param] = self.builder.compute(lhs, chain, numbers, adjoint.get(param, sp.Integer(0)), "chain-rule")
+            self.builder.result(f"grad_{param}")
+            chains[param] = sp.sstr(chain)
+        return grads, chains
+
+    def _paths(self, start: str, local: dict) -> list[list[tuple[str, str]]]:
+        """Every path from ``start`` up to the loss, as (node, operand) edges from the loss down;
+        empty when there are more than MAX_PATHS paths or one is longer than MAX_FACTORS."""
+        users: dict[str, list[str]] = {}
+        for top, below in local:
+            users.setdefault(below, []).append(top)
+        found: list[list[tuple[str, str]]] = []
+        stack: list[tuple[str, list[tuple[str, str]]]] = [(start, [])]
+        while stack:
+            name, trail = stack.pop()
+            if len(trail) > MAX_FACTORS or len(found) > MAX_PATHS:
+                return []
+            if name == self.graph.loss:
+                found.append(list(reversed(trail)))
+                continue
+            stack.extend((top, [*trail, (top, name)]) for top in reversed(users.get(name, [])))
+        return found
+
+    def update(self, grads: dict[str, sp.Basic]) -> dict[str, sp.Basic]:
+        eta, updated = sp.Symbol("eta", positive=True), {}
+        self.quantities["eta"] = Quantity("eta", eta, r"\eta", text="eta")
+        for param, grad in grads.items():
+            g = self.quantity(f"g_{param}", rf"g_{{{_latex_name(param)}}}", f"g_{param}")
+            lhs = self.quantity(f"{param}+", _latex_name(param) + "^{+}", f"{param}+")
+            formula = _symbol(param) - eta * g
+            updated[param] = self.builder.compute(lhs, formula, {_symbol(param): self.graph.params[param],
+                                                                  eta: self.graph.learning_rate, g: grad},
+                                                  self.graph.params[param] - self.graph.learning_rate * grad, "sgd-step")
+            self.builder.result(f"updated_{param}")
+        return updated
+
+
+def _latex_name(name: str) -> str:
+    """w11 -> w_{11}, yhat -> \\hat{y}, alpha1 -> \\alpha_{1}."""
+    greek = {"alpha", "beta", "gamma", "delta", "sigma", "theta", "eta"}
+    match = re.fullmatch(r"([A-Za-z]+?)(hat)?_?([0-9]*)", name)
+    if not match:
+        return rf"\mathrm{{{name}}}".replace("_", r"\_")
+    base, hat, digits = match.groups()
+    base = rf"\{base}" if base in greek else base
+    base = rf"\hat{{{base}}}" if hat else base
+    return f"{base}_{{{digits}}}" if digits else base
+
+
+def run(graph: Graph) -> Run:
+    """Forward, gradients, the SGD steps and the loss after them, as exact values and a Derivation.
+
+    With several steps, each step's gradients are taken at the parameters the step before left.
+    """
+    worker = _Worker(graph)
+    forward = worker.forward(graph.params, "")
+    first_grads, chains = grads, _ = worker.backward(forward)
+    adjoints = dict(worker.adjoint)
+    params, loss_after = dict(graph.params), None
+    for step in range(graph.steps):
+        worker.graph = replace(graph, params=params)
+        params = worker.update(grads)
+        after = worker.forward(params, "+" if graph.steps == 1 else f"+{step + 1}")
+        loss_after = after[graph.loss]
+        worker.builder.result("loss_after")
+        if step < graph.steps - 1:
+            worker.graph = replace(graph, params=params)
+            grads, _ = worker.backward(after)
+    worker.builder.quantities = tuple(worker.quantities.values())
+    derivation = worker.builder.build(title=graph.title)
+    return Run(graph, forward, forward[graph.loss], first_grads, chains, params if graph.steps else {},
+               loss_after, derivation, adjoints)
+
+
+def _number(value: sp.Basic) -> dict:
+    return {"exact": sp.sstr(value), "float": float(sp.N(value, 17))}
+
+
+def to_json(result: Run) -> str:
+    """The JSON contract of ``derive backprop --json``."""
+    import json
+
+    document = {
+        "forward": {name: _number(v) for name, v in result.forward.items()},
+        "loss": _number(result.loss),
+        "grads": {p: {**_number(g), "chain": result.chains[p]} for p, g in result.grads.items()},
+        "updated": {p: _number(v) for p, v in result.updated.items()},
+        "loss_after": _number(result.loss_after) if result.loss_after is not None else None,
+        "decreased": bool(result.loss_after < result.loss) if result.loss_after is not None else None,
+        "published": compare_published(result),
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1)
+
+
+def compare_published(result: Run) -> list[dict]:
+    """The seed's published numbers beside derive's, with the difference named."""
+    computed = {**result.forward, **{f"grad.{k}": v for k, v in result.grads.items()},
+                **{f"updated.{k}": v for k, v in result.updated.items()}}
+    if result.loss_after is not None:
+        computed["loss_after"] = result.loss_after
+    rows = []
+    for key, published in result.graph.published.items():
+        value = computed.get(key)
+        if value is None:
+            rows.append({"quantity": key, "published": sp.sstr(published), "derive": None, "difference": "not computed"})
+            continue
+        exact = float(sp.N(value, 17))
+        rounded = abs(exact - float(published)) <= 0.5 * 10 ** -_decimals(published)
+        difference = "equal" if value == published else ("rounded" if rounded else "differs")
+        rows.append({"quantity": key, "published": sp.sstr(published), "derive": sp.sstr(value), "float": exact,
+                     "difference": difference})
+    return rows
+
+
+def _decimals(value: sp.Rational) -> int:
+    """How many decimals a published rational was written with (1/5 -> 1, 13/50 -> 2)."""
+    q = value.q
+    for n in range(0, 12):
+        if (10**n) % q == 0:
+            return n
+    return 12
