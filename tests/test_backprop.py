@@ -129,3 +129,26 @@ def test_examples_json_contract_and_published_comparison(capsys):
     assert (grads["x"]["exact"], grads["y"]["exact"], grads["z"]["exact"]) == ("-36", "-36", "9")
     assert cli(["example", "list"]) == 0 and "conv2d-4x4" in capsys.readouterr().out
     assert cli(["example", "conv2d-4x4"]) == 0 and "padding 0, stride 2: equal" in capsys.readouterr().out
+
+
+def test_a_batch_takes_the_mean_loss_and_gradients_as_torch_does():
+    spec = {"name": "batch", "inputs": {"x": 0, "y": 0}, "params": {"w": 0.5, "b": 0.1},
+            "nodes": {"p": "sigmoid(w*x + b)", "L": "bce(p, y)"}, "loss": "L", "learning_rate": 0.5, "steps": 1,
+            "sample": [{"x": 1, "y": 1}, {"x": -2, "y": 0}, {"x": 0.5, "y": 1}]}
+    result = run(graph_from(spec, "batch"))
+    w = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(0.1, dtype=torch.float64, requires_grad=True)
+    xs, ys = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64), torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64)
+    loss = torch.nn.functional.binary_cross_entropy(torch.sigmoid(w * xs + b), ys)
+    loss.backward()
+    assert abs(float(result.loss) - loss.item()) < 1e-12
+    assert abs(float(result.grads["w"]) - w.grad.item()) < 1e-12 and abs(float(result.grads["b"]) - b.grad.item()) < 1e-12
+    with torch.no_grad():
+        after = torch.nn.functional.binary_cross_entropy(torch.sigmoid((w - 0.5 * w.grad) * xs + b - 0.5 * b.grad), ys)
+    assert abs(float(result.loss_after) - after.item()) < 1e-12
+
+
+def test_a_sample_may_only_give_inputs():
+    spec = {"inputs": {"x": 0}, "params": {"w": 1}, "nodes": {"L": "w*x"}, "loss": "L", "sample": [{"w": 2}]}
+    with pytest.raises(Exception, match="sample 1 gives 'w', which is not an input"):
+        graph_from(spec, "t")

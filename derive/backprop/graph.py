@@ -36,7 +36,7 @@ FUNCTIONS = {
     "bce": sp.Lambda((a, b), -(b * sp.log(a) + (1 - b) * sp.log(1 - a))),
 }
 MAX_PATHS, MAX_FACTORS = 16, 8
-KEYS = {"name", "title", "inputs", "params", "nodes", "loss", "learning_rate", "steps", "published"}
+KEYS = {"name", "title", "inputs", "params", "nodes", "loss", "learning_rate", "steps", "published", "sample"}
 
 
 class GraphError(UsageError):
@@ -45,7 +45,9 @@ class GraphError(UsageError):
 
 @dataclass(frozen=True)
 class Graph:
-    """A problem: exact inputs and parameters, nodes in order, the loss node, the SGD settings."""
+    """A problem: exact inputs and parameters, nodes in order, the loss node, the SGD settings,
+    and optionally a batch of samples (each giving some inputs other values; the loss is then
+    the mean of the samples' losses)."""
 
     name: str
     title: str
@@ -56,6 +58,7 @@ class Graph:
     learning_rate: sp.Rational
     steps: int
     published: dict[str, sp.Rational] = field(default_factory=dict)
+    samples: tuple[dict[str, sp.Rational], ...] = ()
 
 
 def _exact(value, where: str) -> sp.Rational:
@@ -107,8 +110,15 @@ def graph_from(table: dict, where: str) -> Graph:
     if not isinstance(steps, int) or steps < 0:
         raise GraphError(f"{where}: 'steps' must be a whole number >= 0")
     published = {k: _exact(v, f"{where}: published {k}") for k, v in table.get("published", {}).items()}
+    samples = []
+    for number, sample in enumerate(table.get("sample", []), 1):
+        unknown = set(sample) - set(inputs) if isinstance(sample, dict) else {"?"}
+        if unknown:
+            raise GraphError(f"{where}: sample {number} gives '{sorted(unknown)[0]}', which is not an input")
+        samples.append({k: _exact(v, f"{where}: sample {number}, {k}") for k, v in sample.items()})
     return Graph(str(table.get("name", where)), str(table.get("title", table.get("name", where))), inputs, params,
-                 nodes, loss, _exact(table.get("learning_rate", 1), f"{where}: learning_rate"), steps, published)
+                 nodes, loss, _exact(table.get("learning_rate", 1), f"{where}: learning_rate"), steps, published,
+                 tuple(samples))
 
 
 def read_graph(path: str | Path) -> Graph:
@@ -154,29 +164,32 @@ class _Worker:
             self.quantities[key] = Quantity(key, sp.Symbol(key), latex, text=text)
         return self.quantities[key].symbol
 
-    def forward(self, params: dict[str, sp.Basic], label: str) -> dict[str, sp.Basic]:
-        values = {_symbol(k): v for k, v in {**self.graph.inputs, **params}.items()}
+    def forward(self, params: dict[str, sp.Basic], label: str, sample: dict | None = None) -> dict[str, sp.Basic]:
+        values = {_symbol(k): v for k, v in {**self.graph.inputs, **(sample or {}), **params}.items()}
         result = {}
         for name, expr in self.graph.nodes.items():
             value = expr.xreplace(values).doit()
             if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or not value.is_number:
                 raise GraphError(f"node {name}: {expr} is undefined at these values (division by zero?)")
-            lhs = self.quantity(f"{name}{label}", _latex_name(name) + ("'" if label else ""), f"{name}{label}")
+            lhs = self.quantity(f"{name}{label}", _latex_name(name) + _mark(label), f"{name}{label}")
             self.builder.compute(lhs, expr, {s: values[s] for s in expr.free_symbols if s in values}, value, "forward")
             values[_symbol(name)] = value
             result[name] = value
         return result
 
-    def backward(self, forward: dict[str, sp.Basic]) -> tuple[dict, dict]:
-        values = {_symbol(k): v for k, v in {**self.graph.inputs, **self.graph.params, **forward}.items()}
+    def backward(self, forward: dict[str, sp.Basic], sample: dict | None = None, label: str = "",
+                 final: bool = True) -> tuple[dict, dict]:
+        values = {_symbol(k): v for k, v in {**self.graph.inputs, **(sample or {}), **self.graph.params,
+                                             **forward}.items()}
         local = {}
         for name, expr in self.graph.nodes.items():
             for operand in sorted(expr.free_symbols, key=str):
                 derivative = sp.diff(expr, operand)
                 value = derivative.xreplace(values).doit()
                 local[(name, operand.name)] = value
-                lhs = self.quantity(f"d{name}/d{operand.name}", rf"\frac{{\partial {_latex_name(name)}}}"
-                                    rf"{{\partial {_latex_name(operand.name)}}}", f"d{name}/d{operand.name}")
+                lhs = self.quantity(f"d{name}/d{operand.name}{label}", rf"\frac{{\partial {_latex_name(name)}}}"
+                                    rf"{{\partial {_latex_name(operand.name)}}}" + _mark(label),
+                                    f"d{name}/d{operand.name}{label}")
                 self.builder.compute(lhs, derivative, {s: values[s] for s in derivative.free_symbols if s in values},
                                      value, "local-derivative")
         adjoint = {self.graph.loss: sp.Integer(1)}
@@ -198,10 +211,11 @@ class _Worker:
                 chain = sp.Add(*(_partial_symbol(self.graph.loss, n) * _partial_symbol(n, param) for n in users))
                 numbers = {**{_partial_symbol(self.graph.loss, n): adjoint[n] for n in users},
                            **{_partial_symbol(n, param): local[(n, param)] for n in users}}
-            lhs = self.quantity(f"dL/d{param}", rf"\frac{{\partial {_latex_name(self.graph.loss)}}}"
-                                rf"{{\partial {_latex_name(param)}}}", f"d{self.graph.loss}/d{param}")
+            lhs = self.quantity(f"dL/d{param}{label}", rf"\frac{{\partial {_latex_name(self.graph.loss)}}}"
+                                rf"{{\partial {_latex_name(param)}}}" + _mark(label), f"d{self.graph.loss}/d{param}{label}")
             grads[param] = self.builder.compute(lhs, chain, numbers, adjoint.get(param, sp.Integer(0)), "chain-rule")
-            self.builder.result(f"grad_{param}")
+            if final:
+                self.builder.result(f"grad_{param}")
             chains[param] = sp.sstr(chain)
         return grads, chains
 
@@ -249,29 +263,69 @@ def _latex_name(name: str) -> str:
     return f"{base}_{{{digits}}}" if digits else base
 
 
+def _mark(label: str) -> str:
+    """The LaTeX mark of a label: ' after the update, (s) for sample s."""
+    prime = "'" if "+" in label else ""
+    sample = re.search(r"\[(\d+)\]", label)
+    return prime + (f"^{{({sample.group(1)})}}" if sample else "")
+
+
+def _mean(worker: _Worker, key: str, latex: str, parts: list[sp.Basic], rule: str) -> sp.Basic:
+    """(v_1 + ... + v_N)/N over the samples, as a step."""
+    symbols = [worker.quantity(f"{key}[{n}]", f"{latex}^{{({n})}}", f"{key}[{n}]") for n in range(1, len(parts) + 1)]
+    lhs = worker.quantity(key, latex, key)
+    return worker.builder.compute(lhs, sp.Add(*symbols) / len(parts), dict(zip(symbols, parts, strict=True)),
+                                  sp.Add(*parts) / len(parts), rule)
+
+
 def run(graph: Graph) -> Run:
     """Forward, gradients, the SGD steps and the loss after them, as exact values and a Derivation.
 
-    With several steps, each step's gradients are taken at the parameters the step before left.
+    With several steps, each step's gradients are taken at the parameters the step before left;
+    with a batch of samples, the loss and the gradients are the means over the samples.
     """
     worker = _Worker(graph)
-    forward = worker.forward(graph.params, "")
-    first_grads, chains = grads, _ = worker.backward(forward)
+    samples = list(graph.samples) or [None]
+    batch = len(graph.samples) > 0
+
+    def tag(index: int, after: str = "") -> str:
+        return after + (f"[{index + 1}]" if batch else "")
+
+    def gradients(params, forwards):
+        worker.graph = replace(graph, params=params)
+        per_sample = [worker.backward(f, s, tag(i), final=not batch) for i, (f, s) in enumerate(
+            zip(forwards, samples, strict=True))]
+        if not batch:
+            return per_sample[0]
+        latex = lambda p: rf"\frac{{\partial \bar{{{_latex_name(graph.loss)}}}}}{{\partial {_latex_name(p)}}}"  # noqa: E731
+        grads = {}
+        for param in graph.params:
+            grads[param] = _mean(worker, f"dL/d{param}", latex(param), [g[param] for g, _ in per_sample], "batch-mean")
+            worker.builder.result(f"grad_{param}")
+        return grads, {p: f"mean over {len(samples)} samples of {c}" for p, c in per_sample[0][1].items()}
+
+    forwards = [worker.forward(graph.params, tag(i), s) for i, s in enumerate(samples)]
+    initial = forwards[0]
+    first_grads, chains = grads, _ = gradients(graph.params, forwards)
     adjoints = dict(worker.adjoint)
+    loss = forwards[0][graph.loss] if not batch else _mean(
+        worker, "L_mean", rf"\bar{{{_latex_name(graph.loss)}}}", [f[graph.loss] for f in forwards], "batch-mean")
     params, loss_after = dict(graph.params), None
     for step in range(graph.steps):
         worker.graph = replace(graph, params=params)
         params = worker.update(grads)
-        after = worker.forward(params, "+" if graph.steps == 1 else f"+{step + 1}")
-        loss_after = after[graph.loss]
+        after = "+" if graph.steps == 1 else f"+{step + 1}"
+        forwards = [worker.forward(params, tag(i, after), s) for i, s in enumerate(samples)]
+        loss_after = forwards[0][graph.loss] if not batch else _mean(
+            worker, f"L_mean{after}", rf"\bar{{{_latex_name(graph.loss)}}}'", [f[graph.loss] for f in forwards],
+            "batch-mean")
         worker.builder.result("loss_after")
         if step < graph.steps - 1:
-            worker.graph = replace(graph, params=params)
-            grads, _ = worker.backward(after)
+            grads, _ = gradients(params, forwards)
     worker.builder.quantities = tuple(worker.quantities.values())
     derivation = worker.builder.build(title=graph.title)
-    return Run(graph, forward, forward[graph.loss], first_grads, chains, params if graph.steps else {},
-               loss_after, derivation, adjoints)
+    return Run(graph, initial, loss, first_grads, chains, params if graph.steps else {}, loss_after, derivation,
+               adjoints)
 
 
 def _number(value: sp.Basic) -> dict:
