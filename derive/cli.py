@@ -32,7 +32,7 @@ from .errors import DeriveError, UsageError
 from .files import output_folder, publish, write_atomic
 from .params import parse_params
 from .pdf import build_pdf
-from .render import FORMATS, LANGUAGES, render, render_document, render_list, render_sheet
+from .render import FORMATS, LANGUAGES, render, render_document, render_list, render_sheet, wording
 from .sheet import read_spec
 
 
@@ -232,11 +232,26 @@ def _emit(derivation, document: str | None, options, published: str = "", pictur
     return 0
 
 
-def _published_lines(rows: list[dict]) -> str:
+def _summary_lines(result, lang: str) -> str:
+    """Rounded values of the loss and the gradients, and whether the step lowered the loss."""
+    words = wording(lang)["sheet"]
+    lines = [f"  {result.graph.loss} ~ {float(result.loss):.6g}"]
+    lines += [f"  d{result.graph.loss}/d{p} ~ {float(g):.6g}" for p, g in result.grads.items()]
+    if result.loss_after is not None:
+        change = "loss_decreased" if result.loss_after < result.loss else "loss_not_decreased"
+        lines.append("  " + words[change].format(before=f"{float(result.loss):.6g}", after=f"{float(result.loss_after):.6g}"))
+    return f"\n{words['rounded']}:\n" + "\n".join(lines) + "\n"
+
+
+def _published_lines(rows: list[dict], lang: str) -> str:
+    """The sheet's published numbers beside derive's, with the difference named."""
     if not rows:
         return ""
-    lines = [f"  {r['quantity']}: published {r['published']}, derive {r['derive']} ({r['difference']})" for r in rows]
-    return "\nPublished numbers compared:\n" + "\n".join(lines) + "\n"
+    words = wording(lang)["sheet"]
+    lines = ["  " + words["published_row"].format(quantity=r["quantity"], published=r["published"], derive=r["derive"],
+                                                  difference=words[f"difference_{r['difference'].replace(' ', '_')}"])
+             for r in rows]
+    return f"\n{words['published']}:\n" + "\n".join(lines) + "\n"
 
 
 def _backprop(argv: list[str], table: dict | None = None) -> int:
@@ -246,7 +261,8 @@ def _backprop(argv: list[str], table: dict | None = None) -> int:
     options = parser.parse_args(argv)
     graph = graph_from(table, table["name"]) if table else read_graph(options.spec)
     result = run_graph(graph)
-    return _emit(result.derivation, graph_json(result), options, _published_lines(compare_published(result)),
+    return _emit(result.derivation, graph_json(result), options,
+                 _summary_lines(result, options.lang) + _published_lines(compare_published(result), options.lang),
                  graph_picture(result))
 
 
@@ -274,8 +290,10 @@ def _conv2d(argv: list[str], table: dict | None = None) -> int:
     if table and table.get("published"):
         same = [exact_matrix(m) == out for m, out in zip(table["published"], outputs,
                                                                                            strict=True)]
-        published = "\nPublished numbers compared:\n" + "\n".join(
-            f"  padding {p}, stride {s}: {'equal' if ok else 'differs'}" for (p, s), ok in zip(parts, same, strict=True)) + "\n"
+        words = wording(options.lang)["sheet"]
+        published = f"\n{words['published']}:\n" + "\n".join(
+            "  " + words["published_matrix"].format(padding=p, stride=s, difference=words[
+                "difference_equal" if ok else "difference_differs"]) for (p, s), ok in zip(parts, same, strict=True)) + "\n"
         for document, ok in zip(documents, same, strict=True):
             document["published_agrees"] = ok
     document = json.dumps(documents[0] if len(documents) == 1 else documents, ensure_ascii=False)

@@ -129,6 +129,7 @@ def test_examples_json_contract_and_published_comparison(capsys):
     assert (grads["x"]["exact"], grads["y"]["exact"], grads["z"]["exact"]) == ("-36", "-36", "9")
     assert cli(["example", "list"]) == 0 and "conv2d-4x4" in capsys.readouterr().out
     assert cli(["example", "conv2d-4x4"]) == 0 and "padding 0, stride 2: equal" in capsys.readouterr().out
+    assert cli(["example", "conv2d-4x4", "--lang", "zh"]) == 0 and "填充 0，步长 2：相同" in capsys.readouterr().out
 
 
 def test_a_batch_takes_the_mean_loss_and_gradients_as_torch_does():
