@@ -10,31 +10,15 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import sympy as sp
-
 from . import catalog
-from .architecture.arithmetic import Convention, analyse
-from .architecture.arithmetic import to_json as net_json
-from .architecture.spec import parse_input, read_network
-from .backprop.conv import exact_matrix, parse_matrix, worked
-from .backprop.graph import compare_published, graph_from, read_graph
-from .backprop.graph import run as run_graph
-from .backprop.graph import to_json as graph_json
-from .backprop.picture import graph_picture
-from .catalog import architectures
-from .catalog.examples import EXAMPLES, example
-from .check.batch import FORMATS as BATCH_FORMATS
-from .check.batch import grade, summary
-from .check.batch import write as write_batch
-from .check.decide import EXIT_CODES
-from .check.pool import DEFAULT_TIMEOUT, CheckPool
 from .errors import DeriveError, UsageError
 from .files import output_folder, publish, write_atomic
 from .params import parse_params
 from .pdf import build_pdf
 from .render import FORMATS, LANGUAGES, render, render_document, render_list, render_sheet, wording
-from .sheet import read_spec
 
+# The commands import what only they need (checking, networks, backprop) when they run, so
+# that `python -m derive NAME` starts as fast as SymPy allows.
 
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one-line UsageErrors, not usage dumps."""
@@ -109,6 +93,7 @@ def _report(paths: list[Path]) -> None:
 
 
 def _check_parser() -> argparse.ArgumentParser:
+    from .check.pool import DEFAULT_TIMEOUT
     parser = _Parser(prog="derive check", description="Check an answer against a derivation's target.")
     parser.add_argument("name", nargs="?", help="a catalog entry (or give --expected)")
     parser.add_argument("--target", help="the target the answer is for (see: derive list)")
@@ -124,6 +109,9 @@ def _check_parser() -> argparse.ArgumentParser:
 
 
 def _check(argv: list[str]) -> int:
+    from .check.batch import grade
+    from .check.decide import EXIT_CODES
+    from .check.pool import CheckPool
     options = _check_parser().parse_args(argv)
     if options.name is None and options.expected is None:
         raise UsageError("give a catalog entry and --target, or --expected")
@@ -146,6 +134,8 @@ def _check(argv: list[str]) -> int:
 
 
 def _grade_parser() -> argparse.ArgumentParser:
+    from .check.batch import FORMATS as BATCH_FORMATS
+    from .check.pool import DEFAULT_TIMEOUT
     parser = _Parser(prog="derive grade", description="Grade a class: one JSON line per answer.")
     parser.add_argument("file", help="JSON lines: {id, problem, target, answer} or {id, expected, answer}; - for stdin")
     parser.add_argument("--jobs", type=int, default=1, help="checks at once (worker processes)")
@@ -157,6 +147,9 @@ def _grade_parser() -> argparse.ArgumentParser:
 
 
 def _grade(argv: list[str]) -> int:
+    from .check.batch import grade, summary
+    from .check.batch import write as write_batch
+    from .check.pool import CheckPool
     options = _grade_parser().parse_args(argv)
     if options.jobs < 1 or options.timeout <= 0:
         raise UsageError("--jobs must be at least 1 and --timeout positive")
@@ -189,6 +182,10 @@ def _net_parser() -> argparse.ArgumentParser:
 
 
 def _net(argv: list[str]) -> int:
+    from .architecture.arithmetic import Convention, analyse
+    from .architecture.arithmetic import to_json as net_json
+    from .architecture.spec import parse_input, read_network
+    from .catalog import architectures
     if argv[:1] == ["list"]:
         print("\n".join(f"{name:22} {architectures.builtin(name).title}" for name in architectures.network_names()))
         return 0
@@ -255,6 +252,10 @@ def _published_lines(rows: list[dict], lang: str) -> str:
 
 
 def _backprop(argv: list[str], table: dict | None = None) -> int:
+    from .backprop.graph import compare_published, graph_from, read_graph
+    from .backprop.graph import run as run_graph
+    from .backprop.graph import to_json as graph_json
+    from .backprop.picture import graph_picture
     parser = _worked_parser("derive backprop", "Forward pass, chain rule and one SGD step, exactly.")
     if table is None:
         parser.add_argument("spec", help="a problem spec (TOML)")
@@ -267,6 +268,9 @@ def _backprop(argv: list[str], table: dict | None = None) -> int:
 
 
 def _conv2d(argv: list[str], table: dict | None = None) -> int:
+    import sympy as sp
+
+    from .backprop.conv import exact_matrix, parse_matrix, worked
     parser = _worked_parser("derive conv2d", "Every output entry of a 2-D convolution as its sum of products.")
     if table is None:
         parser.add_argument("--image", required=True, help="rows of numbers, e.g. [[1, 2], [3, 4]]")
@@ -301,6 +305,7 @@ def _conv2d(argv: list[str], table: dict | None = None) -> int:
 
 
 def _example(argv: list[str]) -> int:
+    from .catalog.examples import EXAMPLES, example
     if not argv or argv[0] == "list":
         print("\n".join(f"{name:18} {value['title']}" for name, value in EXAMPLES.items()))
         return 0
@@ -310,6 +315,7 @@ def _example(argv: list[str]) -> int:
 
 
 def _sheet(argv: list[str]) -> int:
+    from .sheet import read_spec
     options = _sheet_parser().parse_args(argv)
     sheet = read_spec(options.spec)
     lang = options.lang or sheet.lang or "en"
