@@ -5,6 +5,10 @@ every name through the problem's :class:`~derive.check.table.ReadingTable`, so `
 a bare ``\\sigma``, ``\\theta(x)``, primes, ``\\frac{\\partial L}{\\partial w_1}``,
 ``\\operatorname{Var}(W)``, ``n_{\\text{in}}``, ``\\delta_{ik}``, ``\\sum_j`` and ``cases`` all
 mean what the course means. What it cannot read raises :class:`ReadError` with the position.
+
+It is longer than the project's other modules on purpose: it is one grammar (tokens,
+expressions, commands, names), and a recursive-descent parser split across files would be
+harder to follow than one read top to bottom.
 """
 
 from __future__ import annotations
