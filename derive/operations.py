@@ -16,9 +16,8 @@ def rewrite_in_terms_of(expr: sp.Basic, applied: sp.Basic, definition: sp.Basic,
     ``exp(-x)/(1 + exp(-x))**2`` becomes ``sigma(x)*(1 - sigma(x))``.
     """
     t = sp.Dummy("t", positive=True)
-    probe = sp.Rational(3, 10)
     for inverse in sp.solve(sp.Eq(t, definition), variable):
-        if sp.N(definition.subs(variable, inverse.subs(t, probe)) - probe, 20) == 0:
+        if sp.simplify(definition.subs(variable, inverse) - t) == 0:
             return sp.factor(sp.simplify(expr.subs(variable, inverse))).subs(t, applied)
     raise ValueError(f"cannot invert {definition} for {variable}")
 
@@ -56,6 +55,21 @@ def half_line_to_full(expr: sp.Basic) -> sp.Basic:
     return expr.replace(
         lambda e: isinstance(e, sp.Integral) and e.limits[0][1:] == (0, sp.oo),
         lambda e: sp.Integral(e.function, (e.limits[0][0], -sp.oo, sp.oo)) / 2)
+
+
+def differentiate_under_sum(expr: sp.Basic, carriers: tuple) -> sp.Basic:
+    """d/dv (c * sum_i a_i f_i) -> c * sum_i a_i df_i/dv (linearity): the derivative moves inside
+    the sum, and factors that do not contain any of ``carriers`` (the quantities that depend
+    on v, such as the softmax p) come out of it."""
+    def inside(derivative: sp.Derivative) -> sp.Basic:
+        constant, total = derivative.expr.as_independent(sp.Sum, as_Add=False)
+        if not isinstance(total, sp.Sum):
+            return derivative
+        fixed, varying = sp.Mul(*(f for f in sp.Mul.make_args(total.function) if not f.has(*carriers))), \
+            sp.Mul(*(f for f in sp.Mul.make_args(total.function) if f.has(*carriers)))
+        return constant * sp.Sum(fixed * sp.Derivative(varying, *derivative.variable_count), *total.limits)
+
+    return expr.replace(lambda e: isinstance(e, sp.Derivative), inside)
 
 
 def linearity(expr: sp.Basic) -> sp.Basic:

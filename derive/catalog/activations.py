@@ -116,8 +116,10 @@ def elu() -> Derivation:
     b = Builder("elu", "activations", (X, ELU_ALPHA, f), conventions=("elu-at-zero",))
     first_derivative(b, f.symbol, f.meaning.expr)
     b.result("d1")
-    b.apply("rewrite-in-terms-of-f",
-            lambda e: sp.Piecewise((1, x > 0), (f.symbol(x) + alpha, True)))
+    negative = f.meaning.expr.args[1].expr
+    b.apply("rewrite-in-terms-of-f", lambda e: sp.Piecewise(
+        *((branch, condition) if condition != sp.true else
+          (rewrite_in_terms_of(branch, f.symbol(x), negative, x), condition) for branch, condition in e.args)))
     b.result("d1_in_f")
     return b.build()
 

@@ -10,7 +10,7 @@ import sympy as sp
 
 from ..engine import Builder, Derivation
 from ..notation import CLASS_COUNT, LABEL, REAL, Quantity, index_domain
-from ..operations import linearity
+from ..operations import differentiate_under_sum, linearity
 from .registry import Entry, get
 
 C = sp.Symbol("C", integer=True, positive=True)
@@ -86,7 +86,7 @@ def softmax_ce() -> Derivation:
     b = Builder("softmax-ce", "softmax", (*quantities, labels, loss),
                 assumptions=("labels-sum-to-one",))
     b.define(sp.Derivative(L, z[k]), sp.Derivative(loss.meaning, z[k]))
-    b.apply("linearity", lambda e: -sp.Sum(y[i] * sp.Derivative(sp.log(p[i]), z[k]), (i, 1, C)))
+    b.apply("linearity", lambda e: differentiate_under_sum(e, (p, z)))
     grad = get("log-softmax").target("grad").rhs
     b.apply("log-softmax-gradient",
             lambda e: e.replace(lambda d: isinstance(d, sp.Derivative), lambda d: grad))
