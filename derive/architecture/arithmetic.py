@@ -273,19 +273,20 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "x".join(str(v) for v in (shape[1:] + shape[:1] if len(shape) == 3 else shape))
 
 
-def analyse(network: Network, convention: Convention = Convention(), bytes_per_value: int = 4,
+def analyse(network: Network, convention: Convention | None = None, bytes_per_value: int = 4,
             reference: Report | None = None) -> Report:
     """The whole arithmetic of a network, as rows and as a verified Derivation.
 
     Args:
         network: the layers.
-        convention: what the parameter and activation totals include.
+        convention: what the parameter and activation totals include (default: everything).
         bytes_per_value: bytes per stored activation (4 for float32).
         reference: another network's report; the MACs ratio to it is derived too.
 
     Raises:
         SpecError: a layer that cannot be built (empty output, groups that do not divide, ...).
     """
+    convention = convention or Convention()
     height, width, channels = network.input
     walker = _Walker(network, convention, bytes_per_value)
     start = _State((channels, height, width))
