@@ -270,7 +270,7 @@ def _backprop(argv: list[str], table: dict | None = None) -> int:
 def _conv2d(argv: list[str], table: dict | None = None) -> int:
     import sympy as sp
 
-    from .backprop.conv import exact_matrix, parse_matrix, worked
+    from .backprop.conv import agrees_with_published, exact_matrix, parse_matrix, worked
     parser = _worked_parser("derive conv2d", "Every output entry of a 2-D convolution as its sum of products.")
     if table is None:
         parser.add_argument("--image", required=True, help="rows of numbers, e.g. [[1, 2], [3, 4]]")
@@ -292,8 +292,7 @@ def _conv2d(argv: list[str], table: dict | None = None) -> int:
                  for out, (p, s) in zip(outputs, parts, strict=True)]
     published = ""
     if table and table.get("published"):
-        same = [exact_matrix(m) == out for m, out in zip(table["published"], outputs,
-                                                                                           strict=True)]
+        same = agrees_with_published(outputs, table["published"])
         words = wording(options.lang)["sheet"]
         published = f"\n{words['published']}:\n" + "\n".join(
             "  " + words["published_matrix"].format(padding=p, stride=s, difference=words[

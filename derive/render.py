@@ -107,6 +107,8 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
         entry = {"name": target.name, "tex_left": latex(target.lhs), "tex_right": latex(target.rhs),
                  "text_left": text(target.lhs), "text_right": text(target.rhs), "sympy": sp.sstr(target.rhs),
                  "entrywise": list(target.entrywise)}
+        if not values and isinstance(target.rhs, sp.Expr) and target.rhs.is_number and not target.rhs.is_Integer:
+            entry["float"] = float(sp.N(target.rhs, 17))
         if values:
             value = derivation.value(target.name, values)
             entry.update(value=sp.sstr(value), value_tex=latex(value))

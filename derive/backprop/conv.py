@@ -75,3 +75,8 @@ def worked(image, kernel, parts, flip: bool, name: str, title: str):
 def exact_matrix(rows) -> list[list[sp.Rational]]:
     """A matrix of plain numbers (from TOML or a built-in example), exactly."""
     return [[parse_number(str(v)) for v in row] for row in rows]
+
+
+def agrees_with_published(outputs: list[list[list]], published: list) -> list[bool]:
+    """For each computed output, whether it equals the matrix the sheet published (exactly)."""
+    return [exact_matrix(matrix) == output for matrix, output in zip(published, outputs, strict=True)]
