@@ -19,7 +19,7 @@ import sympy as sp
 
 from .errors import DeriveError, UnknownNameError, VerificationError
 from .notation import Quantity
-from .verify import Certificate, Verifier
+from .verify import Certificate, Verifier, at_points
 
 #: How a step stands to the line before it.
 DEFINE, EQUALS, EQUATION, IMPLIES = "define", "equals", "equation", "implies"
@@ -60,7 +60,8 @@ class Target:
     name: str
     lhs: sp.Basic
     rhs: sp.Basic
-    entrywise: tuple[int, ...] = ()
+    #: the sizes it was also checked at entry by entry: ((size name, (values...)), ...)
+    entrywise: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -276,9 +277,9 @@ class Builder:
                 (labels summing to one: ``y_n = 1 - y_1 - ... - y_{n-1}``).
         """
         lhs, rhs = self._lhs, self._current
-        sizes: tuple[int, ...] = ()
+        sizes: tuple = ()
         if entrywise:
-            sizes = self._check_entrywise(name, lhs, rhs, entrywise, constraint or (lambda n: {}))
+            sizes = self._check_entrywise(name, lhs, rhs, entrywise, constraint or (lambda *sizes: {}))
         target = Target(name, lhs, rhs, sizes)
         self.targets[name] = target
         return target
@@ -301,20 +302,26 @@ class Builder:
 
     def _check_entrywise(self, name: str, lhs: sp.Basic, rhs: sp.Basic,
                          entrywise: Mapping[sp.Symbol, Iterable[int]],
-                         constraint: Callable[[int], Mapping]) -> tuple[int, ...]:
-        ((size, values),) = entrywise.items()
+                         constraint: Callable[..., Mapping]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        sizes = tuple(entrywise)
         indices = sorted((s for s in (lhs.free_symbols | rhs.free_symbols)
-                          if s != size and s.is_integer), key=str)
-        values = tuple(values)
-        for n in values:
-            expected, got = (self.verifier.unfold(side, given={size: n}).doit() for side in (lhs, rhs))
-            for combo in product(range(1, n + 1), repeat=len(indices)):
-                entry = dict(zip(indices, combo, strict=False))
-                if not _identically_zero((expected - got).xreplace(entry).doit().xreplace(constraint(n))):
+                          if s not in sizes and s.is_integer), key=str)
+        choices = [tuple(values) for values in entrywise.values()]
+        for combo in product(*choices):
+            given = dict(zip(sizes, combo, strict=True))
+            expected, got = (self.verifier.unfold(side, given=given).doit() for side in (lhs, rhs))
+            ranges = [range(1, int(self._upper(index).xreplace(given)) + 1) for index in indices]
+            for entry_values in product(*ranges):
+                entry = dict(zip(indices, entry_values, strict=True))
+                if not _identically_zero((expected - got).xreplace(entry).doit().xreplace(constraint(*combo))):
                     raise VerificationError(
-                        f"{self.name}: target {name} fails entrywise at {size} = {n}, "
-                        + ", ".join(f"{s} = {v}" for s, v in zip(indices, combo, strict=False)))
-        return values
+                        f"{self.name}: target {name} fails entrywise at "
+                        + ", ".join(f"{s} = {v}" for s, v in (*given.items(), *entry.items())))
+        return tuple((str(size), values) for size, values in zip(sizes, choices, strict=True))
+
+    def _upper(self, index: sp.Symbol) -> sp.Basic:
+        """The size an index runs up to (its domain's bound, e.g. C for a class index)."""
+        return self.verifier.quantities[index].domain.upper
 
 
 def _identically_zero(expr: sp.Basic) -> bool:
@@ -324,6 +331,7 @@ def _identically_zero(expr: sp.Basic) -> bool:
     exponentials become rational functions, where cancellation is exact and far faster than
     ``simplify``.
     """
+    expr = at_points(expr)
     logs = {e: sp.log(sp.Dummy(positive=True)) for e in expr.atoms(sp.Indexed)}
     numerator = sp.numer(sp.together(expr.xreplace(logs)))
     return sp.expand(numerator) == 0 or sp.simplify(expr) == 0

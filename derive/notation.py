@@ -19,7 +19,8 @@ class Domain:
 
     Attributes:
         kind: ``real``, ``integer``, ``index`` (an integer from 1 to ``upper``) or
-            ``symmetric-density`` (a probability density with p(-z) = p(z)).
+            ``symmetric-density`` (a probability density with p(-z) = p(z)) or
+            ``smooth-function`` (any differentiable function of one variable: an activation f).
         low, high: bounds, ``None`` for unbounded.
         low_open, high_open: whether the bounds themselves are excluded.
         upper: for ``index``, the symbol that bounds it (the class count C).
@@ -77,6 +78,7 @@ SIZE = Domain("integer", low=Fraction(1), low_open=False, latex=r"\mathbb{Z}_{>0
 CLASS_COUNT = Domain("integer", low=Fraction(2), high=Fraction(5), low_open=False, high_open=False,
                      latex=r"\{2, 3, \dots\}")
 SYMMETRIC_DENSITY = Domain("symmetric-density", latex=r"p(-z) = p(z)")
+SMOOTH_FUNCTION = Domain("smooth-function", latex=r"C^1(\mathbb{R})")
 
 
 def index_domain(upper: sp.Symbol) -> Domain:
@@ -121,3 +123,11 @@ def symmetric_densities(rng: random.Random) -> list[sp.Lambda]:
         sp.Lambda(z, sp.exp(-sp.Abs(z) / s) / (2 * s)),
         sp.Lambda(z, sp.exp(-z / s) / (s * (1 + sp.exp(-z / s)) ** 2)),
     ]
+
+
+def smooth_functions(rng: random.Random) -> list[sp.Lambda]:
+    """Concrete differentiable functions of random scale, to stand in for an unknown activation."""
+    t = sp.Dummy("t", real=True)
+    s = sp.Rational(rng.randint(5, 20), 10)
+    return [sp.Lambda(t, sp.tanh(s * t)), sp.Lambda(t, 1 / (1 + sp.exp(-s * t))),
+            sp.Lambda(t, sp.sin(s * t) + t / 2), sp.Lambda(t, t**3 / 3 + s * t)]

@@ -72,6 +72,73 @@ def differentiate_under_sum(expr: sp.Basic, carriers: tuple) -> sp.Basic:
     return expr.replace(lambda e: isinstance(e, sp.Derivative), inside)
 
 
+def derivative_inside(expr: sp.Basic) -> sp.Basic:
+    """d/dv (sum_u c_u g_u + b) -> sum_u c_u dg_u/dv: the derivative goes term by term and into
+    sums; terms without v vanish, and factors without v stay outside the derivative."""
+    def inside(derivative: sp.Derivative) -> sp.Basic:
+        (variable, order), = derivative.variable_count
+        quantity = variable.base if isinstance(variable, sp.Indexed) else variable
+
+        def term(e: sp.Basic) -> sp.Basic:
+            if not e.has(quantity):
+                return sp.Integer(0)
+            if isinstance(e, sp.Sum):
+                return sp.Sum(term(e.function), *e.limits)
+            if isinstance(e, sp.Add):
+                return sp.Add(*(term(a) for a in e.args))
+            constant, varying = e.as_independent(quantity, as_Add=False)
+            return constant * sp.Derivative(varying, (variable, order))
+
+        return term(derivative.expr)
+
+    return expr.replace(lambda e: isinstance(e, sp.Derivative) and len(e.variable_count) == 1, inside)
+
+
+def exchange_sums(expr: sp.Basic) -> sp.Basic:
+    """sum_p c_p sum_u g_pu -> sum_u sum_p c_p g_pu: an inner sum whose bounds do not depend on
+    the outer index becomes the outer one."""
+    def exchange(outer: sp.Sum) -> sp.Basic:
+        outer_indices = {limit[0] for limit in outer.limits}
+        factors = sp.Mul.make_args(outer.function)
+        inner = [f for f in factors if isinstance(f, sp.Sum)
+                 and not any(bound.has(*outer_indices) for limit in f.limits for bound in limit[1:])]
+        if len(inner) != 1:
+            return outer
+        (total,) = inner
+        rest = sp.Mul(*(f for f in factors if f is not total))
+        return sp.Sum(sp.Sum(rest * total.function, *outer.limits), *total.limits)
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum) and any(isinstance(f, sp.Sum) for f in sp.Mul.make_args(e.function)),
+                        exchange)
+
+
+def count_operations(expr: sp.Basic) -> tuple[sp.Basic, sp.Basic]:
+    """(multiplications, additions) to evaluate ``expr`` once, as expressions in the sizes.
+
+    A sum of T terms costs T times its term and T - 1 additions; a product of k factors k - 1
+    multiplications (a sign is free); a subtraction is an addition; an integer power x^e costs
+    e - 1 multiplications. Applying a function (sigma, sigma') counts nothing, as the course
+    counts it: its cost is a constant per entry, apart from the matrix products.
+    """
+    if isinstance(expr, sp.Sum):
+        (_, low, high), *rest = expr.limits
+        inner = sp.Sum(expr.function, *rest) if rest else expr.function
+        terms = high - low + 1
+        multiplications, additions = count_operations(inner)
+        return terms * multiplications, terms * additions + terms - 1
+    if isinstance(expr, (sp.Mul, sp.Add)):
+        parts = [count_operations(a) for a in expr.args]
+        multiplications, additions = (sp.Add(*column) for column in zip(*parts, strict=True))
+        own = len(expr.args) - 1
+        if isinstance(expr, sp.Mul):
+            return multiplications + own - (1 if expr.args[0] == -1 else 0), additions
+        return multiplications, additions + own
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 1:
+        multiplications, additions = count_operations(expr.base)
+        return multiplications + expr.exp - 1, additions
+    return sp.Integer(0), sp.Integer(0)
+
+
 def linearity(expr: sp.Basic) -> sp.Basic:
     """Split every sum and integral over the terms of its body, and pull out of each term the
     factors that do not depend on the bound variable: sum_i c y_i -> c sum_i y_i."""

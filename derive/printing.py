@@ -71,6 +71,26 @@ class NotationLatexPrinter(_NotationRules, LatexPrinter):
         super().__init__({"symbol_names": names, "order": "none"})
         self._functions = {q.symbol.__name__: q.latex for q in quantities
                            if isinstance(q.symbol, sp.FunctionClass)}
+        self._bases = {q.symbol: q.latex for q in quantities if isinstance(q.symbol, sp.IndexedBase)}
+
+    def _print_IndexedBase(self, expr):
+        return self._bases.get(expr) or super()._print_IndexedBase(expr)
+
+    def _print_Heaviside(self, expr, exp=None):
+        step = rf"H\left({self._print(expr.args[0])}\right)"
+        return f"{step}^{{{exp}}}" if exp else step
+
+    def _print_Mul(self, expr):
+        """An unevaluated count such as n x n or n x 1 keeps its factors apart: n cdot n."""
+        if any(isinstance(a, sp.UnevaluatedExpr) for a in expr.args):
+            return r" \cdot ".join(self.parenthesize(a.args[0] if isinstance(a, sp.UnevaluatedExpr) else a, 50)
+                                   for a in expr.args)
+        return super()._print_Mul(expr)
+
+    def _print_Indexed(self, expr):
+        separator = "" if all(index.is_Symbol or index.is_Integer and index < 10 for index in expr.indices) else ", "
+        indices = separator.join(self._print(index) for index in expr.indices)
+        return f"{{{self._print(expr.base)}}}_{{{indices}}}"
 
     def _print_Function(self, expr, exp=None):
         name = self._functions.get(type(expr).__name__)
@@ -100,13 +120,30 @@ class NotationLatexPrinter(_NotationRules, LatexPrinter):
 class NotationStrPrinter(_NotationRules, StrPrinter):
     """Plain text with the notation table's names and f'(x) derivatives."""
 
+    printmethod = "_derive_str"  # not SymPy's _sympystr, which Indexed uses to print itself
+
     def __init__(self, quantities: Iterable[Quantity]):
         super().__init__({"order": "none"})
         self._names = {q.symbol: q.text or q.symbol.name for q in quantities
                        if isinstance(q.symbol, sp.Symbol)}
+        self._bases = {q.symbol: q.text for q in quantities if isinstance(q.symbol, sp.IndexedBase) and q.text}
+
+    def _print_IndexedBase(self, expr):
+        return self._bases.get(expr) or self._print(expr.label)
+
+    def _print_Indexed(self, expr):
+        """delta^(l)_j for a family with a text name; x[k] otherwise."""
+        if expr.base not in self._bases:
+            return f"{self._print(expr.base)}[{', '.join(self._print(index) for index in expr.indices)}]"
+        if all(index.is_Symbol or index.is_Integer and index < 10 for index in expr.indices):
+            return f"{self._print(expr.base)}_{''.join(self._print(index) for index in expr.indices)}"
+        return f"{self._print(expr.base)}_({', '.join(self._print(index) for index in expr.indices)})"
 
     def _print_Symbol(self, expr):
         return self._names.get(expr, super()._print_Symbol(expr))
+
+    def _print_Dummy(self, expr):
+        return expr.name
 
     def _fraction(self, numerator, denominator):
         return f"({self._print(numerator)})/({self._print(denominator)})"

@@ -106,7 +106,8 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
     for target in derivation.targets.values():
         entry = {"name": target.name, "tex_left": latex(target.lhs), "tex_right": latex(target.rhs),
                  "text_left": text(target.lhs), "text_right": text(target.rhs), "sympy": sp.sstr(target.rhs),
-                 "entrywise": list(target.entrywise)}
+                 "entrywise": "; ".join(f"{size} = {', '.join(map(str, values))}"
+                                        for size, values in target.entrywise)}
         if not values and isinstance(target.rhs, sp.Expr) and target.rhs.is_number and not target.rhs.is_Integer:
             entry["float"] = float(sp.N(target.rhs, 17))
         if values:
@@ -187,6 +188,10 @@ def render_document(derivation: Derivation, lang: str = "en", values: Mapping[st
 
 
 def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | None) -> dict:
+    if problem.simulation is not None:
+        from .simulate_view import problem_view
+
+        return problem_view(problem, number, lang, template_dir)
     view = context(problem.derivation, lang, problem.values, template_dir)
     words = view["words"]
     asked = []
@@ -200,7 +205,7 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
         "default_statement": words["statements"].get(problem.derivation.name)
         or words["sheet"][f"{problem.derivation.family}_statement"].format(title=tex_escape(view["title"])),
         "values_tex": view["values_tex"], "asked": asked, "names": list(problem.targets),
-        "view": view, "figure": activation_figure(problem.derivation, problem.values),
+        "view": view, "figure": activation_figure(problem.derivation, problem.values), "simulation": None,
     }
 
 
@@ -211,11 +216,11 @@ def render_sheet(sheet: Sheet, layout: str, lang: str = "en", template_dir: str 
     """A sheet as a LaTeX document: ``handout`` (questions), ``key`` (with solutions) or ``formulas``."""
     problems = [_problem_view(p, n, lang, template_dir) for n, p in enumerate(sheet.problems, 1)]
     words = wording(lang, template_dir)
-    counts = {kind: sum(1 for p in sheet.problems for s in p.derivation.steps if s.check == kind)
+    counts = {kind: sum(1 for p in sheet.problems if p.derivation for s in p.derivation.steps if s.check == kind)
               for kind in ("symbolic", "numeric", "given")}
     return environment(template_dir).get_template(f"{layout}.tex.j2").render(
         sheet=sheet, problems=problems, words=words, lang=lang,
-        verified=words["sheet"]["verified_note"].format(**counts))
+        verified=words["sheet"]["verified_note"].format(**counts) if any(p.derivation for p in sheet.problems) else "")
 
 
 def render_list(entries: Sequence, fmt: str, lang: str) -> str:
