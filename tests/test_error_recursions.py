@@ -106,14 +106,16 @@ def test_average_pooling_shares_the_error_equally(window):
 def test_max_pooling_sends_the_error_to_the_arg_max():
     d = derive.get("pool-backprop")
     by_key = {q.key: q.symbol for q in d.quantities}
-    for seed in range(5):
+    derived = d.target("max_error").rhs.xreplace({by_key["delta"]: sp.Rational(3, 2)})
+    at_max = 0
+    for seed in range(8):
         z = torch.tensor(np.random.default_rng(seed).standard_normal((1, 1, 2, 2)), requires_grad=True)
         torch.nn.functional.max_pool2d(z, 2).sum().mul(1.5).backward()
         values = {sp.Indexed(by_key["z"], r, c): sp.Float(z[0, 0, r - 1, c - 1].item(), 30)
                   for r in (1, 2) for c in (1, 2)}
-        for r, c in itertools.product((1, 2), repeat=2):
-            derived = d.target("max_error").rhs.xreplace({by_key["r"]: r, by_key["c"]: c, by_key["delta"]: 1.5})
-            assert float(derived.xreplace(values)) == z.grad[0, 0, r - 1, c - 1].item()
+        assert float(derived.xreplace(values)) == z.grad[0, 0, 0, 0].item()
+        at_max += z.grad[0, 0, 0, 0].item() != 0
+    assert 0 < at_max < 8  # both cases met: the maximum at (1, 1) and elsewhere
 
 
 class Counted:

@@ -219,12 +219,14 @@ def pool_backprop() -> Derivation:
                 (*POOL_QUANTITIES, Z_WINDOW, POOLED_ERROR, A_AVERAGE, A_MAX, ERROR_AVERAGE, ERROR_MAX),
                 assumptions=("one-window", "distinct-maximum"))
     for error, pooled, target in ((ERROR_AVERAGE, A_AVERAGE, "average_error"), (ERROR_MAX, A_MAX, "max_error")):
-        b.define(error.symbol[r, c], error.meaning(r, c), "chain-rule")
+        # max pooling is shown at the entry (1, 1): the entries of a window are interchangeable
+        entry = (r, c) if pooled is A_AVERAGE else (1, 1)
+        b.define(error.symbol[entry], error.meaning(*entry), "chain-rule")
         b.apply("substitute-definition", lambda e, pooled=pooled: e.xreplace({pooled.symbol: pooled.meaning}))
         b.apply("differentiate", lambda e: e.doit())
         if pooled is A_AVERAGE:
             b.apply("sift-delta", sift_deltas)
-        b.result(target, entrywise={POOL: (2,)} if pooled is A_MAX else {POOL: (1, 2, 3)})
+        b.result(target, entrywise={POOL: (1, 2, 3)} if pooled is A_AVERAGE else None)
     return b.build()
 
 
