@@ -7,6 +7,7 @@ quickly), and last ``sympy.simplify``, which upgrades a numeric agreement to a p
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -207,6 +208,12 @@ class Verifier:
         return quantity.domain
 
 
+@functools.lru_cache(maxsize=4096)
+def _name(entry: sp.Indexed) -> str:
+    """An entry's printed name (printing is slow; the same entries recur at every point)."""
+    return str(entry)
+
+
 def _quantity_of(variable: sp.Basic) -> sp.Basic:
     """The quantity a differentiation variable belongs to: z for z_j, the symbol itself otherwise."""
     return variable.base if isinstance(variable, sp.Indexed) else variable
@@ -277,7 +284,7 @@ def _evaluate(expr: sp.Basic, point: dict, digits: int = DIGITS, salt: str = "")
             expr = expr.replace(func, instance)
     expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
     expr = expr.xreplace({
-        entry: sp.Rational(round(random.Random(f"{salt}:{entry}").uniform(-3, 3), 6))
+        entry: sp.Rational(round(random.Random(f"{salt}:{_name(entry)}").uniform(-3, 3), 6))
         for entry in expr.atoms(sp.Indexed)})
     try:
         expr = expr.replace(lambda e: isinstance(e, sp.Integral), lambda e: _quadrature(e, digits))
