@@ -1,9 +1,10 @@
 """The catalog: one module per family, each listing its entries explicitly."""
 
-from . import activations, backpropagation, initialization, losses, softmax
+from . import activations, backpropagation, depth, initialization, losses, softmax
 from .registry import Entry, entries, get
 
 ENTRIES: tuple[Entry, ...] = (*activations.ENTRIES, *softmax.ENTRIES, *losses.ENTRIES,
-                               *initialization.ENTRIES, *backpropagation.ENTRIES)
+                               *initialization.ENTRIES, *backpropagation.ENTRIES,
+                               *depth.ENTRIES)
 
 __all__ = ["ENTRIES", "Entry", "entries", "get"]
