@@ -175,6 +175,11 @@ class Builder:
         self._lhs, self._current, self._equation = lhs, rhs, False
         return rhs
 
+    def learn(self, symbol: sp.Basic, meaning: sp.Basic) -> None:
+        """From here on ``symbol`` (an indexed family: Var(z)_l) stands for ``meaning``, a result
+        just derived (the recursion), so that later steps and checks unfold it."""
+        self.verifier.learn(symbol, meaning)
+
     def equals(self, rule: str, rhs: sp.Basic, given: Mapping | None = None) -> sp.Basic:
         """Continue the line with ``= rhs``, verified equal to the previous expression.
 

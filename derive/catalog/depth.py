@@ -206,9 +206,9 @@ def variance_recursion() -> Derivation:
     b.equation(variance[L], variance[1] * sp.Product(variance[l] / variance[l - 1], (l, 2, L)), "telescoping-product")
     b.implies("recursion-every-layer", variance[L], b.current.xreplace({variance[l]: step}),
               given={variance[l]: step})
-    # From here on Var(z)_l means the recursion itself (the Builder has no way to define an indexed family by a
-    # derived result), so the product is checked against the recursion unrolled layer by layer at L = 2..5.
-    b.verifier.learn(variance, sp.Lambda(l, sp.Piecewise((variance[1], sp.Eq(l, 1)), (step, True))))
+    # From here on Var(z)_l means the recursion itself, so the product is checked against the recursion
+    # unrolled layer by layer at L = 2..5.
+    b.learn(variance, sp.Lambda(l, sp.Piecewise((variance[1], sp.Eq(l, 1)), (step, True))))
     depth = b.result("depth_product", entrywise=LAYERS)
     (product,) = depth.rhs.atoms(sp.Product)
     factor = product.function.xreplace({width[l - 1]: n_in, weights[l]: VAR_W.symbol})
