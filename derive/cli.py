@@ -313,6 +313,40 @@ def _example(argv: list[str]) -> int:
     return (_backprop if kind == "backprop" else _conv2d)(argv[1:], table)
 
 
+def _simulate_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="derive simulate",
+                     description="Monte Carlo of a deep fully-connected network's variance, forward and backward, "
+                                 "against the variance recursion.")
+    parser.add_argument("--act", required=True, help="tanh, relu, sigmoid, leaky_relu[:A] (A in [0, 1), "
+                                                     "default 0.01) or linear")
+    parser.add_argument("--init", required=True, help="xavier, kaiming, lecun, prelu[:A] or normal:S")
+    parser.add_argument("--depth", default=30, help="layers (default 30)")
+    parser.add_argument("--width", default=512, help="units per layer (default 512)")
+    parser.add_argument("--batch", default=1024, help="inputs (default 1024)")
+    parser.add_argument("--seed", default=0, help="seed of numpy.random.default_rng (default 0)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--json", action="store_true", help="print the layers and ratios as JSON")
+    group.add_argument("--pdf", action="store_true", help="write a LaTeX report and its PDF into a folder (default out/)")
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help="wording: en or zh")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
+    return parser
+
+
+def _simulate(argv: list[str]) -> int:
+    from .simulate import parse_config, simulate
+    from .simulate_view import render_tex, render_text
+    from .simulate_view import to_json as simulation_json
+    options = _simulate_parser().parse_args(argv)
+    config = parse_config(options.act, options.init, options.depth, options.width, options.batch, options.seed)
+    result = simulate(config)
+    if options.pdf:
+        stem = f"simulate-{config.act}-{config.init}-{options.lang}".replace("_", "-")
+        _report(_pdf({f"{stem}.tex": render_tex(result, options.lang)}, output_folder(options.output or "out")))
+        return 0
+    write_output(simulation_json(result) if options.json else render_text(result, options.lang), options.output)
+    return 0
+
+
 def _sheet(argv: list[str]) -> int:
     from .sheet import read_spec
     options = _sheet_parser().parse_args(argv)
@@ -334,14 +368,15 @@ def run(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         _derivation_parser().print_help()
         print("\ncommands: list | sheet SPEC.toml | check NAME --target T --answer LATEX | grade FILE.jsonl"
-              " | net NAME|SPEC.toml | backprop SPEC.toml | conv2d | example list|NAME | NAME (a catalog entry)")
+              " | net NAME|SPEC.toml | backprop SPEC.toml | conv2d | example list|NAME | simulate --act A --init I"
+              " | NAME (a catalog entry)")
         return 0 if argv else 2
     if argv[0] == "list":
         options = _list_parser().parse_args(argv[1:])
         write_output(render_list(catalog.entries(), options.format, options.lang), None)
         return 0
     commands = {"sheet": _sheet, "check": _check, "grade": _grade, "net": _net, "backprop": _backprop,
-                "conv2d": _conv2d, "example": _example}
+                "conv2d": _conv2d, "example": _example, "simulate": _simulate}
     if argv[0] in commands:
         return commands[argv[0]](argv[1:])
     options = _derivation_parser().parse_args(argv)

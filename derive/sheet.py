@@ -10,7 +10,8 @@ date = "2025 年 4 月"
 lang = "zh"                       # optional; --lang on the command line wins
 
 [[problem]]
-entry = "xavier"                  # a catalog name (or network = "resnet18", a network's arithmetic)
+entry = "xavier"                  # a catalog name (or network = "resnet18", a network's arithmetic,
+                                  # or simulate = {act = "relu", init = "kaiming", depth = 30}, a Monte Carlo)
 targets = ["var", "uniform_bound", "normal_std"]   # optional; default: all
 points = 10                       # optional
 statement = "..."                 # optional: replaces the default statement (plain text)
@@ -32,9 +33,10 @@ from .files import read_toml
 from .params import parse_params
 
 TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "problem": list}
-PROBLEM_KEYS = {"entry": str, "network": str, "example": str, "backprop": str, "targets": list, "points": int,
-                "statement": str, "params": dict, "convention": str}
-SOURCES = ("entry", "network", "example", "backprop")
+PROBLEM_KEYS = {"entry": str, "network": str, "example": str, "backprop": str, "simulate": dict, "targets": list,
+                "points": int, "statement": str, "params": dict, "convention": str}
+SOURCES = ("entry", "network", "example", "backprop", "simulate")
+SIMULATE_KEYS = ("act", "init", "depth", "width", "batch", "seed")
 
 
 class SpecError(UsageError):
@@ -43,13 +45,15 @@ class SpecError(UsageError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem of a sheet: a derivation, the targets asked, their values and points."""
+    """One problem of a sheet: a derivation, the targets asked, their values and points; or a
+    simulation (a :class:`derive.simulate.Config`, and then no derivation)."""
 
-    derivation: Derivation
+    derivation: Derivation | None
     targets: tuple[str, ...]
     values: dict[str, sp.Rational]
     points: int | None
     statement: str | None
+    simulation: object | None = None
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,10 @@ def _check_keys(table: dict, allowed: dict, where: str, path: Path) -> None:
 def _problem(table: dict, where: str, path: Path) -> Problem:
     _check_keys(table, PROBLEM_KEYS, where, path)
     if sum(key in table for key in SOURCES) != 1:
-        raise SpecError(f"{path}: '{where}' needs exactly one of 'entry' (a catalog name), 'network', 'example' "
-                        "or 'backprop' (a problem spec)")
+        raise SpecError(f"{path}: '{where}' needs exactly one of 'entry' (a catalog name), 'network', 'example', "
+                        "'backprop' (a problem spec) or 'simulate'")
+    if "simulate" in table:
+        return _simulation(table, where, path)
     if table.get("convention", "full") not in ("full", "sheet"):
         raise SpecError(f"{path}: '{where}.convention' must be \"full\" or \"sheet\"")
     try:
@@ -93,6 +99,30 @@ def _problem(table: dict, where: str, path: Path) -> Problem:
     if points is not None and points < 0:
         raise SpecError(f"{path}: '{where}.points' must not be negative")
     return Problem(derivation, targets, values, points, table.get("statement"))
+
+
+def _simulation(table: dict, where: str, path: Path) -> Problem:
+    """A problem that is a Monte Carlo of the variance recursion (see :mod:`derive.simulate`)."""
+    from .simulate import parse_config
+
+    options = table["simulate"]
+    for key in table:
+        if key not in ("simulate", "points", "statement"):
+            raise SpecError(f"{path}: '{where}.{key}' does not apply to a simulation (allowed: simulate, points, statement)")
+    for key in options:
+        if key not in SIMULATE_KEYS:
+            raise SpecError(f"{path}: unknown key '{where}.simulate.{key}' (allowed: {', '.join(SIMULATE_KEYS)})")
+    for key in ("act", "init"):
+        if not isinstance(options.get(key), str):
+            raise SpecError(f"{path}: '{where}.simulate.{key}' must be given, as a string")
+    try:
+        config = parse_config(where=f"{path}: {where}.simulate.", **options)
+    except DeriveError as error:
+        raise SpecError(str(error)) from None
+    points = table.get("points")
+    if points is not None and points < 0:
+        raise SpecError(f"{path}: '{where}.points' must not be negative")
+    return Problem(None, (), {}, points, table.get("statement"), config)
 
 
 def _worked(table: dict, path: Path) -> Derivation:

@@ -32,6 +32,7 @@ def text_of(path: Path) -> str:
     ("activations-losses-en", ["Answer key", "Problem 10", "Solution.", "Derivation", "function", "derivative"]),
     ("resnet18-zh", ["参考答案", "题目 1", "11506880", "2660840", "10643360"]),
     ("backprop-zh", ["参考答案", "题目 3", "前向传播", "链式法则", "13517"]),
+    ("deep-init-zh", ["参考答案", "题目 5", "每层的倍数", "×0.5000", "×1.0000"]),
 ])
 def test_every_example_builds_as_pdf_with_its_headings_and_results(tmp_path, capsys, spec, expected):
     assert cli(["sheet", str(EXAMPLES / f"{spec}.toml"), "--pdf", "--formulas", "-o", str(tmp_path)]) == 0
