@@ -39,6 +39,7 @@ class Step:
         lhs: the left-hand side; ``None`` for an ``equals`` step, which continues a line.
         certificate: how it was verified; ``None`` for a definition or premise, which is
             stated rather than derived.
+        given: the substitutions the step holds under (an assumption: E[W] = 0), as pairs.
     """
 
     rule: str
@@ -46,6 +47,7 @@ class Step:
     rhs: sp.Basic
     lhs: sp.Basic | None = None
     certificate: Certificate | None = None
+    given: tuple[tuple[sp.Basic, sp.Basic], ...] = ()
 
     @property
     def check(self) -> str:
@@ -191,7 +193,7 @@ class Builder:
         if self._equation:
             raise DeriveError(f"{self.name}: '{rule}' continues an equation; use implies()")
         certificate = self._verify(rule, self._current, rhs, given)
-        self._record(Step(rule, EQUALS, rhs, None, certificate))
+        self._record(Step(rule, EQUALS, rhs, None, certificate, tuple((given or {}).items())))
         if isinstance(self._lhs, sp.Symbol) and self._lhs in self.verifier.facts:
             self.verifier.learn(self._lhs, rhs)
         self._current = rhs
@@ -252,7 +254,7 @@ class Builder:
     def implies(self, rule: str, lhs: sp.Basic, rhs: sp.Basic, given: Mapping | None = None) -> None:
         """Continue with an equivalent equation (the same difference of sides), verified."""
         certificate = self._verify(rule, self._lhs - self._current, lhs - rhs, given)
-        self._record(Step(rule, IMPLIES, rhs, lhs, certificate))
+        self._record(Step(rule, IMPLIES, rhs, lhs, certificate, tuple((given or {}).items())))
         self._lhs, self._current = lhs, rhs
 
     def solve(self, unknown: sp.Symbol, rule: str = "solve") -> sp.Basic:

@@ -1,8 +1,9 @@
 """Grading a class: requests from JSON lines, checked in worker processes, written in order.
 
 Input lines are ``{"id", "problem", "target", "answer"}`` (or ``"expected"`` instead of problem
-and target; optional ``"points"``, ``"lang"``, ``"assume"``, ``"log_base"``). A malformed line gets
-the verdict ``error`` and the batch goes on.
+and target; optional ``"points"``, ``"lang"``, ``"assume"``, ``"log_base"``), or ``{"id", "problem",
+"steps": [...]}``, a whole derivation checked line by line. A malformed line gets the verdict
+``error`` and the batch goes on.
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ from ..errors import DeriveError
 from .decide import VERDICTS, check
 
 FIELDS = ("problem", "target", "verdict", "expected", "parsed", "feedback", "certificate")
+STEP_FIELDS = ("lines", "first_error")
 FORMATS = ("jsonl", "csv", "gradescope")
 
 
 def run_request(request: Mapping) -> dict:
     """Check one request in this process; never raises for bad input (verdict ``error``)."""
     start = time.perf_counter()
+    if "steps" in request:
+        result = _run_steps(request)
+        result["ms"] = round((time.perf_counter() - start) * 1000, 2)
+        return result
     try:
         answer = request.get("answer")
         if not isinstance(answer, str):
@@ -45,6 +51,51 @@ def run_request(request: Mapping) -> dict:
     return result
 
 
+def steps_text(steps) -> str:
+    """A derivation given as a list of lines, or as one LaTeX string."""
+    if isinstance(steps, str):
+        return steps
+    if isinstance(steps, list) and all(isinstance(s, str) for s in steps):
+        return "\n".join(steps)
+    raise DeriveError("'steps' must be a list of strings or one string")
+
+
+def _run_steps(request: Mapping) -> dict:
+    """A derivation checked line by line, as a grading result with its per-line verdicts."""
+    from .steps import check_steps
+
+    problem = request.get("problem")
+    try:
+        if not isinstance(problem, str):
+            raise DeriveError("'problem' must be a string")
+        report = check_steps(steps_text(request.get("steps")), problem, request.get("lang", "en"))
+        if request.get("report"):
+            return report
+    except DeriveError as error:
+        return {"problem": problem, "target": None, "verdict": "error", "expected": "", "parsed": "",
+                "feedback": str(error), "certificate": None, "lines": [], "first_error": None}
+    return summarize_steps(report, request.get("lang", "en"))
+
+
+def summarize_steps(report: Mapping, lang: str) -> dict:
+    """The grading fields of a line-by-line report: correct when no line is wrong or unreadable
+    and the final result is right."""
+    from ..render import wording
+
+    phrases = wording(lang)["steps"]
+    lines, final = report["lines"], report["final"]
+    bad = [line for line in lines if line["verdict"] in ("wrong", "unreadable")]
+    verdict = "correct" if not bad and final["verdict"] == "correct" else "incorrect"
+    feedback = [phrases["first_error"].format(n=bad[0]["n"], feedback=bad[0]["feedback"])] if bad else []
+    feedback.append(phrases[f"final_{final['verdict']}"].format(target=final["target"] or "-"))
+    skipped = [str(line["n"]) for line in lines if line["verdict"] == "skips"]
+    if skipped:
+        feedback.append(phrases["skipped"].format(lines=", ".join(skipped)))
+    return {"problem": report["problem"], "target": final["target"], "verdict": verdict, "expected": "",
+            "parsed": lines[-1]["parsed"] if lines else "", "feedback": " ".join(feedback), "certificate": None,
+            "lines": lines, "first_error": report["first_error"]}
+
+
 def parse_line(line: str, number: int) -> dict:
     """One input line as a request, or an ``{"error": ...}`` marker for a malformed one."""
     try:
@@ -56,6 +107,9 @@ def parse_line(line: str, number: int) -> dict:
     points = request.get("points", 1)
     if not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0:
         return {"id": request.get("id"), "error": f"line {number}: 'points' must be a number >= 0"}
+    if "steps" in request:
+        return request if "problem" in request else {"id": request.get("id"), "error": f"line {number}: "
+                                                     "'steps' needs 'problem'"}
     if "answer" not in request or not ("expected" in request or ("problem" in request and "target" in request)):
         return {"id": request.get("id"), "error": f"line {number}: needs 'answer' and 'problem' + 'target' "
                                                   "(or 'expected')"}
@@ -70,14 +124,20 @@ def grade(lines: Iterable[str], pool, lang: str = "en", jobs: int = 1, progress:
         if "error" in request:
             return {"id": request.get("id"), "problem": None, "target": None, "verdict": "error", "expected": "",
                     "parsed": "", "feedback": request["error"], "certificate": None, "ms": 0.0, "points": 1}
-        result = pool.run({"lang": lang, **request})
+        budget = None
+        if "steps" in request:  # a derivation gets the time of one check per line
+            steps = request["steps"]
+            count = len(steps) if isinstance(steps, list) else str(steps).count("\n") + 1
+            budget = pool.timeout * min(max(count, 1), 30)
+        result = pool.run({"lang": lang, **request}, budget)
         if result.get("verdict") == "timeout" and "feedback" not in result:
             from ..render import wording
 
             result.update(problem=request.get("problem"), target=request.get("target"), expected="",
                           parsed="", certificate=None,
                           feedback=wording(request.get("lang", lang))["check"]["timeout"].format(seconds=pool.timeout))
-        return {"id": request.get("id"), **{k: result.get(k) for k in FIELDS}, "ms": result.get("ms"),
+        steps = {k: result.get(k) for k in STEP_FIELDS} if "steps" in request else {}
+        return {"id": request.get("id"), **{k: result.get(k) for k in FIELDS}, **steps, "ms": result.get("ms"),
                 "points": request.get("points", 1)}
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:

@@ -69,13 +69,14 @@ class CheckPool:
         for worker in self._workers:
             self._idle.put(worker)
 
-    def run(self, request: Mapping) -> dict:
-        """Run one request in a worker; returns its reply, or a timeout verdict."""
+    def run(self, request: Mapping, timeout: float | None = None) -> dict:
+        """Run one request in a worker; returns its reply, or a timeout verdict after
+        ``timeout`` seconds (default: the pool's)."""
         worker = self._idle.get()
         start = time.perf_counter()
         try:
             worker.connection.send(dict(request))
-            if worker.connection.poll(self.timeout):
+            if worker.connection.poll(timeout or self.timeout):
                 reply = worker.connection.recv()
             else:
                 reply = {"verdict": "timeout", "reason": "time"}

@@ -20,7 +20,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from .table import ReadingTable, argument_key, name_key
+from .table import ReadingTable, argument_keys, name_key
 
 MAX_LENGTH, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, MAX_TERMS = 2000, 60, 2000, 3, 10_000
 
@@ -616,10 +616,11 @@ class Parser:
                 raise ReadError(f"{operator}({'...'} is never closed", position)
             level += {"(": 1, "[": 1, ")": -1, "]": -1}.get(token[1], 0)
         argument = "".join(t[1] for t in self.tokens[start:self.index - 1])
-        key = f"{operator}({argument_key(argument)})"
-        if key not in self.table.statistics:
-            raise ReadError(f"{key} is not a quantity of this problem", position)
-        return self.table.statistics[key]
+        keys = [f"{operator}({key})" for key in argument_keys(argument)]
+        for key in keys:
+            if key in self.table.statistics:
+                return self.table.statistics[key]
+        raise ReadError(f"{keys[-1]} is not a quantity of this problem", position)
 
     def indicator(self) -> sp.Basic:
         """\\mathbb{1}[i=k], \\mathbf{1}_{i=k}: a Kronecker delta."""

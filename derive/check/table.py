@@ -16,7 +16,8 @@ from ..notation import REAL, Quantity
 
 _WRAPPERS = re.compile(r"\\(?:text|mathrm|operatorname|mathit|mathsf|rm|textrm|mathbf|boldsymbol|bm)\s*")
 _HATS = re.compile(r"\\(?:hat|widehat)\s*\{?\s*([A-Za-z])\s*\}?")
-_ELEMENT_INDEX = re.compile(r"_\{?[ij]{1,2}\}?|\^\{?\(l\)\}?")
+_ELEMENT_INDEX = re.compile(r"_\{?[ij]{1,2}\}?")
+_LAYER = re.compile(r"\^\{?\(l\)\}?")
 
 
 def name_key(latex: str) -> str:
@@ -27,9 +28,12 @@ def name_key(latex: str) -> str:
     return re.sub(r"[{}\s]", "", text)
 
 
-def argument_key(latex: str) -> str:
-    """The key of a random variable's name, without element indices: W_{ij}^{(l)} is W."""
-    return name_key(_ELEMENT_INDEX.sub("", latex))
+def argument_keys(latex: str) -> tuple[str, ...]:
+    """The keys of a random variable's name, without element indices: W_{ij}^{(l)} is W^(l),
+    and then, for a name that does not say its layer, W."""
+    exact = name_key(_ELEMENT_INDEX.sub("", latex))
+    loose = name_key(_LAYER.sub("", _ELEMENT_INDEX.sub("", latex)))
+    return (exact,) if loose == exact else (exact, loose)
 
 
 @dataclass
@@ -64,7 +68,10 @@ class ReadingTable:
         statistic = re.fullmatch(r"\s*\\(?:operatorname|mathrm|text)\{(Var|E)\}\s*[\(\[](.*)[\)\]]\s*", written)
         partial = re.fullmatch(r"\s*\\frac\{\\partial\s*(.+?)\}\{\\partial\s*(.+)\}\s*", written)
         if statistic:
-            self.statistics[f"{statistic.group(1)}({argument_key(statistic.group(2))})"] = symbol
+            exact, *loose = argument_keys(statistic.group(2))
+            self.statistics[f"{statistic.group(1)}({exact})"] = symbol
+            for key in loose:  # Var(z^{(l)}) may be written Var(z) where no other quantity is
+                self.statistics.setdefault(f"{statistic.group(1)}({key})", symbol)
         elif partial:
             self.derivatives[f"d({name_key(partial.group(1))})/d({name_key(partial.group(2))})"] = symbol
         elif isinstance(symbol, sp.FunctionClass):

@@ -1,0 +1,347 @@
+"""Checking a whole derivation line by line: each line follows from the one before, or not.
+
+A student's answer is a sequence of lines (an ``align`` block, or plain lines), each a chain
+``A = B = C``, a continuation ``= D``, or an equation that follows from the one before
+(``\\Rightarrow \\operatorname{Var}(W) = 1/n``). Every link is judged with the reference
+derivation's knowledge: its definitions (Var(z) is a sum over the layer, E[W^2] = Var(W) +
+E[W]^2), what its lines derived, and the assumptions its steps hold under (E[W] = 0).
+
+A link is ``equal`` (algebra alone shows it), ``valid`` (it follows by a named rule of the
+reference: independence, zero mean, solving...), ``skips`` (it follows, but by more steps of
+the reference at once than a reader can follow), or ``wrong`` (it does not follow: a point
+where the two sides differ is given). After a wrong line, later lines are judged against what
+the student wrote (error carried forward), and the last line is compared with the targets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..engine import DEFINE, EQUALS, EQUATION, IMPLIES, Derivation
+from ..errors import UsageError
+from ..printing import NotationLatexPrinter
+from ..render import wording
+from ..verify import Verifier, _cheaply_zero
+from .decide import _problem, _verifier
+from .reader import ReadError, read
+
+#: A link that covers more reference steps than this skips too much.
+MOST_STEPS_AT_ONCE = 2
+MAX_LINES, MAX_CHARACTERS = 60, 20_000
+
+_ENVIRONMENTS = re.compile(r"\\(?:begin|end)\{(?:align|aligned|equation|gather|split|eqnarray|multline)\*?\}")
+_COMMENTS = re.compile(r"\\(?:text|mbox|textrm|intertext|tag\*?|label)\s*\{[^{}]*\}|%[^\n]*")
+_SPACING = re.compile(r"\\(?:quad|qquad|nonumber|notag|displaystyle|left\.|right\.)|\\[,;:!]|\$\$|\\\[|\\\]|\$")
+_IMPLIES = re.compile(r"^\s*(?:\\(?:Rightarrow|Longrightarrow|implies|therefore|iff|Leftrightarrow)|=>)\s*")
+
+
+@dataclass
+class Line:
+    """One line of the answer as written: its number in the file, its text, its parts split
+    at the top-level '=' (an empty first part continues the line before), and whether it is
+    marked as following from the line before (``\\Rightarrow``)."""
+
+    n: int
+    latex: str
+    parts: list[str]
+    implies: bool = False
+    values: list[sp.Basic | None] = field(default_factory=list)
+
+
+def split_lines(text: str) -> list[Line]:
+    """The lines of an answer, with comments (\\text{...}), environments and spacing removed."""
+    if len(text) > MAX_CHARACTERS:
+        raise UsageError(f"the answer is longer than {MAX_CHARACTERS} characters")
+    lines = []
+    for raw in re.split(r"\\\\|\n", text):
+        body = _SPACING.sub(" ", _COMMENTS.sub(" ", _ENVIRONMENTS.sub(" ", raw))).replace("&", " ")
+        body = body.replace(":=", "=").strip().rstrip(",.;")
+        implies = bool(_IMPLIES.match(body))
+        body = _IMPLIES.sub("", body).strip()
+        if body:
+            lines.append(Line(len(lines) + 1, raw.strip(), _split_equals(body), implies))
+    if not lines:
+        raise UsageError("the answer has no lines")
+    if len(lines) > MAX_LINES:
+        raise UsageError(f"the answer has {len(lines)} lines; at most {MAX_LINES} are checked")
+    return lines
+
+
+def _split_equals(body: str) -> list[str]:
+    """Split at every '=' outside braces and brackets."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(body):
+        depth += {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}.get(char, 0)
+        if char == "=" and depth == 0:
+            parts.append(body[start:index].strip())
+            start = index + 1
+    parts.append(body[start:].strip())
+    return parts
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What the reference derivation knows: two verifiers (algebra with the notation's
+    definitions only, and with everything the reference derived and assumed), the assumptions
+    as substitutions, the reference's lines (to name the rule of a link) and its equations."""
+
+    plain: Verifier
+    full: Verifier
+    given: Mapping[sp.Basic, sp.Basic]
+    chains: tuple[tuple[tuple[sp.Basic, ...], tuple[str, ...]], ...]
+    equations: tuple[tuple[sp.Basic, str], ...]
+    rule_of: Mapping[sp.Basic, str]
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+def knowledge(derivation: Derivation, table) -> Knowledge:
+    """Collect the reference derivation's facts, assumptions, lines and equations."""
+    plain, full = _verifier(table, derivation), _verifier(table, derivation)
+    given: dict = {}
+    chains, equations, rule_of = [], [], {}
+    expressions: list[sp.Basic] = []
+    rules: list[str] = []
+    subject = None
+    for step in derivation.steps:
+        given.update(dict(step.given))
+        if step.kind == DEFINE:
+            if expressions:
+                chains.append((tuple(expressions), tuple(rules)))
+            subject, expressions, rules = step.lhs, [step.lhs, step.rhs], [step.rule]
+            if isinstance(subject, sp.Symbol) and subject not in plain.facts:
+                rule_of.setdefault(subject, step.rule)
+        elif step.kind == EQUALS:
+            expressions.append(step.rhs)
+            rules.append(step.rule)
+        else:
+            equations.append((step.lhs - step.rhs, step.rule))
+            continue
+        if isinstance(subject, sp.Symbol) and subject not in plain.facts and not step.rhs.has(subject):
+            full.learn(subject, step.rhs)
+    if expressions:
+        chains.append((tuple(expressions), tuple(rules)))
+    names = {str(q.symbol): q.text or q.key for q in table.quantities.values() if isinstance(q.symbol, sp.Symbol)}
+    return Knowledge(plain, full, given, tuple(chains), tuple(equations), rule_of, names)
+
+
+@dataclass
+class Link:
+    """How one expression follows from another."""
+
+    verdict: str
+    rule: str | None = None
+    rules: tuple[str, ...] = ()
+    counterexample: dict | None = None
+    #: for a wrong link, what would have followed (the line before, or the solution of the
+    #: equation before): the final result is judged against the target it would have given
+    expected: sp.Basic | None = None
+
+
+def _same(verifier: Verifier, a: sp.Basic, b: sp.Basic, given: Mapping | None = None) -> bool:
+    """Equal by the cheap symbolic strategies alone (no sampling): used to place an expression
+    among the reference's lines."""
+    try:
+        return _cheaply_zero(verifier.unfold(a, given) - verifier.unfold(b, given))
+    except Exception:  # noqa: BLE001 - an expression SymPy cannot handle is simply not placed
+        return False
+
+
+def _place(known: Knowledge, expr: sp.Basic) -> list[tuple[int, int]]:
+    """Where ``expr`` stands in the reference's lines: (line, position) pairs. As written
+    first (sigma stays sigma, a derivative stays to be taken), else after unfolding."""
+    places = [(c, k) for c, (expressions, _) in enumerate(known.chains) for k, e in enumerate(expressions)
+              if _cheaply_zero_safe(expr - e)]
+    return places or [(c, k) for c, (expressions, _) in enumerate(known.chains) for k, e in enumerate(expressions)
+                      if _same(known.plain, expr, e)]
+
+
+def _cheaply_zero_safe(difference: sp.Basic) -> bool:
+    try:
+        return _cheaply_zero(difference)
+    except Exception:  # noqa: BLE001 - an expression SymPy cannot handle is simply not placed
+        return False
+
+
+def _reference_rules(known: Knowledge, a: sp.Basic, b: sp.Basic) -> tuple[str, ...] | None:
+    """The reference's rules between two expressions found on one of its lines, in order."""
+    before, after = _place(known, a), _place(known, b)
+    spans = [(ka, kb, c) for c, ka in before for c2, kb in after if c == c2 and kb > ka]
+    if not spans:
+        return None
+    start, end, chain = min(spans, key=lambda s: s[1] - s[0])
+    return known.chains[chain][1][start:end]
+
+
+def link(known: Knowledge, a: sp.Basic, b: sp.Basic) -> Link:
+    """Judge ``a = b`` as a step of the derivation."""
+    rules = _reference_rules(known, a, b)
+    plain = known.plain.compare(a, b, thorough=False)
+    if plain.certificate is not None:
+        if not rules:
+            return Link("equal", "algebra")
+        return Link("skips" if len(rules) > MOST_STEPS_AT_ONCE else "valid", rules[0], rules)
+    full = known.full.compare(a, b, given=known.given, thorough=False)
+    if full.counterexample is not None:
+        return Link("wrong", counterexample=_counterexample(full.counterexample), expected=a)
+    if rules is None:
+        rules = _facts_used(known, a, b)
+    if len(rules) > MOST_STEPS_AT_ONCE or not rules:
+        return Link("skips", rules[0] if rules else None, rules)
+    return Link("valid", rules[0], rules)
+
+
+def _facts_used(known: Knowledge, a: sp.Basic, b: sp.Basic) -> tuple[str, ...]:
+    """The reference facts and assumptions a link needs, found one at a time (empty: several)."""
+    for symbol, rule in known.rule_of.items():
+        verifier = Verifier(known.plain.quantities)
+        verifier.facts = {**known.plain.facts, symbol: known.full.facts.get(symbol, symbol)}
+        if _same(verifier, a, b) or _same(verifier, a, b, known.given):
+            return (rule,)
+    if _same(known.plain, a, b, known.given):
+        return ("assumptions",)
+    return ()
+
+
+def equation_link(known: Knowledge, previous: tuple[sp.Basic, sp.Basic] | None,
+                  lhs: sp.Basic, rhs: sp.Basic) -> Link:
+    """Judge an equation ``lhs = rhs`` that is not an identity: it follows from the equation
+    before it (the same equation rearranged, or solved for its left side), or it is a condition
+    the reference states, or it does not follow."""
+    difference = known.full.unfold(lhs - rhs, known.given)
+    if previous is not None:
+        before = known.full.unfold(previous[0] - previous[1], known.given)
+        ratio = sp.cancel(sp.together(difference / before)) if before != 0 else sp.nan
+        if ratio.is_number and ratio != 0 and ratio.is_finite:
+            return Link("valid", "rearrange", ("rearrange",))
+        if isinstance(lhs, sp.Symbol) and not rhs.has(lhs):
+            solutions = _solve(before, lhs)
+            if len(solutions) == 1:
+                comparison = known.full.compare(solutions[0], rhs, given=known.given, thorough=False)
+                if comparison.certificate is not None:
+                    return Link("valid", "solve", ("solve",))
+                return Link("wrong", counterexample=_counterexample(comparison.counterexample), expected=solutions[0])
+    for reference, rule in known.equations:
+        other = known.full.unfold(reference, known.given)
+        ratio = sp.cancel(sp.together(difference / other)) if other != 0 else sp.nan
+        if ratio.is_number and ratio != 0 and ratio.is_finite:
+            return Link("valid", rule, (rule,))
+    return Link("wrong")
+
+
+def _counterexample(counter) -> dict | None:
+    """A counterexample as text: the point (rounded), and the two sides there."""
+    if counter is None:
+        return None
+    return {"point": {k: sp.sstr(sp.N(v, 4) if not v.is_Integer else v) for k, v in counter.point.items()},
+            "left": sp.sstr(sp.N(counter.left, 6)), "right": sp.sstr(sp.N(counter.right, 6))}
+
+
+def _solve(expr: sp.Basic, unknown: sp.Symbol) -> list[sp.Basic]:
+    try:
+        return sp.solve(expr, unknown)
+    except (NotImplementedError, ValueError, TypeError):
+        return []
+
+
+def check_steps(text: str, problem: str, lang: str = "en") -> dict:
+    """Check a derivation written by a student, line by line, against the entry ``problem``.
+
+    Returns:
+        ``{"problem", "lines": [{"n", "latex", "parsed", "verdict", "rule", "feedback"}],
+        "final": {"target", "verdict"}, "first_error"}``. Line verdicts: ``start`` (the first
+        statement, a definition), ``equal``, ``valid``, ``skips``, ``wrong``, ``unreadable``.
+    """
+    words = wording(lang)
+    phrases, rules = words["steps"], words["rules"]
+    derivation, table = _problem(problem, True)
+    table.preferred = set()
+    known = knowledge(derivation, table)
+    printer = NotationLatexPrinter([*derivation.quantities, *table.quantities.values()])
+    lines = split_lines(text)
+    results, current, equation, subject, first_error = [], None, None, None, None
+    for line in lines:
+        values, unreadable = [], None
+        for part in line.parts:
+            if not part:
+                values.append(None)
+                continue
+            try:
+                values.append(read(part, table).value)
+            except ReadError as error:
+                unreadable = str(error)
+                break
+        entry = {"n": line.n, "latex": line.latex, "parsed": "", "verdict": "", "rule": None, "feedback": ""}
+        results.append(entry)
+        if unreadable is not None:
+            entry.update(verdict="unreadable", feedback=phrases["unreadable"].format(reason=unreadable))
+            continue
+        entry["parsed"] = " = ".join(printer.doprint(v) if v is not None else "" for v in values)
+        links, starts_chain = [], values[0] is not None
+        if starts_chain:
+            subject = values[0]
+            chain = list(values)
+        else:
+            chain = [current, *values[1:]] if current is not None else values[1:]
+        for a, b in zip(chain, chain[1:], strict=False):
+            if a is None or b is None:
+                continue
+            judged = link(known, a, b)
+            if judged.verdict == "wrong" and len(chain) == 2 and starts_chain:
+                judged = equation_link(known, equation, a, b)
+                equation = (a, b) if judged.verdict != "wrong" else equation
+            elif line.implies and judged.verdict == "wrong":
+                judged = equation_link(known, equation, a, b)
+            links.append(judged)
+        if starts_chain and len(values) == 1:
+            links.append(Link("start", "statement"))
+        current = chain[-1] if chain and chain[-1] is not None else current
+        verdict = _worst(links) if links else "start"
+        named = [lk for lk in links if lk.verdict == verdict]
+        rule = named[0].rule if named else None
+        entry.update(verdict=verdict, rule=rule, feedback=_feedback(verdict, named, phrases, rules,
+                                                                   first_error is not None, known.names))
+        if verdict == "wrong" and first_error is None:
+            first_error = line.n
+        expected = next((lk.expected for lk in links if lk.verdict == "wrong" and lk.expected is not None), None)
+    final = _final(known, derivation, subject, current, expected if verdict == "wrong" else None)
+    return {"problem": problem, "lines": results, "final": final, "first_error": first_error}
+
+
+_ORDER = ("wrong", "skips", "valid", "equal", "start")
+
+
+def _worst(links: list[Link]) -> str:
+    return min((lk.verdict for lk in links), key=_ORDER.index)
+
+
+def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping, carried: bool,
+              names: Mapping[str, str]) -> str:
+    link_ = links[0] if links else Link(verdict)
+    named = ", ".join(rules.get(r, r) for r in (link_.rules or ((link_.rule,) if link_.rule else ())))
+    if verdict == "wrong":
+        text = phrases["wrong"]
+        if link_.counterexample:
+            point = ", ".join(f"{names.get(k, k)} = {v}" for k, v in link_.counterexample["point"].items()) or "-"
+            text += " " + phrases["counterexample"].format(point=point, left=link_.counterexample["left"],
+                                                          right=link_.counterexample["right"])
+    else:
+        text = phrases[verdict].format(rule=named or phrases["algebra"])
+    return text + (" " + phrases["carried"] if carried and verdict != "wrong" else "")
+
+
+def _final(known: Knowledge, derivation: Derivation, subject, value, expected=None) -> dict:
+    """Compare the last result with the target it is about: the one its left side names and its
+    value equals; where the last line does not follow, the one it should have arrived at."""
+    if value is None:
+        return {"target": None, "verdict": "missing"}
+    about = [t for t in derivation.targets.values()
+             if subject is not None and _same(known.plain, subject, t.lhs)] or list(derivation.targets.values())
+    aim = expected if expected is not None else value
+    chosen = next((t for t in about if known.full.compare(aim, t.rhs, given=known.given, thorough=False).certificate),
+                  about[-1])
+    correct = known.plain.compare(value, chosen.rhs, thorough=False).certificate is not None
+    return {"target": chosen.name, "verdict": "correct" if correct else "incorrect"}
