@@ -133,6 +133,62 @@ def _check(argv: list[str]) -> int:
     return EXIT_CODES[result["verdict"]]
 
 
+def _check_steps_parser() -> argparse.ArgumentParser:
+    from .check.pool import DEFAULT_TIMEOUT
+    parser = _Parser(prog="derive check-steps", description="Check a derivation line by line.")
+    parser.add_argument("name", help="the catalog entry the derivation is for")
+    parser.add_argument("--file", default="-", help="the derivation in LaTeX (lines or an align block); - for stdin")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per line (default 5)")
+    return parser
+
+
+def _read_input(name: str) -> str:
+    """A file's text, or standard input for '-'; one-line errors."""
+    try:
+        return sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read '{name}': {getattr(error, 'strerror', None) or error}") from None
+
+
+def _check_steps(argv: list[str]) -> int:
+    from .check.pool import CheckPool
+    from .check.steps import split_lines
+    options = _check_steps_parser().parse_args(argv)
+    if options.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    catalog.get(options.name)
+    text = _read_input(options.file)
+    budget = options.timeout * min(len(split_lines(text)), 30)
+    with CheckPool(1, budget) as pool:
+        result = pool.run({"steps": text, "problem": options.name, "lang": options.lang, "report": True})
+    if result.get("verdict") in ("error", "timeout"):
+        raise UsageError(result.get("feedback") or f"the check took longer than {budget:g} s")
+    result.pop("ms", None)
+    if options.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(_steps_text(result, options.lang))
+    return 0 if result["first_error"] is None and result["final"]["verdict"] == "correct" and \
+        all(line["verdict"] != "unreadable" for line in result["lines"]) else 1
+
+
+def _steps_text(report: dict, lang: str) -> str:
+    """The line-by-line report as text."""
+    phrases = wording(lang)["steps"]
+    out = []
+    for line in report["lines"]:
+        out.append(f"{line['n']:>3}. {line['verdict']:<10} {line['feedback']}")
+        if line["parsed"]:
+            out.append(f"     {phrases['read_as']}: {line['parsed']}")
+    final = report["final"]
+    out.append(f"{phrases['final']}: " + phrases[f"final_{final['verdict']}"].format(target=final["target"] or "-"))
+    if report["first_error"] is not None:
+        out.append(phrases["first_error"].format(n=report["first_error"], feedback="").rstrip(": "))
+    return "\n".join(out)
+
+
 def _grade_parser() -> argparse.ArgumentParser:
     from .check.batch import FORMATS as BATCH_FORMATS
     from .check.pool import DEFAULT_TIMEOUT
@@ -368,6 +424,7 @@ def run(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         _derivation_parser().print_help()
         print("\ncommands: list | sheet SPEC.toml | check NAME --target T --answer LATEX | grade FILE.jsonl"
+              " | check-steps NAME --file ANSWER.tex"
               " | net NAME|SPEC.toml | backprop SPEC.toml | conv2d | example list|NAME | simulate --act A --init I"
               " | NAME (a catalog entry)")
         return 0 if argv else 2
@@ -376,7 +433,8 @@ def run(argv: list[str]) -> int:
         write_output(render_list(catalog.entries(), options.format, options.lang), None)
         return 0
     commands = {"sheet": _sheet, "check": _check, "grade": _grade, "net": _net, "backprop": _backprop,
-                "conv2d": _conv2d, "example": _example, "simulate": _simulate}
+                "conv2d": _conv2d, "example": _example, "simulate": _simulate,
+                "check-steps": _check_steps}
     if argv[0] in commands:
         return commands[argv[0]](argv[1:])
     options = _derivation_parser().parse_args(argv)
