@@ -291,6 +291,10 @@ class Parser:
             return self.braced()
         if name == "sum":
             return self.summation()
+        if name == "int":
+            return self.integral()
+        if name == "infty":
+            return sp.oo
         if name == "begin":
             return self.cases()
         if name in BUILTIN or name in self.table.functions:
@@ -455,6 +459,42 @@ class Parser:
         body = self.term()
         self.bound.pop(name) if outer is None else self.bound.__setitem__(name, outer)
         return sp.Sum(body, (index, low, high))
+
+    def integral(self) -> sp.Basic:
+        """\\int_{a}^{b} body dz: the body is read up to its d<variable>, at its own level."""
+        low = high = None
+        if self.at("_"):
+            self.take()
+            low = self.group_or_single()
+        if self.at("^"):
+            self.take()
+            high = self.group_or_single()
+        depth, stop = 0, None
+        for index in range(self.index, len(self.tokens) - 1):
+            text = self.tokens[index][1]
+            depth += {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}.get(text, 0)
+            if depth < 0:
+                break
+            if depth == 0 and text == "d" and self.tokens[index + 1][0] == "letter" and index > self.index:
+                stop = index
+                break
+        if stop is None:
+            raise self.fail("an integral needs its d<variable> (dz)")
+        tokens, self.tokens = self.tokens, self.tokens[:stop]
+        try:
+            body = self.expression()
+            if self.peek()[0] != "end":
+                raise self.fail(f"cannot read '{self.peek()[1]}' in the integral")
+        finally:
+            self.tokens = tokens
+        name = self.tokens[stop + 1][1]
+        self.index = stop + 2
+        variable = self.table.names.get(name)
+        if not isinstance(variable, sp.Symbol):
+            variable = sp.Symbol(name, real=True)
+        if (low is None) != (high is None):
+            raise self.fail("an integral needs both bounds or neither")
+        return sp.Integral(body, (variable, low, high)) if low is not None else sp.Integral(body, variable)
 
     def cases(self) -> sp.Basic:
         """\\begin{cases} value & condition \\\\ ... \\end{cases}, compared branch by branch."""

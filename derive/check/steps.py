@@ -96,11 +96,14 @@ class Knowledge:
     equations: tuple[tuple[sp.Basic, str], ...]
     rule_of: Mapping[sp.Basic, str]
     names: Mapping[str, str] = field(default_factory=dict)
+    definitions: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)
 
 
 def knowledge(derivation: Derivation, table) -> Knowledge:
     """Collect the reference derivation's facts, assumptions, lines and equations."""
     plain, full = _verifier(table, derivation), _verifier(table, derivation)
+    definitions = {**plain.facts, **{q.symbol: q.meaning for q in derivation.quantities if q.meaning is not None}}
+    full.facts.update(definitions)
     given: dict = {}
     chains, equations, rule_of = [], [], {}
     expressions: list[sp.Basic] = []
@@ -125,7 +128,7 @@ def knowledge(derivation: Derivation, table) -> Knowledge:
     if expressions:
         chains.append((tuple(expressions), tuple(rules)))
     names = {str(q.symbol): q.text or q.key for q in table.quantities.values() if isinstance(q.symbol, sp.Symbol)}
-    return Knowledge(plain, full, given, tuple(chains), tuple(equations), rule_of, names)
+    return Knowledge(plain, full, given, tuple(chains), tuple(equations), rule_of, names, definitions)
 
 
 @dataclass
@@ -196,10 +199,13 @@ def link(known: Knowledge, a: sp.Basic, b: sp.Basic) -> Link:
 
 def _facts_used(known: Knowledge, a: sp.Basic, b: sp.Basic) -> tuple[str, ...]:
     """The reference facts and assumptions a link needs, found one at a time (empty: several)."""
+    used = a.free_symbols | b.free_symbols
     for symbol, rule in known.rule_of.items():
+        if symbol not in used:
+            continue
         verifier = Verifier(known.plain.quantities)
-        verifier.facts = {**known.plain.facts, symbol: known.full.facts.get(symbol, symbol)}
-        if _same(verifier, a, b) or _same(verifier, a, b, known.given):
+        verifier.facts = {**known.definitions, symbol: known.full.facts.get(symbol, symbol)}
+        if verifier.compare(a, b, given=known.given, thorough=False).certificate is not None:
             return (rule,)
     if _same(known.plain, a, b, known.given):
         return ("assumptions",)
@@ -325,7 +331,8 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
     if verdict == "wrong":
         text = phrases["wrong"]
         if link_.counterexample:
-            point = ", ".join(f"{names.get(k, k)} = {v}" for k, v in link_.counterexample["point"].items()) or "-"
+            point = ", ".join(f"{names.get(k, k)} = {v}" for k, v in link_.counterexample["point"].items()) \
+                or phrases["a_density"]
             text += " " + phrases["counterexample"].format(point=point, left=link_.counterexample["left"],
                                                           right=link_.counterexample["right"])
     else:
