@@ -23,6 +23,11 @@ CASES = [
     ("kaiming", "latex", "zh", []),
     ("softmax-ce", "md", "en", []),
     ("bce-sigmoid", "latex", "en", []),
+    ("mlp-backprop", "latex", "en", []),
+    ("conv-backprop", "latex", "zh", []),
+    ("mlp-cost", "text", "en", []),
+    ("vanishing", "latex", "en", []),
+    ("variance-recursion", "md", "zh", []),
 ]
 SUFFIX = {"latex": "tex", "text": "txt", "md": "md"}
 

@@ -237,8 +237,8 @@ COST_SIZES = (Quantity("n", n, "n", SIZE), Quantity("L", LAYERS, "L", SIZE), Qua
 UPDATES = {"W_update": W.symbol[i, j] - RATE * GRAD_W.symbol[i, j], "b_update": B.symbol[i] - RATE * GRAD_B.symbol[i]}
 
 
-def _count(key: str, latex: str) -> Quantity:
-    return Quantity(key, sp.Symbol(key, nonnegative=True), latex, text=key)
+def _count(key: str, latex: str, text: str) -> Quantity:
+    return Quantity(key, sp.Symbol(key, nonnegative=True), latex, text=text)
 
 
 MULTIPLY, ADD = 0, 1
@@ -266,22 +266,26 @@ def mlp_cost() -> Derivation:
     """Forward: L n^2 multiplications and additions; backward with the update: 3 L n^2 + 2 L n
     multiplications, counted from the formulas of the forward layer and of mlp-backprop."""
     backprop = get("mlp-backprop")
-    backward = {r"\delta^{(l)}": backprop.target("error_recursion").rhs, r"\nabla W^{(l)}": backprop.target("grad_w").rhs,
-                r"\nabla b^{(l)}": backprop.target("grad_b").rhs,
-                r"W^{(l)} - \alpha \nabla W^{(l)}": UPDATES["W_update"],
-                r"b^{(l)} - \alpha \nabla b^{(l)}": UPDATES["b_update"]}
-    forward_counts = [_count(f"{kind}_z", rf"\#_{{{sign}}}(z^{{(l)}})") for kind, sign in (("mul", r"\times"), ("add", "+"))]
-    forward_totals = [_count(f"{kind}_forward", rf"\#_{{{sign}}}(\text{{forward}})")
-                      for kind, sign in (("mul", r"\times"), ("add", "+"))]
-    backward_counts = [_count(f"mul_{number}", rf"\#_{{\times}}({latex})") for number, latex in enumerate(backward)]
-    backward_total = _count("mul_backward", r"\#_{\times}(\text{backward})")
+    # (key, LaTeX, text, the formula whose operations are counted)
+    backward = (("delta", r"\delta^{(l)}", "delta^(l)", backprop.target("error_recursion").rhs),
+                ("grad_w", r"\nabla W^{(l)}", "grad W^(l)", backprop.target("grad_w").rhs),
+                ("grad_b", r"\nabla b^{(l)}", "grad b^(l)", backprop.target("grad_b").rhs),
+                ("update_w", r"W^{(l)} - \alpha \nabla W^{(l)}", "W^(l) - alpha grad W^(l)", UPDATES["W_update"]),
+                ("update_b", r"b^{(l)} - \alpha \nabla b^{(l)}", "b^(l) - alpha grad b^(l)", UPDATES["b_update"]))
+    kinds = (("mul", r"\times"), ("add", "+"))
+    forward_counts = [_count(f"{kind}_z", rf"\#_{{{sign}}}(z^{{(l)}})", f"#{kind}(z^(l))") for kind, sign in kinds]
+    forward_totals = [_count(f"{kind}_forward", rf"\#_{{{sign}}}(\text{{forward}})", f"#{kind}(forward)")
+                      for kind, sign in kinds]
+    backward_counts = [_count(f"mul_{key}", rf"\#_{{\times}}({latex})", f"#mul({text})")
+                       for key, latex, text, _ in backward]
+    backward_total = _count("mul_backward", r"\#_{\times}(\text{backward})", "#mul(backward)")
     b = Builder("mlp-cost", "backpropagation",
                 (*COST_SIZES, *forward_counts, *forward_totals, *backward_counts, backward_total),
                 assumptions=("n-by-n-layers", "functions-free"))
     for which, target in ((MULTIPLY, "forward_mults"), (ADD, "forward_adds")):
         per_layer = counted(b, forward_counts[which], Z.meaning(i), which)
         layers_total(b, forward_totals[which], [per_layer], target)
-    parts = [counted(b, count, formula, MULTIPLY) for count, formula in zip(backward_counts, backward.values(), strict=True)]
+    parts = [counted(b, count, formula, MULTIPLY) for count, (*_, formula) in zip(backward_counts, backward, strict=True)]
     layers_total(b, backward_total, parts, "backward_mults")
     return b.build()
 
