@@ -419,6 +419,27 @@ def _sheet(argv: list[str]) -> int:
     return 0
 
 
+def _audit(argv: list[str]) -> int:
+    """``derive audit CLAIMS.toml``: recompute what a published sheet claims; exit 1 if any claim disagrees."""
+    from .audit import audit, read_claims, render_text
+    from .audit import to_json as audit_json
+    from .check.pool import DEFAULT_TIMEOUT
+    parser = _Parser(prog="derive audit", description="Recompute each claim of a published sheet and judge it.")
+    parser.add_argument("claims", help="a claims file (TOML), see audits/")
+    parser.add_argument("--lang", choices=LANGUAGES, help="wording: en or zh (default: the file's lang)")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per formula check (default 5)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    options = parser.parse_args(argv)
+    if not 0 < options.timeout <= 600:
+        raise UsageError("--timeout must be more than 0 and at most 600 seconds")
+    claims = read_claims(options.claims)
+    lang = options.lang or claims.lang
+    findings = audit(claims, lang, options.timeout)
+    write_output(audit_json(claims, findings) if options.json else render_text(claims, findings, lang), options.output)
+    return 0 if all(f.verdict == "agrees" for f in findings) else 1
+
+
 def run(argv: list[str]) -> int:
     """Dispatch one command; raises DeriveError on bad input."""
     if not argv or argv[0] in ("-h", "--help"):
@@ -426,7 +447,7 @@ def run(argv: list[str]) -> int:
         print("\ncommands: list | sheet SPEC.toml | check NAME --target T --answer LATEX | grade FILE.jsonl"
               " | check-steps NAME --file ANSWER.tex"
               " | net NAME|SPEC.toml | backprop SPEC.toml | conv2d | example list|NAME | simulate --act A --init I"
-              " | NAME (a catalog entry)")
+              " | audit CLAIMS.toml | NAME (a catalog entry)")
         return 0 if argv else 2
     if argv[0] == "list":
         options = _list_parser().parse_args(argv[1:])
@@ -434,7 +455,7 @@ def run(argv: list[str]) -> int:
         return 0
     commands = {"sheet": _sheet, "check": _check, "grade": _grade, "net": _net, "backprop": _backprop,
                 "conv2d": _conv2d, "example": _example, "simulate": _simulate,
-                "check-steps": _check_steps}
+                "check-steps": _check_steps, "audit": _audit}
     if argv[0] in commands:
         return commands[argv[0]](argv[1:])
     options = _derivation_parser().parse_args(argv)

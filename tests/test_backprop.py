@@ -32,6 +32,7 @@ TORCH_LOSSES = {
     "graph-xyz": lambda p: (p["x"] + p["y"]) ** 2 * p["z"],
     "relu-chain": _relu_chain,
     "linear-mse": lambda p: (p["w3"] * 3 + p["b2"] - 2) ** 2 / 2,
+    "linear-unit": lambda p: (p["w1"] * 1 + p["w2"] * 2 + p["b"] - 10) ** 2 / 2,
     "sigmoid-upstream": lambda p: 4.0 * torch.sigmoid(p["x"]),
 }
 

@@ -75,6 +75,7 @@ class _State:
     shape: tuple[int, ...]
     rf: int = 1
     jump: int = 1
+    span: int = 1  # after flatten: the side of the map flattened (a linear layer sees all of it)
 
 
 @dataclass
@@ -176,7 +177,8 @@ class _Walker:
         return new
 
     def _flatten(self, layer: Layer, state: _State, path: str) -> _State:
-        new = _State((_product(state.shape),), state.rf, state.jump)
+        span = max(state.shape[1:]) if len(state.shape) == 3 else state.span
+        new = _State((_product(state.shape),), state.rf, state.jump, span)
         self._record(layer, new, path)
         return new
 
@@ -189,7 +191,11 @@ class _Walker:
             self.compute("bias", layer.name, r"\#b", F_OUT, {F_OUT: out}, bias, "linear-bias")
         self.compute("MACs", layer.name, r"\mathrm{MACs}", F_IN * F_OUT, {F_IN: features, F_OUT: out},
                      features * out, "macs")
-        new = _State((out,), state.rf, state.jump)
+        # A unit sees the whole map that was flattened: as a convolution with a kernel of the map's size.
+        span = max(state.shape[1:]) if len(state.shape) == 3 else state.span
+        new = _State((out,), state.rf + (span - 1) * state.jump, state.jump * span)
+        if span > 1:
+            self._field(layer, state, new, span, span, 1)
         self._record(layer, new, path, weights=features * out, bias=bias, macs=features * out)
         return new
 
