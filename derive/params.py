@@ -15,6 +15,7 @@ import sympy as sp
 from .engine import Derivation
 from .errors import UnknownNameError, UsageError
 
+MAX_NUMBER_LENGTH, MAX_EXPONENT = 100, 400
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?\d+/\d+")
 
 
@@ -23,6 +24,9 @@ def parse_number(text: str) -> sp.Rational:
     text = text.strip()
     if not _NUMBER.fullmatch(text) or (text.endswith("/0") and "/" in text):
         raise ValueError(text)
+    exponent = re.search(r"[eE]([+-]?\d+)", text)
+    if len(text) > MAX_NUMBER_LENGTH or (exponent and abs(int(exponent.group(1))) > MAX_EXPONENT):
+        raise ValueError(text)  # 1e99999999 would take forever to write out exactly
     value = Fraction(text)
     return sp.Rational(value.numerator, value.denominator)
 

@@ -47,6 +47,12 @@ def run_request(request: Mapping) -> dict:
     except DeriveError as error:
         result = {"problem": request.get("problem"), "target": request.get("target"), "verdict": "error",
                   "expected": "", "parsed": "", "feedback": str(error), "certificate": None}
+    except MemoryError:
+        raise  # the pool's worker reports it
+    except Exception as error:  # noqa: BLE001 - SymPy fails in many ways on strange input: not judged, no traceback
+        result = {"problem": request.get("problem"), "target": request.get("target"), "verdict": "unparsable",
+                  "expected": "", "parsed": "", "feedback": f"the answer could not be compared: {type(error).__name__}",
+                  "certificate": None}
     result["ms"] = round((time.perf_counter() - start) * 1000, 2)
     return result
 
