@@ -568,16 +568,44 @@ class Parser:
             return sp.E
         if base == "pi":
             return sp.pi
+        labeled = self.with_label(base)  # z^{(l)}_j: a layer label before the subscript
         subscript = ""
         if self.at("_"):
             self.take()
             subscript_start = self.index
             self.group_or_single() if not self.at("{") else self.skip_group()
-            subscript = "".join(t[1] for t in self.tokens[subscript_start:self.index])
-        key = name_key(f"{base}_{{{subscript}}}") if subscript else base
+            subscript = " ".join(t[1] for t in self.tokens[subscript_start:self.index])
+        if labeled == base and subscript:
+            labeled = self.with_label(base)  # z_j^{(l)}: the label after it
+        if labeled != base and isinstance(self.table.names.get(labeled), sp.IndexedBase) and subscript:
+            written = "".join(t[1] for t in self.tokens[start:self.index])
+            return self.entry(self.table.names[labeled], subscript)
+        key = name_key(f"{labeled}_{{{subscript}}}") if subscript else labeled
         key = self.with_label(key)
         written = "".join(t[1] for t in self.tokens[start:self.index])
         return self.resolve(key, base, subscript, written)
+
+    def entry(self, family: sp.IndexedBase, subscript: str) -> sp.Basic:
+        """An entry of an indexed family: x_k, W_{kj} (two one-letter indices), W_{k,j}, z_{(i-u)(j-v)}."""
+        text = subscript.strip()
+        if text.startswith("{") and text.endswith("}"):
+            text = text[1:-1].strip()
+        pieces = text.split()
+        if "," in text:
+            parts = [p.strip() for p in text.split(",")]
+        elif len(pieces) == 2 and all(len(p) == 1 and p.isalnum() for p in pieces):
+            parts = pieces
+        elif text.startswith("(") and text.endswith(")") and ")(" in text.replace(" ", ""):
+            compact = text.replace(" ", "")
+            parts = compact[1:-1].split(")(", 1)
+        else:
+            parts = [text]
+        indices = []
+        for part in parts:
+            inner = Parser(part, self.table)
+            inner.bound = self.bound
+            indices.append(inner.expression_only())
+        return family[tuple(indices)] if len(indices) > 1 else family[indices[0]]
 
     def with_label(self, key: str) -> str:
         """x^{(l)}: a superscript label belongs to the name when the table knows the name so."""
@@ -601,10 +629,7 @@ class Parser:
             return self.table.names[key]
         family = self.table.names.get(base)
         if isinstance(family, sp.IndexedBase) and subscript:
-            inner = Parser(subscript.strip("{}"), self.table)
-            inner.bound = self.bound
-            index = inner.expression_only()
-            return family[index]
+            return self.entry(family, subscript)
         if base == "delta" and len(name_key(subscript)) == 2:
             first, second = name_key(subscript)
             return sp.KroneckerDelta(self.table.symbol_for(first), self.table.symbol_for(second))

@@ -155,11 +155,52 @@ def _same(verifier: Verifier, a: sp.Basic, b: sp.Basic, given: Mapping | None = 
 
 def _place(known: Knowledge, expr: sp.Basic) -> list[tuple[int, int]]:
     """Where ``expr`` stands in the reference's lines: (line, position) pairs. As written
-    first (sigma stays sigma, a derivative stays to be taken), else after unfolding."""
+    first (sigma stays sigma, a derivative stays to be taken), else after unfolding; only
+    among expressions made of the same quantities (a cheap filter before any algebra)."""
+    expr = _canonical(expr)
+    written = _signature(expr)
     places = [(c, k) for c, (expressions, _) in enumerate(known.chains) for k, e in enumerate(expressions)
-              if _cheaply_zero_safe(expr - e)]
-    return places or [(c, k) for c, (expressions, _) in enumerate(known.chains) for k, e in enumerate(expressions)
-                      if _same(known.plain, expr, e)]
+              if _signature(e) == written and _cheaply_zero_safe(expr - _canonical(e))]
+    if places:
+        return places
+    unfolded = _canonical(_unfolded(known, expr))
+    shape = _signature(unfolded)
+    return [(c, k) for c, (expressions, _) in enumerate(known.chains) for k, e in enumerate(expressions)
+            if _signature(_unfolded(known, e)) == shape
+            and _cheaply_zero_safe(unfolded - _canonical(_unfolded(known, e)))]
+
+
+def _canonical(expr: sp.Basic) -> sp.Basic:
+    """Bound indices renamed by their order (sum_k x_k and sum_j x_j are then the same expression)."""
+    renamed, count = {}, 0
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Sum):
+            for limit in node.limits:
+                if limit[0] not in renamed:
+                    renamed[limit[0]] = sp.Symbol(f"_bound{count}", integer=True, positive=True)
+                    count += 1
+    return expr.xreplace(renamed) if renamed else expr
+
+
+def _signature(expr: sp.Basic) -> frozenset:
+    """The quantities an expression is made of: symbols other than bound indices, families, functions."""
+    symbols = {s for s in expr.free_symbols if isinstance(s, sp.Symbol) and not isinstance(s, sp.Dummy)
+               and not s.name.startswith("_bound")}
+    return frozenset(symbols | expr.atoms(sp.IndexedBase) | {f.func for f in expr.atoms(sp.core.function.AppliedUndef)})
+
+
+_UNFOLDED: dict = {}
+
+
+def _unfolded(known: Knowledge, expr: sp.Basic) -> sp.Basic:
+    """``expr`` with the notation's definitions unfolded (kept: the reference's lines recur)."""
+    key = (id(known), expr)
+    if key not in _UNFOLDED:
+        try:
+            _UNFOLDED[key] = known.plain.unfold(expr)
+        except Exception:  # noqa: BLE001 - what SymPy cannot unfold is simply not placed
+            _UNFOLDED[key] = expr
+    return _UNFOLDED[key]
 
 
 def _cheaply_zero_safe(difference: sp.Basic) -> bool:
