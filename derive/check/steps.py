@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from ..engine import DEFINE, EQUALS, EQUATION, IMPLIES, Derivation
+from ..engine import DEFINE, EQUALS, Derivation
 from ..errors import UsageError
 from ..printing import NotationLatexPrinter
 from ..render import wording
