@@ -578,7 +578,6 @@ class Parser:
         if labeled == base and subscript:
             labeled = self.with_label(base)  # z_j^{(l)}: the label after it
         if labeled != base and isinstance(self.table.names.get(labeled), sp.IndexedBase) and subscript:
-            written = "".join(t[1] for t in self.tokens[start:self.index])
             return self.entry(self.table.names[labeled], subscript)
         key = name_key(f"{labeled}_{{{subscript}}}") if subscript else labeled
         key = self.with_label(key)
