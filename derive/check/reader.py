@@ -267,7 +267,7 @@ class Parser:
             self.expect("|")
             return sp.Abs(value)
         if kind == "letter" or (kind == "command" and (text[1:] in GREEK or text[1:] in NAME_WRAPPERS
-                                                        or text[1:] in ("hat", "widehat", "mathbb", "mathbf"))):
+                                                        or text[1:] in ("hat", "widehat", "mathbb", "mathbf", "nabla"))):
             return self.identifier()
         if kind == "command":
             return self.command()
@@ -552,6 +552,9 @@ class Parser:
             base = name_key(self.name_text())
         elif text in (r"\mathbb", r"\mathbf"):
             base = name_key(self.name_text())
+        elif text == r"\nabla":  # \nabla W^{(l)}: a gradient named in the notation table
+            kind, following, _ = self.take()
+            base = "nabla" + (self.letters(following) if kind == "letter" else following.lstrip("\\"))
         elif kind == "letter":
             base = self.letters(text)
         else:
