@@ -171,7 +171,7 @@ def _check_steps(argv: list[str]) -> int:
     else:
         print(_steps_text(result, options.lang))
     return 0 if result["first_error"] is None and result["final"]["verdict"] == "correct" and \
-        all(line["verdict"] != "unreadable" for line in result["lines"]) else 1
+        all(line["verdict"] not in ("unreadable", "undecided") for line in result["lines"]) else 1
 
 
 def _steps_text(report: dict, lang: str) -> str:

@@ -90,7 +90,7 @@ def summarize_steps(report: Mapping, lang: str) -> dict:
 
     phrases = wording(lang)["steps"]
     lines, final = report["lines"], report["final"]
-    bad = [line for line in lines if line["verdict"] in ("wrong", "unreadable")]
+    bad = [line for line in lines if line["verdict"] in ("wrong", "unreadable", "undecided")]
     verdict = "correct" if not bad and final["verdict"] == "correct" else "incorrect"
     feedback = [phrases["first_error"].format(n=bad[0]["n"], feedback=bad[0]["feedback"])] if bad else []
     feedback.append(phrases[f"final_{final['verdict']}"].format(target=final["target"] or "-"))

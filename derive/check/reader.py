@@ -92,6 +92,9 @@ def normalize(text: str) -> str:
     text = re.sub(r"\\[dtc]frac(?![a-zA-Z])", r"\\frac", text).replace(r"\div", "/")
     text = ANNOTATION.sub(" ", text)
     text = re.sub(r"\\mathrm\{d\}", "d", text)
+    text = re.sub(r"\^\{?\\prime\}?", "'", text)
+    text = re.sub(r"(?<![A-Za-z])\{(\\?[A-Za-z]+(?:\^\{\([^{}]*\)\})?)\}_", r"\1_", text)  # {p}_{i}, {W^{(l)}}_{ij}
+    text = re.sub(r"\\(operatorname|mathrm)\{var\}", r"\\\1{Var}", text)
     return re.sub(r"[\s.,;]+$", "", text)
 
 
@@ -352,7 +355,7 @@ class Parser:
             self.group_or_single()
         self.expect("}")
         if top is None:
-            top = self.power()
+            top = self.term()
         key = f"d({_key_of(top)})/d({variable_key})"
         if order == 1 and key in self.table.derivatives:
             return self.table.derivatives[key]
@@ -421,7 +424,11 @@ class Parser:
         return argument
 
     def starts_argument(self) -> bool:
+        """Whether what follows a function name is its argument (sigma x); a named function of the
+        problem is not (sigma sigma' is a product of two bare functions)."""
         kind, text, _ = self.peek()
+        if kind == "command" and text[1:] in self.table.functions:
+            return False
         return kind in ("number", "letter") or text in ("(",) or (
             kind == "command" and (text[1:] in GREEK or text[1:] in NAME_WRAPPERS or text == r"\hat"))
 
@@ -634,7 +641,8 @@ class Parser:
             return self.entry(family, subscript)
         if base == "delta" and len(name_key(subscript)) == 2:
             first, second = name_key(subscript)
-            return sp.KroneckerDelta(self.table.symbol_for(first), self.table.symbol_for(second))
+            return sp.KroneckerDelta(*(self.bound.get(n) or self.table.names.get(n) or self.table.symbol_for(n)
+                                       for n in (first, second)))
         if key in ("C", "K") and "C" in self.table.names:
             return self.table.names["C"]
         return self.table.symbol_for(key)

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
 from ..engine import DEFINE, EQUALS, Derivation
 from ..errors import UsageError
+from ..notation import REAL
 from ..printing import NotationLatexPrinter
 from ..render import wording
 from ..verify import Verifier, _cheaply_zero
@@ -34,7 +35,9 @@ MOST_STEPS_AT_ONCE = 2
 MAX_LINES, MAX_CHARACTERS = 60, 20_000
 
 _ENVIRONMENTS = re.compile(r"\\(?:begin|end)\{(?:align|aligned|equation|gather|split|eqnarray|multline)\*?\}")
-_COMMENTS = re.compile(r"\\(?:text|mbox|textrm|intertext|tag\*?|label)\s*\{[^{}]*\}|%[^\n]*")
+_COMMENTS = re.compile(r"\\(?:text|mbox|textrm|intertext)\s*\{[^{}]*(?:\s|[^\x00-\x7f])[^{}]*\}"
+                       r"|\\(?:tag\*?|label|intertext)\s*\{[^{}]*\}|%[^\n]*")
+_CASES = re.compile(r"\\begin\{cases\}.*?\\end\{cases\}", re.S)
 _SPACING = re.compile(r"\\(?:quad|qquad|nonumber|notag|displaystyle|left\.|right\.)|\\[,;:!]|\$\$|\\\[|\\\]|\$")
 _IMPLIES = re.compile(r"^\s*(?:\\(?:Rightarrow|Longrightarrow|implies|therefore|iff|Leftrightarrow)|=>)\s*")
 
@@ -57,13 +60,23 @@ def split_lines(text: str) -> list[Line]:
     if len(text) > MAX_CHARACTERS:
         raise UsageError(f"the answer is longer than {MAX_CHARACTERS} characters")
     lines = []
-    for raw in re.split(r"\\\\|\n", text):
+    blocks: list[str] = []  # cases blocks keep their rows, '&' and '=' (set aside, put back in the parts)
+
+    def set_aside(match: re.Match) -> str:
+        blocks.append(match.group())
+        return f"\x01{len(blocks) - 1}\x01"
+
+    def put_back(part: str) -> str:
+        return re.sub("\x01(\\d+)\x01", lambda m: blocks[int(m.group(1))], part)
+
+    for raw in re.split(r"\\\\|\n", _CASES.sub(set_aside, text)):
         body = _SPACING.sub(" ", _COMMENTS.sub(" ", _ENVIRONMENTS.sub(" ", raw))).replace("&", " ")
         body = body.replace(":=", "=").strip().rstrip(",.;")
         implies = bool(_IMPLIES.match(body))
         body = _IMPLIES.sub("", body).strip()
         if body:
-            lines.append(Line(len(lines) + 1, raw.strip(), _split_equals(body), implies))
+            lines.append(Line(len(lines) + 1, put_back(raw.strip()), [put_back(p) for p in _split_equals(body)],
+                              implies))
     if not lines:
         raise UsageError("the answer has no lines")
     if len(lines) > MAX_LINES:
@@ -101,7 +114,11 @@ class Knowledge:
 
 def knowledge(derivation: Derivation, table) -> Knowledge:
     """Collect the reference derivation's facts, assumptions, lines and equations."""
+    for symbol, quantity in list(table.quantities.items()):
+        if quantity.domain is None and quantity.meaning is None and isinstance(symbol, sp.Symbol):
+            table.quantities[symbol] = replace(quantity, domain=REAL)  # dL/dyhat, L: any real value
     plain, full = _verifier(table, derivation), _verifier(table, derivation)
+    plain.quantities = full.quantities = table.quantities  # shared, so invented names get a domain too
     definitions = {**plain.facts, **{q.symbol: q.meaning for q in derivation.quantities if q.meaning is not None}}
     full.facts.update(definitions)
     given: dict = {}
@@ -128,6 +145,7 @@ def knowledge(derivation: Derivation, table) -> Knowledge:
     if expressions:
         chains.append((tuple(expressions), tuple(rules)))
     names = {str(q.symbol): q.text or q.key for q in table.quantities.values() if isinstance(q.symbol, sp.Symbol)}
+    given = {_canonical(k): v for k, v in given.items()}
     return Knowledge(plain, full, given, tuple(chains), tuple(equations), rule_of, names, definitions)
 
 
@@ -170,16 +188,18 @@ def _place(known: Knowledge, expr: sp.Basic) -> list[tuple[int, int]]:
             and _cheaply_zero_safe(unfolded - _canonical(_unfolded(known, e)))]
 
 
-def _canonical(expr: sp.Basic) -> sp.Basic:
-    """Bound indices renamed by their order (sum_k x_k and sum_j x_j are then the same expression)."""
-    renamed, count = {}, 0
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, sp.Sum):
-            for limit in node.limits:
-                if limit[0] not in renamed:
-                    renamed[limit[0]] = sp.Symbol(f"_bound{count}", integer=True, positive=True)
-                    count += 1
-    return expr.xreplace(renamed) if renamed else expr
+def _canonical(expr: sp.Basic, depth: int = 0) -> sp.Basic:
+    """Every sum's index renamed by how deep the sum is nested (sum_k x_k and sum_j x_j are then
+    the same expression, and so is an assumption about such a sum, sum_i y_i = 1)."""
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Sum):
+        return expr
+    if isinstance(expr, sp.Sum):
+        names = {}
+        for number, limit in enumerate(expr.limits):
+            names[limit[0]] = sp.Symbol(f"_bound{depth}_{number}", integer=True, positive=True)
+        inner = _canonical(expr.function, depth + 1).xreplace(names)
+        return sp.Sum(inner, *((names[v], *bounds) for v, *bounds in expr.limits))
+    return expr.func(*(_canonical(arg, depth) for arg in expr.args))
 
 
 def _signature(expr: sp.Basic) -> frozenset:
@@ -222,6 +242,7 @@ def _reference_rules(known: Knowledge, a: sp.Basic, b: sp.Basic) -> tuple[str, .
 
 def link(known: Knowledge, a: sp.Basic, b: sp.Basic) -> Link:
     """Judge ``a = b`` as a step of the derivation."""
+    a, b = _canonical(a), _canonical(b)
     rules = _reference_rules(known, a, b)
     plain = known.plain.compare(a, b, thorough=False)
     if plain.certificate is not None:
@@ -256,27 +277,44 @@ def _facts_used(known: Knowledge, a: sp.Basic, b: sp.Basic) -> tuple[str, ...]:
 def equation_link(known: Knowledge, previous: tuple[sp.Basic, sp.Basic] | None,
                   lhs: sp.Basic, rhs: sp.Basic) -> Link:
     """Judge an equation ``lhs = rhs`` that is not an identity: it follows from the equation
-    before it (the same equation rearranged, or solved for its left side), or it is a condition
-    the reference states, or it does not follow."""
-    difference = known.full.unfold(lhs - rhs, known.given)
+    before it (the same equation rearranged, or solved for its left side), or it is an equation
+    or a result the reference states, or it does not follow."""
+    difference = _difference(known, lhs, rhs)
     if previous is not None:
-        before = known.full.unfold(previous[0] - previous[1], known.given)
-        ratio = sp.cancel(sp.together(difference / before)) if before != 0 else sp.nan
-        if ratio.is_number and ratio != 0 and ratio.is_finite:
-            return Link("valid", "rearrange", ("rearrange",))
-        if isinstance(lhs, sp.Symbol) and not rhs.has(lhs):
+        before = _difference(known, *previous)
+        solved_for = isinstance(lhs, sp.Symbol) and not rhs.has(lhs)
+        # after a result X = v, a line X = w is a new result (Xavier's backward condition), not a solve
+        new_result = previous[0] == lhs and not previous[1].has(lhs)
+        if solved_for and not new_result:
             solutions = _solve(before, lhs)
             if len(solutions) == 1:
                 comparison = known.full.compare(solutions[0], rhs, given=known.given, thorough=False)
                 if comparison.certificate is not None:
                     return Link("valid", "solve", ("solve",))
                 return Link("wrong", counterexample=_counterexample(comparison.counterexample), expected=solutions[0])
+        if _equivalent(difference, before):
+            return Link("valid", "rearrange", ("rearrange",))
     for reference, rule in known.equations:
-        other = known.full.unfold(reference, known.given)
-        ratio = sp.cancel(sp.together(difference / other)) if other != 0 else sp.nan
-        if ratio.is_number and ratio != 0 and ratio.is_finite:
+        if _equivalent(difference, known.full.unfold(reference, known.given).doit()):
             return Link("valid", rule, (rule,))
     return Link("wrong")
+
+
+def _difference(known: Knowledge, lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
+    """lhs - rhs of an equation with everything the reference knows unfolded (sums of constant
+    terms evaluated)."""
+    return known.full.unfold(lhs - rhs, known.given).doit()
+
+
+def _equivalent(difference: sp.Basic, other: sp.Basic) -> bool:
+    """Whether two equations (as differences of their sides) are one equation: their ratio is a
+    constant, or a quantity that cannot be 0 (dividing both sides by Var(z) > 0)."""
+    if other == 0 or difference == 0:
+        return False
+    ratio = sp.cancel(sp.together(difference / other))
+    if ratio.is_zero is False and (ratio.is_number or ratio.is_positive or ratio.is_negative):
+        return bool(ratio.is_finite is not False)
+    return False
 
 
 def _counterexample(counter) -> dict | None:
@@ -304,12 +342,14 @@ def check_steps(text: str, problem: str, lang: str = "en") -> dict:
     """
     words = wording(lang)
     phrases, rules = words["steps"], words["rules"]
-    derivation, table = _problem(problem, True)
-    table.preferred = set()
+    derivation, shared = _problem(problem, True)
+    # names a student invents are added to the table: this check's own copy, not the shared one
+    table = replace(shared, names=dict(shared.names), quantities=dict(shared.quantities), preferred=set())
     known = knowledge(derivation, table)
     printer = NotationLatexPrinter([*derivation.quantities, *table.quantities.values()])
     lines = split_lines(text)
     results, current, equation, subject, first_error = [], None, None, None, None
+    verdict, expected = "start", None
     for line in lines:
         values, unreadable = [], None
         for part in line.parts:
@@ -325,6 +365,7 @@ def check_steps(text: str, problem: str, lang: str = "en") -> dict:
         results.append(entry)
         if unreadable is not None:
             entry.update(verdict="unreadable", feedback=phrases["unreadable"].format(reason=unreadable))
+            current = None  # the next line cannot be judged against a line that was not read
             continue
         entry["parsed"] = " = ".join(printer.doprint(v) if v is not None else "" for v in values)
         links, starts_chain = [], values[0] is not None
@@ -336,21 +377,25 @@ def check_steps(text: str, problem: str, lang: str = "en") -> dict:
         for a, b in zip(chain, chain[1:], strict=False):
             if a is None or b is None:
                 continue
-            judged = link(known, a, b)
-            if judged.verdict == "wrong" and len(chain) == 2 and starts_chain:
-                judged = equation_link(known, equation, a, b)
-                equation = (a, b) if judged.verdict != "wrong" else equation
-            elif line.implies and judged.verdict == "wrong":
-                judged = equation_link(known, equation, a, b)
+            try:
+                judged = link(known, a, b)
+                if judged.verdict == "wrong" and len(chain) == 2 and (starts_chain or line.implies):
+                    judged = equation_link(known, equation, a, b)
+                    equation = (a, b) if judged.verdict != "wrong" else equation
+            except Exception as error:  # noqa: BLE001 - SymPy fails in many ways: the link is not judged
+                judged = Link("undecided", counterexample={"reason": type(error).__name__})
             links.append(judged)
         if starts_chain and len(values) == 1:
             links.append(Link("start", "statement"))
+        after_unreadable = not starts_chain and current is None and bool(results[:-1])
         current = chain[-1] if chain and chain[-1] is not None else current
         verdict = _worst(links) if links else "start"
         named = [lk for lk in links if lk.verdict == verdict]
         rule = named[0].rule if named else None
         entry.update(verdict=verdict, rule=rule, feedback=_feedback(verdict, named, phrases, rules,
                                                                    first_error is not None, known.names))
+        if after_unreadable and not links:
+            entry["feedback"] = phrases["after_unreadable"]
         if verdict == "wrong" and first_error is None:
             first_error = line.n
         expected = next((lk.expected for lk in links if lk.verdict == "wrong" and lk.expected is not None), None)
@@ -358,7 +403,7 @@ def check_steps(text: str, problem: str, lang: str = "en") -> dict:
     return {"problem": problem, "lines": results, "final": final, "first_error": first_error}
 
 
-_ORDER = ("wrong", "skips", "valid", "equal", "start")
+_ORDER = ("wrong", "undecided", "skips", "valid", "equal", "start")
 
 
 def _worst(links: list[Link]) -> str:
@@ -376,6 +421,8 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
                 or phrases["a_density"]
             text += " " + phrases["counterexample"].format(point=point, left=link_.counterexample["left"],
                                                           right=link_.counterexample["right"])
+    elif verdict == "undecided":
+        text = phrases["undecided"].format(rule=(link_.counterexample or {}).get("reason", "-"))
     else:
         text = phrases[verdict].format(rule=named or phrases["algebra"])
     return text + (" " + phrases["carried"] if carried and verdict != "wrong" else "")

@@ -17,7 +17,7 @@ from ..notation import REAL, Quantity
 _WRAPPERS = re.compile(r"\\(?:text|mathrm|operatorname|mathit|mathsf|rm|textrm|mathbf|boldsymbol|bm)\s*")
 _HATS = re.compile(r"\\(?:hat|widehat)\s*\{?\s*([A-Za-z])\s*\}?")
 _ELEMENT_INDEX = re.compile(r"_\{?[ij]{1,2}\}?")
-_LAYER = re.compile(r"\^\{?\(l\)\}?")
+_LAYER = re.compile(r"\^\{?\(l(?:[+-]1)?\)\}?")
 
 
 def name_key(latex: str) -> str:
