@@ -119,11 +119,11 @@ class Verifier:
             thorough: also try ``simplify`` to upgrade a numeric agreement to a proof.
         """
         given = dict(given or {})
-        if _cheaply_zero(left.xreplace(given) - right.xreplace(given)):
+        if cheaply_zero(left.xreplace(given) - right.xreplace(given)):
             return Comparison(Certificate("symbolic"))
         a, b = self.unfold(left, given), self.unfold(right, given)
         difference = a - b
-        if _cheaply_zero(difference):
+        if cheaply_zero(difference):
             return Comparison(Certificate("symbolic"))
         agreed, counter = self.sample(a, b)
         if counter is not None:
@@ -255,7 +255,7 @@ def _evaluate_sums(expr: sp.Basic) -> sp.Basic:
     return expr.replace(lambda e: isinstance(e, sp.Sum), write_out)
 
 
-def _cheaply_zero(difference: sp.Basic) -> bool:
+def cheaply_zero(difference: sp.Basic) -> bool:
     """Whether expansion, rational cancellation or evaluating sums shows the difference is 0."""
     if difference == 0:
         return True

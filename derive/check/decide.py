@@ -29,7 +29,8 @@ DOMAINS = {"real": REAL, "positive": POSITIVE, "positive-integer": SIZE, "unit":
 
 
 @functools.lru_cache(maxsize=64)
-def _problem(problem: str, log_base_e: bool) -> tuple[Derivation, ReadingTable]:
+def problem_table(problem: str, log_base_e: bool) -> tuple[Derivation, ReadingTable]:
+    """A catalog entry and its reading table (kept: shared by every check of the problem)."""
     derivation = catalog.get(problem)
     return derivation, table_for(derivation, log_base_e)
 
@@ -49,7 +50,7 @@ def _free_table(assume: tuple[str, ...], log_base_e: bool) -> ReadingTable:
     return table
 
 
-def _verifier(table: ReadingTable, derivation: Derivation | None) -> Verifier:
+def problem_verifier(table: ReadingTable, derivation: Derivation | None) -> Verifier:
     """A verifier that unfolds named functions, families and the problem's relations, but keeps
     statistics such as Var(z) as symbols (their meanings are integrals, for derivations only)."""
     verifier = Verifier(table.quantities, seed=0)
@@ -156,7 +157,7 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
     """
     words = wording(lang)
     if problem is not None:
-        derivation, table = _problem(problem, log_base_e)
+        derivation, table = problem_table(problem, log_base_e)
         chosen = derivation.target(target) if target else None
         if chosen is None:
             raise UsageError(f"which target of '{problem}'? one of {', '.join(derivation.targets)}")
@@ -182,7 +183,7 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
             where = "" if error.position is None else _phrase(words, "at_position", position=error.position + 1)
             return _result("unparsable", problem, target, shown, "",
                            [_phrase(words, "unparsable", reason=str(error)) + where], None)
-    verifier = _verifier(table, derivation)
+    verifier = problem_verifier(table, derivation)
     feedback = _notes(reading, words)
     value, side = _left_side(reading, target_lhs, verifier, reading.value)
     parsed = printer.doprint(reading.value if reading.lhs is None else sp.Eq(reading.lhs, reading.value, evaluate=False))

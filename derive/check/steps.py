@@ -26,8 +26,8 @@ from ..errors import UsageError
 from ..notation import REAL
 from ..printing import NotationLatexPrinter
 from ..render import wording
-from ..verify import Verifier, _cheaply_zero
-from .decide import _problem, _verifier
+from ..verify import Verifier, cheaply_zero
+from .decide import problem_table, problem_verifier
 from .reader import ReadError, read
 
 #: A link that covers more reference steps than this skips too much.
@@ -117,7 +117,7 @@ def knowledge(derivation: Derivation, table) -> Knowledge:
     for symbol, quantity in list(table.quantities.items()):
         if quantity.domain is None and quantity.meaning is None and isinstance(symbol, sp.Symbol):
             table.quantities[symbol] = replace(quantity, domain=REAL)  # dL/dyhat, L: any real value
-    plain, full = _verifier(table, derivation), _verifier(table, derivation)
+    plain, full = problem_verifier(table, derivation), problem_verifier(table, derivation)
     plain.quantities = full.quantities = table.quantities  # shared, so invented names get a domain too
     definitions = {**plain.facts, **{q.symbol: q.meaning for q in derivation.quantities if q.meaning is not None}}
     full.facts.update(definitions)
@@ -166,7 +166,7 @@ def _same(verifier: Verifier, a: sp.Basic, b: sp.Basic, given: Mapping | None = 
     """Equal by the cheap symbolic strategies alone (no sampling): used to place an expression
     among the reference's lines."""
     try:
-        return _cheaply_zero(verifier.unfold(a, given) - verifier.unfold(b, given))
+        return cheaply_zero(verifier.unfold(a, given) - verifier.unfold(b, given))
     except Exception:  # noqa: BLE001 - an expression SymPy cannot handle is simply not placed
         return False
 
@@ -225,7 +225,7 @@ def _unfolded(known: Knowledge, expr: sp.Basic) -> sp.Basic:
 
 def _cheaply_zero_safe(difference: sp.Basic) -> bool:
     try:
-        return _cheaply_zero(difference)
+        return cheaply_zero(difference)
     except Exception:  # noqa: BLE001 - an expression SymPy cannot handle is simply not placed
         return False
 
@@ -342,7 +342,7 @@ def check_steps(text: str, problem: str, lang: str = "en") -> dict:
     """
     words = wording(lang)
     phrases, rules = words["steps"], words["rules"]
-    derivation, shared = _problem(problem, True)
+    derivation, shared = problem_table(problem, True)
     # names a student invents are added to the table: this check's own copy, not the shared one
     table = replace(shared, names=dict(shared.names), quantities=dict(shared.quantities), preferred=set())
     known = knowledge(derivation, table)
