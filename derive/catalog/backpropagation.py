@@ -10,6 +10,8 @@ by SymPy.
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from ..engine import Builder, Derivation
@@ -154,9 +156,14 @@ Z_MAP_NEXT = _family("z_next", "z^{(l+1)}", "z^(l+1)", sp.Lambda(
     (p, q), sp.Sum(KERNEL_W.symbol[u, v] * A_MAP.symbol[p + u, q + v], (u, 0, K - 1), (v, 0, K - 1)) + BIAS.symbol))
 DELTA_MAP_NEXT = _family("delta_next", r"\delta^{(l+1)}", "delta^(l+1)")
 _r, _c = sp.Dummy("r", integer=True), sp.Dummy("c", integer=True)  # any integers: the padding lies outside 1..N-K+1
-PADDED = _family("delta_padded", r"\tilde{\delta}^{(l+1)}", "delta~^(l+1)", sp.Lambda(
-    (_r, _c), sp.Piecewise((DELTA_MAP_NEXT.symbol[_r, _c], (_r >= 1) & (_r <= OUT) & (_c >= 1) & (_c <= OUT)),
-                           (0, True))))
+
+
+@functools.cache
+def padded_error() -> Quantity:
+    """The error of the layer above padded with zeros (built when first needed: it is slow to make)."""
+    return _family("delta_padded", r"\tilde{\delta}^{(l+1)}", "delta~^(l+1)", sp.Lambda(
+        (_r, _c), sp.Piecewise((DELTA_MAP_NEXT.symbol[_r, _c], (_r >= 1) & (_r <= OUT) & (_c >= 1) & (_c <= OUT)),
+                               (0, True))))
 DELTA_MAP = _family("delta", r"\delta^{(l)}", "delta^(l)", sp.Lambda(
     (i, j), sp.Sum(DELTA_MAP_NEXT.symbol[p, q] * sp.Derivative(Z_MAP_NEXT.symbol[p, q], Z_MAP.symbol[i, j]),
                    (p, 1, OUT), (q, 1, OUT))))
@@ -170,7 +177,7 @@ def fold_padding(expr: sp.Basic) -> sp.Basic:
         entries = [e for e in sp.Mul.make_args(term) if isinstance(e, sp.Indexed) and e.base == DELTA_MAP_NEXT.symbol]
         if len(entries) != 1 or [r.expr for r in rest] != [0]:
             return piecewise
-        return term.xreplace({entries[0]: PADDED.symbol[entries[0].indices]})
+        return term.xreplace({entries[0]: padded_error().symbol[entries[0].indices]})
 
     return expr.replace(lambda e: isinstance(e, sp.Piecewise) and e.has(DELTA_MAP_NEXT.symbol), padded)
 
@@ -178,7 +185,7 @@ def fold_padding(expr: sp.Basic) -> sp.Basic:
 def conv_backprop() -> Derivation:
     """delta^(l)_ij = f'(z^(l)_ij) sum_u sum_v omega_uv delta^(l+1)_(i-u)(j-v), the error padded with zeros."""
     b = Builder("conv-backprop", "backpropagation",
-                (F, *CONV_SIZES, Z_MAP, A_MAP, KERNEL_W, BIAS, Z_MAP_NEXT, DELTA_MAP_NEXT, PADDED, DELTA_MAP),
+                (F, *CONV_SIZES, Z_MAP, A_MAP, KERNEL_W, BIAS, Z_MAP_NEXT, DELTA_MAP_NEXT, padded_error(), DELTA_MAP),
                 assumptions=("cross-correlation", "zero-padded-error"))
     b.define(DELTA_MAP.symbol[i, j], DELTA_MAP.meaning(i, j), "chain-rule")
     b.apply("substitute-definition", lambda e: unfold_families((A_MAP,))(unfold_families((Z_MAP_NEXT,))(e)))
@@ -205,20 +212,31 @@ POOLED_ERROR = Quantity("delta", sp.Symbol("delta", real=True), r"\delta^{(l)}",
 _uu, _vv = _bound("u"), _bound("v")
 A_AVERAGE = Quantity("a_avg", sp.Symbol("a_avg", real=True), "a^{(l)}", text="a^(l)",
                      meaning=sp.Sum(Z_WINDOW.symbol[_uu, _vv], (_uu, 1, POOL), (_vv, 1, POOL)) / POOL**2)
-A_MAX = Quantity("a_max", sp.Symbol("a_max", real=True), "a^{(l)}", text="a^(l)",
-                 meaning=sp.Max(*(Z_WINDOW.symbol[row, col] for row in (1, 2) for col in (1, 2))))
+
+
 ERROR_AVERAGE = _family("delta_avg", r"\delta^{(l-1)}", "delta^(l-1)", sp.Lambda(
     (r, c), POOLED_ERROR.symbol * sp.Derivative(A_AVERAGE.symbol, Z_WINDOW.symbol[r, c])))
-ERROR_MAX = _family("delta_max", r"\delta^{(l-1)}", "delta^(l-1)", sp.Lambda(
-    (r, c), POOLED_ERROR.symbol * sp.Derivative(A_MAX.symbol, Z_WINDOW.symbol[r, c])))
+
+
+@functools.cache
+def max_pooling() -> tuple[Quantity, Quantity]:
+    """The max-pooled value of a 2 x 2 window and the error it passes back (built when first
+    needed: SymPy's Max is slow to make)."""
+    pooled = Quantity("a_max", sp.Symbol("a_max", real=True), "a^{(l)}", text="a^(l)",
+                      meaning=sp.Max(*(Z_WINDOW.symbol[row, col] for row in (1, 2) for col in (1, 2))))
+    error = _family("delta_max", r"\delta^{(l-1)}", "delta^(l-1)", sp.Lambda(
+        (r, c), POOLED_ERROR.symbol * sp.Derivative(pooled.symbol, Z_WINDOW.symbol[r, c])))
+    return pooled, error
+
 
 
 def pool_backprop() -> Derivation:
     """Average pooling shares the error equally, delta/K'^2; max pooling sends it to the arg max."""
+    a_max, error_max = max_pooling()
     b = Builder("pool-backprop", "backpropagation",
-                (*POOL_QUANTITIES, Z_WINDOW, POOLED_ERROR, A_AVERAGE, A_MAX, ERROR_AVERAGE, ERROR_MAX),
+                (*POOL_QUANTITIES, Z_WINDOW, POOLED_ERROR, A_AVERAGE, a_max, ERROR_AVERAGE, error_max),
                 assumptions=("one-window", "distinct-maximum"))
-    for error, pooled, target in ((ERROR_AVERAGE, A_AVERAGE, "average_error"), (ERROR_MAX, A_MAX, "max_error")):
+    for error, pooled, target in ((ERROR_AVERAGE, A_AVERAGE, "average_error"), (error_max, a_max, "max_error")):
         # max pooling is shown at the entry (1, 1): the entries of a window are interchangeable
         entry = (r, c) if pooled is A_AVERAGE else (1, 1)
         b.define(error.symbol[entry], error.meaning(*entry), "chain-rule")
