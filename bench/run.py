@@ -55,7 +55,7 @@ def main() -> None:
     from derive.catalog import ENTRIES
 
     fresh = {**os.environ, "DERIVE_NO_CACHE": "1"}
-    print(f"{'entry':<14}{'cold s':>9}{'warm median s':>15}{'warm p95 s':>12}")
+    print(f"{'entry':<19}{'cold s':>9}{'warm median s':>15}{'warm p95 s':>12}")
     total_warm = 0.0
     for entry in ENTRIES:
         cold = float(subprocess.run([sys.executable, "-c", COLD, entry.name], check=True, env=fresh,
@@ -68,7 +68,7 @@ def main() -> None:
         median, p95 = summary(warm)
         total_warm += median
         flag = "  over 1 s" if max(cold, median) > 1 else ""
-        print(f"{entry.name:<14}{cold:>9.3f}{median:>15.3f}{p95:>12.3f}{flag}")
+        print(f"{entry.name:<19}{cold:>9.3f}{median:>15.3f}{p95:>12.3f}{flag}")
     print(f"throughput (warm): {len(ENTRIES) / total_warm:.1f} derivations verified per second")
 
     with tempfile.TemporaryDirectory() as cache:
