@@ -153,6 +153,7 @@ def _read_input(name: str) -> str:
 
 
 def _check_steps(argv: list[str]) -> int:
+    from .check.batch import summarize_steps
     from .check.pool import CheckPool
     from .check.steps import split_lines
     options = _check_steps_parser().parse_args(argv)
@@ -170,8 +171,7 @@ def _check_steps(argv: list[str]) -> int:
         print(json.dumps(result, ensure_ascii=False))
     else:
         print(_steps_text(result, options.lang))
-    return 0 if result["first_error"] is None and result["final"]["verdict"] == "correct" and \
-        all(line["verdict"] not in ("unreadable", "undecided") for line in result["lines"]) else 1
+    return 0 if summarize_steps(result, options.lang)["verdict"] == "correct" else 1
 
 
 def _steps_text(report: dict, lang: str) -> str:
@@ -209,10 +209,7 @@ def _grade(argv: list[str]) -> int:
     options = _grade_parser().parse_args(argv)
     if options.jobs < 1 or options.timeout <= 0:
         raise UsageError("--jobs must be at least 1 and --timeout positive")
-    try:
-        lines = (sys.stdin.read() if options.file == "-" else Path(options.file).read_text(encoding="utf-8")).splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read '{options.file}': {getattr(error, 'strerror', None) or error}") from None
+    lines = _read_input(options.file).splitlines()
     start = time.perf_counter()
     with CheckPool(options.jobs, options.timeout) as pool:
         results = list(grade(lines, pool, options.lang, options.jobs, progress=sys.stderr.isatty()))

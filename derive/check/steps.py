@@ -166,9 +166,10 @@ def _same(verifier: Verifier, a: sp.Basic, b: sp.Basic, given: Mapping | None = 
     """Equal by the cheap symbolic strategies alone (no sampling): used to place an expression
     among the reference's lines."""
     try:
-        return cheaply_zero(verifier.unfold(a, given) - verifier.unfold(b, given))
+        difference = verifier.unfold(a, given) - verifier.unfold(b, given)
     except Exception:  # noqa: BLE001 - an expression SymPy cannot handle is simply not placed
         return False
+    return _cheaply_zero_safe(difference)
 
 
 def _place(known: Knowledge, expr: sp.Basic) -> list[tuple[int, int]]:
