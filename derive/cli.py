@@ -29,6 +29,32 @@ class _Parser(argparse.ArgumentParser):
 
 def _format_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
+MAX_SECONDS = 600.0
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type for ``--timeout``: a finite number of seconds, more than 0 and at most 600."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 < seconds <= MAX_SECONDS:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_SECONDS:g} s, not '{text}'")
+    return seconds
+
+
+def job_count(text: str) -> int:
+    """An argparse type for ``--jobs``: an integer from 1 to the pool's maximum."""
+    from .check.pool import MAX_JOBS
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 1 <= jobs <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_JOBS}, not '{text}'")
+    return jobs
+
+
     for fmt in FORMATS:
         flag = "--md" if fmt == "md" else f"--{fmt}"
         group.add_argument(flag, dest="format", action="store_const", const=fmt,
@@ -103,13 +129,14 @@ def _check_parser() -> argparse.ArgumentParser:
                         help="with --expected: a symbol's domain (real, positive, positive-integer, unit, label)")
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per check (default 5)")
+    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT,
+                        help="seconds per check (default 5)")
     parser.add_argument("--log-base", choices=("e", "10"), default="e", help="what \\log means (default e)")
     return parser
 
 
 def _check(argv: list[str]) -> int:
-    from .check.batch import grade
+    from .check.batch import Batch, invalid
     from .check.decide import EXIT_CODES
     from .check.pool import CheckPool
     options = _check_parser().parse_args(argv)
@@ -121,7 +148,7 @@ def _check(argv: list[str]) -> int:
                "expected": options.expected, "lang": options.lang, "assume": options.assume,
                "log_base": options.log_base}
     with CheckPool(1, options.timeout) as pool:
-        result = next(grade([json.dumps({k: v for k, v in request.items() if v is not None})], pool, options.lang))
+        result = Batch([request], options.lang).run(pool)[0]
     if result["verdict"] == "error":
         raise UsageError(result["feedback"])
     result.pop("id"), result.pop("points")
@@ -131,6 +158,9 @@ def _check(argv: list[str]) -> int:
         print(f"{result['verdict']}: {result['feedback']}")
         print(f"  read as:  {result['parsed']}\n  expected: {result['expected']}")
     return EXIT_CODES[result["verdict"]]
+    request = {k: v for k, v in request.items() if v is not None}
+    if reason := invalid(request):
+        raise UsageError(reason)
 
 
 def _check_steps_parser() -> argparse.ArgumentParser:
@@ -140,14 +170,27 @@ def _check_steps_parser() -> argparse.ArgumentParser:
     parser.add_argument("--file", default="-", help="the derivation in LaTeX (lines or an align block); - for stdin")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per line (default 5)")
+    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT,
+                        help="seconds per line (default 5)")
     return parser
 
 
-def _read_input(name: str) -> str:
-    """A file's text, or standard input for '-'; one-line errors."""
+MAX_INPUT_BYTES = 200 * 1024 * 1024
+
+
+def _read_input(name: str, raw: bool = False) -> str | bytes:
+    """A file's text (its bytes with ``raw``), or standard input for '-'; more than
+    ``MAX_INPUT_BYTES`` (``/dev/zero``) and every read or decoding failure is a one-line error."""
     try:
-        return sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        if name == "-":  # a text stream without a buffer (a test's StringIO) is read as text
+            data = getattr(sys.stdin, "buffer", sys.stdin).read(MAX_INPUT_BYTES + 1)
+            data = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+        else:
+            with Path(name).open("rb") as stream:
+                data = stream.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise UsageError(f"cannot read '{name}': larger than {MAX_INPUT_BYTES // 2**20} MB")
+        return data if raw else data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read '{name}': {getattr(error, 'strerror', None) or error}") from None
 
@@ -194,25 +237,25 @@ def _grade_parser() -> argparse.ArgumentParser:
     from .check.pool import DEFAULT_TIMEOUT
     parser = _Parser(prog="derive grade", description="Grade a class: one JSON line per answer.")
     parser.add_argument("file", help="JSON lines: {id, problem, target, answer} or {id, expected, answer}; - for stdin")
-    parser.add_argument("--jobs", type=int, default=1, help="checks at once (worker processes)")
+    parser.add_argument("--jobs", type=job_count, default=1,
+                        help="checks at once (worker processes, 1 to 64)")
     parser.add_argument("-o", "--output", metavar="OUT", help="where to write (default: stdout; results.json for gradescope)")
     parser.add_argument("--format", choices=BATCH_FORMATS, default="jsonl")
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per check (default 5)")
+    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT,
+                        help="seconds per check (default 5)")
     return parser
 
 
 def _grade(argv: list[str]) -> int:
-    from .check.batch import grade, summary
+    from .check.batch import Batch, read_requests, summary
     from .check.batch import write as write_batch
     from .check.pool import CheckPool
     options = _grade_parser().parse_args(argv)
-    if options.jobs < 1 or options.timeout <= 0:
-        raise UsageError("--jobs must be at least 1 and --timeout positive")
-    lines = _read_input(options.file).splitlines()
     start = time.perf_counter()
-    with CheckPool(options.jobs, options.timeout) as pool:
-        results = list(grade(lines, pool, options.lang, options.jobs, progress=sys.stderr.isatty()))
+    batch = Batch(read_requests(_read_input(options.file, raw=True)), options.lang)
+    with CheckPool(min(options.jobs, max(1, len(batch.checks))), options.timeout) as pool:
+        results = batch.run(pool, progress=sys.stderr.isatty())
     text = write_batch(results, options.format)
     output = options.output or ("results.json" if options.format == "gradescope" else None)
     write_output(text, output)
@@ -425,7 +468,8 @@ def _audit(argv: list[str]) -> int:
     parser.add_argument("claims", help="a claims file (TOML), see audits/")
     parser.add_argument("--lang", choices=LANGUAGES, help="wording: en or zh (default: the file's lang)")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per formula check (default 5)")
+    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT,
+                        help="seconds per formula check (default 5)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     options = parser.parse_args(argv)
     if not 0 < options.timeout <= 600:

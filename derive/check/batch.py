@@ -2,27 +2,39 @@
 
 Input lines are ``{"id", "problem", "target", "answer"}`` (or ``"expected"`` instead of problem
 and target; optional ``"points"``, ``"lang"``, ``"assume"``, ``"log_base"``), or ``{"id", "problem",
-"steps": [...]}``, a whole derivation checked line by line. A malformed line gets the verdict
-``error`` and the batch goes on.
+"steps": [...]}``, a whole derivation checked line by line. A line that cannot be decoded, parsed,
+validated or checked gets the verdict ``error`` with a one-line reason, and the batch goes on.
+Identical requests (every field but ``id`` and ``points`` equal) are checked once.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import math
+import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 
-from ..errors import DeriveError
+from ..errors import DeriveError, UsageError
+from ..render import LANGUAGES
 from .decide import VERDICTS, check
 
 FIELDS = ("problem", "target", "verdict", "expected", "parsed", "feedback", "certificate")
 STEP_FIELDS = ("lines", "first_error")
 FORMATS = ("jsonl", "csv", "gradescope")
+#: The fields a grade line may have; any other is an error naming it.
+KEYS = ("id", "problem", "target", "expected", "answer", "points", "lang", "assume", "log_base", "steps")
+_STEP_KEYS = ("id", "problem", "steps", "points", "lang")
+#: Limits of one batch, checked before any work starts (file) or per line (the rest).
+MAX_LINES, MAX_LINE_BYTES, MAX_DEPTH, MAX_POINTS = 1_000_000, 100_000, 16, 1_000_000
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def run_request(request: Mapping) -> dict:
@@ -102,57 +114,194 @@ def summarize_steps(report: Mapping, lang: str) -> dict:
             "lines": lines, "first_error": report["first_error"]}
 
 
-def parse_line(line: str, number: int) -> dict:
-    """One input line as a request, or an ``{"error": ...}`` marker for a malformed one."""
+def _escaped(text: str) -> str:
+    """Text with its lone surrogates written as escapes (``\\ud800``), so that it encodes as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """Text for a message: escaped, cut at ``limit`` characters."""
+    text = _escaped(text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _shown_id(value) -> str | int | None:
+    """The id a result carries: a string (escaped if it is not valid Unicode), an integer, or None."""
+    if isinstance(value, str):
+        return _escaped(value) if _SURROGATE.search(value) else value
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _has_surrogate(value) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    return isinstance(value, list) and any(_has_surrogate(item) for item in value)
+
+
+def _points_error(points) -> str | None:
+    if isinstance(points, bool) or not isinstance(points, (int, float)):
+        return f"'points' must be a number, not {type(points).__name__}"
+    if not (math.isfinite(points) and 0 <= points <= MAX_POINTS):
+        return f"'points' must be a finite number from 0 to {MAX_POINTS:,}"
+    return None
+
+
+def _strings_error(request: Mapping, key: str) -> str | None:
+    value = request.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return f"'{key}' must be a list of strings"
+    return None
+
+
+def invalid(request: Mapping) -> str | None:
+    """Why a decoded grade line is not a request (naming the field), or None when it is one."""
+    unknown = [key for key in request if key not in KEYS]
+    if unknown:
+        return f"unknown field '{_shown(unknown[0])}' (known: {', '.join(KEYS)})"
+    for key, value in request.items():
+        if _has_surrogate(value):
+            return f"'{key}' is not valid Unicode (a lone surrogate)"
+    if _shown_id(request.get("id")) is None and request.get("id") is not None:
+        return "'id' must be a string or an integer"
+    for key in ("problem", "target", "expected", "answer"):
+        if key in request and not isinstance(request[key], str):
+            return f"'{key}' must be a string, not {type(request[key]).__name__}"
+    if "lang" in request and request["lang"] not in LANGUAGES:
+        return f"'lang' must be one of {', '.join(LANGUAGES)}"
+    if "points" in request and (reason := _points_error(request["points"])):
+        return reason
+    if "steps" in request:
+        extra = [key for key in request if key not in _STEP_KEYS]
+        if extra:
+            return f"'{extra[0]}' does not go with 'steps'"
+        if "problem" not in request:
+            return "'steps' needs 'problem'"
+        steps = request["steps"]
+        return None if isinstance(steps, str) else _strings_error(request, "steps")
+    if request.get("log_base", "e") not in ("e", 10, "10"):
+        return "'log_base' must be \"e\" or 10"
+    if reason := _strings_error(request, "assume"):
+        return reason
+    if "answer" not in request or ("expected" not in request and not {"problem", "target"} <= request.keys()):
+        return "needs 'answer' and 'problem' + 'target' (or 'expected')"
+    return None
+
+
+def _depth(text: str) -> int:
+    """How deeply the JSON arrays and objects of a line nest (strings left out)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _decode(line: bytes | str) -> str:
+    """One line as text, within the limits; DeriveError says why not."""
+    if len(line) > MAX_LINE_BYTES:
+        raise DeriveError(f"longer than {MAX_LINE_BYTES:,} bytes")
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            where = f"byte 0x{line[error.start]:02x} at column {error.start + 1}"
+            raise DeriveError(f"not UTF-8 text ({where})") from None
+    if _depth(line) > MAX_DEPTH:
+        raise DeriveError(f"nested deeper than {MAX_DEPTH} levels")
+    return line
+
+
+def parse_line(line: bytes | str, number: int) -> dict:
+    """One input line as a request, or an ``{"id", "error", "points"}`` marker saying why it is not one."""
     try:
-        request = json.loads(line)
+        request = json.loads(_decode(line))
+    except DeriveError as error:
+        return {"id": None, "error": f"line {number}: {error}"}
     except json.JSONDecodeError as error:
-        return {"id": None, "error": f"line {number}: not JSON ({error.msg})"}
+        return {"id": None, "error": f"line {number}: not JSON ({error.msg} at column {error.colno})"}
+    except (ValueError, RecursionError) as error:  # an integer of 5,000 digits, nesting the scan missed
+        return {"id": None, "error": f"line {number}: not JSON ({_shown(str(error), 80)})"}
     if not isinstance(request, dict):
         return {"id": None, "error": f"line {number}: not a JSON object"}
-    points = request.get("points", 1)
-    if not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0:
-        return {"id": request.get("id"), "error": f"line {number}: 'points' must be a number >= 0"}
-    if "steps" in request:
-        return request if "problem" in request else {"id": request.get("id"), "error": f"line {number}: "
-                                                     "'steps' needs 'problem'"}
-    if "answer" not in request or not ("expected" in request or ("problem" in request and "target" in request)):
-        return {"id": request.get("id"), "error": f"line {number}: needs 'answer' and 'problem' + 'target' "
-                                                  "(or 'expected')"}
+    reason = invalid(request)
+    if reason:
+        points = request.get("points", 1)
+        return {"id": _shown_id(request.get("id")), "error": f"line {number}: {reason}",
+                "points": 1 if _points_error(points) else points}
     return request
 
 
-def grade(lines: Iterable[str], pool, lang: str = "en", jobs: int = 1, progress: bool = False) -> Iterator[dict]:
-    """Grade request lines with a :class:`~derive.check.pool.CheckPool`; results in input order."""
-    requests = [parse_line(line, n) for n, line in enumerate(lines, 1) if line.strip()]
+def read_requests(data: bytes | Iterable[str]) -> list[dict]:
+    """Every non-blank line of a file (bytes) or of a list of lines, parsed; more than
+    ``MAX_LINES`` lines is a UsageError before any is parsed."""
+    if isinstance(data, bytes):
+        if data.count(b"\n") > MAX_LINES:
+            raise UsageError(f"the input has more than {MAX_LINES:,} lines")
+        data = data.removeprefix(codecs.BOM_UTF8).split(b"\n")
+    return [parse_line(line, n) for n, line in enumerate(data, 1) if line.strip()]
 
-    def one(request: dict) -> dict:
-        if "error" in request:
-            return {"id": request.get("id"), "problem": None, "target": None, "verdict": "error", "expected": "",
-                    "parsed": "", "feedback": request["error"], "certificate": None, "ms": 0.0, "points": 1}
-        budget = None
-        if "steps" in request:  # a derivation gets the time of one check per line
-            steps = request["steps"]
-            count = len(steps) if isinstance(steps, list) else str(steps).count("\n") + 1
-            budget = pool.timeout * min(max(count, 1), 30)
-        result = pool.run({"lang": lang, **request}, budget)
-        if result.get("verdict") == "timeout" and "feedback" not in result:
-            from ..render import wording
 
-            result.update(problem=request.get("problem"), target=request.get("target"), expected="",
-                          parsed="", certificate=None,
-                          feedback=wording(request.get("lang", lang))["check"]["timeout"].format(seconds=pool.timeout))
-        steps = {k: result.get(k) for k in STEP_FIELDS} if "steps" in request else {}
-        return {"id": request.get("id"), **{k: result.get(k) for k in FIELDS}, **steps, "ms": result.get("ms"),
-                "points": request.get("points", 1)}
+def _error_result(marker: Mapping) -> dict:
+    return {"id": marker["id"], "problem": None, "target": None, "verdict": "error", "expected": "",
+            "parsed": "", "feedback": marker["error"], "certificate": None, "ms": 0.0,
+            "points": marker.get("points", 1)}
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
-        results = threads.map(one, requests)
+
+class Batch:
+    """The requests of one batch and the distinct checks they need (each asked once).
+
+    Args:
+        requests: parsed lines (:func:`read_requests`), error markers included.
+        lang: the feedback language of a line that does not say its own.
+    """
+
+    def __init__(self, requests: list[dict], lang: str = "en"):
+        self.requests, self.keys, self.checks = requests, [], {}
+        for request in requests:
+            if "error" in request:
+                self.keys.append(None)
+                continue
+            job = {"lang": lang, **{k: v for k, v in request.items() if k not in ("id", "points")}}
+            key = json.dumps(job, sort_keys=True, ensure_ascii=False)
+            self.checks.setdefault(key, job)
+            self.keys.append(key)
+
+    def run(self, pool, progress: bool = False) -> list[dict]:
+        """Check each distinct request once in ``pool``; one result per request, in input order."""
+        jobs = [(job, _budget(job, pool.timeout)) for job in self.checks.values()]
+        replies = pool.map(jobs)
         if progress:
             from tqdm import tqdm
 
-            results = tqdm(results, total=len(requests), file=sys.stderr, unit="answer")
-        yield from results
+            replies = tqdm(replies, total=len(jobs), file=sys.stderr, unit="check")
+        fields = {key: _fields(job, reply, seconds)
+                  for (key, job), (_, seconds), reply in zip(self.checks.items(), jobs, replies, strict=True)}
+        return [_error_result(request) if key is None
+                else {"id": request.get("id"), **fields[key], "points": request.get("points", 1)}
+                for request, key in zip(self.requests, self.keys, strict=True)]
+
+
+def _budget(job: Mapping, timeout: float) -> float:
+    """A derivation gets the time of one check per line (at most 30 lines' worth)."""
+    if "steps" not in job:
+        return timeout
+    steps = job["steps"]
+    count = len(steps) if isinstance(steps, list) else steps.count("\n") + 1
+    return timeout * min(max(count, 1), 30)
+
+
+def _fields(job: Mapping, reply: Mapping, seconds: float) -> dict:
+    """The written fields of one check's reply."""
+    result = {k: reply.get(k) for k in FIELDS}
+    if reply.get("verdict") == "timeout" and not reply.get("feedback"):
+        from ..render import wording
+
+        result.update(problem=job.get("problem"), target=job.get("target"), expected="", parsed="",
+                      feedback=wording(job["lang"])["check"]["timeout"].format(seconds=f"{seconds:g}"))
+    steps = {k: reply.get(k) for k in STEP_FIELDS} if "steps" in job else {}
+    return {**result, **steps, "ms": reply.get("ms")}
 
 
 def summary(results: list[dict], seconds: float) -> str:
@@ -163,11 +312,12 @@ def summary(results: list[dict], seconds: float) -> str:
 
 
 def write(results: list[dict], fmt: str) -> str:
-    """The results as JSON lines, CSV (points and maximum) or a Gradescope results.json."""
+    """The results as JSON lines, CSV (points and maximum) or a Gradescope results.json; always
+    valid JSON (no NaN or infinity) and valid UTF-8."""
     if fmt == "jsonl":
-        return "".join(json.dumps({k: v for k, v in r.items() if k != "points"}, ensure_ascii=False) + "\n"
-                       for r in results)
-    if fmt == "csv":
+        text = "".join(json.dumps({k: v for k, v in r.items() if k != "points"}, ensure_ascii=False,
+                                  allow_nan=False) + "\n" for r in results)
+    elif fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["id", "problem", "target", "verdict", "points", "max_points", "ms", "feedback"])
@@ -175,9 +325,16 @@ def write(results: list[dict], fmt: str) -> str:
             awarded = r["points"] if r["verdict"] == "correct" else 0
             writer.writerow([r["id"], r["problem"], r["target"], r["verdict"], awarded, r["points"], r["ms"],
                              r["feedback"]])
-        return buffer.getvalue()
-    tests = [{"name": f"{r['id']}: {r['problem'] or 'expression'}/{r['target'] or ''}".rstrip("/"),
-              "score": r["points"] if r["verdict"] == "correct" else 0, "max_score": r["points"],
-              "status": "passed" if r["verdict"] == "correct" else "failed",
-              "output": f"{r['verdict']}: {r['feedback']}"} for r in results]
-    return json.dumps({"score": sum(t["score"] for t in tests), "tests": tests}, ensure_ascii=False, indent=2) + "\n"
+        text = buffer.getvalue()
+    else:
+        tests = [{"name": f"{r['id']}: {r['problem'] or 'expression'}/{r['target'] or ''}".rstrip("/"),
+                  "score": r["points"] if r["verdict"] == "correct" else 0, "max_score": r["points"],
+                  "status": "passed" if r["verdict"] == "correct" else "failed",
+                  "output": f"{r['verdict']}: {r['feedback']}"} for r in results]
+        text = json.dumps({"score": sum(t["score"] for t in tests), "tests": tests}, ensure_ascii=False,
+                          indent=2, allow_nan=False) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate that validation let through: written as its escape
+        text = _escaped(text)
+    return text

@@ -2,7 +2,10 @@
 
 A check that overruns its time is not interrupted politely (SymPy can sit in C code or a
 huge integer computation that no exception reaches): its worker is killed and replaced,
-and the answer gets the verdict ``timeout``. The pool is safe to use from several threads.
+and the answer gets the verdict ``timeout``. :meth:`CheckPool.run` is safe to use from several
+threads; :meth:`CheckPool.map` spreads many requests over every worker from the calling thread
+alone, so that an interrupt (SIGINT, or SIGTERM turned into an exception) reaches it at once
+and :meth:`CheckPool.close` (or leaving the ``with`` block) kills every worker.
 """
 
 from __future__ import annotations
@@ -10,16 +13,23 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import resource
+import signal
 import threading
 import time
-from collections.abc import Mapping
-from multiprocessing.connection import Connection
+from collections.abc import Iterable, Iterator, Mapping
+from multiprocessing.connection import Connection, wait
 
 DEFAULT_TIMEOUT, DEFAULT_MEMORY_MB = 5.0, 2048
+MAX_JOBS = 64
 
 
 def _serve(connection: Connection, memory_mb: int) -> None:
-    """The worker's loop: receive a request, check it, send the result."""
+    """The worker's loop: receive a request, check it, send the result.
+
+    The worker ignores SIGINT (a Ctrl-C reaches the whole process group; the parent decides and
+    kills its workers), and ends quietly when the parent has gone.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from .batch import run_request
@@ -27,13 +37,18 @@ def _serve(connection: Connection, memory_mb: int) -> None:
     while True:
         try:
             request = connection.recv()
-        except (EOFError, KeyboardInterrupt):
+        except (EOFError, OSError):
             return
         try:
             reply = run_request(request)
         except MemoryError:
             reply = {"verdict": "timeout", "reason": "memory"}
-        connection.send(reply)
+        except Exception as error:  # noqa: BLE001 - one request never ends the worker, nor prints a traceback
+            reply = {"verdict": "error", "feedback": f"could not be checked ({type(error).__name__})"}
+        try:
+            connection.send(reply)
+        except (OSError, ValueError):
+            return
 
 
 class _Worker:
@@ -54,7 +69,7 @@ class CheckPool:
     """A fixed number of worker processes that check answers.
 
     Args:
-        jobs: how many workers (checks that run at once).
+        jobs: how many workers (checks that run at once), 1 to ``MAX_JOBS``.
         timeout: seconds a check may take before its worker is killed (``timeout`` verdict).
         memory_mb: the address-space limit of each worker.
     """
@@ -65,7 +80,14 @@ class CheckPool:
         self._context.set_forkserver_preload(["derive.check.batch"])
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
-        self._workers = [_Worker(self._context, memory_mb) for _ in range(max(1, jobs))]
+        self._closed = False
+        self._workers: list[_Worker] = []
+        try:
+            for _ in range(min(max(1, jobs), MAX_JOBS)):
+                self._workers.append(_Worker(self._context, memory_mb))
+        except BaseException:
+            self.close()
+            raise
         for worker in self._workers:
             self._idle.put(worker)
 
@@ -81,7 +103,7 @@ class CheckPool:
             else:
                 reply = {"verdict": "timeout", "reason": "time"}
                 worker = self._replace(worker)
-        except (EOFError, OSError, BrokenPipeError):
+        except (EOFError, OSError):
             reply = {"verdict": "timeout", "reason": "worker"}
             worker = self._replace(worker)
         finally:
@@ -89,8 +111,75 @@ class CheckPool:
         reply.setdefault("ms", round((time.perf_counter() - start) * 1000, 2))
         return reply
 
+    def map(self, requests: Iterable[tuple[Mapping, float | None]]) -> Iterator[dict]:
+        """Run ``(request, seconds)`` pairs on every worker at once (seconds None: the pool's
+        limit); yields the replies in the order of the requests. An exception while waiting (an
+        interrupt) closes the pool: its workers are killed at once."""
+        idle = [self._idle.get() for _ in self._workers]
+        pending = iter(enumerate(requests))
+        running: dict[_Worker, tuple[int, float, float]] = {}  # worker -> (index, start, deadline)
+        replies: dict[int, dict] = {}
+        turn, more = 0, True
+        try:
+            while more or running or turn in replies:
+                while idle and more:
+                    item = next(pending, None)
+                    if item is None:
+                        more = False
+                    else:
+                        self._start(idle.pop(), *item, running, replies, idle)
+                if running:
+                    self._collect(running, replies, idle)
+                while turn in replies:
+                    yield replies.pop(turn)
+                    turn += 1
+        except GeneratorExit:  # the caller stopped early: the workers stay usable
+            running = {self._replace(worker): job for worker, job in running.items()}
+            raise
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            for worker in [*idle, *running]:
+                self._idle.put(worker)
+
+    def _start(self, worker: _Worker, index: int, job: tuple[Mapping, float | None],
+               running: dict, replies: dict, idle: list) -> None:
+        request, seconds = job
+        start = time.perf_counter()
+        try:
+            worker.connection.send(dict(request))
+        except OSError:
+            replies[index] = {"verdict": "timeout", "reason": "worker", "ms": 0.0}
+            idle.append(self._replace(worker))
+            return
+        running[worker] = (index, start, start + (seconds or self.timeout))
+
+    def _collect(self, running: dict, replies: dict, idle: list) -> None:
+        """Wait for the first reply or the first deadline; file every reply and overrun."""
+        first = min(deadline for _, _, deadline in running.values())
+        ready = wait([w.connection for w in running], max(0.0, first - time.perf_counter()))
+        now = time.perf_counter()
+        for worker in list(running):
+            index, start, deadline = running[worker]
+            if worker.connection in ready:
+                try:
+                    reply, lost = worker.connection.recv(), False
+                except (EOFError, OSError):
+                    reply, lost = {"verdict": "timeout", "reason": "worker"}, True
+            elif now >= deadline:
+                reply, lost = {"verdict": "timeout", "reason": "time"}, True
+            else:
+                continue
+            del running[worker]
+            reply.setdefault("ms", round((now - start) * 1000, 2))
+            replies[index] = reply
+            idle.append(self._replace(worker) if lost else worker)
+
     def _replace(self, worker: _Worker) -> _Worker:
         worker.stop()
+        if self._closed:
+            return worker
         fresh = _Worker(self._context, self.memory_mb)
         with self._lock:
             self._workers[self._workers.index(worker)] = fresh
@@ -98,6 +187,7 @@ class CheckPool:
 
     def close(self) -> None:
         """Stop every worker."""
+        self._closed = True
         for worker in self._workers:
             worker.stop()
 
