@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from . import catalog
 from .errors import DeriveError, UsageError
-from .files import output_folder, publish, write_atomic
+from .files import output_folder, publish, safe_stem, write_atomic
 from .params import parse_params
 from .pdf import build_pdf
 from .render import FORMATS, LANGUAGES, render, render_document, render_list, render_sheet, wording
@@ -27,8 +29,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _format_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
 MAX_SECONDS = 600.0
 
 
@@ -55,6 +55,8 @@ def job_count(text: str) -> int:
     return jobs
 
 
+def _format_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
     for fmt in FORMATS:
         flag = "--md" if fmt == "md" else f"--{fmt}"
         group.add_argument(flag, dest="format", action="store_const", const=fmt,
@@ -98,11 +100,12 @@ def _list_parser() -> argparse.ArgumentParser:
 
 
 def write_output(text: str, output: str | None) -> None:
-    """Print, or write to a file whole (a failed write never leaves half a file)."""
+    """Print, or write to a file whole (a failed write never leaves half a file; see
+    :func:`derive.files.write_atomic` for links, devices and modes)."""
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        write_atomic(Path(output), text)
+        write_atomic(output, text)
 
 
 def _pdf(files: dict[str, str], folder: Path) -> list[Path]:
@@ -111,6 +114,14 @@ def _pdf(files: dict[str, str], folder: Path) -> list[Path]:
     for name, tex in files.items():
         written.append(build_pdf(tex, Path(name).stem, folder))
     return written
+
+
+def _document(name: str, tex: str, options) -> int:
+    """``--pdf``: NAME-LANG.tex and .pdf in the ``-o`` folder (default out/); NAME is made a
+    plain file name first (a spec's ``name = "../x"`` stays in the folder)."""
+    folder = output_folder("out" if options.output is None else options.output)
+    _report(_pdf({f"{safe_stem(name)}-{options.lang}.tex": tex}, folder))
+    return 0
 
 
 def _report(paths: list[Path]) -> None:
@@ -147,6 +158,9 @@ def _check(argv: list[str]) -> int:
     request = {"answer": options.answer, "problem": options.name, "target": options.target,
                "expected": options.expected, "lang": options.lang, "assume": options.assume,
                "log_base": options.log_base}
+    request = {k: v for k, v in request.items() if v is not None}
+    if reason := invalid(request):
+        raise UsageError(reason)
     with CheckPool(1, options.timeout) as pool:
         result = Batch([request], options.lang).run(pool)[0]
     if result["verdict"] == "error":
@@ -158,9 +172,6 @@ def _check(argv: list[str]) -> int:
         print(f"{result['verdict']}: {result['feedback']}")
         print(f"  read as:  {result['parsed']}\n  expected: {result['expected']}")
     return EXIT_CODES[result["verdict"]]
-    request = {k: v for k, v in request.items() if v is not None}
-    if reason := invalid(request):
-        raise UsageError(reason)
 
 
 def _check_steps_parser() -> argparse.ArgumentParser:
@@ -257,7 +268,8 @@ def _grade(argv: list[str]) -> int:
     with CheckPool(min(options.jobs, max(1, len(batch.checks))), options.timeout) as pool:
         results = batch.run(pool, progress=sys.stderr.isatty())
     text = write_batch(results, options.format)
-    output = options.output or ("results.json" if options.format == "gradescope" else None)
+    output = options.output if options.output is not None else (
+        "results.json" if options.format == "gradescope" else None)
     write_output(text, output)
     print(summary(results, time.perf_counter() - start), file=sys.stderr)
     return 0
@@ -298,9 +310,7 @@ def _net(argv: list[str]) -> int:
         reference = analyse(architectures.builtin(reference), convention, options.bytes_per_value)
     report = analyse(network, convention, options.bytes_per_value, reference)
     if options.format == "pdf":
-        tex = render_document(report.derivation, options.lang)
-        _report(_pdf({f"{network.name}-{options.lang}.tex": tex}, output_folder(options.output or "out")))
-        return 0
+        return _document(network.name, render_document(report.derivation, options.lang), options)
     text = net_json(report) if options.format == "json" else render(report.derivation, options.format or "text",
                                                                     options.lang)
     write_output(text, options.output)
@@ -317,9 +327,7 @@ def _worked_parser(prog: str, description: str) -> argparse.ArgumentParser:
 def _emit(derivation, document: str | None, options, published: str = "", picture: dict | None = None) -> int:
     """Write a worked problem in the chosen format (its own JSON, or the shared templates)."""
     if options.format == "pdf":
-        tex = render_document(derivation, options.lang, picture=picture)
-        _report(_pdf({f"{derivation.name}-{options.lang}.tex": tex}, output_folder(options.output or "out")))
-        return 0
+        return _document(derivation.name, render_document(derivation, options.lang, picture=picture), options)
     text = document if options.format == "json" else render(derivation, options.format or "text", options.lang)
     write_output(text + (published if options.format in (None, "text") else ""), options.output)
     return 0
@@ -436,9 +444,8 @@ def _simulate(argv: list[str]) -> int:
     config = parse_config(options.act, options.init, options.depth, options.width, options.batch, options.seed)
     result = simulate(config)
     if options.pdf:
-        stem = f"simulate-{config.act}-{config.init}-{options.lang}".replace("_", "-")
-        _report(_pdf({f"{stem}.tex": render_tex(result, options.lang)}, output_folder(options.output or "out")))
-        return 0
+        return _document(f"simulate-{config.act}-{config.init}".replace("_", "-"), render_tex(result, options.lang),
+                         options)
     write_output(simulation_json(result) if options.json else render_text(result, options.lang), options.output)
     return 0
 
@@ -450,7 +457,8 @@ def _sheet(argv: list[str]) -> int:
     lang = options.lang or sheet.lang or "en"
     if options.template_dir and not Path(options.template_dir).is_dir():
         raise UsageError(f"template folder '{options.template_dir}' does not exist")
-    layouts = {"handout": sheet.name, "key": f"{sheet.name}-key", "formulas": f"{sheet.name}-formulas"}
+    stem = safe_stem(sheet.name)
+    layouts = {"handout": stem, "key": f"{stem}-key", "formulas": f"{stem}-formulas"}
     wanted = ["handout"] + (["key"] if options.key else []) + (["formulas"] if options.formulas else [])
     files = {f"{layouts[layout]}.tex": render_sheet(sheet, layout, lang, options.template_dir)
              for layout in wanted}
@@ -505,27 +513,56 @@ def run(argv: list[str]) -> int:
     if options.template_dir and not Path(options.template_dir).is_dir():
         raise UsageError(f"template folder '{options.template_dir}' does not exist")
     if options.format == "pdf":
-        tex = render_document(derivation, options.lang, values, options.template_dir)
-        _report(_pdf({f"{derivation.name}-{options.lang}.tex": tex}, output_folder(options.output or "out")))
-        return 0
+        return _document(derivation.name, render_document(derivation, options.lang, values, options.template_dir),
+                         options)
     text = render(derivation, options.format or "text", options.lang, values, options.template_dir)
     write_output(text, options.output)
     return 0
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that every ``with`` and ``finally`` cleans up."""
+
+
+def _stop(number: int, frame) -> None:
+    # Once: a second signal must not cut short the cleaning up the first one started.
+    for each in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(each, signal.SIG_IGN)
+    raise _Terminated() if number == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _catch_signals() -> dict:
+    """Turn SIGINT and SIGTERM into exceptions (unless they are ignored, as under nohup);
+    returns the handlers to put back. Only the main thread can do this."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for number, default in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL)):
+        if signal.getsignal(number) is default:
+            previous[number] = signal.signal(number, _stop)
+    return previous
 
 
 def cli(args: list[str] | None = None) -> int:
     """Run the command line with ``args`` (default: ``sys.argv[1:]``); return the exit status.
 
     Bad input prints one line, ``derive: error: ...``, on standard error and returns 2.
+    SIGINT and SIGTERM print one line and return 130 and 143, after every temporary file and
+    folder is removed (files being written are left whole or untouched).
     """
+    previous = _catch_signals()
     try:
         return run(list(sys.argv[1:] if args is None else args))
     except DeriveError as error:
         print(f"derive: error: {error}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("derive: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, _Terminated)
+        print(f"derive: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def main() -> None:

@@ -1,46 +1,158 @@
-"""Writing output files whole: each goes to a temporary file first and is renamed into place."""
+"""Writing output files whole: each goes to a temporary file first and is renamed into place.
+
+Files go where the user said and nowhere else: a name that comes from a spec is made a plain
+file name (:func:`safe_stem`), every file written into a folder is checked to be a plain name
+in it (:func:`publish`), an existing file keeps its mode, and a device, FIFO or symbolic link
+is written through or refused, never replaced by a regular file. Every OS error is one line.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
-import tempfile
+import re
+import secrets
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import UsageError
 
+#: The longest file name stem made from a spec's name, in UTF-8 bytes (file systems allow 255).
+MAX_STEM_BYTES = 120
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    if not path.parent.is_dir():
-        raise UsageError(f"cannot write '{path}': folder '{path.parent}' does not exist")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+
+def _shown(path) -> str:
+    """A path as a message shows it: quoted, on one line whatever it contains."""
+    return repr(str(path))
+
+
+def _cannot(path, error: OSError) -> UsageError:
+    return UsageError(f"cannot write {_shown(path)}: {error.strerror or error}")
+
+
+def safe_stem(name: str, fallback: str = "derive") -> str:
+    """A file name stem made from a name a spec chose: letters, digits, ``.``, ``_`` and ``-``
+    only (anything else, a path separator included, becomes ``-``), no ``..``, no leading dot
+    or dash, at most MAX_STEM_BYTES bytes; ``fallback`` if nothing is left."""
+    stem = re.sub(r"\.{2,}", ".", re.sub(r"[^\w.-]+", "-", str(name)))
+    stem = stem.encode("utf-8", "ignore")[:MAX_STEM_BYTES].decode("utf-8", "ignore")
+    return stem.lstrip(".-").rstrip(".") or fallback
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` whole, through a temporary file in the same folder.
+
+    An existing file keeps its mode (a new one gets the umask's); a symbolic link keeps
+    pointing where it did and its target is replaced; a character device or a FIFO
+    (``/dev/null``) is written through; a folder, a block device or a socket is refused.
+
+    Raises:
+        UsageError: one line, for each of those refusals and for every OS error.
+    """
+    if not str(path):
+        raise UsageError("the output file name is empty")
+    path = Path(path)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        status = path.stat()
+    except FileNotFoundError:
+        status = None
+        if path.is_symlink():
+            raise UsageError(f"cannot write {_shown(path)}: a symbolic link to a missing file") from None
+    except OSError as error:
+        raise _cannot(path, error) from None
+    if status is not None and stat.S_ISDIR(status.st_mode):
+        raise UsageError(f"cannot write {_shown(path)}: it is a folder")
+    if status is not None and (stat.S_ISCHR(status.st_mode) or stat.S_ISFIFO(status.st_mode)):
+        return _write_through(path, data)
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        raise UsageError(f"cannot write {_shown(path)}: it is not a regular file")
+    target = Path(os.path.realpath(path)) if status is not None else path
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {_shown(path)}: folder {_shown(target.parent)} does not exist")
+    temporary = None
+    try:
+        handle, temporary = _temporary(target.parent)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
+        if status is not None:
+            os.chmod(temporary, stat.S_IMODE(status.st_mode))
+        os.replace(temporary, target)
+        temporary = None
+    except OSError as error:
+        raise _cannot(path, error) from None
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+    return path
+
+
+def _temporary(folder: Path) -> tuple[int, Path]:
+    """A new hidden file in ``folder``, open for writing, with the umask's mode (as any new file)."""
+    for _ in range(100):
+        candidate = folder / f".derive-{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), candidate
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {folder}")
+
+
+def _write_through(path: Path, data: str | bytes) -> Path:
+    """Write into a device or a FIFO as it is (a FIFO nobody reads is an error, not a hang)."""
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        reason = "no process is reading the FIFO" if error.errno == errno.ENXIO else error.strerror
+        raise UsageError(f"cannot write {_shown(path)}: {reason}") from None
+    try:
+        fcntl.fcntl(handle, fcntl.F_SETFL, fcntl.fcntl(handle, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError as error:
+        raise _cannot(path, error) from None
     return path
 
 
 def output_folder(folder: str | Path) -> Path:
-    """The output folder, created if missing; a path that is a file is an error."""
+    """The output folder, created if missing; an empty name, or a path that is not a folder, is an error."""
+    if not str(folder):
+        raise UsageError("the output folder name is empty")
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"output folder '{folder}' is a file")
     try:
         folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"output folder {_shown(folder)} is a file, not a folder") from None
     except OSError as error:
-        raise UsageError(f"cannot create output folder '{folder}': {error.strerror}") from None
+        raise UsageError(f"cannot create output folder {_shown(folder)}: {error.strerror or error}") from None
     return folder
 
 
-def publish(files: Mapping[str, str], folder: Path) -> list[Path]:
-    """Write several files into ``folder``, each whole; returns their paths in order."""
-    return [write_atomic(folder / name, text) for name, text in files.items()]
+def inside(folder: Path, name: str) -> Path:
+    """``folder / name``, checked to lie in ``folder``: ``name`` is a plain file name (no path
+    separator, no leading dot) and, if it exists there, a regular file (not a link, a device,
+    a FIFO or a folder)."""
+    if not name or name != Path(name).name or name.startswith(".") or "\0" in name:
+        raise UsageError(f"refusing to write {_shown(name)} into {_shown(folder)}: not a plain file name")
+    path = folder / name
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as error:
+        raise _cannot(path, error) from None
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"refusing to replace {_shown(path)}: it is not a regular file (a link, a device, "
+                         "a FIFO or a folder)")
+    return path
+
+
+def publish(files: Mapping[str, str | bytes], folder: Path) -> list[Path]:
+    """Write several files into ``folder``, each whole and each checked to lie in it (:func:`inside`);
+    returns their paths in order."""
+    return [write_atomic(inside(folder, name), data) for name, data in files.items()]
 
 
 def read_toml(path: Path) -> dict:

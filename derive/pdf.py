@@ -1,7 +1,8 @@
 """Building PDFs: latexmk with xelatex in a temporary folder, never with shell escape.
 
-Only the finished PDF leaves the temporary folder. A TeX error becomes one line naming the
-problem and the template that wrote the failing line, and the log is kept for reading.
+Only the finished PDF (or, on an error, the log) leaves the temporary folder. A TeX error
+becomes one line naming the problem and the template that wrote the failing line, and the log
+is kept for reading.
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
 
 from .errors import DeriveError
+from .files import publish
 
 TEX_PACKAGES = ("texlive-xetex texlive-lang-chinese texlive-latex-recommended texlive-latex-extra "
                 "texlive-pictures latexmk fonts-noto-cjk")
 INSTALL_HINT = f"apt-get update && apt-get install -y {TEX_PACKAGES}"
 TIMEOUT = 300
+JOB = "document"  # the job's name in the temporary folder, whatever the output is called
 _TEMPLATE_MARK = re.compile(r"^% template: (\S+)")
 
 
@@ -66,6 +70,10 @@ def _first_error(log: str) -> tuple[str, int | None]:
 def build_pdf(tex: str, stem: str, folder: Path) -> Path:
     """Compile ``tex`` as ``folder/stem.pdf``.
 
+    TeX runs in a temporary folder (``derive-tex-*``) as the job ``document``, in a process
+    group of its own: whatever stops the build (an error, the time limit, Ctrl-C, SIGTERM
+    raised as an exception by the command line) kills the whole group and removes the folder.
+
     Raises:
         TexMissingError: no TeX installed (the caller has written the .tex).
         TexError: TeX failed; ``folder/stem.log`` keeps the log.
@@ -74,26 +82,46 @@ def build_pdf(tex: str, stem: str, folder: Path) -> Path:
         raise TexMissingError(f"no TeX found, so {folder / stem}.tex was written but no PDF; "
                               f"install TeX with: {INSTALL_HINT}")
     with tempfile.TemporaryDirectory(prefix="derive-tex-") as work:
-        source = Path(work) / f"{stem}.tex"
+        source = Path(work) / f"{JOB}.tex"
         source.write_text(tex, encoding="utf-8")
         environment = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
         command = ["latexmk", "-xelatex", "-no-shell-escape", "-interaction=nonstopmode",
-                   "-halt-on-error", "-file-line-error", f"{stem}.tex"]
-        try:
-            done = subprocess.run(command, cwd=work, capture_output=True, text=True,
-                                  timeout=TIMEOUT, env=environment, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise TexError(f"TeX did not finish {stem}.tex within {TIMEOUT} s") from None
-        pdf = Path(work) / f"{stem}.pdf"
-        if done.returncode != 0 or not pdf.exists():
-            log_path = Path(work) / f"{stem}.log"
-            log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else done.stdout
-            kept = folder / f"{stem}.log"
-            kept.write_text(log, encoding="utf-8")
+                   "-halt-on-error", "-file-line-error", f"{JOB}.tex"]
+        returncode, output = _run_group(command, work, environment)
+        if returncode is None:
+            raise TexError(f"TeX did not finish {stem}.tex within {TIMEOUT} s")
+        pdf = Path(work) / f"{JOB}.pdf"
+        if returncode != 0 or not pdf.exists():
+            log_path = Path(work) / f"{JOB}.log"
+            log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else output
+            (kept,) = publish({f"{stem}.log": log}, folder)
             message, line = _first_error(log)
             where = f" (line {line}, from template {template_of_line(tex, line)})" if line else ""
             raise TexError(f"TeX failed on {stem}.tex: {message}{where}; log kept at {kept}")
-        target, partial = folder / f"{stem}.pdf", folder / f".{stem}.pdf.part"
-        shutil.copyfile(pdf, partial)
-        os.replace(partial, target)
+        (target,) = publish({f"{stem}.pdf": pdf.read_bytes()}, folder)
         return target
+
+
+def _run_group(command: list[str], folder: str, environment: dict) -> tuple[int | None, str]:
+    """Run ``command`` in a new process group; (exit status, output), status None after TIMEOUT.
+    On any way out but a normal end, the whole group (latexmk and its xelatex) is killed."""
+    process = subprocess.Popen(command, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, errors="replace", env=environment,
+                               start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        return None, ""
+    except BaseException:
+        _kill_group(process)
+        raise
+    return process.returncode, output
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()

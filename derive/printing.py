@@ -6,6 +6,7 @@ fraction, and every quantity the way its notation entry says.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import sympy as sp
@@ -14,6 +15,23 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from .notation import Quantity
+
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+}
+# Control characters and line or paragraph separators (TeX would end a line, a comment or a
+# paragraph there, or refuse the character): printed as a space.
+_TEX_SPACES = {code: " " for code in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)}
+_PLAIN_SYMBOL = re.compile(r"[\w'/\[\]()+\-., ]*")
+
+
+def tex_escape(text: str) -> str:
+    """The one escaping of user text for TeX: every special character prints literally
+    (``\\input{f}`` becomes ``\\textbackslash{}input\\{f\\}``), and a line break or any
+    other control character becomes a space, so the text stays on its line (and in its ``%``
+    comment)."""
+    return "".join(_TEX_SPECIALS.get(character, character) for character in str(text).translate(_TEX_SPACES))
 
 
 def _named_function_derivative(expr: sp.Derivative):
@@ -75,6 +93,13 @@ class NotationLatexPrinter(_NotationRules, LatexPrinter):
 
     def _print_IndexedBase(self, expr):
         return self._bases.get(expr) or super()._print_IndexedBase(expr)
+
+    def _print_Symbol(self, expr, style="plain"):
+        """A symbol outside the notation table whose name is not plain letters, digits and
+        punctuation prints as escaped text, never as TeX of its own."""
+        if expr in self._settings["symbol_names"] or _PLAIN_SYMBOL.fullmatch(expr.name):
+            return super()._print_Symbol(expr, style)
+        return rf"\text{{{tex_escape(expr.name)}}}"
 
     def _print_Heaviside(self, expr, exp=None):
         step = rf"H\left({self._print(expr.args[0])}\right)"

@@ -15,21 +15,21 @@ from pathlib import Path
 
 import jinja2
 import sympy as sp
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
 from .figures import activation_figure
-from .printing import NotationLatexPrinter, NotationStrPrinter
+from .printing import NotationLatexPrinter, NotationStrPrinter, tex_escape
 from .sheet import Problem, Sheet
 
 FORMATS = ("text", "latex", "md", "json")
 LANGUAGES = ("en", "zh")
 TEMPLATE_FILES = {"text": "derivation.txt.j2", "latex": "derivation.tex.j2", "md": "derivation.md.j2"}
 
-_TEX_SPECIALS = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
-}
+
+class TemplateProblem(UsageError):
+    """A template or wording table that cannot be used; the message names the file and the line or key."""
 
 
 def package_templates() -> Path:
@@ -39,16 +39,16 @@ def package_templates() -> Path:
     return inside if inside.is_dir() else here.parent / "templates"
 
 
-def tex_escape(text: str) -> str:
-    """Escape every character TeX treats specially, so that text prints literally."""
-    return "".join(_TEX_SPECIALS.get(character, character) for character in str(text))
-
-
 @functools.cache
 def environment(template_dir: str | None = None) -> jinja2.Environment:
-    """The Jinja environment: a user's folder first, then the shipped templates."""
+    """The Jinja environment: a user's folder first, then the shipped templates.
+
+    It is sandboxed (a template pack from anywhere cannot reach Python: no ``__globals__``,
+    no method that changes a list or a dict), and ``tex`` is the filter every user string
+    passes on its way to TeX.
+    """
     folders = [template_dir] if template_dir else []
-    env = jinja2.Environment(
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader([*folders, str(package_templates())]),
         block_start_string=r"\BLOCK{", block_end_string="}",
         variable_start_string=r"\VAR{", variable_end_string="}",
@@ -60,16 +60,85 @@ def environment(template_dir: str | None = None) -> jinja2.Environment:
     return env
 
 
+def fill(template: str, template_dir: str | None = None, /, **values) -> str:
+    """Render the template ``template`` with ``values``; a template that cannot be read or run
+    (syntax, an undefined name, a sandbox violation, a bad format) is one line naming its file
+    and line."""
+    try:
+        return environment(template_dir).get_template(template).render(**values)
+    except jinja2.TemplateSyntaxError as error:
+        where, message = f"template {error.filename or error.name}, line {error.lineno}", error.message
+    except jinja2.TemplateNotFound as error:
+        where, message = f"template {template}", f"no template '{error.name}' in the template folders"
+    except (jinja2.TemplateError, KeyError, IndexError, ValueError, AttributeError, TypeError) as error:
+        place = _template_line(error.__traceback__)
+        if place is None and not isinstance(error, jinja2.TemplateError):
+            raise
+        where = f"template {place[0]}, line {place[1]}" if place else f"template {template}"
+        message = f"{type(error).__name__}: {error}"
+    raise TemplateProblem(f"{where}: {message}".replace("\n", " "))
+
+
+def _template_line(trace) -> tuple[str, int] | None:
+    """The innermost template file and line in a traceback (Jinja writes its frames with them)."""
+    place = None
+    while trace is not None:
+        filename = trace.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            place = (filename, trace.tb_lineno)
+        trace = trace.tb_next
+    return place
+
+
+class Wording(dict):
+    """A wording table whose missing key is one line naming the file and the key, not a KeyError."""
+
+    def __init__(self, table: Mapping, path: Path, prefix: str = ""):
+        super().__init__({key: _entry(value, path, f"{prefix}{key}") for key, value in table.items()})
+        self.path, self.prefix = path, prefix
+
+    def __missing__(self, key):
+        raise TemplateProblem(f"wording table {self.path}: no key '{self.prefix}{key}'")
+
+
+class Phrase(str):
+    """A sentence of a wording table: a placeholder ``format`` cannot fill is one line naming
+    the file and the key."""
+
+    def format(self, *args, **kwargs) -> str:
+        """``str.format``, with the table's file and key in the error."""
+        try:
+            return str.format(self, *args, **kwargs)
+        except (KeyError, IndexError, ValueError, AttributeError) as error:
+            raise TemplateProblem(f"wording table {self.path}: '{self.key}': cannot fill in the placeholder "
+                                  f"{error}") from None
+
+
+def _entry(value, path: Path, key: str):
+    if isinstance(value, dict):
+        return Wording(value, path, f"{key}.")
+    if isinstance(value, str):
+        value = Phrase(value)
+        value.path, value.key = path, key
+    return value
+
+
 @functools.cache
-def wording(lang: str, template_dir: str | None = None) -> dict:
-    """The wording table of a language (``en`` or ``zh``)."""
+def wording(lang: str, template_dir: str | None = None) -> Wording:
+    """The wording table of a language (``en`` or ``zh``); a table that is not TOML, or that
+    lacks a key asked for, is one line naming the file and the line or key."""
     if lang not in LANGUAGES:
         raise UsageError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
     for folder in ([Path(template_dir)] if template_dir else []) + [package_templates()]:
         path = folder / "wording" / f"{lang}.toml"
         if path.is_file():
-            with path.open("rb") as handle:
-                return tomllib.load(handle)
+            try:
+                with path.open("rb") as handle:
+                    return Wording(tomllib.load(handle), path)
+            except tomllib.TOMLDecodeError as error:
+                raise TemplateProblem(f"wording table {path}: TOML syntax: {error}") from None
+            except (OSError, UnicodeDecodeError) as error:
+                raise TemplateProblem(f"wording table {path}: cannot read: {error}") from None
     raise UsageError(f"no wording table for '{lang}' in the template folders")
 
 
@@ -119,7 +188,7 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
     counts = {kind: sum(1 for s in derivation.steps if s.check == kind) for kind in ("symbolic", "numeric", "given")}
     return {
         "name": derivation.name, "family": derivation.family,
-        "title": derivation.title or words["titles"][derivation.name],
+        "title": derivation.title or words["titles"].get(derivation.name, derivation.name),
         "words": words, "lines": lines, "targets": targets,
         "assumptions": [words["assumptions"][key] for key in derivation.assumptions],
         "conventions": [words["conventions"][key] for key in derivation.conventions],
@@ -174,8 +243,7 @@ def render(derivation: Derivation, fmt: str = "text", lang: str = "en",
         return to_json(view)
     if fmt not in TEMPLATE_FILES:
         raise UsageError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
-    return environment(template_dir).get_template(TEMPLATE_FILES[fmt]).render(
-        **view, self_view=view, display=display)
+    return fill(TEMPLATE_FILES[fmt], template_dir, **view, self_view=view, display=display)
 
 
 def render_document(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Rational] | None = None,
@@ -183,8 +251,8 @@ def render_document(derivation: Derivation, lang: str = "en", values: Mapping[st
     """A whole LaTeX document of one derivation (``single.tex.j2``), with its figure if it has
     one, and a computation graph ``picture`` if given (see :mod:`derive.backprop.picture`)."""
     view = context(derivation, lang, values, template_dir)
-    return environment(template_dir).get_template("single.tex.j2").render(
-        view=view, words=view["words"], lang=lang, plot=activation_figure(derivation, values or {}), picture=picture)
+    return fill("single.tex.j2", template_dir, view=view, words=view["words"], lang=lang,
+                plot=activation_figure(derivation, values or {}), picture=picture)
 
 
 def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | None) -> dict:
@@ -218,8 +286,8 @@ def render_sheet(sheet: Sheet, layout: str, lang: str = "en", template_dir: str 
     words = wording(lang, template_dir)
     counts = {kind: sum(1 for p in sheet.problems if p.derivation for s in p.derivation.steps if s.check == kind)
               for kind in ("symbolic", "numeric", "given")}
-    return environment(template_dir).get_template(f"{layout}.tex.j2").render(
-        sheet=sheet, problems=problems, words=words, lang=lang,
+    return fill(f"{layout}.tex.j2", template_dir, sheet=sheet, problems=problems, words=words,
+                lang=lang,
         verified=words["sheet"]["verified_note"].format(**counts) if any(p.derivation for p in sheet.problems) else "")
 
 
@@ -230,4 +298,4 @@ def render_list(entries: Sequence, fmt: str, lang: str) -> str:
              "targets": list(e.targets)} for e in entries]
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2)
-    return environment().get_template("list.txt.j2").render(rows=rows)
+    return fill("list.txt.j2", None, rows=rows)

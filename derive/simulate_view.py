@@ -14,7 +14,7 @@ import unicodedata
 
 import sympy as sp
 
-from .render import environment, tex_escape, wording
+from .render import fill, tex_escape, wording
 from .simulate import ACTIVATIONS, Simulation
 
 SHORT_ROWS = 7   # a sheet's table: layers 1 and 2, then about every depth/6th, and the last
@@ -120,13 +120,13 @@ def render_text(result: Simulation, lang: str = "en") -> str:
         ("l", "forward_var", "forward_pred", "backward_m2", "backward_pred"), widths, strict=True)) for row in sim["rows"]]
     sim["lines"] = [_wrap(line, "    ") for line in sim["lines"]]
     sim["ratios"] = _wrap(sim["ratios"])
-    return environment().get_template("simulate.txt.j2").render(sim=sim)
+    return fill("simulate.txt.j2", None, sim=sim)
 
 
 def render_tex(result: Simulation, lang: str = "en") -> str:
     """The LaTeX document: configuration, plot (log-scale y), ratios and the whole table."""
     sim = view(result, lang)
-    return environment().get_template("simulate.tex.j2").render(sim=sim, words=wording(lang), lang=lang)
+    return fill("simulate.tex.j2", None, sim=sim, words=wording(lang), lang=lang)
 
 
 def problem_view(problem, number: int, lang: str, template_dir: str | None) -> dict:

@@ -85,15 +85,15 @@ def test_a_tex_error_names_the_problem_and_the_template_and_keeps_the_log(tmp_pa
 
 
 def test_tex_runs_without_shell_escape(monkeypatch, tmp_path):
-    seen = {}
+    seen, real_popen = {}, subprocess.Popen
 
-    def fake_run(command, **kwargs):
+    def fake_popen(command, **kwargs):  # records the command, runs a program that makes no PDF
         seen["command"] = command
-        raise subprocess.TimeoutExpired(command, 1)
+        return real_popen(["true"], **kwargs)
 
     monkeypatch.setattr(pdf, "tex_available", lambda: True)
-    monkeypatch.setattr(subprocess, "run", fake_run)
-    with pytest.raises(pdf.TexError, match="did not finish"):
+    monkeypatch.setattr(subprocess, "Popen", fake_popen)
+    with pytest.raises(pdf.TexError, match="TeX failed"):
         pdf.build_pdf("x", "x", tmp_path)
     assert "-no-shell-escape" in seen["command"] and "-shell-escape" not in seen["command"]
 

@@ -13,6 +13,7 @@ import sympy as sp
 
 from ..engine import Builder, Derivation
 from ..notation import SIZE, Quantity
+from ..printing import tex_escape
 from .spec import Layer, Network, SpecError
 
 H, W, C, K, S, P, D, G, C_IN, C_OUT, F_IN, F_OUT, R, J = sp.symbols(
@@ -113,7 +114,7 @@ class _Walker:
         key = f"{quantity}[{layer}]"
         if key not in self.quantities:
             symbol = sp.Symbol(key)
-            self.quantities[key] = Quantity(key, symbol, rf"{latex}_{{\text{{{_tex(layer)}}}}}", text=key)
+            self.quantities[key] = Quantity(key, symbol, rf"{latex}_{{\text{{{tex_escape(layer)}}}}}", text=key)
         return self.quantities[key].symbol
 
     def compute(self, quantity: str, layer: str, latex: str, formula, values: dict, check: int, rule: str):
@@ -259,10 +260,6 @@ class _Walker:
         self.compute("j", layer.name, "j", JUMP, {J: before.jump, S: s}, after.jump, "jump")
 
 
-def _tex(name: str) -> str:
-    return name.replace("_", r"\_")
-
-
 def _product(shape: tuple[int, ...]) -> int:
     total = 1
     for value in shape:
@@ -345,7 +342,7 @@ def analyse(network: Network, convention: Convention | None = None, bytes_per_va
         builder.compute(walker.symbol("difference", "full - sheet", r"\Delta p"), sp.Add(*symbols.values()),
                         {symbols[n]: sp.Integer(v) for n, v in parts.items()}, full - totals["params"], "difference")
         totals["difference_from_full"] = {"full": full, **parts}
-        builder.quantities = (*builder.quantities, *(Quantity(f"part_{n}", sym, rf"\#p_{{\text{{{_tex(n)}}}}}")
+        builder.quantities = (*builder.quantities, *(Quantity(f"part_{n}", sym, rf"\#p_{{\text{{{tex_escape(n)}}}}}")
                                                      for n, sym in symbols.items()))
     return Report(network, rows, convention, bytes_per_value, builder.build(title=network.title), totals)
 

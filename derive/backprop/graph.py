@@ -23,6 +23,7 @@ from ..errors import UsageError
 from ..files import read_toml
 from ..notation import REAL, Quantity
 from ..params import parse_number
+from ..printing import tex_escape
 
 a, b = sp.symbols("a b", real=True)
 #: Functions a node may use: the catalog's definitions (relu as the relu entry defines it).
@@ -36,6 +37,8 @@ FUNCTIONS = {
     "bce": sp.Lambda((a, b), -(b * sp.log(a) + (1 - b) * sp.log(1 - a))),
 }
 MAX_PATHS, MAX_FACTORS = 16, 8
+#: What an input, parameter or node name must look like (it is printed as a symbol in LaTeX).
+NAME_RULE = r"[A-Za-z][A-Za-z0-9_]*"
 KEYS = {"name", "title", "inputs", "params", "nodes", "loss", "learning_rate", "steps", "published", "sample"}
 
 
@@ -252,11 +255,19 @@ class _Worker:
 
 
 def _latex_name(name: str) -> str:
-    """w11 -> w_{11}, yhat -> \\hat{y}, alpha1 -> \\alpha_{1}."""
+    """w11 -> w_{11}, yhat -> \\hat{y}, alpha1 -> \\alpha_{1}, y_out -> \\mathrm{y\\_out}.
+
+    Raises:
+        GraphError: a name that is not a letter followed by letters, digits and ``_`` (NAME_RULE):
+            it could not be printed as a symbol.
+    """
+    if not re.fullmatch(NAME_RULE, name, flags=re.ASCII):
+        raise GraphError(f"name {name!r}: an input, parameter or node name must be a letter followed by "
+                         "letters, digits or _ (it is printed as a symbol)")
     greek = {"alpha", "beta", "gamma", "delta", "sigma", "theta", "eta"}
     match = re.fullmatch(r"([A-Za-z]+?)(hat)?_?([0-9]*)", name)
     if not match:
-        return rf"\mathrm{{{name}}}".replace("_", r"\_")
+        return rf"\mathrm{{{tex_escape(name)}}}"
     base, hat, digits = match.groups()
     base = rf"\{base}" if base in greek else base
     base = rf"\hat{{{base}}}" if hat else base
