@@ -554,7 +554,7 @@ def cli(args: list[str] | None = None) -> int:
     try:
         return run(list(sys.argv[1:] if args is None else args))
     except DeriveError as error:
-        print(f"derive: error: {error}", file=sys.stderr)
+        print(f"derive: error: {' '.join(str(error).splitlines())}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, _Terminated)

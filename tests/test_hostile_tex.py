@@ -1,0 +1,182 @@
+"""TeX injection: every user string that can reach a .tex, from every command, with every attack.
+
+Each row puts one attack (tests/hostile.TEX_ATTACKS) into one user-controlled field and runs the
+command as a user would. A field that is free text must come out escaped (no raw command in the
+.tex of ``--pdf`` nor in ``--latex``); a field that must be a name or a number is refused with one
+line and nothing is written. A few rows build the PDF for real, with ``\\input`` aimed at a file
+holding a unique marker, and read it back: the marker never appears.
+"""
+
+import json
+import uuid
+
+import pytest
+from hostile import TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, run_cli
+from test_pdf import text_of
+
+from derive import pdf
+
+ATTACK_IDS = ["input", "immediate-write18", "write18", "catcode", "hat-hat", "newline-input"]
+
+
+def _s(text: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    return json.dumps(text)
+
+
+def net_spec(name: str = "tiny", title: str = "Tiny", layer: str = "conv1") -> str:
+    """A one-layer network spec."""
+    return (f"name = {_s(name)}\ntitle = {_s(title)}\ninput = [8, 8, 1]\n"
+            f"[[layer]]\ntype = \"conv\"\nname = {_s(layer)}\nout = 2\nkernel = 3\npadding = 1\n")
+
+
+def backprop_spec(name: str = "bp", title: str = "BP", input: str = "x2", param: str = "w2",
+                  node: str = "unused") -> str:
+    """y = w1 x1, E = (y - 1)^2/2, with one more input, parameter and node under the given names."""
+    return (f"name = {_s(name)}\ntitle = {_s(title)}\nloss = \"E\"\nlearning_rate = 1\n"
+            f"[inputs]\nx1 = 0.5\n{_s(input)} = 1\n[params]\nw1 = 0.25\n{_s(param)} = 1\n"
+            f"[nodes]\ny = \"w1*x1\"\nE = \"(y - 1)^2/2\"\n{_s(node)} = \"x1\"\n")
+
+
+def sheet_spec(title: str = "Sheet", course: str = "Course", date: str = "May", statement: str = "Find it.",
+               extra: str = "") -> str:
+    """A one-problem sheet (mse), plus ``extra`` problems."""
+    return (f"title = {_s(title)}\ncourse = {_s(course)}\ndate = {_s(date)}\nlang = \"en\"\n"
+            f"[[problem]]\nentry = \"mse\"\nstatement = {_s(statement)}\n{extra}")
+
+
+def _no_tex(monkeypatch) -> None:
+    """``--pdf`` writes its .tex and stops (exit 1) where it would start TeX."""
+    monkeypatch.setattr(pdf, "tex_available", lambda: False)
+
+
+def _all_tex(folder) -> str:
+    files = sorted(folder.glob("*.tex"))
+    assert files, f"no .tex written in {folder}"
+    return "".join(path.read_text(encoding="utf-8") for path in files)
+
+
+# Free-text fields: printed, escaped. (command, field)
+ESCAPED = [("net", "name"), ("net", "title"), ("net", "layer"), ("backprop", "name"), ("backprop", "title")]
+
+
+@pytest.mark.parametrize("attack", TEX_ATTACKS, ids=ATTACK_IDS)
+@pytest.mark.parametrize("command, field", ESCAPED, ids=[f"{c}-{f}" for c, f in ESCAPED])
+def test_free_text_of_a_spec_is_escaped_in_latex_and_pdf_source(tmp_path, capsys, monkeypatch, command, field,
+                                                                attack):
+    spec = tmp_path / "spec.toml"
+    spec.write_text((net_spec if command == "net" else backprop_spec)(**{field: attack}), encoding="utf-8")
+    status, out, err = run_cli(capsys, command, str(spec), "--latex")
+    assert status == 0, err
+    assert_no_raw_tex(out)
+    _no_tex(monkeypatch)
+    status, _, err = run_cli(capsys, command, str(spec), "--pdf", "-o", str(tmp_path / "out"))
+    assert_one_line_error(status, err, expected_status=1, mentions="no TeX found")
+    assert_no_raw_tex(_all_tex(tmp_path / "out"))
+    assert [p.parent for p in tmp_path.rglob("*.tex")] == [tmp_path / "out"]
+
+
+SHEET_FIELDS = ["title", "course", "date", "statement", "network-name", "network-title", "network-layer",
+                "backprop-name", "backprop-title"]
+
+
+@pytest.mark.parametrize("attack", TEX_ATTACKS, ids=ATTACK_IDS)
+@pytest.mark.parametrize("field", SHEET_FIELDS)
+def test_every_sheet_string_is_escaped_in_handout_key_and_formulas(tmp_path, capsys, field, attack):
+    source, _, key = field.partition("-")
+    if source == "network":
+        (tmp_path / "net.toml").write_text(net_spec(**{key: attack}), encoding="utf-8")
+        spec = sheet_spec(extra="[[problem]]\nnetwork = \"net.toml\"\n")
+    elif source == "backprop":
+        (tmp_path / "bp.toml").write_text(backprop_spec(**{key: attack}), encoding="utf-8")
+        spec = sheet_spec(extra="[[problem]]\nbackprop = \"bp.toml\"\n")
+    else:
+        spec = sheet_spec(**{field: attack})
+    (tmp_path / "sheet.toml").write_text(spec, encoding="utf-8")
+    status, _, err = run_cli(capsys, "sheet", str(tmp_path / "sheet.toml"), "--formulas", "-o", str(tmp_path / "out"))
+    assert status == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["sheet-formulas.tex", "sheet-key.tex", "sheet.tex"]
+    assert_no_raw_tex(_all_tex(tmp_path / "out"))
+
+
+# Fields that are names or numbers: refused with one line, nothing written.
+def _refused_backprop(field):
+    return lambda tmp_path, attack: ["backprop", _write(tmp_path / "bp.toml", backprop_spec(**{field: attack})),
+                                     "--pdf"]
+
+
+def _refused_sheet(extra):
+    return lambda tmp_path, attack: ["sheet", _write(tmp_path / "sheet.toml", sheet_spec().replace(
+        'entry = "mse"', extra.format(_s(attack)))), "--pdf"]
+
+
+def _write(path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+REFUSED = {
+    "backprop-input": _refused_backprop("input"),
+    "backprop-param": _refused_backprop("param"),
+    "backprop-node": _refused_backprop("node"),
+    "derivation-name": lambda tmp_path, attack: [attack, "--pdf"],
+    "derivation-param": lambda tmp_path, attack: ["xavier", "--param", f"n_in={attack}", "--pdf"],
+    "sheet-entry": _refused_sheet("entry = {}"),
+    "sheet-target": _refused_sheet('entry = "mse"\ntargets = [{}]'),
+    "sheet-param": _refused_sheet('entry = "xavier"\nparams = {{ n_in = {} }}'),
+    "sheet-network": _refused_sheet("network = {}"),
+    "sheet-example": _refused_sheet("example = {}"),
+    "simulate-act": lambda tmp_path, attack: ["simulate", "--act", attack, "--init", "xavier", "--pdf"],
+    "simulate-init": lambda tmp_path, attack: ["simulate", "--act", "relu", "--init", attack, "--pdf"],
+    "conv2d-image": lambda tmp_path, attack: ["conv2d", "--image", attack, "--kernel", "[[1]]", "--pdf"],
+    "example-name": lambda tmp_path, attack: ["example", attack, "--pdf"],
+}
+
+
+@pytest.mark.parametrize("attack", TEX_ATTACKS, ids=ATTACK_IDS)
+@pytest.mark.parametrize("field", REFUSED)
+def test_a_name_or_number_that_cannot_be_printed_is_refused_in_one_line(tmp_path, capsys, monkeypatch, field,
+                                                                       attack):
+    _no_tex(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run_cli(capsys, *REFUSED[field](tmp_path, attack), "-o", str(tmp_path / "out"))
+    assert_one_line_error(status, err)
+    assert not (tmp_path / "out").exists() and not list(tmp_path.rglob("*.tex"))
+
+
+def test_a_backprop_name_refusal_says_what_a_name_must_be(tmp_path, capsys):
+    status, _, err = run_cli(capsys, "backprop", _write(tmp_path / "bp.toml", backprop_spec(param="w-2")), "--latex")
+    assert_one_line_error(status, err, mentions="'w-2': an input, parameter or node name must be a letter followed")
+
+
+# PDFs for real: \input aimed at a file holding a marker; the marker never reaches the PDF. TeX takes
+# seconds per PDF, so three rows: every free-text field of each spec at once.
+SPECS = {
+    "net": lambda attack, folder: ["net", _write(folder / "n.toml", net_spec(attack, attack, attack))],
+    "backprop": lambda attack, folder: ["backprop", _write(folder / "b.toml", backprop_spec(attack, attack))],
+}
+PDF_ROWS = [("net", "a\n"), ("backprop", ""), ("sheet", "a\n")]
+
+
+@pytest.mark.skipif(not pdf.tex_available(), reason="TeX is not installed (the README's test command installs it)")
+@pytest.mark.parametrize("command, before", PDF_ROWS, ids=[f"{c}-{'newline-' if b else ''}input" for c, b in PDF_ROWS])
+def test_the_attacked_file_never_reaches_the_pdf(tmp_path, capsys, command, before):
+    marker = f"DERIVESECRET{uuid.uuid4().hex}"
+    secret = tmp_path / "secret.tex"
+    secret.write_text(marker + "\n", encoding="utf-8")
+    attack = before + rf"\input{{{secret}}}"
+    if command == "sheet":  # its network and backprop problems carry the attack too
+        SPECS["net"](attack, tmp_path), SPECS["backprop"](attack, tmp_path)
+        args = ["sheet", _write(tmp_path / "s.toml", sheet_spec(attack, attack, attack, attack, (
+            "[[problem]]\nnetwork = \"n.toml\"\n[[problem]]\nbackprop = \"b.toml\"\n")))]
+    else:
+        args = SPECS[command](attack, tmp_path)
+    status, _, err = run_cli(capsys, *args, "--pdf", "-o", str(tmp_path / "out"))
+    assert status == 0, err
+    pdfs = sorted((tmp_path / "out").glob("*.pdf"))
+    assert len(pdfs) == (2 if command == "sheet" else 1)
+    for path in pdfs:
+        text = text_of(path)
+        assert marker not in text
+        assert "secret.tex" in text.replace("\n", "").replace(" ", "")  # the attack printed literally
+    assert marker not in _all_tex(tmp_path / "out")
