@@ -17,10 +17,23 @@ import signal
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 
 DEFAULT_TIMEOUT, DEFAULT_MEMORY_MB = 5.0, 2048
 MAX_JOBS = 64
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def _signals_held():
+    """SIGINT and SIGTERM wait while workers start or stop (a temporary folder half made, a
+    worker not yet recorded); one that came meanwhile is delivered on leaving."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _serve(connection: Connection, memory_mb: int) -> None:
@@ -30,6 +43,7 @@ def _serve(connection: Connection, memory_mb: int) -> None:
     kills its workers), and ends quietly when the parent has gone.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held while the pool started it
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from .batch import run_request
@@ -83,8 +97,9 @@ class CheckPool:
         self._closed = False
         self._workers: list[_Worker] = []
         try:
-            for _ in range(min(max(1, jobs), MAX_JOBS)):
-                self._workers.append(_Worker(self._context, memory_mb))
+            with _signals_held():
+                for _ in range(min(max(1, jobs), MAX_JOBS)):
+                    self._workers.append(_Worker(self._context, memory_mb))
         except BaseException:
             self.close()
             raise
@@ -188,8 +203,9 @@ class CheckPool:
     def close(self) -> None:
         """Stop every worker."""
         self._closed = True
-        for worker in self._workers:
-            worker.stop()
+        with _signals_held():
+            for worker in self._workers:
+                worker.stop()
 
     def __enter__(self) -> CheckPool:
         return self
