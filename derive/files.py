@@ -155,14 +155,52 @@ def publish(files: Mapping[str, str | bytes], folder: Path) -> list[Path]:
     return [write_atomic(inside(folder, name), data) for name, data in files.items()]
 
 
-def read_toml(path: Path) -> dict:
-    """A TOML file's table; a missing, unreadable or malformed file is one-line UsageError."""
+def read_toml(path: str | Path) -> dict:
+    """A TOML file's table, read within the limits ``file.bytes`` and ``file.depth``.
+
+    Raises:
+        UsageError: one line for a missing or unreadable file, one that is not a regular file
+            (a device such as ``/dev/zero``, a FIFO, a folder), TOML syntax, and (a LimitError)
+            a file over ``file.bytes`` (at most that many bytes and one are read) or nested deeper
+            than ``file.depth``.
+    """
+    from . import limits
+
+    path = Path(path)
+    cap = limits.value("file.bytes")
     try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise UsageError(f"{path}: not a regular file")
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data = handle.read(cap + 1)
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read: {error.strerror or error}") from None
+    limits.check("file.bytes", max(len(data), status.st_size), str(path), "bytes in the file")
+    try:
+        table = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path}: cannot read: not UTF-8 ({error.reason} at byte {error.start})") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{path}: TOML syntax: {error}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"{path}: cannot read: {error}") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise UsageError(f"{path}: cannot read: an integer with too many digits") from None
+    except RecursionError:
+        table = None
+    most = limits.value("file.depth")
+    if table is None or _depth(table, most) > most:
+        limits.refuse("file.depth", f"{most + 1} or more levels", str(path), "nesting of arrays and tables")
+    return table
+
+
+def _depth(value, most: int) -> int:
+    """How deeply arrays and tables nest in ``value`` (a table alone is 1); counting stops past ``most``."""
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= most:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import limits
 from ..errors import UsageError
 from ..files import read_toml
 
@@ -86,6 +87,8 @@ def _layer(table: dict, where: str, counter: dict) -> Layer:
                 not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "padding" else 1)):
             raise SpecError(f"{where} ({name}): '{key}' must be a whole number "
                             f"{'>= 0' if key == 'padding' else '>= 1'}, not {value!r}")
+        if key in ("out", "kernel", "stride", "padding", "dilation", "groups", "size"):
+            limits.check("net.size", value, f"{where} ({name})", f"'{key}'")
     if kind in ("conv", "linear") and "out" not in table:
         raise SpecError(f"{where} ({name}): a {kind} layer needs 'out'")
     if kind in ("conv", "maxpool", "avgpool") and "kernel" not in table:
@@ -120,10 +123,14 @@ def network_from(table: dict, where: str) -> Network:
     shape = table.get("input")
     if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(v, int) and v > 0 for v in shape)):
         raise SpecError(f"{where}: 'input' must be [H, W, C], three whole numbers > 0")
+    for side, what in zip(shape, ("height", "width", "channels"), strict=True):
+        limits.check("net.size", side, where, f"input {what}")
     name = str(table.get("name", where))
-    layers = _layers(table.get("layer", []), f"{where}: layer", {})
+    counter: dict[str, int] = {}
+    layers = _layers(table.get("layer", []), f"{where}: layer", counter)
     if not layers:
         raise SpecError(f"{where}: no [[layer]] tables")
+    limits.check("net.layers", sum(counter.values()), where)
     return Network(name, str(table.get("title", name)), tuple(shape), layers, table.get("rounding", "exact"))
 
 
@@ -137,7 +144,11 @@ def read_network(path: str | Path) -> Network:
 
 def parse_input(text: str) -> tuple[int, int, int]:
     """``224x224x3`` as (224, 224, 3)."""
-    parts = text.lower().replace("×", "x").split("x")
-    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+    parts = [p.strip().lstrip("0") for p in text.lower().replace("×", "x").split("x")]
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
         raise UsageError(f"--input '{text}' must look like HxWxC, for example 224x224x3")
+    for part, what in zip(parts, ("height", "width", "channels"), strict=True):
+        if len(part) > 12:
+            limits.refuse("net.size", f"a number of {len(part):,} digits", "--input", f"input {what}")
+        limits.check("net.size", int(part), "--input", f"input {what}")
     return tuple(int(p) for p in parts)

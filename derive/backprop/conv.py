@@ -10,6 +10,7 @@ import json
 
 import sympy as sp
 
+from .. import limits
 from ..engine import Builder
 from ..errors import UsageError
 from ..notation import Quantity
@@ -17,9 +18,18 @@ from ..params import parse_number
 
 
 def parse_matrix(text: str, what: str) -> list[list[sp.Rational]]:
-    """A matrix written as JSON rows, ``[[1, 2], [3, 4]]``, read exactly (0.1 is 1/10)."""
+    """A matrix written as JSON rows, ``[[1, 2], [3, 4]]``, read exactly (0.1 is 1/10); its rows
+    and columns within the limit ``conv2d.image`` or ``conv2d.kernel`` (checked before the
+    numbers are read)."""
     try:
         rows = json.loads(text, parse_float=str, parse_int=str)
+    except (ValueError, RecursionError):
+        rows = None
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise UsageError(f"--{what} must be rows of numbers such as [[1, 2], [3, 4]]")
+    limits.check(f"conv2d.{what}", len(rows), f"--{what}", "rows")
+    limits.check(f"conv2d.{what}", max(map(len, rows), default=0), f"--{what}", "columns")
+    try:
         matrix = [[parse_number(str(v)) for v in row] for row in rows]
     except (ValueError, TypeError, ZeroDivisionError):
         raise UsageError(f"--{what} must be rows of numbers such as [[1, 2], [3, 4]]") from None
@@ -28,17 +38,31 @@ def parse_matrix(text: str, what: str) -> list[list[sp.Rational]]:
     return matrix
 
 
-def convolve(builder: Builder, image, kernel, padding: int, stride: int, flip: bool, label: str) -> list[list]:
-    """Record every output entry of one 2-D convolution in ``builder``; returns the output."""
+def output_size(image, kernel, padding: int, stride: int) -> tuple[int, int]:
+    """The output's rows and columns; the padding, the stride, the output and the products
+    written out are checked against their limits here, before anything is computed."""
     if padding < 0 or stride < 1:
         raise UsageError("--padding must be >= 0 and --stride >= 1")
-    if flip:
-        kernel = [row[::-1] for row in kernel[::-1]]
+    limits.check("conv2d.padding", padding, what="--padding")
+    limits.check("conv2d.stride", stride, what="--stride")
     rows, cols, k_rows, k_cols = len(image), len(image[0]), len(kernel), len(kernel[0])
     out_rows, out_cols = (rows + 2 * padding - k_rows) // stride + 1, (cols + 2 * padding - k_cols) // stride + 1
     if out_rows < 1 or out_cols < 1:
         raise UsageError(f"the {k_rows}x{k_cols} kernel does not fit the {rows}x{cols} image with padding {padding}")
-    output = []
+    where = f"padding {padding}, stride {stride}"
+    limits.check("conv2d.outputs", out_rows * out_cols, where, f"entries of the {out_rows}x{out_cols} output")
+    limits.check("conv2d.products", out_rows * out_cols * k_rows * k_cols, where,
+                 f"products written out ({out_rows * out_cols} entries x {k_rows * k_cols})")
+    return out_rows, out_cols
+
+
+def convolve(builder: Builder, image, kernel, padding: int, stride: int, flip: bool, label: str) -> list[list]:
+    """Record every output entry of one 2-D convolution in ``builder``; returns the output."""
+    out_rows, out_cols = output_size(image, kernel, padding, stride)
+    if flip:
+        kernel = [row[::-1] for row in kernel[::-1]]
+    rows, cols, k_rows, k_cols = len(image), len(image[0]), len(kernel), len(kernel[0])
+    output, quantities = [], list(builder.quantities)
     for i in range(out_rows):
         row = []
         for j in range(out_cols):
@@ -46,18 +70,18 @@ def convolve(builder: Builder, image, kernel, padding: int, stride: int, flip: b
                      for a in range(k_rows) for c in range(k_cols)
                      if 0 <= i * stride + a - padding < rows and 0 <= j * stride + c - padding < cols]
             value = sum((pixel * weight for pixel, weight in terms), sp.Integer(0))
-            with sp.evaluate(False):
-                formula = sp.Add(*(sp.Mul(pixel, weight) for pixel, weight in terms)) if terms else sp.Integer(0)
+            formula = sp.Add(*(sp.Mul(pixel, weight, evaluate=False) for pixel, weight in terms),
+                             evaluate=False) if terms else sp.Integer(0)
             key = f"O{label}[{i + 1},{j + 1}]"
             symbol = sp.Symbol(key)
-            builder.quantities = (*builder.quantities, Quantity(key, symbol, f"O^{{{label}}}_{{{i + 1},{j + 1}}}"
-                                                                if label else f"O_{{{i + 1},{j + 1}}}", text=key))
+            quantities.append(Quantity(key, symbol, f"O^{{{label}}}_{{{i + 1},{j + 1}}}" if label
+                                       else f"O_{{{i + 1},{j + 1}}}", text=key))
             builder.compute(symbol, formula, {}, value, "sum-of-products")
             row.append(value)
         output.append(row)
     matrix = sp.Matrix(output)
     name = f"output{label}"
-    builder.quantities = (*builder.quantities, Quantity(name, sp.Symbol(name), f"O^{{{label}}}" if label else "O"))
+    builder.quantities = (*quantities, Quantity(name, sp.Symbol(name), f"O^{{{label}}}" if label else "O"))
     builder.define(sp.Symbol(name), matrix, "result-matrix")
     builder.result(name)
     return output
