@@ -117,6 +117,14 @@ def test_a_line_that_overruns_its_time_is_timeout_and_the_rest_is_graded(tmp_pat
     assert [json.loads(line)["verdict"] for line in out.splitlines()] == ["correct", "timeout", "correct"]
 
 
+def test_building_the_entry_in_a_fresh_worker_is_not_counted_in_the_limit(tmp_path, capsys):
+    # A fresh worker builds and verifies softmax-ce (over a second here, where the disk cache is
+    # off) before its first check: that is not the student's time, the check itself is milliseconds.
+    path = _write(tmp_path / "class.jsonl", _line(id="a", problem="softmax-ce", target="dl_dz", answer="p_k - y_k"))
+    status, out, err = run_cli(capsys, "grade", path, "--timeout", "0.5")
+    assert status == 0 and json.loads(out)["verdict"] == "correct", out
+
+
 def test_identical_requests_are_checked_once_and_fanned_out(tmp_path, capsys, monkeypatch):
     sent = []
     real_map = CheckPool.map

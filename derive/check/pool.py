@@ -22,6 +22,10 @@ from multiprocessing.connection import Connection, wait
 
 DEFAULT_TIMEOUT, DEFAULT_MEMORY_MB = 5.0, 2048
 MAX_JOBS = 64
+#: The time a worker may take to get ready for a catalog entry's target (build the entry, read
+#: and compare a first answer), outside the limit of the check that needed it.
+WARMUP_SECONDS = 120.0
+_WARMING, _READY = {"control": "warming"}, {"control": "ready"}
 _STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -48,9 +52,11 @@ def _serve(connection: Connection, memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from .batch import run_request
 
+    warm: set[tuple] = set()
     while True:
         try:
             request = connection.recv()
+            _warm_up(request, warm, connection)
         except (EOFError, OSError):
             return
         try:
@@ -63,6 +69,25 @@ def _serve(connection: Connection, memory_mb: int) -> None:
             connection.send(reply)
         except (OSError, ValueError):
             return
+
+
+def _warm_up(request: dict, warm: set[tuple], connection: Connection) -> None:
+    """Before this worker's first check of a catalog entry's target (when the request asks for
+    it): tell the parent, check a trivial answer (which builds the entry and SymPy's caches), and
+    tell the parent again, which starts the check's own clock then."""
+    from .batch import run_request
+
+    key = (request.get("problem"), request.get("target"), request.get("log_base", "e"))
+    if not request.pop("warm_up", False) or not isinstance(key[0], str) or key in warm:
+        return
+    warm.add(key)
+    connection.send(_WARMING)
+    trial = {k: request[k] for k in ("problem", "target", "lang", "log_base") if k in request}
+    try:
+        run_request({**trial, "answer": "0"} if isinstance(key[1], str) else {**trial, "steps": "0"})
+    except Exception:  # noqa: BLE001, S110 - the real request meets the same failure and reports it
+        pass
+    connection.send(_READY)
 
 
 class _Worker:
@@ -95,6 +120,7 @@ class CheckPool:
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._closed = False
+        self._slow_to_warm: set[tuple] = set()
         self._workers: list[_Worker] = []
         try:
             with _signals_held():
@@ -128,11 +154,13 @@ class CheckPool:
 
     def map(self, requests: Iterable[tuple[Mapping, float | None]]) -> Iterator[dict]:
         """Run ``(request, seconds)`` pairs on every worker at once (seconds None: the pool's
-        limit); yields the replies in the order of the requests. An exception while waiting (an
-        interrupt) closes the pool: its workers are killed at once."""
+        limit); yields the replies in the order of the requests. A worker's first check of a
+        catalog entry's target is preceded by a warm-up of at most ``WARMUP_SECONDS``, not counted
+        in the check's limit. An exception while waiting (an interrupt) closes the pool: its
+        workers are killed at once."""
         idle = [self._idle.get() for _ in self._workers]
         pending = iter(enumerate(requests))
-        running: dict[_Worker, tuple[int, float, float]] = {}  # worker -> (index, start, deadline)
+        running: dict[_Worker, list] = {}  # worker -> [index, start, deadline, seconds, key, warming]
         replies: dict[int, dict] = {}
         turn, more = 0, True
         try:
@@ -161,29 +189,39 @@ class CheckPool:
     def _start(self, worker: _Worker, index: int, job: tuple[Mapping, float | None],
                running: dict, replies: dict, idle: list) -> None:
         request, seconds = job
+        key = (request.get("problem"), request.get("target"), request.get("log_base", "e"))
         start = time.perf_counter()
         try:
-            worker.connection.send(dict(request))
+            worker.connection.send({**request, "warm_up": key not in self._slow_to_warm})
         except OSError:
             replies[index] = {"verdict": "timeout", "reason": "worker", "ms": 0.0}
             idle.append(self._replace(worker))
             return
-        running[worker] = (index, start, start + (seconds or self.timeout))
+        seconds = seconds or self.timeout
+        running[worker] = [index, start, start + seconds, seconds, key, False]
 
     def _collect(self, running: dict, replies: dict, idle: list) -> None:
-        """Wait for the first reply or the first deadline; file every reply and overrun."""
-        first = min(deadline for _, _, deadline in running.values())
+        """Wait for the first message or the first deadline; file every reply and overrun."""
+        first = min(job[2] for job in running.values())
         ready = wait([w.connection for w in running], max(0.0, first - time.perf_counter()))
         now = time.perf_counter()
         for worker in list(running):
-            index, start, deadline = running[worker]
+            index, start, deadline, seconds, key, warming = job = running[worker]
             if worker.connection in ready:
                 try:
                     reply, lost = worker.connection.recv(), False
                 except (EOFError, OSError):
                     reply, lost = {"verdict": "timeout", "reason": "worker"}, True
+                if reply == _WARMING:
+                    job[2], job[5] = now + max(WARMUP_SECONDS, seconds), True
+                    continue
+                if reply == _READY:
+                    job[1], job[2], job[5] = now, now + seconds, False
+                    continue
             elif now >= deadline:
                 reply, lost = {"verdict": "timeout", "reason": "time"}, True
+                if warming:  # later checks of this target do without a warm-up
+                    self._slow_to_warm.add(key)
             else:
                 continue
             del running[worker]
