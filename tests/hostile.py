@@ -7,6 +7,7 @@ and friends: exit status, exactly one line on standard error, never a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,3 +65,36 @@ def tree(folder: Path) -> dict[str, tuple[int, bytes]]:
     """Every file under ``folder`` with its mode and content: to show that nothing changed."""
     return {str(p.relative_to(folder)): (p.lstat().st_mode, p.read_bytes() if p.is_file() else b"")
             for p in sorted(folder.rglob("*"))}
+
+
+# Specs for the tables (TOML text), each field settable: a network, a backprop problem, a sheet.
+def toml_string(text: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    return json.dumps(text)
+
+
+def net_spec(name: str = "tiny", title: str = "Tiny", layer: str = "conv1") -> str:
+    """A one-layer network spec."""
+    return (f"name = {toml_string(name)}\ntitle = {toml_string(title)}\ninput = [8, 8, 1]\n"
+            f"[[layer]]\ntype = \"conv\"\nname = {toml_string(layer)}\nout = 2\nkernel = 3\npadding = 1\n")
+
+
+def backprop_spec(name: str = "bp", title: str = "BP", input: str = "x2", param: str = "w2",
+                  node: str = "unused") -> str:
+    """y = w1 x1, E = (y - 1)^2/2, with one more input, parameter and node under the given names."""
+    return (f"name = {toml_string(name)}\ntitle = {toml_string(title)}\nloss = \"E\"\nlearning_rate = 1\n"
+            f"[inputs]\nx1 = 0.5\n{toml_string(input)} = 1\n[params]\nw1 = 0.25\n{toml_string(param)} = 1\n"
+            f"[nodes]\ny = \"w1*x1\"\nE = \"(y - 1)^2/2\"\n{toml_string(node)} = \"x1\"\n")
+
+
+def sheet_spec(title: str = "Sheet", course: str = "Course", date: str = "May", statement: str = "Find it.",
+               extra: str = "") -> str:
+    """A one-problem sheet (mse), plus ``extra`` problems."""
+    return (f"title = {toml_string(title)}\ncourse = {toml_string(course)}\ndate = {toml_string(date)}\n"
+            f"lang = \"en\"\n[[problem]]\nentry = \"mse\"\nstatement = {toml_string(statement)}\n{extra}")
+
+
+def write(path: Path, text: str) -> str:
+    """Write ``text`` to ``path`` (UTF-8); returns the path as a string, for a command line."""
+    path.write_text(text, encoding="utf-8")
+    return str(path)

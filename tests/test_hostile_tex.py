@@ -7,42 +7,16 @@ line and nothing is written. A few rows build the PDF for real, with ``\\input``
 holding a unique marker, and read it back: the marker never appears.
 """
 
-import json
 import uuid
 
 import pytest
-from hostile import TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, run_cli
-from test_pdf import text_of
+from hostile import (TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, backprop_spec, net_spec, run_cli,
+                     sheet_spec, toml_string, write)
+from test_pdf import needs_tex, text_of
 
 from derive import pdf
 
 ATTACK_IDS = ["input", "immediate-write18", "write18", "catcode", "hat-hat", "newline-input"]
-
-
-def _s(text: str) -> str:
-    """A TOML basic string (JSON's escapes are TOML's)."""
-    return json.dumps(text)
-
-
-def net_spec(name: str = "tiny", title: str = "Tiny", layer: str = "conv1") -> str:
-    """A one-layer network spec."""
-    return (f"name = {_s(name)}\ntitle = {_s(title)}\ninput = [8, 8, 1]\n"
-            f"[[layer]]\ntype = \"conv\"\nname = {_s(layer)}\nout = 2\nkernel = 3\npadding = 1\n")
-
-
-def backprop_spec(name: str = "bp", title: str = "BP", input: str = "x2", param: str = "w2",
-                  node: str = "unused") -> str:
-    """y = w1 x1, E = (y - 1)^2/2, with one more input, parameter and node under the given names."""
-    return (f"name = {_s(name)}\ntitle = {_s(title)}\nloss = \"E\"\nlearning_rate = 1\n"
-            f"[inputs]\nx1 = 0.5\n{_s(input)} = 1\n[params]\nw1 = 0.25\n{_s(param)} = 1\n"
-            f"[nodes]\ny = \"w1*x1\"\nE = \"(y - 1)^2/2\"\n{_s(node)} = \"x1\"\n")
-
-
-def sheet_spec(title: str = "Sheet", course: str = "Course", date: str = "May", statement: str = "Find it.",
-               extra: str = "") -> str:
-    """A one-problem sheet (mse), plus ``extra`` problems."""
-    return (f"title = {_s(title)}\ncourse = {_s(course)}\ndate = {_s(date)}\nlang = \"en\"\n"
-            f"[[problem]]\nentry = \"mse\"\nstatement = {_s(statement)}\n{extra}")
 
 
 def _no_tex(monkeypatch) -> None:
@@ -93,26 +67,22 @@ def test_every_sheet_string_is_escaped_in_handout_key_and_formulas(tmp_path, cap
     else:
         spec = sheet_spec(**{field: attack})
     (tmp_path / "sheet.toml").write_text(spec, encoding="utf-8")
-    status, _, err = run_cli(capsys, "sheet", str(tmp_path / "sheet.toml"), "--formulas", "-o", str(tmp_path / "out"))
+    out = tmp_path / "out"
+    status, _, err = run_cli(capsys, "sheet", str(tmp_path / "sheet.toml"), "--formulas", "-o", str(out))
     assert status == 0, err
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["sheet-formulas.tex", "sheet-key.tex", "sheet.tex"]
+    assert sorted(p.name for p in out.iterdir()) == ["sheet-formulas.tex", "sheet-key.tex", "sheet.tex"]
     assert_no_raw_tex(_all_tex(tmp_path / "out"))
 
 
 # Fields that are names or numbers: refused with one line, nothing written.
 def _refused_backprop(field):
-    return lambda tmp_path, attack: ["backprop", _write(tmp_path / "bp.toml", backprop_spec(**{field: attack})),
-                                     "--pdf"]
+    return lambda tmp_path, attack: [
+        "backprop", write(tmp_path / "bp.toml", backprop_spec(**{field: attack})), "--pdf"]
 
 
 def _refused_sheet(extra):
-    return lambda tmp_path, attack: ["sheet", _write(tmp_path / "sheet.toml", sheet_spec().replace(
-        'entry = "mse"', extra.format(_s(attack)))), "--pdf"]
-
-
-def _write(path, text: str) -> str:
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+    return lambda tmp_path, attack: ["sheet", write(tmp_path / "sheet.toml", sheet_spec().replace(
+        'entry = "mse"', extra.format(toml_string(attack)))), "--pdf"]
 
 
 REFUSED = {
@@ -145,21 +115,23 @@ def test_a_name_or_number_that_cannot_be_printed_is_refused_in_one_line(tmp_path
 
 
 def test_a_backprop_name_refusal_says_what_a_name_must_be(tmp_path, capsys):
-    status, _, err = run_cli(capsys, "backprop", _write(tmp_path / "bp.toml", backprop_spec(param="w-2")), "--latex")
-    assert_one_line_error(status, err, mentions="'w-2': an input, parameter or node name must be a letter followed")
+    spec = write(tmp_path / "bp.toml", backprop_spec(param="w-2"))
+    status, _, err = run_cli(capsys, "backprop", spec, "--latex")
+    assert_one_line_error(status, err, mentions="'w-2': an input, parameter or node name must be a letter")
 
 
 # PDFs for real: \input aimed at a file holding a marker; the marker never reaches the PDF. TeX takes
 # seconds per PDF, so three rows: every free-text field of each spec at once.
 SPECS = {
-    "net": lambda attack, folder: ["net", _write(folder / "n.toml", net_spec(attack, attack, attack))],
-    "backprop": lambda attack, folder: ["backprop", _write(folder / "b.toml", backprop_spec(attack, attack))],
+    "net": lambda attack, folder: ["net", write(folder / "n.toml", net_spec(attack, attack, attack))],
+    "backprop": lambda attack, folder: ["backprop", write(folder / "b.toml", backprop_spec(attack, attack))],
 }
-PDF_ROWS = [("net", "a\n"), ("backprop", ""), ("sheet", "a\n")]
+PDF_ROWS = {"net-newline-input": ("net", "a\n"), "backprop-input": ("backprop", ""),
+            "sheet-newline-input": ("sheet", "a\n")}
 
 
-@pytest.mark.skipif(not pdf.tex_available(), reason="TeX is not installed (the README's test command installs it)")
-@pytest.mark.parametrize("command, before", PDF_ROWS, ids=[f"{c}-{'newline-' if b else ''}input" for c, b in PDF_ROWS])
+@needs_tex
+@pytest.mark.parametrize("command, before", PDF_ROWS.values(), ids=PDF_ROWS)
 def test_the_attacked_file_never_reaches_the_pdf(tmp_path, capsys, command, before):
     marker = f"DERIVESECRET{uuid.uuid4().hex}"
     secret = tmp_path / "secret.tex"
@@ -167,7 +139,7 @@ def test_the_attacked_file_never_reaches_the_pdf(tmp_path, capsys, command, befo
     attack = before + rf"\input{{{secret}}}"
     if command == "sheet":  # its network and backprop problems carry the attack too
         SPECS["net"](attack, tmp_path), SPECS["backprop"](attack, tmp_path)
-        args = ["sheet", _write(tmp_path / "s.toml", sheet_spec(attack, attack, attack, attack, (
+        args = ["sheet", write(tmp_path / "s.toml", sheet_spec(attack, attack, attack, attack, (
             "[[problem]]\nnetwork = \"n.toml\"\n[[problem]]\nbackprop = \"b.toml\"\n")))]
     else:
         args = SPECS[command](attack, tmp_path)
