@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import catalog
+from . import catalog, limits
 from .errors import DeriveError, UsageError
 from .files import output_folder, publish, safe_stem, write_atomic
 from .params import parse_params
@@ -29,30 +29,27 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-MAX_SECONDS = 600.0
-
-
-def positive_seconds(text: str) -> float:
-    """An argparse type for ``--timeout``: a finite number of seconds, more than 0 and at most 600."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
-    if not 0 < seconds <= MAX_SECONDS:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_SECONDS:g} s, not '{text}'")
-    return seconds
+def positive_seconds(key: str):
+    """An argparse type for ``--timeout``: a finite number of seconds, more than 0 and at most
+    the limit ``key`` of :mod:`derive.limits` (NaN, infinities, 0 and negatives are refused)."""
+    def parse(text: str) -> float:
+        try:
+            given = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+        return limits.seconds(key, given, "--timeout")
+    return parse
 
 
 def job_count(text: str) -> int:
-    """An argparse type for ``--jobs``: an integer from 1 to the pool's maximum."""
-    from .check.pool import MAX_JOBS
+    """An argparse type for ``--jobs``: a whole number from 1 to the limit ``grade.jobs``."""
     try:
         jobs = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if not 1 <= jobs <= MAX_JOBS:
-        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_JOBS}, not '{text}'")
-    return jobs
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not '{text}'")
+    return limits.check("grade.jobs", jobs, what="--jobs")
 
 
 def _format_options(parser: argparse.ArgumentParser) -> None:
@@ -140,7 +137,7 @@ def _check_parser() -> argparse.ArgumentParser:
                         help="with --expected: a symbol's domain (real, positive, positive-integer, unit, label)")
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
-    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT,
+    parser.add_argument("--timeout", type=positive_seconds("check.timeout"), default=DEFAULT_TIMEOUT,
                         help="seconds per check (default 5)")
     parser.add_argument("--log-base", choices=("e", "10"), default="e", help="what \\log means (default e)")
     return parser
@@ -181,26 +178,24 @@ def _check_steps_parser() -> argparse.ArgumentParser:
     parser.add_argument("--file", default="-", help="the derivation in LaTeX (lines or an align block); - for stdin")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
-    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT,
+    parser.add_argument("--timeout", type=positive_seconds("check-steps.timeout"), default=DEFAULT_TIMEOUT,
                         help="seconds per line (default 5)")
     return parser
 
 
-MAX_INPUT_BYTES = 200 * 1024 * 1024
-
-
-def _read_input(name: str, raw: bool = False) -> str | bytes:
-    """A file's text (its bytes with ``raw``), or standard input for '-'; more than
-    ``MAX_INPUT_BYTES`` (``/dev/zero``) and every read or decoding failure is a one-line error."""
+def _read_input(name: str, limit: str = "check-steps.bytes", raw: bool = False) -> str | bytes:
+    """A file's text (its bytes with ``raw``), or standard input for '-'; more bytes than the
+    limit ``limit`` (``/dev/zero``) and every read or decoding failure is a one-line error."""
+    most = limits.value(limit)
     try:
         if name == "-":  # a text stream without a buffer (a test's StringIO) is read as text
-            data = getattr(sys.stdin, "buffer", sys.stdin).read(MAX_INPUT_BYTES + 1)
+            data = getattr(sys.stdin, "buffer", sys.stdin).read(most + 1)
             data = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
         else:
             with Path(name).open("rb") as stream:
-                data = stream.read(MAX_INPUT_BYTES + 1)
-        if len(data) > MAX_INPUT_BYTES:
-            raise UsageError(f"cannot read '{name}': larger than {MAX_INPUT_BYTES // 2**20} MB")
+                data = stream.read(most + 1)
+        if len(data) > most:
+            limits.refuse(limit, f"more than {most:,}", f"cannot read '{name}'")
         return data if raw else data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read '{name}': {getattr(error, 'strerror', None) or error}") from None
@@ -253,7 +248,7 @@ def _grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", metavar="OUT", help="where to write (default: stdout; results.json for gradescope)")
     parser.add_argument("--format", choices=BATCH_FORMATS, default="jsonl")
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
-    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT,
+    parser.add_argument("--timeout", type=positive_seconds("check.timeout"), default=DEFAULT_TIMEOUT,
                         help="seconds per check (default 5)")
     return parser
 
@@ -264,7 +259,7 @@ def _grade(argv: list[str]) -> int:
     from .check.pool import CheckPool
     options = _grade_parser().parse_args(argv)
     start = time.perf_counter()
-    batch = Batch(read_requests(_read_input(options.file, raw=True)), options.lang)
+    batch = Batch(read_requests(_read_input(options.file, "grade.bytes", raw=True)), options.lang)
     with CheckPool(min(options.jobs, max(1, len(batch.checks))), options.timeout) as pool:
         results = batch.run(pool, progress=sys.stderr.isatty())
     text = write_batch(results, options.format)
@@ -476,7 +471,7 @@ def _audit(argv: list[str]) -> int:
     parser.add_argument("claims", help="a claims file (TOML), see audits/")
     parser.add_argument("--lang", choices=LANGUAGES, help="wording: en or zh (default: the file's lang)")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
-    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT,
+    parser.add_argument("--timeout", type=positive_seconds("audit.timeout"), default=DEFAULT_TIMEOUT,
                         help="seconds per formula check (default 5)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     options = parser.parse_args(argv)

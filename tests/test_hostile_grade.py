@@ -149,8 +149,8 @@ def test_identical_requests_are_checked_once_and_fanned_out(tmp_path, capsys, mo
 
 
 INPUTS = [
-    ("dev-zero", lambda tmp: "/dev/zero", "larger than 200 MB"),
-    ("too-many-lines", lambda tmp: _write(tmp / "many.jsonl", b"\n" * 1_000_001), "more than 1,000,000 lines"),
+    ("dev-zero", lambda tmp: "/dev/zero", "(limit grade.bytes)"),
+    ("too-many-lines", lambda tmp: _write(tmp / "many.jsonl", b"\n" * 1_000_001), "(limit grade.lines)"),
     ("a-folder", lambda tmp: str(tmp), "cannot read"),
     ("missing", lambda tmp: str(tmp / "missing.jsonl"), "cannot read"),
 ]

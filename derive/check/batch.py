@@ -19,7 +19,8 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from ..errors import DeriveError, UsageError
+from .. import limits
+from ..errors import DeriveError
 from ..render import LANGUAGES
 from .decide import VERDICTS, check
 
@@ -29,8 +30,10 @@ FORMATS = ("jsonl", "csv", "gradescope")
 #: The fields a grade line may have; any other is an error naming it.
 KEYS = ("id", "problem", "target", "expected", "answer", "points", "lang", "assume", "log_base", "steps")
 _STEP_KEYS = ("id", "problem", "steps", "points", "lang")
-#: Limits of one batch, checked before any work starts (file) or per line (the rest).
-MAX_LINES, MAX_LINE_BYTES, MAX_DEPTH, MAX_POINTS = 1_000_000, 100_000, 16, 1_000_000
+#: Limits of one batch (see derive.limits): the whole input's lines are checked before any work
+#: starts; a line over the others gets the verdict error.
+MAX_LINE_BYTES, MAX_DEPTH, MAX_POINTS = (limits.value(key) for key in ("grade.line", "grade.depth",
+                                                                        "grade.points"))
 _STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BRACKETS = re.compile(r"[\[\]{}]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -141,7 +144,7 @@ def _points_error(points) -> str | None:
     if isinstance(points, bool) or not isinstance(points, (int, float)):
         return f"'points' must be a number, not {type(points).__name__}"
     if not 0 <= points <= MAX_POINTS:  # also false for NaN, infinities and 400-digit integers
-        return f"'points' must be a finite number from 0 to {MAX_POINTS:,}"
+        return f"'points' must be a finite number from 0 to {MAX_POINTS:,} (limit grade.points)"
     return None
 
 
@@ -200,7 +203,7 @@ def _depth(text: str) -> int:
 def _decode(line: bytes | str) -> str:
     """One line as text, within the limits; DeriveError says why not."""
     if len(line) > MAX_LINE_BYTES:
-        raise DeriveError(f"longer than {MAX_LINE_BYTES:,} bytes")
+        raise DeriveError(f"longer than {MAX_LINE_BYTES:,} bytes (limit grade.line)")
     if isinstance(line, bytes):
         try:
             line = line.decode("utf-8")
@@ -208,7 +211,7 @@ def _decode(line: bytes | str) -> str:
             where = f"byte 0x{line[error.start]:02x} at column {error.start + 1}"
             raise DeriveError(f"not UTF-8 text ({where})") from None
     if _depth(line) > MAX_DEPTH:
-        raise DeriveError(f"nested deeper than {MAX_DEPTH} levels")
+        raise DeriveError(f"nested deeper than {MAX_DEPTH} levels (limit grade.depth)")
     return line
 
 
@@ -236,11 +239,10 @@ def parse_line(line: bytes | str, number: int) -> dict:
 
 
 def read_requests(data: bytes | Iterable[str]) -> list[dict]:
-    """Every non-blank line of a file (bytes) or of a list of lines, parsed; more than
-    ``MAX_LINES`` lines is a UsageError before any is parsed."""
+    """Every non-blank line of a file (bytes) or of a list of lines, parsed; more lines than
+    the limit ``grade.lines`` is a LimitError before any is parsed."""
     if isinstance(data, bytes):
-        if data.count(b"\n") > MAX_LINES:
-            raise UsageError(f"the input has more than {MAX_LINES:,} lines")
+        limits.check("grade.lines", data.count(b"\n") + (not data.endswith(b"\n")), "the input")
         data = data.removeprefix(codecs.BOM_UTF8).split(b"\n")
     return [parse_line(line, n) for n, line in enumerate(data, 1) if line.strip()]
 

@@ -20,8 +20,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 
-DEFAULT_TIMEOUT, DEFAULT_MEMORY_MB = 5.0, 2048
-MAX_JOBS = 64
+from ..limits import LIMITS
+
+DEFAULT_TIMEOUT, DEFAULT_MEMORY_MB = LIMITS["check.timeout"].default, 2048
+MAX_JOBS = LIMITS["grade.jobs"].value
 #: The time a worker may take to get ready for a catalog entry's target (build the entry, read
 #: and compare a first answer), outside the limit of the check that needed it.
 WARMUP_SECONDS = 120.0
@@ -134,22 +136,23 @@ class CheckPool:
 
     def run(self, request: Mapping, timeout: float | None = None) -> dict:
         """Run one request in a worker; returns its reply, or a timeout verdict after
-        ``timeout`` seconds (default: the pool's)."""
+        ``timeout`` seconds (default: the pool's; a warm-up as in :meth:`map` not counted)."""
         worker = self._idle.get()
-        start = time.perf_counter()
+        job, lost = self._job(request, 0, timeout), True
         try:
-            worker.connection.send(dict(request))
-            if worker.connection.poll(timeout or self.timeout):
-                reply = worker.connection.recv()
-            else:
-                reply = {"verdict": "timeout", "reason": "time"}
-                worker = self._replace(worker)
+            worker.connection.send({**request, "warm_up": job[4] not in self._slow_to_warm})
+            while True:
+                if not worker.connection.poll(max(0.0, job[2] - time.perf_counter())):
+                    reply, lost = self._overrun(job), True
+                    break
+                reply, lost = worker.connection.recv(), False
+                if not self._advance(job, reply):
+                    break
         except (EOFError, OSError):
-            reply = {"verdict": "timeout", "reason": "worker"}
-            worker = self._replace(worker)
+            reply, lost = {"verdict": "timeout", "reason": "worker"}, True
         finally:
-            self._idle.put(worker)
-        reply.setdefault("ms", round((time.perf_counter() - start) * 1000, 2))
+            self._idle.put(self._replace(worker) if lost else worker)
+        reply.setdefault("ms", round((time.perf_counter() - job[1]) * 1000, 2))
         return reply
 
     def map(self, requests: Iterable[tuple[Mapping, float | None]]) -> Iterator[dict]:
@@ -189,16 +192,36 @@ class CheckPool:
     def _start(self, worker: _Worker, index: int, job: tuple[Mapping, float | None],
                running: dict, replies: dict, idle: list) -> None:
         request, seconds = job
-        key = (request.get("problem"), request.get("target"), request.get("log_base", "e"))
-        start = time.perf_counter()
+        job = self._job(request, index, seconds)
         try:
-            worker.connection.send({**request, "warm_up": key not in self._slow_to_warm})
+            worker.connection.send({**request, "warm_up": job[4] not in self._slow_to_warm})
         except OSError:
             replies[index] = {"verdict": "timeout", "reason": "worker", "ms": 0.0}
             idle.append(self._replace(worker))
             return
-        seconds = seconds or self.timeout
-        running[worker] = [index, start, start + seconds, seconds, key, False]
+        running[worker] = job
+
+    def _job(self, request: Mapping, index: int, seconds: float | None) -> list:
+        """The state of a request sent: [index, start, deadline, seconds, warm-up key, warming]."""
+        start, seconds = time.perf_counter(), seconds or self.timeout
+        key = (request.get("problem"), request.get("target"), request.get("log_base", "e"))
+        return [index, start, start + seconds, seconds, key, False]
+
+    def _advance(self, job: list, message) -> bool:
+        """Whether ``message`` is a worker's warm-up notice (then the job's clock is moved)."""
+        now = time.perf_counter()
+        if message == _WARMING:
+            job[2], job[5] = now + max(WARMUP_SECONDS, job[3]), True
+        elif message == _READY:
+            job[1], job[2], job[5] = now, now + job[3], False
+        else:
+            return False
+        return True
+
+    def _overrun(self, job: list) -> dict:
+        if job[5]:  # the warm-up overran: later checks of this target do without one
+            self._slow_to_warm.add(job[4])
+        return {"verdict": "timeout", "reason": "time"}
 
     def _collect(self, running: dict, replies: dict, idle: list) -> None:
         """Wait for the first message or the first deadline; file every reply and overrun."""
@@ -206,27 +229,21 @@ class CheckPool:
         ready = wait([w.connection for w in running], max(0.0, first - time.perf_counter()))
         now = time.perf_counter()
         for worker in list(running):
-            index, start, deadline, seconds, key, warming = job = running[worker]
+            job = running[worker]
             if worker.connection in ready:
                 try:
                     reply, lost = worker.connection.recv(), False
                 except (EOFError, OSError):
                     reply, lost = {"verdict": "timeout", "reason": "worker"}, True
-                if reply == _WARMING:
-                    job[2], job[5] = now + max(WARMUP_SECONDS, seconds), True
+                if not lost and self._advance(job, reply):
                     continue
-                if reply == _READY:
-                    job[1], job[2], job[5] = now, now + seconds, False
-                    continue
-            elif now >= deadline:
-                reply, lost = {"verdict": "timeout", "reason": "time"}, True
-                if warming:  # later checks of this target do without a warm-up
-                    self._slow_to_warm.add(key)
+            elif now >= job[2]:
+                reply, lost = self._overrun(job), True
             else:
                 continue
             del running[worker]
-            reply.setdefault("ms", round((now - start) * 1000, 2))
-            replies[index] = reply
+            reply.setdefault("ms", round((now - job[1]) * 1000, 2))
+            replies[job[0]] = reply
             idle.append(self._replace(worker) if lost else worker)
 
     def _replace(self, worker: _Worker) -> _Worker:
