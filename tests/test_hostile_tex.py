@@ -8,6 +8,7 @@ holding a unique marker, and read it back: the marker never appears.
 """
 
 import uuid
+from pathlib import Path
 
 import pytest
 from hostile import (TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, backprop_spec, net_spec, run_cli,
@@ -152,3 +153,62 @@ def test_the_attacked_file_never_reaches_the_pdf(tmp_path, capsys, command, befo
         assert marker not in text
         assert "secret.tex" in text.replace("\n", "").replace(" ", "")  # the attack printed literally
     assert marker not in _all_tex(tmp_path / "out")
+
+
+# --template-dir: a template pack from anywhere runs sandboxed; a broken one is one line naming the file.
+MARK = "derive-template-ran"
+WORDING = (Path(__file__).parents[1] / "templates" / "wording" / "en.toml").read_text(encoding="utf-8")
+# (a template, or a wording table; the line named; what the message says)
+TEMPLATES = {
+    "os.system through cycler": (rf"\VAR{{cycler.__init__.__globals__.os.system('touch {MARK}')}}", 1,
+                                 ["SecurityError"]),
+    "os through lipsum": (f"ok\n\\VAR{{lipsum.__globals__['os'].system('touch {MARK}')}}", 2,
+                          ["SecurityError"]),
+    "format reaching __class__": (r"\VAR{'{0.__class__.__mro__}'.format(lipsum)}", 1, ["SecurityError"]),
+    "a list changed": (r"\BLOCK{set l = [1]}\VAR{l.append(2)}", 1, ["SecurityError"]),
+    "syntax": ("ok\n\\BLOCK{if lang}\n", 2, ["endif"]),
+    "undefined name": ("ok\nok\n\\VAR{nothing.here}\n", 3, ["UndefinedError", "'nothing' is undefined"]),
+    "unknown filter": (r"\VAR{lang|nope}", 1, ["nope"]),
+    "missing include": (r'\BLOCK{include "gone.j2"}', None, ["no template 'gone.j2'"]),
+    "a bad format": (r"\VAR{'{x}'.format(1)}", 1, ["KeyError"]),
+    "a missing wording key": (r"\VAR{words.ui.nope}", None, ["wording/en.toml: no key 'ui.nope'"]),
+    "wording not TOML": ("[ui\n", None, ["wording/en.toml: TOML syntax", "line 1"]),
+    "wording without a key": ("[ui]\nverified = 'x'\n", None, ["wording/en.toml: no key '"]),
+    "wording placeholder": (WORDING.replace('verified = "', 'verified = "{bogus} ', 1), None,
+                            ["wording/en.toml: 'ui.verified'", "bogus"]),
+}
+FORMAT_TEMPLATE = {"--text": "derivation.txt.j2", "--latex": "derivation.tex.j2", "--pdf": "single.tex.j2"}
+
+
+@pytest.mark.parametrize("fmt", FORMAT_TEMPLATE)
+@pytest.mark.parametrize("case", TEMPLATES)
+def test_a_template_pack_runs_sandboxed_and_a_broken_one_is_one_line(tmp_path, capsys, monkeypatch, case,
+                                                                      fmt):
+    text, line, mentions = TEMPLATES[case]
+    pack = tmp_path / "pack"
+    (pack / "wording").mkdir(parents=True)
+    if case.startswith("wording"):
+        (pack / "wording" / "en.toml").write_text(text, encoding="utf-8")
+    else:
+        for template in FORMAT_TEMPLATE.values():
+            (pack / template).write_text(text, encoding="utf-8")
+    if line is not None:
+        mentions = [f"{FORMAT_TEMPLATE[fmt]}, line {line}", *mentions]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pdf, "tex_available", lambda: False)
+    status, _, err = run_cli(capsys, "xavier", fmt, "--template-dir", str(pack), "-o", str(tmp_path / "out"))
+    assert_one_line_error(status, err)
+    for words in mentions:
+        assert words in err, (words, err)
+    assert not (tmp_path / MARK).exists() and not (tmp_path / "out").exists()
+
+
+def test_a_sheet_with_a_hostile_template_pack_is_one_line_and_runs_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pack").mkdir()
+    (tmp_path / "pack" / "handout.tex.j2").write_text(
+        rf"\VAR{{cycler.__init__.__globals__.os.system('touch {MARK}')}}", encoding="utf-8")
+    spec = write(tmp_path / "s.toml", sheet_spec())
+    status, _, err = run_cli(capsys, "sheet", spec, "--template-dir", str(tmp_path / "pack"), "-o", "out")
+    assert_one_line_error(status, err, mentions="handout.tex.j2, line 1: SecurityError")
+    assert not (tmp_path / MARK).exists() and not (tmp_path / "out").exists()
