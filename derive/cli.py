@@ -334,7 +334,7 @@ def _summary_lines(result, lang: str) -> str:
     lines = [f"  {result.graph.loss} ~ {float(result.loss):.6g}"]
     lines += [f"  d{result.graph.loss}/d{p} ~ {float(g):.6g}" for p, g in result.grads.items()]
     if result.loss_after is not None:
-        change = "loss_decreased" if result.loss_after < result.loss else "loss_not_decreased"
+        change = "loss_decreased" if result.decreased else "loss_not_decreased"
         lines.append("  " + words[change].format(before=f"{float(result.loss):.6g}", after=f"{float(result.loss_after):.6g}"))
     return f"\n{words['rounded']}:\n" + "\n".join(lines) + "\n"
 

@@ -15,35 +15,21 @@ from pathlib import Path
 
 import sympy as sp
 
-from ..catalog.activations import SIGMOID_DEFINITION, x
-from ..check.reader import ReadError, read
-from ..check.table import ReadingTable
+from .. import limits
 from ..engine import Builder, Derivation
-from ..errors import UsageError
 from ..files import read_toml
 from ..notation import REAL, Quantity
 from ..params import parse_number
 from ..printing import tex_escape
+from .exact import bounded, evaluate
+from .expressions import FUNCTIONS, GraphError, read_node
 
-a, b = sp.symbols("a b", real=True)
-#: Functions a node may use: the catalog's definitions (relu as the relu entry defines it).
-FUNCTIONS = {
-    "relu": sp.Lambda(x, sp.Piecewise((x, x > 0), (0, True))),
-    "sigmoid": sp.Lambda(x, SIGMOID_DEFINITION),
-    "tanh": sp.Lambda(x, sp.tanh(x)),
-    "exp": sp.Lambda(x, sp.exp(x)),
-    "log": sp.Lambda(x, sp.log(x)),
-    "mse": sp.Lambda((a, b), (a - b) ** 2 / 2),
-    "bce": sp.Lambda((a, b), -(b * sp.log(a) + (1 - b) * sp.log(1 - a))),
-}
+__all__ = ["FUNCTIONS", "Graph", "GraphError", "Run", "compare_published", "graph_from", "read_graph", "run",
+           "to_json"]
 MAX_PATHS, MAX_FACTORS = 16, 8
 #: What an input, parameter or node name must look like (it is printed as a symbol in LaTeX).
 NAME_RULE = r"[A-Za-z][A-Za-z0-9_]*"
 KEYS = {"name", "title", "inputs", "params", "nodes", "loss", "learning_rate", "steps", "published", "sample"}
-
-
-class GraphError(UsageError):
-    """A graph that cannot be computed; the message names the node."""
 
 
 @dataclass(frozen=True)
@@ -66,37 +52,30 @@ class Graph:
 
 def _exact(value, where: str) -> sp.Rational:
     try:
-        return parse_number(str(value))
+        return bounded(parse_number(str(value)), where)
     except (ValueError, ZeroDivisionError):
         raise GraphError(f"{where}: {value!r} is not a number") from None
 
 
-def _read_node(name: str, text: str, known: dict[str, sp.Symbol]) -> sp.Basic:
-    """A node's expression in plain notation (names, + - * / ^, functions), read safely."""
-    if not isinstance(text, str):
-        raise GraphError(f"node {name}: the expression must be text, such as \"w1*x1 + b\"")
-
-    def name_of(match: re.Match) -> str:
-        word = match.group(0)
-        if word in FUNCTIONS:
-            return rf"\operatorname{{{word}}}"
-        if word not in known:
-            raise GraphError(f"node {name}: '{word}' is not an input, a parameter or an earlier node")
-        return rf"\text{{{word}}}"
-
-    latex = re.sub(r"[A-Za-z_][A-Za-z0-9_]*", name_of, text.replace("**", "^"))
-    table = ReadingTable(names=dict(known), functions=dict(FUNCTIONS))
-    try:
-        return read(latex, table).value
-    except ReadError as error:
-        raise GraphError(f"node {name}: cannot read {text!r}: {error}") from None
+def _sizes(table: dict, where: str) -> int:
+    """Check the counts of a spec against their limits before anything is read; returns the steps."""
+    for key, what in (("inputs", "inputs"), ("params", "params"), ("nodes", "nodes"), ("sample", "samples")):
+        if not isinstance(table.get(key, {} if key != "sample" else []), dict if key != "sample" else list):
+            raise GraphError(f"{where}: '{key}' must be a {'list of tables' if key == 'sample' else 'table'}")
+        limits.check(f"backprop.{what}", len(table.get(key, ())), where)
+    steps = table.get("steps", 1)
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise GraphError(f"{where}: 'steps' must be a whole number >= 0")
+    return limits.check("backprop.steps", steps, where, "'steps'")
 
 
 def graph_from(table: dict, where: str) -> Graph:
-    """A graph from its table (a TOML spec or a built-in example), checked."""
+    """A graph from its table (a TOML spec or a built-in example), checked: its counts against
+    the limits first, then every name, value and expression, then the work the counts make."""
     unknown = set(table) - KEYS
     if unknown:
         raise GraphError(f"{where}: unknown key '{sorted(unknown)[0]}' (allowed: {', '.join(sorted(KEYS))})")
+    steps = _sizes(table, where)
     inputs = {k: _exact(v, f"{where}: input {k}") for k, v in table.get("inputs", {}).items()}
     params = {k: _exact(v, f"{where}: parameter {k}") for k, v in table.get("params", {}).items()}
     known = {name: sp.Symbol(name, real=True) for name in (*inputs, *params)}
@@ -104,14 +83,15 @@ def graph_from(table: dict, where: str) -> Graph:
     for name, text in table.get("nodes", {}).items():
         if name in known:
             raise GraphError(f"node {name}: the name is already an input, a parameter or a node")
-        nodes[name] = _read_node(name, text, known)
+        nodes[name] = read_node(name, text, known)
         known[name] = sp.Symbol(name, real=True)
     loss = table.get("loss")
     if loss not in nodes:
         raise GraphError(f"{where}: 'loss' must name a node, not {loss!r}")
-    steps = table.get("steps", 1)
-    if not isinstance(steps, int) or steps < 0:
-        raise GraphError(f"{where}: 'steps' must be a whole number >= 0")
+    size = sum(1 + len(expr.free_symbols) for expr in nodes.values()) + len(params)
+    samples = max(1, len(table.get("sample", ())))
+    limits.check("backprop.work", size * samples * (steps + 1), where,
+                 f"work: (nodes + operands + params) {size} x samples {samples} x (steps + 1) {steps + 1}")
     published = {k: _exact(v, f"{where}: published {k}") for k, v in table.get("published", {}).items()}
     samples = []
     for number, sample in enumerate(table.get("sample", []), 1):
@@ -146,6 +126,14 @@ class Run:
     derivation: Derivation
     adjoints: dict[str, sp.Basic] = field(default_factory=dict)
 
+    @property
+    def decreased(self) -> bool | None:
+        """Whether the steps lowered the loss (None without a step): the two values compared at
+        30 digits, never symbolically (SymPy's comparison of two exact forms can take minutes)."""
+        if self.loss_after is None:
+            return None
+        return bool(sp.N(self.loss_after, 30) < sp.N(self.loss, 30))
+
 
 def _symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
@@ -158,6 +146,7 @@ def _partial_symbol(top: str, below: str) -> sp.Symbol:
 class _Worker:
     def __init__(self, graph: Graph):
         self.graph = graph
+        self.after = ""  # "+k" while the gradients after step k are taken (for messages)
         names = [*graph.inputs, *graph.params, *graph.nodes]
         self.quantities = {n: Quantity(n, _symbol(n), _latex_name(n), REAL) for n in names}
         self.builder = Builder(graph.name, "backprop", self.quantities.values())
@@ -171,8 +160,8 @@ class _Worker:
         values = {_symbol(k): v for k, v in {**self.graph.inputs, **(sample or {}), **params}.items()}
         result = {}
         for name, expr in self.graph.nodes.items():
-            value = expr.xreplace(values).doit()
-            if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or not value.is_number:
+            value = evaluate(expr, values, f"node {name}{_where(label)}")
+            if not value.is_number:
                 raise GraphError(f"node {name}: {expr} is undefined at these values (division by zero?)")
             lhs = self.quantity(f"{name}{label}", _latex_name(name) + _mark(label), f"{name}{label}")
             self.builder.compute(lhs, expr, {s: values[s] for s in expr.free_symbols if s in values}, value, "forward")
@@ -188,7 +177,7 @@ class _Worker:
         for name, expr in self.graph.nodes.items():
             for operand in sorted(expr.free_symbols, key=str):
                 derivative = sp.diff(expr, operand)
-                value = derivative.xreplace(values).doit()
+                value = evaluate(derivative, values, f"d{name}/d{operand.name}{_where(label + self.after)}")
                 local[(name, operand.name)] = value
                 lhs = self.quantity(f"d{name}/d{operand.name}{label}", rf"\frac{{\partial {_latex_name(name)}}}"
                                     rf"{{\partial {_latex_name(operand.name)}}}" + _mark(label),
@@ -196,10 +185,13 @@ class _Worker:
                 self.builder.compute(lhs, derivative, {s: values[s] for s in derivative.free_symbols if s in values},
                                      value, "local-derivative")
         adjoint = {self.graph.loss: sp.Integer(1)}
+        below_of: dict[str, list[tuple[str, sp.Basic]]] = {}
+        for (top, below), value in local.items():
+            below_of.setdefault(top, []).append((below, value))
         for name in reversed(list(self.graph.nodes)):
-            for (top, below), value in local.items():
-                if top == name and name in adjoint:
-                    adjoint[below] = adjoint.get(below, 0) + adjoint[name] * value
+            for below, value in below_of.get(name, []) if name in adjoint else []:
+                adjoint[below] = bounded(adjoint.get(below, 0) + adjoint[name] * value,
+                                         f"d{self.graph.loss}/d{below}{_where(label + self.after)}")
         self.adjoint = adjoint
         grads, chains = {}, {}
         for param in self.graph.params:
@@ -228,6 +220,14 @@ class _Worker:
         users: dict[str, list[str]] = {}
         for top, below in local:
             users.setdefault(below, []).append(top)
+        reaches, frontier = {self.graph.loss}, [self.graph.loss]  # the names the loss depends on
+        while frontier:
+            top = frontier.pop()
+            for above, below in local:
+                if above == top and below not in reaches:
+                    reaches.add(below)
+                    frontier.append(below)
+        users = {below: [top for top in tops if top in reaches] for below, tops in users.items()}
         found: list[list[tuple[str, str]]] = []
         stack: list[tuple[str, list[tuple[str, str]]]] = [(start, [])]
         while stack:
@@ -247,9 +247,10 @@ class _Worker:
             g = self.quantity(f"g_{param}", rf"g_{{{_latex_name(param)}}}", f"g_{param}")
             lhs = self.quantity(f"{param}+", _latex_name(param) + "^{+}", f"{param}+")
             formula = _symbol(param) - eta * g
+            value = bounded(self.graph.params[param] - self.graph.learning_rate * grad, f"updated {param}")
             updated[param] = self.builder.compute(lhs, formula, {_symbol(param): self.graph.params[param],
                                                                   eta: self.graph.learning_rate, g: grad},
-                                                  self.graph.params[param] - self.graph.learning_rate * grad, "sgd-step")
+                                                  value, "sgd-step")
             self.builder.result(f"updated_{param}")
         return updated
 
@@ -281,12 +282,22 @@ def _mark(label: str) -> str:
     return prime + (f"^{{({sample.group(1)})}}" if sample else "")
 
 
+def _where(label: str) -> str:
+    """Where a value stands, for a message: `` (sample 3, after step 2)``, or nothing."""
+    sample, step = re.search(r"\[(\d+)\]", label), re.match(r"\+(\d*)", label)
+    parts = ([f"sample {sample.group(1)}"] if sample else []) + ([f"after step {step.group(1) or 1}"] if step else [])
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def _mean(worker: _Worker, key: str, latex: str, parts: list[sp.Basic], rule: str) -> sp.Basic:
-    """(v_1 + ... + v_N)/N over the samples, as a step."""
+    """(v_1 + ... + v_N)/N over the samples, as a step; the sum is checked as it grows."""
     symbols = [worker.quantity(f"{key}[{n}]", f"{latex}^{{({n})}}", f"{key}[{n}]") for n in range(1, len(parts) + 1)]
     lhs = worker.quantity(key, latex, key)
+    total = sp.Integer(0)
+    for part in parts:
+        total = bounded(total + part, f"the sum over the samples of {key}")
     return worker.builder.compute(lhs, sp.Add(*symbols) / len(parts), dict(zip(symbols, parts, strict=True)),
-                                  sp.Add(*parts) / len(parts), rule)
+                                  total / len(parts), rule)
 
 
 def run(graph: Graph) -> Run:
@@ -332,6 +343,7 @@ def run(graph: Graph) -> Run:
             "batch-mean")
         worker.builder.result("loss_after")
         if step < graph.steps - 1:
+            worker.after = f"+{step + 1}"
             grads, _ = gradients(params, forwards)
     worker.builder.quantities = tuple(worker.quantities.values())
     derivation = worker.builder.build(title=graph.title)
@@ -353,7 +365,7 @@ def to_json(result: Run) -> str:
         "grads": {p: {**_number(g), "chain": result.chains[p]} for p, g in result.grads.items()},
         "updated": {p: _number(v) for p, v in result.updated.items()},
         "loss_after": _number(result.loss_after) if result.loss_after is not None else None,
-        "decreased": bool(result.loss_after < result.loss) if result.loss_after is not None else None,
+        "decreased": result.decreased,
         "published": compare_published(result),
     }
     return json.dumps(document, ensure_ascii=False, indent=1)
