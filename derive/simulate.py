@@ -30,14 +30,14 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from . import catalog
+from . import catalog, limits
 from .errors import UsageError
 from .params import parse_number
 
 ACTIVATIONS = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "leaky_relu": "leaky-relu", "linear": "leaky-relu"}
 INITS = {"xavier": "xavier", "kaiming": "kaiming", "lecun": "lecun", "prelu": "prelu-init"}
 DEFAULT_LEAK = sp.Rational(1, 100)
-MAX_DEPTH, MAX_WIDTH, MAX_WEIGHTS, MAX_SAMPLES = 1000, 16384, 2**27, 2**28
+MAX_DEPTH, MAX_WIDTH, MAX_BATCH = (limits.value(f"simulate.{key}") for key in ("depth", "width", "batch"))
 CHUNK_VALUES, MAX_CHUNK_ROWS = 2**22, 1024
 TAIL = 10  # the Gaussian expectations integrate over +-10 standard deviations (tails below 1e-22)
 
@@ -120,14 +120,15 @@ def parse_config(act: str, init: str, depth=30, width=512, batch=1024, seed=0, w
     flag = "" if where else "--"
     depth = _count(depth, f"{flag}depth", 1, MAX_DEPTH, where)
     width = _count(width, f"{flag}width", 1, MAX_WIDTH, where)
-    batch = _count(batch, f"{flag}batch", 1, MAX_SAMPLES, where)
+    batch = _count(batch, f"{flag}batch", 1, MAX_BATCH, where)
     seed = _count(seed, f"{flag}seed", 0, 2**63 - 1, where)
-    if depth * width * width > MAX_WEIGHTS:
-        raise UsageError(f"{where}{flag}depth {depth} and {flag}width {width} need {depth * width * width:,} weights, "
-                         f"too many to allocate (at most {MAX_WEIGHTS:,}, 1 GiB of float64)")
-    if batch * width > MAX_SAMPLES:
-        raise UsageError(f"{where}{flag}batch {batch} and {flag}width {width} make {batch * width:,} inputs, too many "
-                         f"(at most {MAX_SAMPLES:,})")
+    limits.check("simulate.weights", depth * width * width, f"{where}{flag}depth {depth} and {flag}width {width}",
+                 "weights (depth x width^2), too many to allocate in 1 GiB of float64")
+    limits.check("simulate.inputs", batch * width, f"{where}{flag}batch {batch} and {flag}width {width}",
+                 "input values (batch x width)")
+    limits.check("simulate.work", batch * depth * width * width,
+                 f"{where}{flag}batch {batch}, {flag}depth {depth} and {flag}width {width}",
+                 "multiply-accumulates of the forward pass (batch x depth x width^2)")
     return Config(kind, slope, name, value, depth, width, batch, seed)
 
 
