@@ -16,7 +16,7 @@ the student wrote (error carried forward), and the last line is compared with th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import sympy as sp
@@ -26,8 +26,8 @@ from ..errors import UsageError
 from ..notation import REAL
 from ..printing import NotationLatexPrinter
 from ..render import wording
-from ..verify import Verifier, cheaply_zero
-from .decide import problem_table, problem_verifier
+from ..verify import Verifier, cheaply_zero, shown, shown_pair
+from .decide import private_table, problem_table, problem_verifier
 from .reader import ReadError, read
 
 #: A link that covers more reference steps than this skips too much.
@@ -160,6 +160,8 @@ class Link:
     #: for a wrong link, what would have followed (the line before, or the solution of the
     #: equation before): the final result is judged against the target it would have given
     expected: sp.Basic | None = None
+    #: for a wrong link between two sides of one line (A = B = C), the two sides as written
+    sides: tuple[str, str] | None = None
 
 
 def _same(verifier: Verifier, a: sp.Basic, b: sp.Basic, given: Mapping | None = None) -> bool:
@@ -319,11 +321,13 @@ def _equivalent(difference: sp.Basic, other: sp.Basic) -> bool:
 
 
 def _counterexample(counter) -> dict | None:
-    """A counterexample as text: the point (rounded), and the two sides there."""
+    """A counterexample as text: the point (rounded), the two sides there, and the difference
+    where it was shown to be nonzero symbolically."""
     if counter is None:
         return None
-    return {"point": {k: sp.sstr(sp.N(v, 4) if not v.is_Integer else v) for k, v in counter.point.items()},
-            "left": sp.sstr(sp.N(counter.left, 6)), "right": sp.sstr(sp.N(counter.right, 6))}
+    difference = {} if counter.difference is None else {"difference": sp.sstr(counter.difference)[:200]}
+    left, right = shown_pair(counter.left, counter.right)
+    return {"point": {k: shown(v, 4) for k, v in counter.point.items()}, "left": left, "right": right, **difference}
 
 
 def _solve(expr: sp.Basic, unknown: sp.Symbol) -> list[sp.Basic]:
@@ -333,8 +337,11 @@ def _solve(expr: sp.Basic, unknown: sp.Symbol) -> list[sp.Basic]:
         return []
 
 
-def check_steps(text: str, problem: str, lang: str = "en") -> dict:
+def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[list], None] | None = None) -> dict:
     """Check a derivation written by a student, line by line, against the entry ``problem``.
+
+    ``progress``, when given, is called before each line and once after the last with the lines
+    judged so far (so that a caller timing each line can report them: :mod:`derive.check.timed`).
 
     Returns:
         ``{"problem", "lines": [{"n", "latex", "parsed", "verdict", "rule", "feedback"}],
@@ -345,13 +352,15 @@ def check_steps(text: str, problem: str, lang: str = "en") -> dict:
     phrases, rules = words["steps"], words["rules"]
     derivation, shared = problem_table(problem, True)
     # names a student invents are added to the table: this check's own copy, not the shared one
-    table = replace(shared, names=dict(shared.names), quantities=dict(shared.quantities), preferred=set())
+    table = private_table(shared)
     known = knowledge(derivation, table)
     printer = NotationLatexPrinter([*derivation.quantities, *table.quantities.values()])
     lines = split_lines(text)
     results, current, equation, subject, first_error = [], None, None, None, None
     verdict, expected = "start", None
     for line in lines:
+        if progress is not None:
+            progress(results)
         values, unreadable = [], None
         for part in line.parts:
             if not part:
@@ -375,16 +384,20 @@ def check_steps(text: str, problem: str, lang: str = "en") -> dict:
             chain = list(values)
         else:
             chain = [current, *values[1:]] if current is not None else values[1:]
-        for a, b in zip(chain, chain[1:], strict=False):
+        for position, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
             if a is None or b is None:
                 continue
             try:
                 judged = link(known, a, b)
                 if judged.verdict == "wrong" and len(chain) == 2 and (starts_chain or line.implies):
-                    judged = equation_link(known, equation, a, b)
+                    as_identity, judged = judged, equation_link(known, equation, a, b)
                     equation = (a, b) if judged.verdict != "wrong" else equation
+                    if judged.verdict == "wrong" and judged.counterexample is None:
+                        judged = replace(judged, counterexample=as_identity.counterexample)
             except Exception as error:  # noqa: BLE001 - SymPy fails in many ways: the link is not judged
                 judged = Link("undecided", counterexample={"reason": type(error).__name__})
+            if judged.verdict == "wrong" and len(chain) > 2 and (starts_chain or position > 0):
+                judged = replace(judged, sides=(printer.doprint(a), printer.doprint(b)))
             links.append(judged)
         if starts_chain and len(values) == 1:
             links.append(Link("start", "statement"))
@@ -400,6 +413,8 @@ def check_steps(text: str, problem: str, lang: str = "en") -> dict:
         if verdict == "wrong" and first_error is None:
             first_error = line.n
         expected = next((lk.expected for lk in links if lk.verdict == "wrong" and lk.expected is not None), None)
+    if progress is not None:
+        progress(results)
     final = _final(known, derivation, subject, current, expected if verdict == "wrong" else None)
     return {"problem": problem, "lines": results, "final": final, "first_error": first_error}
 
@@ -416,12 +431,14 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
     link_ = links[0] if links else Link(verdict)
     named = ", ".join(rules.get(r, r) for r in (link_.rules or ((link_.rule,) if link_.rule else ())))
     if verdict == "wrong":
-        text = phrases["wrong"]
-        if link_.counterexample:
-            point = ", ".join(f"{names.get(k, k)} = {v}" for k, v in link_.counterexample["point"].items()) \
-                or phrases["a_density"]
-            text += " " + phrases["counterexample"].format(point=point, left=link_.counterexample["left"],
-                                                          right=link_.counterexample["right"])
+        text = phrases["wrong"] if link_.sides is None else phrases["wrong_link"].format(
+            left=link_.sides[0], right=link_.sides[1])
+        counter = link_.counterexample
+        if counter and "difference" in counter:
+            text += " " + phrases["difference"].format(difference=counter["difference"])
+        elif counter:
+            point = ", ".join(f"{names.get(k, k)} = {v}" for k, v in counter["point"].items()) or phrases["a_density"]
+            text += " " + phrases["counterexample"].format(point=point, left=counter["left"], right=counter["right"])
     elif verdict == "undecided":
         text = phrases["undecided"].format(rule=(link_.counterexample or {}).get("reason", "-"))
     else:
