@@ -29,15 +29,15 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def positive_seconds(key: str):
-    """An argparse type for ``--timeout``: a finite number of seconds, more than 0 and at most
-    the limit ``key`` of :mod:`derive.limits` (NaN, infinities, 0 and negatives are refused)."""
+def positive_seconds(key: str, option: str = "--timeout"):
+    """An argparse type for ``--timeout`` (or ``option``): a finite number of seconds, more than 0
+    and at most the limit ``key`` of :mod:`derive.limits` (NaN, infinities, 0 and negatives are refused)."""
     def parse(text: str) -> float:
         try:
             given = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
-        return limits.seconds(key, given, "--timeout")
+        return limits.seconds(key, given, option)
     return parse
 
 
@@ -180,6 +180,9 @@ def _check_steps_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
     parser.add_argument("--timeout", type=positive_seconds("check-steps.timeout"), default=DEFAULT_TIMEOUT,
                         help="seconds per line (default 5)")
+    parser.add_argument("--budget", type=positive_seconds("check-steps.budget", "--budget"),
+                        default=limits.LIMITS["check-steps.budget"].default,
+                        help="seconds for the whole file (default 60); lines not judged by then are undecided")
     return parser
 
 
@@ -202,20 +205,13 @@ def _read_input(name: str, limit: str = "check-steps.bytes", raw: bool = False) 
 
 
 def _check_steps(argv: list[str]) -> int:
+    """``derive check-steps NAME``: each line judged within ``--timeout``, the file within ``--budget``."""
     from .check.batch import summarize_steps
-    from .check.pool import CheckPool
-    from .check.steps import split_lines
+    from .check.timed import check_steps_timed
     options = _check_steps_parser().parse_args(argv)
-    if options.timeout <= 0:
-        raise UsageError("--timeout must be positive")
     catalog.get(options.name)
     text = _read_input(options.file)
-    budget = options.timeout * min(len(split_lines(text)), 30)
-    with CheckPool(1, budget) as pool:
-        result = pool.run({"steps": text, "problem": options.name, "lang": options.lang, "report": True})
-    if result.get("verdict") in ("error", "timeout"):
-        raise UsageError(result.get("feedback") or f"the check took longer than {budget:g} s")
-    result.pop("ms", None)
+    result = check_steps_timed(text, options.name, options.lang, options.timeout, options.budget)
     if options.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -473,13 +469,15 @@ def _audit(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     parser.add_argument("--timeout", type=positive_seconds("audit.timeout"), default=DEFAULT_TIMEOUT,
                         help="seconds per formula check (default 5)")
+    parser.add_argument("--budget", type=positive_seconds("audit.budget", "--budget"),
+                        default=limits.LIMITS["audit.budget"].default,
+                        help="seconds for the whole file (default 300); claims not judged by then are undecided")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     options = parser.parse_args(argv)
-    if not 0 < options.timeout <= 600:
-        raise UsageError("--timeout must be more than 0 and at most 600 seconds")
-    claims = read_claims(options.claims)
+    deadline = limits.Deadline(options.budget)
+    claims = read_claims(options.claims, deadline)
     lang = options.lang or claims.lang
-    findings = audit(claims, lang, options.timeout)
+    findings = audit(claims, lang, options.timeout, deadline=deadline)
     write_output(audit_json(claims, findings) if options.json else render_text(claims, findings, lang), options.output)
     return 0 if all(f.verdict == "agrees" for f in findings) else 1
 

@@ -9,6 +9,7 @@ refused before the work starts, by :func:`check`, with one line naming the limit
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from .errors import UsageError
@@ -108,6 +109,22 @@ def seconds(key: str, given: float, option: str) -> float:
     if not 0 < given <= limit:  # also refuses nan and inf
         raise LimitError(f"{option} {given}: must be more than 0 and at most {limit:g} seconds (limit {key})")
     return given
+
+
+class Deadline:
+    """A time budget of ``seconds`` that starts now (``--budget``): how much is left, and whether it is spent."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        """Seconds left (0 or less once it is spent)."""
+        return self.end - time.monotonic()
+
+    def spent(self) -> bool:
+        """Whether no time is left."""
+        return self.left() <= 0
 
 
 def _number(amount) -> str:

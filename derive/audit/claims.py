@@ -39,10 +39,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from .. import limits
 from ..errors import UsageError
 from ..files import read_toml
 
-MAX_FILE_BYTES, MAX_CLAIMS, MAX_TEXT, MAX_LATEX = 1_000_000, 1000, 200, 2000
+MAX_CLAIMS, MAX_TEXT, MAX_LATEX = (limits.value(f"audit.{key}") for key in ("claims", "text", "latex"))
 TOP_KEYS = {"sheet", "title", "lang", "claim"}
 CLAIM_KEYS = {"where", "entry", "target", "network", "example", "quantity", "layer", "convention", "claims",
               "approx", "bytes_per_value"}
@@ -109,19 +110,16 @@ def _clean(text: str, what: str, limit: int, fail) -> str:
     return text
 
 
-def read_claims(path: str | Path) -> ClaimsFile:
-    """Read and check a claims file (every claim's names, quantities and numbers).
+def read_claims(path: str | Path, deadline: limits.Deadline | None = None) -> ClaimsFile:
+    """Read and check a claims file (every claim's names, quantities and numbers), within the
+    limits ``file.bytes``, ``file.depth``, ``audit.claims``, ``audit.text``, ``audit.latex`` and,
+    when given, the time left of ``deadline`` (checked between claims).
 
     Raises:
         ClaimsError: the file is missing, too large, not TOML, or any claim is malformed.
+        LimitError: a limit is exceeded.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError:
-        size = 0
-    if size > MAX_FILE_BYTES:
-        raise ClaimsError(f"{path}: the file is {size:,} bytes; at most {MAX_FILE_BYTES:,}")
     table = read_toml(path)
 
     def fail(message: str):
@@ -142,9 +140,14 @@ def read_claims(path: str | Path) -> ClaimsFile:
     claims = table.get("claim")
     if not isinstance(claims, list) or not claims:
         fail("no [[claim]] tables")
-    if len(claims) > MAX_CLAIMS:
-        fail(f"{len(claims)} claims; at most {MAX_CLAIMS}")
-    return ClaimsFile(path, sheet, title, lang, tuple(_claim(c, n, path) for n, c in enumerate(claims, 1)))
+    limits.check("audit.claims", len(claims), str(path))
+    checked = []
+    for number, claim in enumerate(claims, 1):
+        if deadline is not None and deadline.spent():
+            limits.refuse("audit.budget", f"more than {deadline.seconds:g} s", str(path),
+                          f"time to check the claims (stopped at claim {number})")
+        checked.append(_claim(claim, number, path))
+    return ClaimsFile(path, sheet, title, lang, tuple(checked))
 
 
 def _claim(table, index: int, path: Path) -> Claim:

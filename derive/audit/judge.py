@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .. import catalog
+from ..limits import Deadline
 from ..render import wording
 from .claims import Claim, ClaimsFile, Number
 from .recompute import Computed, claimed_value, recompute
 
 REASONS = ("convention", "rounding", "swapped-label", "slip", "arithmetic", "wrong", "unreadable", "undecided")
-WARMUP_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -87,29 +87,31 @@ def _rounded_down(claimed: Number, value: Fraction) -> bool:
 
 # -- the checker, in worker processes ------------------------------------------------------------
 class Checker:
-    """Checks formulas in a :class:`~derive.check.pool.CheckPool`; a catalog entry is first built
-    (verified) in the worker under a generous limit, so that the claim's own limit is spent on
-    the claim."""
+    """Checks formulas in a :class:`~derive.check.pool.CheckPool` (which builds a catalog entry in
+    a worker before its first check, outside the check's own limit), each check within the time
+    left of the file's budget."""
 
-    def __init__(self, pool, lang: str, timeout: float):
-        self.pool, self.lang, self.timeout, self.warm = pool, lang, timeout, set()
+    def __init__(self, pool, lang: str, timeout: float, deadline: Deadline | None = None):
+        self.pool, self.lang, self.timeout, self.deadline = pool, lang, timeout, deadline
 
     def _call(self, request: dict, seconds: float) -> dict:
-        saved, self.pool.timeout = self.pool.timeout, seconds
+        """The pool's reply within ``seconds``, and within what is left of the file's budget
+        (a check cut short by the budget gets the reason ``budget``)."""
+        left = self.deadline.left() if self.deadline else seconds
+        if left <= 0:
+            return {"verdict": "timeout", "reason": "budget"}
+        saved, self.pool.timeout = self.pool.timeout, min(seconds, left)
         try:
-            return self.pool.run(request)
+            reply = self.pool.run(request)
         finally:
             self.pool.timeout = saved
+        if reply.get("verdict") == "timeout" and reply.get("reason") == "time" and left < seconds:
+            reply["reason"] = "budget"
+        return reply
 
     def run(self, answer: str, entry: str, target: str) -> dict:
         """The checker's verdict on ``answer`` for ``entry``'s ``target``."""
-        if entry not in self.warm:
-            reply = self._call({"answer": "0", "problem": entry, "target": target, "lang": self.lang}, WARMUP_SECONDS)
-            self.warm = set() if reply.get("verdict") == "timeout" else self.warm | {entry}
-        reply = self._call({"answer": answer, "problem": entry, "target": target, "lang": self.lang}, self.timeout)
-        if reply.get("verdict") == "timeout":
-            self.warm = set()  # the worker was replaced: it is cold again
-        return reply
+        return self._call({"answer": answer, "problem": entry, "target": target, "lang": self.lang}, self.timeout)
 
 
 def value_only(latex: str) -> str:
@@ -138,8 +140,8 @@ def _template_regex(template: str) -> re.Pattern:
 class Judge:
     """Judges the claims of one file."""
 
-    def __init__(self, lang: str, checker: Checker | None):
-        self.words, self.checker, self.lang = wording(lang), checker, lang
+    def __init__(self, lang: str, checker: Checker | None, deadline: Deadline | None = None):
+        self.words, self.checker, self.lang, self.deadline = wording(lang), checker, lang, deadline
         self.phrases = self.words["audit"]
 
     def say(self, key: str, **values) -> str:
@@ -151,8 +153,16 @@ class Judge:
         return Finding(claim, describe(claim, self.words), computed, "agrees" if reason is None else "disagrees",
                        reason, detail)
 
+    def _stopped(self, reason: str | None) -> str:
+        """Why a claim was left undecided: its check's time, the file's budget, or a failure."""
+        if reason == "budget" and self.deadline is not None:
+            return self.say("budget", seconds=f"{self.deadline.seconds:g}")
+        return self.say("timeout" if reason == "time" else "failed", seconds=self.checker.timeout)
+
     def judge(self, claim: Claim) -> Finding:
-        """The finding for one claim."""
+        """The finding for one claim (undecided once the file's budget is spent)."""
+        if self.deadline is not None and self.deadline.spent():
+            return self.finding(claim, "", "undecided", self._stopped("budget"))
         if claim.kind == "entry":
             return self._formula(claim)
         return self._numeric(claim, claimed_value(claim), recompute(claim))
@@ -173,8 +183,7 @@ class Judge:
         if verdict in ("unparsable", "error"):
             return self.finding(claim, expected, "unreadable", feedback)
         if verdict != "incorrect":
-            return self.finding(claim, expected, "undecided", self.say(
-                "timeout" if reply.get("reason") == "time" else "failed", seconds=self.checker.timeout))
+            return self.finding(claim, expected, "undecided", self._stopped(reply.get("reason")))
         value = value_only(claim.claims)
         left = check["wrong_left_side"].split("{")[0]
         if left and feedback.startswith(left) and value != claim.claims.strip():
@@ -252,13 +261,15 @@ def describe(claim: Claim, words) -> str:
     return text + (f" ({claim.convention})" if claim.convention else "")
 
 
-def audit(claims: ClaimsFile, lang: str, timeout: float, pool=None) -> list[Finding]:
-    """Judge every claim of a file; a pool is started only when a claim is a formula."""
+def audit(claims: ClaimsFile, lang: str, timeout: float, pool=None, deadline: Deadline | None = None) -> list[Finding]:
+    """Judge every claim of a file, each formula check within ``timeout`` seconds and the whole
+    file within ``deadline`` (the claims after it is spent are ``undecided``); a pool is started
+    only when a claim is a formula."""
     formulas = any(c.kind == "entry" for c in claims.claims)
     if formulas and pool is None:
         from ..check.pool import CheckPool
 
         with CheckPool(1, timeout) as own:
-            return audit(claims, lang, timeout, own)
-    judge = Judge(lang, Checker(pool, lang, timeout) if formulas else None)
+            return audit(claims, lang, timeout, own, deadline)
+    judge = Judge(lang, Checker(pool, lang, timeout, deadline) if formulas else None, deadline)
     return [judge.judge(claim) for claim in claims.claims]

@@ -27,7 +27,6 @@ from .claims import (
     parse_shape,
 )
 
-MAX_SPEC_BYTES = 256_000
 LAYER_ONLY = {"output_shape", "output_size", "receptive_field", "jump"}
 
 
@@ -102,8 +101,6 @@ def _validate_network(claim: Claim, folder: Path) -> Claim:
         spec = folder / claim.name
         if not spec.is_file():
             raise ClaimsError(f"network spec {claim.name!r}: no such file beside the claims file")
-        if spec.stat().st_size > MAX_SPEC_BYTES:
-            raise ClaimsError(f"network spec {claim.name!r} is larger than {MAX_SPEC_BYTES:,} bytes")
     claim = replace(claim, spec=spec)
     report = _analysis(claim.name, spec, claim.convention or "full", claim.bytes_per_value)
     if claim.quantity in ("macs_ratio", "macs_reduction"):
