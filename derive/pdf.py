@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import DeriveError
+from .errors import DeriveError, UsageError
 from .files import publish
 
 TEX_PACKAGES = ("texlive-xetex texlive-lang-chinese texlive-latex-recommended texlive-latex-extra "
@@ -81,6 +81,14 @@ def build_pdf(tex: str, stem: str, folder: Path) -> Path:
     if not tex_available():
         raise TexMissingError(f"no TeX found, so {folder / stem}.tex was written but no PDF; "
                               f"install TeX with: {INSTALL_HINT}")
+    try:
+        return _build(tex, stem, folder)
+    except OSError as error:  # the temporary folder or TeX itself
+        raise UsageError(f"cannot build {stem}.pdf: {error.strerror or error}" +
+                         (f" ({error.filename})" if error.filename else "")) from None
+
+
+def _build(tex: str, stem: str, folder: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="derive-tex-") as work:
         source = Path(work) / f"{JOB}.tex"
         source.write_text(tex, encoding="utf-8")

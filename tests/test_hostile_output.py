@@ -10,6 +10,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -262,6 +263,14 @@ def test_tex_over_its_time_limit_is_killed_with_its_children(tmp_path, monkeypat
         pdf.build_pdf("x", "x", tmp_path)
     assert groups and _until(lambda: not _live(groups[0])), _live(groups[0])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temporary_folder_that_cannot_be_made_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(pdf, "tex_available", lambda: True)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no" / "such" / "folder"))
+    status, _, err = run_cli(capsys, "xavier", "--pdf", "-o", str(tmp_path / "out"))
+    assert_one_line_error(status, err, mentions="cannot build xavier-en.pdf: No such file or directory")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["xavier-en.tex"]
 
 
 @needs_tex
