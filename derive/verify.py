@@ -1,8 +1,14 @@
 """Proving that two expressions are equal under a derivation's definitions and assumptions.
 
 Strategies run cheapest first: structural identity, expansion, rational simplification, then
-agreement at seeded random points of the declared domains (which also catches a false step
-quickly), and last ``sympy.simplify``, which upgrades a numeric agreement to a proof.
+agreement at seeded random points of the declared domains and around the expressions' kinks
+(:mod:`derive.points`; this also catches a false step quickly), then a cheap proof that the
+difference is not zero, and last ``sympy.simplify``, which upgrades a numeric agreement to a proof.
+
+Numeric agreement is judged value by value with the accuracy SymPy reports for each: two values
+agree when both are known to ``DIGITS - 5`` digits and agree to that relative tolerance; they
+differ when they are further apart than both error bounds and the tolerance together; otherwise
+the point decides nothing and is not counted.
 """
 
 from __future__ import annotations
@@ -20,10 +26,17 @@ from sympy.simplify.simplify import sum_simplify
 
 from .errors import VerificationError
 from .notation import Quantity, smooth_functions, symmetric_densities
+from .points import KINK_TYPES, draw, entry_value, kink_points
 
 DIGITS = 30
 MAX_TERMS = 10_000
-TOLERANCE = sp.Float(10) ** -15
+#: relative: two values known to DIGITS digits agree when they agree to DIGITS - 5 of them
+TOLERANCE = mpmath.mpf(10) ** -(DIGITS - 5)
+#: integrals are evaluated by quadrature, to fewer digits, and compared absolutely below 1
+INTEGRAL_DIGITS, INTEGRAL_TOLERANCE = 12, mpmath.mpf(10) ** -8
+#: an expression larger than this (in nodes) is not asked whether it is zero (SymPy's
+#: assumptions can be slow on large expressions)
+NONZERO_NODES = 400
 
 
 @dataclass(frozen=True)
@@ -36,11 +49,13 @@ class Certificate:
 
 @dataclass(frozen=True)
 class Counterexample:
-    """A point of the domain where two expressions differ."""
+    """A point of the domain where two expressions differ; ``difference`` is set when the
+    difference was shown not to be zero symbolically (it may be too small to see at the point)."""
 
     point: dict
     left: sp.Basic
     right: sp.Basic
+    difference: sp.Basic | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +129,8 @@ class Verifier:
         """Decide ``left == right``: a certificate when they agree, a counterexample when not.
 
         Args:
-            left, right: the expressions.
+            left, right: the expressions (``right`` is the reference: at a jump of ``right``, a
+                value of ``left`` between its two one-sided values is a convention, not a difference).
             given: substitutions that hold under the step's assumptions (zero means, ...).
             thorough: also try ``simplify`` to upgrade a numeric agreement to a proof.
         """
@@ -123,11 +139,17 @@ class Verifier:
             return Comparison(Certificate("symbolic"))
         a, b = self.unfold(left, given), self.unfold(right, given)
         difference = a - b
-        if cheaply_zero(difference):
-            return Comparison(Certificate("symbolic"))
+        forms = []
+        for form in _cheap_forms(difference):
+            if form == 0:
+                return Comparison(Certificate("symbolic"))
+            forms.append(form)
         agreed, counter = self.sample(a, b)
         if counter is not None:
             return Comparison(None, counter)
+        nonzero = self._nonzero(forms)
+        if nonzero is not None:
+            return Comparison(None, self._witness(a, b, nonzero))
         # With an unknown function (an activation f) the sum simplifier cannot decide; agreement
         # at points, for several concrete functions, stands.
         if thorough and difference.has(sp.Sum) and not difference.has(sp.Integral, sp.Subs, AppliedUndef) \
@@ -147,28 +169,105 @@ class Verifier:
         return comparison.certificate
 
     def sample(self, a: sp.Basic, b: sp.Basic, points: int | None = None) -> tuple[int, Counterexample | None]:
-        """Compare ``a`` and ``b`` at seeded random points; return (agreed, counterexample)."""
+        """Compare ``a`` and ``b`` at seeded random points of the domains, then at the points
+        around their kinks; return (points where they agree, counterexample)."""
         rng = random.Random(self.seed)
-        agreed = 0
         has_integral = a.has(sp.Integral) or b.has(sp.Integral)
         plan = self._index_plan(a, b)
         wanted = 4 if has_integral else max(points or self.points, len(plan) + 4)
-        digits, tolerance = (12, sp.Float(10) ** -8) if has_integral else (DIGITS, TOLERANCE)
+        summed = _summed(a, b)
+        agreed = 0
         for attempt in range(4 * wanted):
             if agreed >= wanted:
                 break
-            point = self._point(a, b, rng, attempt)
+            point = self._point(a, b, rng, attempt, summed, small=has_integral)
             if attempt < len(plan):
                 point.update(plan[attempt])
-            salt = f"{self.seed}:{attempt}"
-            va, vb = (_evaluate(e, point, digits, salt) for e in (a, b))
-            if va is None or vb is None:
-                continue
-            scale = max(1, abs(va), abs(vb))
-            if abs(va - vb) > tolerance * scale:
+            outcome, va, vb = self._at(a, b, point, f"{self.seed}:{attempt}", has_integral)
+            if outcome == "differ":
                 return agreed, Counterexample(_readable(point), va, vb)
-            agreed += 1
+            agreed += outcome == "agree"
+        if has_integral or not (a.has(*KINK_TYPES) or b.has(*KINK_TYPES)):
+            return agreed, None
+        base = self._point(a, b, random.Random(f"{self.seed}:kinks"), 0, summed)
+        movable = {s: self._domain(s) for s in base if isinstance(s, sp.Symbol)
+                   and self._domain(s).kind in ("real", "integer")}
+        for number, kink in enumerate(kink_points((a, b), base, movable)):
+            outcome, va, vb = self._at(a, b, kink.point, f"{self.seed}:kink:{number}", False)
+            if outcome == "differ" and kink.symbol is not None and self._convention(a, b, kink, va):
+                continue
+            if outcome == "differ":
+                return agreed, Counterexample(_readable(kink.point), va, vb)
+            agreed += outcome == "agree"
         return agreed, None
+
+    def _at(self, a: sp.Basic, b: sp.Basic, point: dict, salt: str, integral: bool) -> tuple[str, object, object]:
+        """(``agree``, ``differ`` or ``unknown``, value of a, value of b) at one point."""
+        digits = INTEGRAL_DIGITS if integral else DIGITS
+        va, vb = (_evaluate(e, point, digits, salt, self._entry_domains) for e in (a, b))
+        if va is None or vb is None:
+            return "unknown", va, vb
+        return _judge(va, vb, integral), va, vb
+
+    def _convention(self, a: sp.Basic, b: sp.Basic, kink, value) -> bool:
+        """Whether, exactly on a breakpoint where ``b`` jumps, ``a``'s value lies between ``b``'s
+        two one-sided values (relu' at 0 taken as 0, 1/2 or 1): a convention, not a difference."""
+        symbol, at = kink.symbol, kink.point[kink.symbol]
+        sides = [_evaluate(b, {**kink.point, symbol: at + shift}, DIGITS, "side", self._entry_domains)
+                 for shift in (-kink.step / 1000, kink.step / 1000)]
+        if any(side is None or not side.is_real for side in sides) or not value.is_real \
+                or _judge(*sides, False) != "differ":
+            return False
+        low, high = sorted(sides, key=float)
+        return bool(low - abs(low) * 10 ** -(DIGITS - 5) <= value <= high + abs(high) * 10 ** -(DIGITS - 5))
+
+    def _nonzero(self, forms: list[sp.Basic]) -> sp.Basic | None:
+        """A cheap form of the difference that is shown not to be zero as a function: SymPy's
+        assumptions say it is never zero, or it is a nonzero rational function of quantities
+        that range over intervals (or unbounded sizes), or a product of such factors."""
+        for form in forms:
+            if _nodes(form) <= NONZERO_NODES and self._not_identically_zero(form):
+                return form
+        return None
+
+    def _not_identically_zero(self, expr: sp.Basic) -> bool:
+        try:
+            if expr.is_zero is False:
+                return True
+        except Exception:  # noqa: BLE001 - SymPy's assumptions fail in many ways; a failure proves nothing
+            return False
+        if isinstance(expr, sp.Mul):
+            return all(self._not_identically_zero(factor) for factor in expr.args)
+        if isinstance(expr, sp.Pow) and expr.exp.is_positive:
+            return self._not_identically_zero(expr.base)
+        symbols = expr.free_symbols
+        if not symbols or any(not isinstance(s, sp.Symbol) or not self._spread(s) for s in symbols):
+            return False
+        if isinstance(expr, (sp.sin, sp.cos, sp.tan)):
+            return _rational(expr.args[0])
+        return _rational(expr) and sp.fraction(sp.together(expr))[0].expand() != 0
+
+    def _spread(self, symbol: sp.Symbol) -> bool:
+        """Whether a quantity ranges over an interval with interior, or over unbounded integers."""
+        quantity = self.quantities.get(symbol)
+        domain = quantity.domain if quantity else None
+        if domain is None:
+            return False
+        if domain.kind == "real":
+            return domain.low is None or domain.high is None or domain.low < domain.high
+        return domain.kind == "integer" and (domain.low is None or domain.high is None)
+
+    def _witness(self, a: sp.Basic, b: sp.Basic, difference: sp.Basic) -> Counterexample:
+        """A point where both sides are defined and the nonzero ``difference`` is not 0 there."""
+        rng = random.Random(f"{self.seed}:witness")
+        summed = _summed(a, b)
+        for attempt in range(4 * self.points):
+            point = self._point(a, b, rng, attempt, summed)
+            va, vb = (_evaluate(e, point, DIGITS, f"witness:{attempt}", self._entry_domains) for e in (a, b))
+            there = _evaluate(difference, point, DIGITS, f"witness:{attempt}", self._entry_domains)
+            if va is not None and vb is not None and there is not None and there != 0:
+                return Counterexample(_readable(point), va, vb, difference)
+        raise VerificationError(f"the two differ by {sp.sstr(difference)}, but at no point could both be evaluated")
 
     def _index_plan(self, a: sp.Basic, b: sp.Basic) -> list[dict]:
         """Every combination of class indices for C = 2 and 3, so that an entry that differs
@@ -182,15 +281,20 @@ class Verifier:
         return [{size: sp.Integer(n), **{s: sp.Integer(v) for s, v in zip(indices, combo, strict=False)}}
                 for n in (2, 3) for combo in product(range(1, n + 1), repeat=len(indices))]
 
-    def _point(self, a: sp.Basic, b: sp.Basic, rng: random.Random, attempt: int) -> dict:
+    def _point(self, a: sp.Basic, b: sp.Basic, rng: random.Random, attempt: int, summed: frozenset = frozenset(),
+               small: bool = False) -> dict:
+        """A random point of the domains of every free symbol (and a concrete function for each
+        unknown one). Coordinate j takes magnitude band ``attempt + j * (attempt // 4)``, so that
+        every quantity meets every band and the quantities meet each other in different bands."""
         labels = {base.label for e in (a, b) for base in e.atoms(sp.IndexedBase)}
         free = (a.free_symbols | b.free_symbols) - labels
         point: dict = {}
         plain = sorted((s for s in free if isinstance(s, sp.Symbol)), key=str)
-        for symbol in sorted(plain, key=lambda s: self._domain(s).kind == "index"):
+        for position, symbol in enumerate(sorted(plain, key=lambda s: self._domain(s).kind == "index")):
             domain = self._domain(symbol)
             bound = int(point[domain.upper]) if domain.kind == "index" else None
-            point[symbol] = domain.sample(rng, bound)
+            band = (attempt + position * (attempt // 4)) % (2 if small else 4)
+            point[symbol] = draw(domain, rng, band, DIGITS, bound, symbol in summed)
         functions = {f.func for e in (a, b) for f in e.atoms(AppliedUndef)}
         for func in functions:
             kind = self._domain(func).kind
@@ -200,6 +304,11 @@ class Verifier:
                 raise VerificationError(f"no concrete instances for '{func}' of kind {kind}")
             point[func] = instances[attempt % len(instances)]
         return point
+
+    @property
+    def _entry_domains(self) -> dict:
+        """The domain of each indexed family (x in x_3), for the values of its entries."""
+        return {s: q.domain for s, q in self.quantities.items() if isinstance(s, sp.IndexedBase)}
 
     def _domain(self, obj: sp.Basic):
         quantity = self.quantities.get(obj)
@@ -255,12 +364,19 @@ def _evaluate_sums(expr: sp.Basic) -> sp.Basic:
     return expr.replace(lambda e: isinstance(e, sp.Sum), write_out)
 
 
+def _cheap_forms(difference: sp.Basic):
+    """The difference expanded, rationally cancelled, and with its sums evaluated and expanded
+    (lazily, cheapest first; a form SymPy fails on is left out)."""
+    for operation in (sp.expand, lambda e: sp.cancel(sp.together(e)), lambda e: sp.expand(_evaluate_sums(e))):
+        try:
+            yield operation(difference)
+        except Exception:  # noqa: BLE001 - SymPy's simplifiers fail in many ways; a failed attempt proves nothing
+            continue
+
+
 def cheaply_zero(difference: sp.Basic) -> bool:
     """Whether expansion, rational cancellation or evaluating sums shows the difference is 0."""
-    if difference == 0:
-        return True
-    return any(_is_zero(operation, difference) for operation in
-               (sp.expand, lambda e: sp.cancel(sp.together(e)), lambda e: sp.expand(_evaluate_sums(e))))
+    return difference == 0 or any(form == 0 for form in _cheap_forms(difference))
 
 
 def _is_zero(operation, expr: sp.Basic) -> bool:
@@ -270,11 +386,64 @@ def _is_zero(operation, expr: sp.Basic) -> bool:
         return False
 
 
-def _evaluate(expr: sp.Basic, point: dict, digits: int = DIGITS, salt: str = ""):
+def _nodes(expr: sp.Basic, most: int = NONZERO_NODES) -> int:
+    """The number of nodes of ``expr``, counted up to just past ``most``."""
+    count = 0
+    for count, _ in enumerate(sp.preorder_traversal(expr), 1):
+        if count > most:
+            break
+    return count
+
+
+_UNKNOWN_VALUES = (AppliedUndef, sp.Integral, sp.Sum, sp.Product, sp.Indexed, sp.Derivative, sp.Subs)
+
+
+def _rational(expr: sp.Basic) -> bool:
+    """Whether ``expr`` is a rational function of its symbols with number coefficients (no
+    function, integral, sum or entry of unknown value in it)."""
+    if isinstance(expr, sp.Symbol) or expr.is_number and not expr.has(*_UNKNOWN_VALUES):
+        return True
+    if isinstance(expr, (sp.Add, sp.Mul)):
+        return all(_rational(arg) for arg in expr.args)
+    return isinstance(expr, sp.Pow) and expr.exp.is_Integer and _rational(expr.base)
+
+
+def _summed(a: sp.Basic, b: sp.Basic) -> frozenset:
+    """The symbols that bound a sum or a product (their values are kept small: it is written out)."""
+    return frozenset(s for e in (a, b) for total in e.atoms(sp.Sum, sp.Product) for limit in total.limits
+                     for bound in limit[1:] for s in bound.free_symbols)
+
+
+def _judge(va: sp.Basic, vb: sp.Basic, integral: bool = False) -> str:
+    """``agree``, ``differ`` or ``unknown`` for two values, each known to the accuracy SymPy
+    reports for it (a value evaluated through heavy cancellation is known only roughly)."""
+    with mpmath.workdps(3 * DIGITS):
+        (ca, ra), (cb, rb) = _interval(va), _interval(vb)
+        gap, scale = abs(ca - cb), max(abs(ca), abs(cb))
+        if integral:
+            return "differ" if gap > INTEGRAL_TOLERANCE * max(1, scale) else "agree"
+        if gap > ra + rb + TOLERANCE * scale:
+            return "differ"
+        return "agree" if ra + rb <= TOLERANCE * scale and gap <= TOLERANCE * scale else "unknown"
+
+
+def _interval(value: sp.Basic) -> tuple:
+    """(centre, radius) of a value: exact numbers have radius 0, a Float of precision p bits
+    a radius of |value| 2^(2 - p); below double precision SymPy's own estimate of p is not to
+    be trusted (a cancellation it gave up on), and the radius is 4 |value|: 0 lies inside."""
+    radius = mpmath.mpf(0)
+    for part in value.as_real_imag():
+        if isinstance(part, sp.Float):
+            radius += abs(mpmath.mpmathify(part)) * (4 if part._prec < 53 else mpmath.mpf(2) ** (2 - part._prec))
+    return mpmath.mpmathify(sp.N(value, 3 * DIGITS) if not value.is_Float else value), radius
+
+
+def _evaluate(expr: sp.Basic, point: dict, digits: int = DIGITS, salt: str = "", families: dict | None = None):
     """The value of ``expr`` at ``point`` to ``digits`` digits, or None where it is undefined.
 
     Entries of indexed families (x_1, x_2, ...) that appear once the sums are written out get
-    values seeded by ``salt`` and their own name, so both sides of a comparison agree on them.
+    values from their family's domain in ``families``, seeded by ``salt`` and their own name, so
+    both sides of a comparison agree on them.
     """
     symbols = {k: v for k, v in point.items() if isinstance(k, sp.Symbol)}
     expr = expr.xreplace(symbols)
@@ -284,12 +453,12 @@ def _evaluate(expr: sp.Basic, point: dict, digits: int = DIGITS, salt: str = "")
             expr = expr.replace(func, instance)
     expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
     expr = expr.xreplace({
-        entry: sp.Rational(round(random.Random(f"{salt}:{_name(entry)}").uniform(-3, 3), 6))
+        entry: entry_value((families or {}).get(entry.base), random.Random(f"{salt}:{_name(entry)}"), digits)
         for entry in expr.atoms(sp.Indexed)})
     try:
         expr = expr.replace(lambda e: isinstance(e, sp.Integral), lambda e: _quadrature(e, digits))
         value = sp.N(expr, digits)
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
     if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.free_symbols:
         return None
@@ -320,6 +489,20 @@ def _readable(point: dict) -> dict:
     return {str(k): v for k, v in point.items() if isinstance(k, sp.Symbol)}
 
 
+def shown(value: sp.Basic, digits: int = 6) -> str:
+    """A coordinate or value for people: integers whole, anything else to ``digits`` digits."""
+    return sp.sstr(value) if value.is_Integer else sp.sstr(sp.N(value, digits))
+
+
+def shown_pair(left: sp.Basic, right: sp.Basic, digits: int = 6) -> tuple[str, str]:
+    """Two values that differ, with as many digits as it takes to see that they do."""
+    while digits < DIGITS and shown(left, digits) == shown(right, digits):
+        digits += 6
+    return shown(left, digits), shown(right, digits)
+
+
 def _describe(counter: Counterexample) -> str:
-    where = ", ".join(f"{k} = {v}" for k, v in counter.point.items()) or "a sampled density"
-    return f"differs at {where}: {sp.N(counter.left, 8)} vs {sp.N(counter.right, 8)}"
+    where = ", ".join(f"{k} = {shown(v, 8)}" for k, v in counter.point.items()) or "a sampled density"
+    if counter.difference is not None:
+        return f"differs by {sp.sstr(counter.difference)}, not zero"
+    return f"differs at {where}: {' vs '.join(shown_pair(counter.left, counter.right, 8))}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 import sympy as sp
 
@@ -17,7 +18,7 @@ from ..errors import UsageError, VerificationError
 from ..notation import LABEL, POSITIVE, REAL, SIZE, UNIT_OPEN, Quantity
 from ..printing import NotationLatexPrinter
 from ..render import wording
-from ..verify import Comparison, Verifier
+from ..verify import Comparison, Counterexample, Verifier, shown, shown_pair
 from .diagnosis import diagnose
 from .fallback import read_general
 from .reader import ReadError, Reading, read
@@ -33,6 +34,12 @@ def problem_table(problem: str, log_base_e: bool) -> tuple[Derivation, ReadingTa
     """A catalog entry and its reading table (kept: shared by every check of the problem)."""
     derivation = catalog.get(problem)
     return derivation, table_for(derivation, log_base_e)
+
+
+def private_table(shared: ReadingTable, preferred: Iterable[sp.Basic] = ()) -> ReadingTable:
+    """A copy of a shared reading table for one check: names the reader invents for one answer
+    (an undeclared p_i) must not change how the next answer is read."""
+    return replace(shared, names=dict(shared.names), quantities=dict(shared.quantities), preferred=set(preferred))
 
 
 def _free_table(assume: tuple[str, ...], log_base_e: bool) -> ReadingTable:
@@ -73,8 +80,9 @@ def _result(verdict: str, problem, target, expected: str, parsed: str, feedback:
 def _certificate(comparison: Comparison) -> dict:
     if comparison.counterexample is not None:
         counter = comparison.counterexample
-        return {"method": "counterexample", "point": {k: sp.sstr(v) for k, v in counter.point.items()},
-                "expected": sp.sstr(sp.N(counter.right, 10)), "answer": sp.sstr(sp.N(counter.left, 10))}
+        difference = {} if counter.difference is None else {"difference": sp.sstr(counter.difference)}
+        return {"method": "counterexample", "point": {k: shown(v, 30) for k, v in counter.point.items()},
+                "expected": shown(counter.right, 10), "answer": shown(counter.left, 10), **difference}
     certificate = comparison.certificate
     return {"method": certificate.method, **({"points": certificate.points} if certificate.method == "numeric" else {})}
 
@@ -157,11 +165,11 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
     """
     words = wording(lang)
     if problem is not None:
-        derivation, table = problem_table(problem, log_base_e)
+        derivation, shared = problem_table(problem, log_base_e)
         chosen = derivation.target(target) if target else None
         if chosen is None:
             raise UsageError(f"which target of '{problem}'? one of {', '.join(derivation.targets)}")
-        table.preferred = set(chosen.lhs.free_symbols | chosen.rhs.free_symbols | {chosen.lhs})
+        table = private_table(shared, chosen.lhs.free_symbols | chosen.rhs.free_symbols | {chosen.lhs})
         expected_value, target_lhs = chosen.rhs, chosen.lhs
         quantities = derivation.quantities
     elif expected is not None:
@@ -174,48 +182,79 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
     else:
         raise UsageError("give a problem and --target, or --expected")
     printer = NotationLatexPrinter([*quantities, *table.quantities.values()])
-    shown = printer.doprint(expected_value)
+    shown_expected = printer.doprint(expected_value)
     try:
         reading = read(answer, table)
     except ReadError as error:
         reading = None if error.refused else read_general(answer, table)
         if reading is None:
             where = "" if error.position is None else _phrase(words, "at_position", position=error.position + 1)
-            return _result("unparsable", problem, target, shown, "",
+            return _result("unparsable", problem, target, shown_expected, "",
                            [_phrase(words, "unparsable", reason=str(error)) + where], None)
     verifier = problem_verifier(table, derivation)
     feedback = _notes(reading, words)
     value, side = _left_side(reading, target_lhs, verifier, reading.value)
-    parsed = printer.doprint(reading.value if reading.lhs is None else sp.Eq(reading.lhs, reading.value, evaluate=False))
+    parsed = " = ".join(printer.doprint(side) for side in reading.sides)
     if side == "mismatch":
         feedback.insert(0, _phrase(words, "wrong_left_side", written=printer.doprint(reading.lhs),
                                    asked=printer.doprint(target_lhs)))
-        return _result("incorrect", problem, target, shown, parsed, feedback, None)
+        return _result("incorrect", problem, target, shown_expected, parsed, feedback, None)
     if side == "solved":
         feedback.append(_phrase(words, "solved_left_side", value=printer.doprint(value)))
     unfinished = _unfinished(value, target_lhs, table)
     if unfinished:
         feedback.insert(0, _phrase(words, unfinished))
-        return _result("incorrect", problem, target, shown, parsed, feedback, None)
+        return _result("incorrect", problem, target, shown_expected, parsed, feedback, None)
     unknown = sorted(str(s) for s in value.free_symbols if s in table.quantities
                      and table.quantities[s].domain is REAL and s not in {q.symbol for q in quantities})
     try:
         comparison = verifier.compare(value, expected_value, thorough=False)
+        broken = _broken_link(reading, verifier) if comparison.certificate is not None else None
     except VerificationError as error:
-        return _result("unparsable", problem, target, shown, parsed, [_phrase(words, "not_evaluable", reason=str(error))], None)
+        return _result("unparsable", problem, target, shown_expected, parsed, [_phrase(words, "not_evaluable", reason=str(error))], None)
+    if broken is not None:
+        middle, link = broken
+        counter = link.counterexample
+        why = _phrase(words, "link_difference", difference=sp.sstr(counter.difference)[:200]) if counter.difference \
+            is not None else _phrase(words, "link_point", point=_where(counter),
+                                     **dict(zip(("left", "right"), shown_pair(counter.left, counter.right))))
+        feedback.insert(0, _phrase(words, "broken_link", side=printer.doprint(middle),
+                                   value=printer.doprint(reading.value)) + " " + why)
+        return _result("incorrect", problem, target, shown_expected, parsed, feedback, _certificate(link))
     if comparison.certificate is not None:
         kink = _kink_note(value, expected_value, words)
         summary = _phrase(words, "correct_symbolic") if comparison.certificate.method == "symbolic" else \
             _phrase(words, "correct_numeric", points=comparison.certificate.points)
-        return _result("correct", problem, target, shown, parsed, [summary, *feedback, *([kink] if kink else [])],
+        return _result("correct", problem, target, shown_expected, parsed, [summary, *feedback, *([kink] if kink else [])],
                        _certificate(comparison))
     slip = diagnose(value, expected_value, derivation, target, verifier)
     counter = comparison.counterexample
-    where = ", ".join(f"{k} = {sp.sstr(v)}" for k, v in counter.point.items())
-    feedback.insert(0, _phrase(words, "incorrect", point=where or "-", answer=sp.sstr(sp.N(counter.left, 6)),
-                               expected=sp.sstr(sp.N(counter.right, 6))))
+    feedback.insert(0, _disagreement(words, counter))
     if slip:
         feedback.insert(0, words["slips"][slip])
     if unknown:
         feedback.append(_phrase(words, "unknown_symbols", names=", ".join(unknown)))
-    return _result("incorrect", problem, target, shown, parsed, feedback, _certificate(comparison))
+    return _result("incorrect", problem, target, shown_expected, parsed, feedback, _certificate(comparison))
+
+
+def _broken_link(reading: Reading, verifier: Verifier) -> tuple[sp.Basic, Comparison] | None:
+    """In a chain ``lhs = A = B = value``, the first middle side that is not equal to the value
+    (every link must hold, not only the last side), with the comparison that shows it."""
+    for side in reading.sides[1:-1]:
+        comparison = verifier.compare(side, reading.value, thorough=False)
+        if comparison.counterexample is not None:
+            return side, comparison
+    return None
+
+
+def _where(counter: Counterexample) -> str:
+    return ", ".join(f"{k} = {shown(v)}" for k, v in counter.point.items()) or "-"
+
+
+def _disagreement(words: Mapping, counter: Counterexample) -> str:
+    """Where the answer and the expected result differ; when the difference was shown to be
+    nonzero symbolically, that difference (it may be too small to show in six digits)."""
+    if counter.difference is not None:
+        return _phrase(words, "incorrect_difference", difference=sp.sstr(counter.difference)[:200])
+    answer, expected = shown_pair(counter.left, counter.right)
+    return _phrase(words, "incorrect", point=_where(counter), answer=answer, expected=expected)
