@@ -46,8 +46,9 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` whole, through a temporary file in the same folder.
 
     An existing file keeps its mode (a new one gets the umask's); a symbolic link keeps
-    pointing where it did and its target is replaced; a character device or a FIFO
-    (``/dev/null``) is written through; a folder, a block device or a socket is refused.
+    pointing where it did and its target is replaced; a character device, a FIFO and whatever
+    is reached through ``/dev`` or ``/proc`` (``/dev/null``, ``/dev/stdout``) is written through,
+    appended to as it is open; a folder, a block device or a socket is refused.
 
     Raises:
         UsageError: one line, for each of those refusals and for every OS error.
@@ -65,10 +66,13 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         raise _cannot(path, error) from None
     if status is not None and stat.S_ISDIR(status.st_mode):
         raise UsageError(f"cannot write {_shown(path)}: it is a folder")
-    if status is not None and (stat.S_ISCHR(status.st_mode) or stat.S_ISFIFO(status.st_mode)):
+    if status is not None and not (stat.S_ISREG(status.st_mode) or stat.S_ISCHR(status.st_mode)
+                                   or stat.S_ISFIFO(status.st_mode)):
+        raise UsageError(f"cannot write {_shown(path)}: not a regular file, a character device or a FIFO")
+    if status is None and _system(path):
+        raise UsageError(f"cannot write {_shown(path)}: no such device")
+    if status is not None and (not stat.S_ISREG(status.st_mode) or _system(path)):
         return _write_through(path, data)
-    if status is not None and not stat.S_ISREG(status.st_mode):
-        raise UsageError(f"cannot write {_shown(path)}: it is not a regular file")
     target = Path(os.path.realpath(path)) if status is not None else path
     if not target.parent.is_dir():
         raise UsageError(f"cannot write {_shown(path)}: folder {_shown(target.parent)} does not exist")
@@ -100,10 +104,17 @@ def _temporary(folder: Path) -> tuple[int, Path]:
     raise FileExistsError(f"no free temporary name in {folder}")
 
 
+def _system(path: Path) -> bool:
+    """Whether ``path`` is reached through /dev or /proc (``/dev/stdout`` may be a shell's
+    redirection to a regular file, which replacing would empty or cut loose)."""
+    return os.path.abspath(path).startswith(("/dev/", "/proc/"))
+
+
 def _write_through(path: Path, data: str | bytes) -> Path:
-    """Write into a device or a FIFO as it is (a FIFO nobody reads is an error, not a hang)."""
+    """Write into a device, a FIFO or a file the shell opened, as it is: appended, never
+    truncated or replaced (a FIFO nobody reads is an error, not a hang)."""
     try:
-        handle = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         reason = "no process is reading the FIFO" if error.errno == errno.ENXIO else error.strerror
         raise UsageError(f"cannot write {_shown(path)}: {reason}") from None

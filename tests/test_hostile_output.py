@@ -49,6 +49,14 @@ def _fifo(tmp_path):
     return str(tmp_path / "fifo")
 
 
+def _block_device(tmp_path):
+    try:
+        os.mknod(tmp_path / "block", stat.S_IFBLK | 0o600, os.makedev(7, 200))
+    except PermissionError:
+        pytest.skip("only root can make a block device")
+    return str(tmp_path / "block")
+
+
 def _written_through_link(tmp_path):
     written = (tmp_path / "real.tex").read_text().startswith("% derive xavier")
     return (tmp_path / "link.tex").is_symlink() and written
@@ -66,6 +74,10 @@ OUTPUT_FILE = {
     "/dev/full": (lambda t: "/dev/full", 2, "No space left on device", None),
     "a FIFO nobody reads": (_fifo, 2, "no process is reading the FIFO",
                             lambda t: stat.S_ISFIFO(os.lstat(t / "fifo").st_mode)),
+    "a block device": (_block_device, 2, "not a regular file, a character device or a FIFO",
+                       lambda t: stat.S_ISBLK(os.lstat(t / "block").st_mode)),
+    "a missing device": (lambda t: f"/dev/derive-{t.name}", 2, "no such device",
+                         lambda t: not Path(f"/dev/derive-{t.name}").exists()),
 }
 
 
@@ -93,6 +105,19 @@ def test_output_into_a_fifo_with_a_reader_is_written_through(tmp_path, capsys):
     assert status == 0, err
     assert received.startswith("% derive xavier") and received.rstrip().endswith(r"\end{align*}")
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+@pytest.mark.parametrize("redirect", ["w", "a"], ids=[">", ">>"])
+def test_dev_stdout_redirected_to_a_file_is_written_through_as_the_shell_opened_it(tmp_path, redirect):
+    target = tmp_path / "log.txt"
+    target.write_text("before\n")
+    with target.open(redirect) as stdout:
+        done = subprocess.run([sys.executable, "-m", "derive", "xavier", "--latex", "-o", "/dev/stdout"],
+                              cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 0 and not done.stderr
+    text = target.read_text()
+    assert text.startswith("before\n% derive xavier" if redirect == "a" else "% derive xavier")
+    assert text.rstrip().endswith(r"\end{align*}")
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o600, 0o640, 0o755])
