@@ -128,6 +128,8 @@ class Deadline:
 
 
 def _number(amount) -> str:
+    if isinstance(amount, int) and abs(amount) >= 10**30:
+        return f"a number of {len(str(amount)):,} digits" if abs(amount).bit_length() < 10_000 else "a huge number"
     return f"{amount:,}" if isinstance(amount, int) else f"{amount:g}"
 
 

@@ -73,12 +73,15 @@ def _parameter(text: str, what: str) -> sp.Rational:
         raise UsageError(f"{what}: '{text}' is not a number") from None
 
 
-def _count(value, option: str, low: int, high: int, where: str) -> int:
+def _count(value, option: str, low: int, high: int, where: str, limit: str | None = None) -> int:
     if isinstance(value, str):
         try:
             value = int(value.strip())
         except ValueError:
-            raise UsageError(f"{where}{option} '{value}' is not an integer") from None
+            shown = value if len(value) <= 40 else value[:40] + "..."
+            raise UsageError(f"{where}{option} '{shown}' is not an integer") from None
+    if limit is not None and isinstance(value, int) and not isinstance(value, bool) and value > high:
+        limits.check(limit, value, where.rstrip(".") if where else "", option)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise UsageError(f"{where}{option} must be an integer in [{low}, {high}], not {value!r}")
     return value
@@ -118,9 +121,9 @@ def parse_config(act: str, init: str, depth=30, width=512, batch=1024, seed=0, w
     elif name != "normal" and text:
         raise UsageError(f"{prefix}: '{init}': only prelu and normal take a value")
     flag = "" if where else "--"
-    depth = _count(depth, f"{flag}depth", 1, MAX_DEPTH, where)
-    width = _count(width, f"{flag}width", 1, MAX_WIDTH, where)
-    batch = _count(batch, f"{flag}batch", 1, MAX_BATCH, where)
+    depth = _count(depth, f"{flag}depth", 1, MAX_DEPTH, where, "simulate.depth")
+    width = _count(width, f"{flag}width", 1, MAX_WIDTH, where, "simulate.width")
+    batch = _count(batch, f"{flag}batch", 1, MAX_BATCH, where, "simulate.batch")
     seed = _count(seed, f"{flag}seed", 0, 2**63 - 1, where)
     limits.check("simulate.weights", depth * width * width, f"{where}{flag}depth {depth} and {flag}width {width}",
                  "weights (depth x width^2), too many to allocate in 1 GiB of float64")

@@ -87,13 +87,27 @@ def _check_size(value: sp.Basic, where: str) -> None:
     if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise _Undefined(f"{where}: the value is undefined (division by zero?)")
     if isinstance(value, sp.Rational):
-        digits = max(value.p.bit_length(), value.q.bit_length()) * _LOG10_2
+        digits = max(_digits(value.p), _digits(value.q))
         if digits > limits.value("backprop.digits"):
-            limits.refuse("backprop.digits", f"about {digits:,.0f}", where, "digits of the exact value")
+            limits.refuse("backprop.digits", f"{digits:,}", where, "digits of the exact value")
         return
     size = _size(value, limits.value("backprop.terms"))
     if size > limits.value("backprop.terms"):
         limits.refuse("backprop.terms", f"more than {size - 1:,}", where, "operations in the exact value")
+
+
+def _digits(n: int) -> int:
+    """How many decimal digits |n| has (an estimate past 100,000 digits, where the exact count
+    does not matter)."""
+    n = abs(n)
+    estimate = int((max(n.bit_length(), 1) - 1) * _LOG10_2) + 1
+    if estimate > 100_000:
+        return estimate
+    while estimate > 1 and n < 10 ** (estimate - 1):
+        estimate -= 1
+    while n >= 10**estimate:
+        estimate += 1
+    return estimate
 
 
 def _size(expr: sp.Basic, most: int) -> int:

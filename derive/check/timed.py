@@ -22,14 +22,15 @@ from .steps import split_lines
 
 
 def _serve(connection: Connection, text: str, problem: str, lang: str, memory_mb: int) -> None:
-    """The worker: check the derivation, sending ("lines", judged so far) before each line, then
-    ("report", report), or ("error", message) for bad input."""
+    """The worker: check the derivation, sending ("lines", judged so far, the time) before each line,
+    then ("report", report, the time), or ("error", message, the time) for bad input."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
     from .steps import check_steps
 
     try:
-        message = ("report", check_steps(text, problem, lang, lambda done: connection.send(("lines", done))))
+        message = ("report", check_steps(text, problem, lang,
+                                         lambda done: connection.send(("lines", done, time.monotonic()))))
     except DeriveError as error:
         message = ("error", str(error))
     except MemoryError:
@@ -37,7 +38,7 @@ def _serve(connection: Connection, text: str, problem: str, lang: str, memory_mb
     except Exception as error:  # noqa: BLE001 - reported as undecided lines, never a traceback
         message = ("failed", type(error).__name__)
     try:
-        connection.send(message)
+        connection.send((*message, time.monotonic()))
     except (OSError, ValueError):
         pass
 
@@ -59,28 +60,33 @@ def check_steps_timed(text: str, problem: str, lang: str, timeout: float, budget
     start = time.monotonic()
     worker.start()
     theirs.close()
-    done, reason = None, "budget"
+    # A line's time runs from the worker's report of the line before to its next report (the
+    # worker's clock, the same monotonic clock: a parent that was not scheduled does not count).
+    done, since, reason = None, None, None
     try:
-        while True:
-            left = budget - (time.monotonic() - start)
-            wait = left if done is None else min(timeout, left)
+        while reason is None:
+            budget_left = start + budget - time.monotonic()
+            wait = budget_left if since is None else min(since + timeout - time.monotonic(), budget_left)
             if wait <= 0 or not ours.poll(wait):
-                reason = "budget" if wait == left else "line"
+                reason = "budget" if wait >= budget_left else "line"
                 break
             try:
-                kind, payload = ours.recv()
+                kind, *payload = ours.recv()
             except (EOFError, OSError):
-                reason = "failed"
-                break
-            if kind == "lines":
-                done = payload
+                kind, payload = "failed", []
+            stamp = payload[-1] if payload else time.monotonic()
+            if stamp - start > budget:
+                reason = "budget"
+            elif since is not None and stamp - since > timeout:
+                reason = "line"
+            elif kind == "lines":
+                done, since = payload[0], stamp
             elif kind == "report":
-                return payload
+                return payload[0]
             elif kind == "error":
-                raise UsageError(payload)
+                raise UsageError(payload[0])
             else:
                 reason = "failed"
-                break
     finally:
         if worker.is_alive():
             worker.kill()
