@@ -323,3 +323,35 @@ def test_a_signal_during_tex_is_one_line_and_leaves_no_temporary_folder(tmp_path
     assert sorted(p.name for p in out.iterdir()) == ["xavier-en.pdf", "xavier-en.tex"]
     assert (out / "xavier-en.pdf").read_bytes() == b"the previous PDF"
     assert (out / "xavier-en.tex").read_text().startswith("% template: base.tex.j2")
+
+
+def _catches(pid: int, number: int) -> bool:
+    """Whether process ``pid`` has a handler installed for signal ``number`` (SigCgt in /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+    return bool(mask >> (number - 1) & 1)
+
+
+@pytest.mark.parametrize("signal_number, status, word", [(signal.SIGTERM, 143, "terminated"),
+                                                         (signal.SIGINT, 130, "interrupted")])
+def test_a_signal_while_sympy_loads_is_one_line(signal_number, status, word):
+    # derive catches SIGTERM from the first line of __main__, before SymPy loads: wait for that
+    # handler (not for a time), then stop it while it is still loading or just after.
+    process = subprocess.Popen([sys.executable, "-m", "derive", "xavier"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env={**os.environ, "DERIVE_NO_CACHE": "1"})
+    try:
+        for _ in range(100_000):
+            if process.poll() is not None or _catches(process.pid, signal.SIGTERM):
+                break
+        process.send_signal(signal_number)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert "Traceback" not in err.decode()
+    assert process.returncode == status and err.decode().strip() == f"derive: {word}"
+
+
+def test_the_package_loads_sympy_only_when_used():
+    # What makes the early handler above cover the slow import: `import derive` itself is cheap.
+    code = "import sys, derive; assert 'sympy' not in sys.modules; derive.get('sigmoid'); assert 'sympy' in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120).returncode == 0
