@@ -67,6 +67,11 @@ SYMMETRIC_DENSITY = Domain("symmetric-density", latex=r"p(-z) = p(z)")
 SMOOTH_FUNCTION = Domain("smooth-function", latex=r"C^1(\mathbb{R})")
 
 
+#: Other names the course and textbooks give a loss L (E, J, ell, calligraphic L): the checker reads
+#: them as the loss where the problem's loss is L and the name means nothing else there.
+LOSS_NAMES = ("E", "J", r"\ell", r"\mathcal{L}")
+
+
 def index_domain(upper: sp.Symbol) -> Domain:
     """The domain of a class index 1..upper."""
     return Domain("index", upper=upper, latex=rf"\{{1, \dots, {sp.latex(upper)}\}}")

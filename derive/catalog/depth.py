@@ -34,6 +34,7 @@ from .initialization import (
     VAR_A,
     VAR_W,
     VAR_Z_PREVIOUS,
+    ZERO_MEAN_WEIGHTS,
     Z,
     alpha,
     forward_recursion,
@@ -193,7 +194,7 @@ def variance_recursion() -> Derivation:
                 (LAYER_N, LAYER_VAR_W, *common, VAR_Z_PREVIOUS, VAR_A, DENSITY, Z, ALPHA, DEPTH, GAIN,
                  VAR_Z_LAYER, N_LAYER, VAR_W_LAYER, SQUARE_PRELU, GAIN_IDENTITY, GAIN_RELU,
                  GAIN_PRELU, xavier_forward, xavier, lecun, kaiming, prelu),
-                assumptions=ASSUMPTIONS + DEPTH_ASSUMPTIONS)
+                assumptions=ASSUMPTIONS + DEPTH_ASSUMPTIONS, relations=ZERO_MEAN_WEIGHTS)
     previous, g = VAR_Z_PREVIOUS.symbol, GAIN.symbol
     product_variance(b)
     forward_recursion(b)

@@ -47,9 +47,11 @@ SQUARE_W = Quantity("square_w", sp.Symbol("square_w", positive=True), r"\operato
                     meaning=VAR_W.symbol + MEAN_W.symbol**2)
 VAR_PRODUCT = _positive("var_wa", r"\operatorname{Var}(W_{ij} a_j)", text="Var(W a)")
 VAR_Z = _positive("var_z", r"\operatorname{Var}(z^{(l)})", text="Var(z[l])")
+#: z^(l-1) has a symmetric zero-mean density, so its variance is its second moment E[z^2].
+SECOND_MOMENT_NAMES = (r"\operatorname{E}[z^2]", r"\operatorname{E}[(z^{(l-1)})^2]")
 PREVIOUS_VARIANCE_NAMES = (r"\operatorname{Var}(z)", r"\operatorname{Var}(z_{l-1})", r"\operatorname{Var}(z^{l-1})")
 VAR_Z_PREVIOUS = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})", text="Var(z[l-1])",
-                           aliases=PREVIOUS_VARIANCE_NAMES,
+                           aliases=PREVIOUS_VARIANCE_NAMES + SECOND_MOMENT_NAMES,
                            meaning=sp.Integral(z**2 * p(z), (z, -sp.oo, sp.oo)))
 VAR_DELTA = _positive("var_delta", r"\operatorname{Var}(\delta^{(l)})", text="Var(delta[l])")
 VAR_DELTA_PREVIOUS = _positive("var_delta_prev", r"\operatorname{Var}(\delta^{(l-1)})", text="Var(delta[l-1])")
@@ -64,6 +66,8 @@ VAR_UNIFORM = _positive("var_uniform", r"\operatorname{Var}(U(-r, r))", text="Va
 COMMON = (N_IN, N_OUT, VAR_W, MEAN_W, MEAN_A, SQUARE_A, SQUARE_W, VAR_PRODUCT, VAR_Z,
           VAR_DELTA, VAR_DELTA_PREVIOUS, BOUND, STD, VAR_UNIFORM)
 ASSUMPTIONS = ("iid-weights", "weights-zero-mean", "independent-weights-inputs")
+#: What the assumptions make equal, for the checker: E[W] = 0, so E[W^2] may stand for Var(W).
+ZERO_MEAN_WEIGHTS = {MEAN_W.symbol: sp.S.Zero}
 
 
 def product_variance(b: Builder) -> sp.Basic:
@@ -136,7 +140,8 @@ def uniform_bound(b: Builder, variance: sp.Basic, target: str = "uniform_bound")
 
 
 def _recursion_builder(name: str, extra: tuple[Quantity, ...], assumptions: tuple[str, ...]) -> Builder:
-    return Builder(name, "initialization", (*COMMON, *extra), assumptions=ASSUMPTIONS + assumptions)
+    return Builder(name, "initialization", (*COMMON, *extra), assumptions=ASSUMPTIONS + assumptions,
+                   relations=ZERO_MEAN_WEIGHTS)
 
 
 def xavier() -> Derivation:

@@ -78,13 +78,22 @@ def log_softmax() -> Derivation:
         ("differentiate", sp.Derivative.doit)))
 
 
+def labels_sum_to_one(labels: sp.IndexedBase, size: sp.Symbol) -> dict:
+    """The relation sum_i y_i = 1 (one-hot or probability labels), for the checker: the last label
+    is one minus the others, which range freely, so that an answer may use the sum either way."""
+    free = sp.IndexedBase(sp.Dummy("y", real=True), real=True)
+    m = sp.Dummy("m", integer=True, positive=True)
+    return {labels: sp.Lambda(i, sp.Piecewise((1 - sp.Sum(free[m], (m, 1, size - 1)), sp.Eq(i, size)),
+                                              (free[i], True)))}
+
+
 def softmax_ce() -> Derivation:
     """L = -sum_i y_i log p_i with sum_i y_i = 1: dL/dz_k = p_k - y_k."""
     z, p, _, quantities = _family("z")
     labels = Quantity("y", y, "y", LABEL, aliases=("t", "q"))
     loss = Quantity("L", L, "L", meaning=-sp.Sum(y[i] * sp.log(p[i]), (i, 1, C)))
     b = Builder("softmax-ce", "softmax", (*quantities, labels, loss),
-                assumptions=("labels-sum-to-one",))
+                assumptions=("labels-sum-to-one",), relations=labels_sum_to_one(y, C))
     b.define(sp.Derivative(L, z[k]), sp.Derivative(loss.meaning, z[k]))
     b.apply("linearity", lambda e: differentiate_under_sum(e, (p, z)))
     grad = get("log-softmax").target("grad").rhs

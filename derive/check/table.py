@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..engine import Derivation
-from ..notation import REAL, Quantity
+from ..notation import LOSS_NAMES, REAL, Quantity
 
 _WRAPPERS = re.compile(r"\\(?:text|mathrm|operatorname|mathit|mathsf|rm|textrm|mathbf|boldsymbol|bm)\s*")
 _HATS = re.compile(r"\\(?:hat|widehat)\s*\{?\s*([A-Za-z])\s*\}?")
@@ -44,7 +44,7 @@ class ReadingTable:
         names: name key -> SymPy object (a Symbol, an undefined Function class, an IndexedBase).
         functions: name key -> a callable building an application (sigma -> sigma(.)).
         defaults: function -> the argument a bare use means (sigma -> x).
-        statistics: ``Var(W)``-style keys -> the quantity's symbol.
+        statistics: ``Var(W)``-style keys -> the quantity's symbol (``std(W)`` -> its square root).
         derivatives: ``d(L)/d(w_1)``-style keys -> the quantity's symbol.
         quantities: every quantity (for domains), including ones the reader creates.
         log_base_e: whether ``\\log`` is the natural logarithm (the default).
@@ -55,7 +55,7 @@ class ReadingTable:
     names: dict[str, sp.Basic] = field(default_factory=dict)
     functions: dict[str, sp.FunctionClass] = field(default_factory=dict)
     defaults: dict[sp.FunctionClass, sp.Basic] = field(default_factory=dict)
-    statistics: dict[str, sp.Symbol] = field(default_factory=dict)
+    statistics: dict[str, sp.Basic] = field(default_factory=dict)
     derivatives: dict[str, sp.Symbol] = field(default_factory=dict)
     quantities: dict[sp.Basic, Quantity] = field(default_factory=dict)
     log_base_e: bool = True
@@ -65,7 +65,7 @@ class ReadingTable:
     def add(self, quantity: Quantity, written: str) -> None:
         """Register one way of writing a quantity."""
         symbol = quantity.symbol
-        statistic = re.fullmatch(r"\s*\\(?:operatorname|mathrm|text)\{(Var|E)\}\s*[\(\[](.*)[\)\]]\s*", written)
+        statistic = re.fullmatch(r"\s*\\(?:operatorname|mathrm|text)\{(Var|E|std)\}\s*[\(\[](.*)[\)\]]\s*", written)
         partial = re.fullmatch(r"\s*\\frac\{\\partial\s*(.+?)\}\{\\partial\s*(.+)\}\s*", written)
         if statistic:
             exact, *loose = argument_keys(statistic.group(2))
@@ -103,7 +103,45 @@ def table_for(derivation: Derivation | None, log_base_e: bool = True) -> Reading
             table.add(quantity, written)
     for function in table.functions.values():
         table.defaults[function] = _default_argument(derivation, function)
+    if derivation:
+        _course_statistics(table)
+        _loss_names(table)
     return table
+
+
+def _course_statistics(table: ReadingTable) -> None:
+    """The course's other ways of writing a statistic: std(W) for the root of Var(W), and a lower-case
+    argument, Var(w), where the lower-case name means nothing else in the problem."""
+    for key, value in list(table.statistics.items()):
+        operator, argument = key.split("(", 1)
+        if operator == "Var":
+            table.statistics.setdefault(f"std({argument}", sp.sqrt(value))
+    for key, value in list(table.statistics.items()):
+        operator, argument = key.split("(", 1)
+        lowered = argument[0].lower() + argument[1:]
+        if lowered != argument and not argument[1:2].isalpha() and argument[0].lower() not in table.names:
+            table.statistics.setdefault(f"{operator}({lowered}", value)
+
+
+def _loss_names(table: ReadingTable) -> None:
+    """E, J, \\ell, \\mathcal{L} for the loss L, where L is the problem's loss (a defined quantity,
+    or the numerator of its gradients) and the other name means nothing else in the problem."""
+    loss = table.names.get("L")
+    gradients = [key for key in table.derivatives if key.startswith("d(L)/")]
+    if loss is not None:
+        quantity = table.quantities.get(loss)
+        if quantity is None or quantity.domain is not None or quantity.meaning is None:
+            return  # L is a size here (the number of layers), not a loss
+    elif not gradients:
+        return
+    for written in LOSS_NAMES:
+        key = name_key(written)
+        if key in table.names or key in table.functions:
+            continue
+        if loss is not None:
+            table.names[key] = loss
+        for gradient in gradients:
+            table.derivatives.setdefault(f"d({key})/" + gradient[len("d(L)/"):], table.derivatives[gradient])
 
 
 def _default_argument(derivation: Derivation | None, function: sp.FunctionClass) -> sp.Basic:
