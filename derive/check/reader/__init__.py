@@ -1,0 +1,34 @@
+"""Reading a student's LaTeX in the course's notation into SymPy, without ever evaluating it.
+
+A small recursive-descent parser: it builds SymPy objects directly from tokens and resolves
+every name through the problem's :class:`~derive.check.table.ReadingTable`, so ``\\sigma``,
+a bare ``\\sigma``, ``\\theta(x)``, primes, ``\\frac{\\partial L}{\\partial w_1}``,
+``\\operatorname{Var}(W)``, ``n_{\\text{in}}``, ``\\delta_{ik}``, ``\\sum_j`` and ``cases`` all
+mean what the course means. What it cannot read raises :class:`ReadError` with the position.
+
+One grammar split by concern: :mod:`.tokens` (normalizing and tokens), :mod:`.grammar`
+(expressions), :mod:`.commands` (fractions, derivatives, functions, sums, integrals, cases) and
+:mod:`.names` (identifiers through the table); :class:`.grammar.Parser` mixes them together.
+"""
+
+from __future__ import annotations
+
+from ..table import ReadingTable
+from .grammar import Parser
+from .tokens import MAX_DEPTH, MAX_DIGITS, MAX_LENGTH, MAX_TERMS, MAX_TOWER, Reading, ReadError, normalize, tokenize
+
+__all__ = ["MAX_DEPTH", "MAX_DIGITS", "MAX_LENGTH", "MAX_TERMS", "MAX_TOWER", "Parser", "ReadError", "Reading",
+           "normalize", "read", "tokenize"]
+
+
+def read(text: str, table: ReadingTable) -> Reading:
+    """Read an answer.
+
+    Args:
+        text: the LaTeX a student wrote (untrusted; never evaluated).
+        table: the problem's reading table.
+
+    Raises:
+        ReadError: the answer cannot be read; the message says why and where.
+    """
+    return Parser(normalize(text), table).answer()

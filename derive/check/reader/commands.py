@@ -1,0 +1,289 @@
+"""Commands: fractions and derivatives, function applications, sums, integrals and cases."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..table import name_key
+from .tokens import BUILTIN, GREEK, MAX_TERMS, NAME_WRAPPERS, OTHERWISE, RELATIONS, ReadError
+
+
+class Commands:
+    """The parser's rules for LaTeX commands (mixed into :class:`~derive.check.reader.grammar.Parser`)."""
+
+    # -- commands ------------------------------------------------------------------
+    def command(self) -> sp.Basic:
+        _, text, position = self.take()
+        name = text[1:]
+        if name == "frac":
+            return self.fraction()
+        if name == "sqrt":
+            index = None
+            if self.at("["):
+                self.take()
+                index = self.expression()
+                self.expect("]")
+            radicand = self.group_or_single()
+            return sp.sqrt(radicand) if index is None else sp.root(radicand, index)
+        if name == "boxed":
+            return self.braced()
+        if name == "sum":
+            return self.summation()
+        if name == "int":
+            return self.integral()
+        if name == "infty":
+            return sp.oo
+        if name == "begin":
+            return self.cases()
+        if name in BUILTIN or name in self.table.functions:
+            return self.application(name)
+        if name == "pi":
+            return sp.pi
+        if name in ("max", "min"):
+            self.expect("(")
+            arguments = [self.expression()]
+            while self.at(","):
+                self.take()
+                arguments.append(self.expression())
+            self.expect(")")
+            return (sp.Max if name == "max" else sp.Min)(*arguments)
+        raise ReadError(f"unknown command {text}", position)
+
+    def fraction(self) -> sp.Basic:
+        derivative = self.derivative_fraction()
+        if derivative is not None:
+            return derivative
+        numerator = self.group_or_single()
+        denominator = self.group_or_single()
+        if denominator == 0:
+            raise self.fail("division by zero")
+        return numerator / denominator
+
+    def derivative_fraction(self) -> sp.Basic | None:
+        """\\frac{\\partial A}{\\partial B}, \\frac{dA}{dB}, \\frac{d}{dx}(...), with orders."""
+        start = self.index
+        if not self.at("{"):
+            return None
+        close = self.matching(start)
+        inner = self.tokens[start + 1:close]
+        if not inner or inner[0][1] not in (r"\partial", "d") or close + 1 >= len(self.tokens):
+            return None
+        if inner[0][1] == "d" and len(inner) > 1 and inner[1][1] == "_":
+            return None
+        below = self.tokens[close + 1:self.matching(close + 1) + 1]
+        if len(below) < 3 or below[1][1] != inner[0][1]:
+            return None
+        self.index = start + 2
+        order = 1
+        if self.at("^"):
+            self.take()
+            order = int(self.group_or_single())
+        top = None if self.at("}") else self.expression()
+        self.expect("}")
+        self.expect("{")
+        self.take()
+        variable_start = self.index
+        variable = self.identifier()
+        variable_key = name_key("".join(t[1] for t in self.tokens[variable_start:self.index]))
+        if self.at("^"):
+            self.take()
+            self.group_or_single()
+        self.expect("}")
+        if top is None:
+            top = self.term()
+        key = f"d({_key_of(top)})/d({variable_key})"
+        if order == 1 and key in self.table.derivatives:
+            return self.table.derivatives[key]
+        function = next(iter(top.atoms(sp.core.function.AppliedUndef)), None)
+        if isinstance(top, sp.FunctionClass):
+            top = top(self.table.defaults[top])
+        if function is not None and top == function and function.args[0] != variable:
+            top = function.func(variable)
+        return sp.Derivative(top, (variable, order))
+
+    def application(self, name: str) -> sp.Basic:
+        """A function: \\sigma(x), bare \\sigma, \\tanh^2 x, \\sigma'(z), \\log(...)."""
+        function = self.table.functions.get(name) or BUILTIN[name]
+        if name == "log" and not self.table.log_base_e:
+            function = lambda argument: sp.log(argument, 10)  # noqa: E731 - a per-course option
+        primes, exponent = self.primes(), None
+        if self.at("^"):
+            self.take()
+            exponent = self.signed_group()
+            primes += self.primes()
+        if self.at("("):
+            argument = self.parenthesized_argument(function)
+        elif function in self.table.defaults and not self.starts_argument():
+            argument = self.table.defaults[function]
+        elif self.starts_factor():
+            argument = self.power()
+        else:
+            raise self.fail(f"\\{name} needs an argument")
+        if argument is None:
+            value = self.table.defaults[function]
+            value = function(value) if not primes else _derivative(function, value, primes)
+            return value ** exponent if exponent is not None else value
+        if isinstance(argument, sp.Tuple):
+            value = function(*argument.args)
+        else:
+            value = function(argument) if not primes else _derivative(function, argument, primes)
+        return value ** exponent if exponent is not None else value
+
+    def parenthesized_argument(self, function) -> sp.Basic | None:
+        """The argument in parentheses, or None when a bare function multiplies a bracket: \\sigma(1-\\sigma)."""
+        start = self.index
+        self.take()
+        argument = self.expression()
+        if self.at(","):
+            arguments = [argument]
+            while self.at(","):
+                self.take()
+                arguments.append(self.expression())
+            self.expect(")")
+            return sp.Tuple(*arguments)
+        self.expect(")")
+        bare = self.table.defaults.get(function)
+        if bare is not None and argument != bare and argument.has(function(bare)) and not argument.is_Symbol:
+            self.index = start
+            self.notes.append("bare-function-times-bracket")
+            return None
+        return argument
+
+    def starts_argument(self) -> bool:
+        """Whether what follows a function name is its argument (sigma x); a named function of the
+        problem is not (sigma sigma' is a product of two bare functions)."""
+        kind, text, _ = self.peek()
+        if kind == "command" and text[1:] in self.table.functions:
+            return False
+        return kind in ("number", "letter") or text in ("(",) or (
+            kind == "command" and (text[1:] in GREEK or text[1:] in NAME_WRAPPERS or text == r"\hat"))
+
+    def primes(self) -> int:
+        count = 0
+        while self.at("'") or (self.at("^") and self.peek(1)[1] == r"\prime"):
+            if self.take()[1] == "^":
+                self.take()
+            count += 1
+        return count
+
+    def summation(self) -> sp.Basic:
+        """\\sum_{j=1}^{C} body, \\sum_j body (bounds 1..C by default)."""
+        self.expect("_")
+        braced = self.at("{")
+        if braced:
+            self.take()
+        name = self.take()[1]
+        index = sp.Dummy(name, integer=True, positive=True)
+        low, high = sp.Integer(1), self.table.names.get("C")
+        if self.at("="):
+            self.take()
+            low = self.expression() if braced else self.group_or_single()
+        if braced:
+            self.expect("}")
+        if self.at("^"):
+            self.take()
+            high = self.group_or_single()
+        if high is None:
+            raise self.fail("a sum needs an upper bound here")
+        if (high - low).is_Number and high - low > MAX_TERMS:
+            raise self.fail(f"a sum of more than {MAX_TERMS} terms", refused=True)
+        outer = self.bound.get(name)
+        self.bound[name] = index
+        body = self.term()
+        self.bound.pop(name) if outer is None else self.bound.__setitem__(name, outer)
+        return sp.Sum(body, (index, low, high))
+
+    def integral(self) -> sp.Basic:
+        """\\int_{a}^{b} body dz: the body is read up to its d<variable>, at its own level."""
+        low = high = None
+        if self.at("_"):
+            self.take()
+            low = self.group_or_single()
+        if self.at("^"):
+            self.take()
+            high = self.group_or_single()
+        depth, stop = 0, None
+        for index in range(self.index, len(self.tokens) - 1):
+            text = self.tokens[index][1]
+            depth += {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}.get(text, 0)
+            if depth < 0:
+                break
+            if depth == 0 and text == "d" and self.tokens[index + 1][0] == "letter" and index > self.index:
+                stop = index
+                break
+        if stop is None:
+            raise self.fail("an integral needs its d<variable> (dz)")
+        tokens, self.tokens = self.tokens, self.tokens[:stop]
+        try:
+            body = self.expression()
+            if self.peek()[0] != "end":
+                raise self.fail(f"cannot read '{self.peek()[1]}' in the integral")
+        finally:
+            self.tokens = tokens
+        name = self.tokens[stop + 1][1]
+        self.index = stop + 2
+        variable = self.table.names.get(name)
+        if not isinstance(variable, sp.Symbol):
+            variable = sp.Symbol(name, real=True)
+        if (low is None) != (high is None):
+            raise self.fail("an integral needs both bounds or neither")
+        return sp.Integral(body, (variable, low, high)) if low is not None else sp.Integral(body, variable)
+
+    def cases(self) -> sp.Basic:
+        """\\begin{cases} value & condition \\\\ ... \\end{cases}, compared branch by branch."""
+        self.expect("{")
+        environment = "".join(self.take()[1] for _ in range(5))
+        if environment != "cases":
+            raise self.fail(f"unknown environment '{environment}'")
+        self.expect("}")
+        branches = []
+        while not self.at(r"\end"):
+            value = self.expression()
+            if self.at(","):
+                self.take()
+            self.expect("&")
+            branches.append((value, self.condition()))
+            while self.at(",", ".", ";"):
+                self.take()
+            if self.at(r"\\"):
+                self.take()
+        self.take()
+        self.expect("{")
+        closing = "".join(self.take()[1] for _ in range(5))
+        if closing != "cases":
+            raise self.fail(f"\\begin{{cases}} is closed by \\end{{{closing}...}}")
+        self.expect("}")
+        return sp.Piecewise(*branches)
+
+    def condition(self) -> sp.Basic:
+        words = []
+        while self.peek()[1] in (r"\text", r"\mathrm", r"\quad") or self.peek()[1] in ("if", "for"):
+            self.take()
+            if self.at("{"):
+                self.take()
+                while not self.at("}"):
+                    words.append(self.take()[1])
+                self.take()
+        if "".join(words).strip() in OTHERWISE or self.at(r"\\", r"\end"):
+            return sp.true
+        left = self.expression()
+        kind, text, position = self.take()
+        relation = RELATIONS.get(text) or RELATIONS.get(text[1:])
+        if relation is None:
+            raise ReadError(f"expected a condition such as x > 0, found '{text}'", position)
+        right = self.expression()
+        return relation(left, right)
+
+
+def _key_of(value: sp.Basic) -> str:
+    if isinstance(value, sp.Indexed):
+        return f"{value.base}_{value.indices[0]}"
+    return str(value).replace("yhat", "hat(y)")
+
+
+
+def _derivative(function, argument: sp.Basic, order: int) -> sp.Basic:
+    variable = sp.Dummy("t", real=True)
+    return sp.Subs(sp.Derivative(function(variable), (variable, order)), variable, argument).doit() \
+        if not isinstance(argument, sp.Symbol) else sp.Derivative(function(argument), (argument, order))
+

@@ -1,0 +1,195 @@
+"""The core grammar of the course reader: answer, expression, term, power, primary."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..table import ReadingTable
+from .commands import Commands
+from .names import Names
+from .tokens import GREEK, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, NAME_WRAPPERS, Reading, ReadError, number, tokenize
+
+
+class Parser(Commands, Names):
+    """One answer's parse; see :func:`derive.check.reader.read`."""
+
+    def __init__(self, text: str, table: ReadingTable):
+        self.tokens = tokenize(text)
+        self.table = table
+        self.index = 0
+        self.depth = 0
+        self.notes: list[str] = []
+        self.bound: dict[str, sp.Symbol] = {}
+        self.towers = 0
+
+    # -- token helpers -------------------------------------------------------------
+    def peek(self, offset: int = 0) -> tuple[str, str, int]:
+        index = self.index + offset
+        return self.tokens[index] if index < len(self.tokens) else ("end", "", -1)
+
+    def take(self) -> tuple[str, str, int]:
+        token = self.peek()
+        self.index += 1
+        return token
+
+    def at(self, *texts: str) -> bool:
+        return self.peek()[1] in texts
+
+    def expect(self, text: str) -> None:
+        kind, got, position = self.take()
+        if got != text:
+            raise ReadError(f"expected '{text}' but found '{got or 'the end'}'", position)
+
+    def fail(self, message: str, refused: bool = False) -> ReadError:
+        return ReadError(message, self.peek()[2] if self.peek()[0] != "end" else None, refused)
+
+    def nest(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"nested more than {MAX_DEPTH} levels deep", refused=True)
+
+    # -- grammar -------------------------------------------------------------------
+    def answer(self) -> Reading:
+        if not self.tokens:
+            raise ReadError("the answer is empty")
+        sides = [self.expression()]
+        while self.at("="):
+            self.take()
+            sides.append(self.expression())
+        if self.peek()[0] != "end":
+            raise self.fail(f"cannot read '{self.peek()[1]}' here")
+        return Reading(sides, self.notes)
+
+    def expression(self) -> sp.Basic:
+        self.nest()
+        terms = [self.signed()]
+        while self.at("+", "-"):
+            sign = -1 if self.take()[1] == "-" else 1
+            terms.append(sign * self.term())
+        self.depth -= 1
+        return sp.Add(*terms)
+
+    def signed(self) -> sp.Basic:
+        sign = 1
+        while self.at("-", "+"):
+            sign *= -1 if self.take()[1] == "-" else 1
+        return sign * self.term()
+
+    def term(self) -> sp.Basic:
+        result = self.power()
+        while True:
+            if self.at(r"\cdot", r"\times", "*"):
+                self.take()
+                result = result * self.power()
+            elif self.at("/"):
+                self.take()
+                result = result / self.power()
+            elif self.starts_factor():
+                result = result * self.power()
+            else:
+                return result
+
+    def starts_factor(self) -> bool:
+        kind, text, _ = self.peek()
+        if kind in ("number", "letter") or text in ("(", "[", "{"):
+            return True
+        return kind == "command" and text not in (r"\cdot", r"\times", r"\end", r"\over", r"\le", r"\leq", r"\ge",
+                                                   r"\geq", r"\ne", r"\neq", r"\\", r"\to", r"\approx")
+
+    def power(self) -> sp.Basic:
+        base = self.postfix(self.primary())
+        if self.at("^"):
+            self.take()
+            self.towers += 1
+            if self.towers > MAX_TOWER:
+                raise self.fail(f"powers nested more than {MAX_TOWER} deep", refused=True)
+            exponent = self.signed_group()
+            self.towers -= 1
+            base = _pow(base, exponent, self)
+            base = self.postfix(base)
+        return base
+
+    def signed_group(self) -> sp.Basic:
+        if self.at("-"):
+            self.take()
+            return -self.group_or_single()
+        return self.group_or_single()
+
+    def postfix(self, value: sp.Basic) -> sp.Basic:
+        while self.at("!"):
+            self.take()
+            if value.is_Number and (not value.is_Integer or value > 1000 or value < 0):
+                raise self.fail("factorial of a number that is too large or not a whole number", refused=True)
+            value = sp.factorial(value)
+        return value
+
+    def group_or_single(self) -> sp.Basic:
+        """A {group} or a single token (as in x^2, \\frac12)."""
+        if self.at("{"):
+            return self.braced()
+        kind, text, position = self.take()
+        if kind == "number" and len(text) > 1 and "." not in text:
+            self.index -= 1
+            self.tokens[self.index] = (kind, text[1:], position + 1)
+            return number(text[0], position)
+        if kind == "number":
+            return number(text, position)
+        if kind == "letter":
+            self.index -= 1
+            return self.identifier()
+        if kind == "command":
+            self.index -= 1
+            return self.primary()
+        raise ReadError(f"expected an argument but found '{text or 'the end'}'", position)
+
+    def braced(self) -> sp.Basic:
+        self.expect("{")
+        value = self.expression()
+        if self.at(r"\over"):
+            self.take()
+            value = value / self.expression()
+        self.expect("}")
+        return value
+
+    def primary(self) -> sp.Basic:
+        kind, text, position = self.peek()
+        if kind == "number":
+            self.take()
+            return number(text, position)
+        if text in ("(", "["):
+            self.take()
+            value = self.expression()
+            self.expect(")" if text == "(" else "]")
+            return value
+        if text == "{":
+            return self.braced()
+        if text == "|":
+            self.take()
+            value = self.expression()
+            self.expect("|")
+            return sp.Abs(value)
+        if kind == "letter" or (kind == "command" and (text[1:] in GREEK or text[1:] in NAME_WRAPPERS
+                                                        or text[1:] in ("hat", "widehat", "mathbb", "mathbf", "nabla"))):
+            return self.identifier()
+        if kind == "command":
+            return self.command()
+        raise self.fail(f"cannot read '{text or 'the end'}' here" if text else "the answer ends too early")
+
+    def matching(self, start: int) -> int:
+        """The index of the brace that closes the one at ``start``."""
+        level = 0
+        for index in range(start, len(self.tokens)):
+            level += {"{": 1, "}": -1}.get(self.tokens[index][1], 0)
+            if level == 0:
+                return index
+        raise ReadError("a '{' is never closed", self.tokens[start][2])
+
+
+
+def _pow(base: sp.Basic, exponent: sp.Basic, parser: Parser) -> sp.Basic:
+    """base ** exponent, refusing numbers too large to write down (9^{9^{9^9}})."""
+    if base.is_Number and exponent.is_Number and abs(base) > 1:
+        if abs(float(exponent)) * float(sp.log(abs(base), 10)) > MAX_DIGITS:
+            raise parser.fail("a number too large to compute", refused=True)
+    return base**exponent
+

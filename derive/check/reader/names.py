@@ -1,0 +1,184 @@
+"""Names: identifiers with their subscripts and layer labels, resolved through the reading table."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..table import argument_keys, name_key
+from .tokens import BUILTIN, NAME_WRAPPERS, ReadError
+
+
+class Names:
+    """The parser's rules for names (mixed into :class:`~derive.check.reader.grammar.Parser`)."""
+
+    # -- names ---------------------------------------------------------------------
+    def identifier(self) -> sp.Basic:
+        """A name with its subscript, resolved through the table: n_{\\text{in}}, \\hat y, p_k, M_{l-1}."""
+        start = self.index
+        kind, text, position = self.take()
+        if text in (r"\hat", r"\widehat"):
+            base = f"hat({self.name_text()})"
+        elif text[1:] in NAME_WRAPPERS:
+            base = name_key(self.name_text())
+        elif text in (r"\mathbb", r"\mathbf"):
+            base = name_key(self.name_text())
+        elif text == r"\nabla":  # \nabla W^{(l)}: a gradient named in the notation table
+            kind, following, _ = self.take()
+            base = "nabla" + (self.letters(following) if kind == "letter" else following.lstrip("\\"))
+        elif kind == "letter":
+            base = self.letters(text)
+        else:
+            base = text[1:]
+        if base in BUILTIN or base in self.table.functions:
+            return self.application(base)
+        if base in ("Var", "E"):
+            return self.statistic(base, position)
+        if base in ("1", "I") and self.at("[", "_"):
+            return self.indicator()
+        if base == "softmax":
+            return self.softmax()
+        if base == "e" and "e" not in self.table.names and not self.at("_"):
+            return sp.E
+        if base == "pi":
+            return sp.pi
+        labeled = self.with_label(base)  # z^{(l)}_j: a layer label before the subscript
+        subscript = ""
+        if self.at("_"):
+            self.take()
+            subscript_start = self.index
+            self.group_or_single() if not self.at("{") else self.skip_group()
+            subscript = " ".join(t[1] for t in self.tokens[subscript_start:self.index])
+        if labeled == base and subscript:
+            labeled = self.with_label(base)  # z_j^{(l)}: the label after it
+        if labeled != base and isinstance(self.table.names.get(labeled), sp.IndexedBase) and subscript:
+            return self.entry(self.table.names[labeled], subscript)
+        key = name_key(f"{labeled}_{{{subscript}}}") if subscript else labeled
+        key = self.with_label(key)
+        written = "".join(t[1] for t in self.tokens[start:self.index])
+        return self.resolve(key, base, subscript, written)
+
+    def entry(self, family: sp.IndexedBase, subscript: str) -> sp.Basic:
+        """An entry of an indexed family: x_k, W_{kj} (two one-letter indices), W_{k,j}, z_{(i-u)(j-v)}."""
+        text = subscript.strip()
+        if text.startswith("{") and text.endswith("}"):
+            text = text[1:-1].strip()
+        pieces = text.split()
+        if "," in text:
+            parts = [p.strip() for p in text.split(",")]
+        elif len(pieces) == 2 and all(len(p) == 1 and p.isalnum() for p in pieces):
+            parts = pieces
+        elif text.startswith("(") and text.endswith(")") and ")(" in text.replace(" ", ""):
+            compact = text.replace(" ", "")
+            parts = compact[1:-1].split(")(", 1)
+        else:
+            parts = [text]
+        indices = []
+        for part in parts:
+            inner = type(self)(part, self.table)
+            inner.bound = self.bound
+            indices.append(inner.expression_only())
+        return family[tuple(indices)] if len(indices) > 1 else family[indices[0]]
+
+    def with_label(self, key: str) -> str:
+        """x^{(l)}: a superscript label belongs to the name when the table knows the name so."""
+        if self.at("^") and self.peek(1)[1] == "{" and self.peek(2)[1] == "(":
+            end = self.matching(self.index + 1)
+            label = name_key("".join(t[1] for t in self.tokens[self.index + 1:end + 1]))
+            if f"{key}^{label}" in self.table.names:
+                self.index = end + 1
+                return f"{key}^{label}"
+        return key
+
+    def resolve(self, key: str, base: str, subscript: str, written: str) -> sp.Basic:
+        if key in self.bound:
+            return self.bound[key]
+        if key in self.table.ambiguous:
+            self.notes.append(f"ambiguous:{written}")
+            preferred = [s for s in self.table.ambiguous[key] if s in self.table.preferred]
+            if preferred:
+                return preferred[0]
+        if key in self.table.names:
+            return self.table.names[key]
+        family = self.table.names.get(base)
+        if isinstance(family, sp.IndexedBase) and subscript:
+            return self.entry(family, subscript)
+        if base == "delta" and len(name_key(subscript)) == 2:
+            first, second = name_key(subscript)
+            return sp.KroneckerDelta(*(self.bound.get(n) or self.table.names.get(n) or self.table.symbol_for(n)
+                                       for n in (first, second)))
+        if key in ("C", "K") and "C" in self.table.names:
+            return self.table.names["C"]
+        return self.table.symbol_for(key)
+
+    def expression_only(self) -> sp.Basic:
+        value = self.expression()
+        if self.peek()[0] != "end":
+            raise self.fail("cannot read this index")
+        return value
+
+    def letters(self, first: str) -> str:
+        """A run of letters is one name when the table knows it (fan, Var, softmax); else one letter."""
+        run, index = first, self.index
+        while index < len(self.tokens) and self.tokens[index][0] == "letter":
+            run += self.tokens[index][1]
+            index += 1
+        known = set(self.table.names) | set(self.table.functions) | {"Var", "E", "softmax", "exp", "log",
+                                                                     "ln", "tanh", "sech", "cosh", "sinh"}
+        for length in range(len(run), 1, -1):
+            word = run[:length]
+            if word in known or any(k.startswith(word + "_") for k in self.table.names):
+                self.index += length - 1
+                return word
+        return first
+
+    def name_text(self) -> str:
+        if self.at("{"):
+            end = self.matching(self.index)
+            text = "".join(t[1] for t in self.tokens[self.index + 1:end])
+            self.index = end + 1
+            return text
+        return self.take()[1]
+
+    def skip_group(self) -> None:
+        self.index = self.matching(self.index) + 1
+
+    def statistic(self, operator: str, position: int) -> sp.Basic:
+        """Var(W), E[(a^{(l-1)})^2]: a named statistic of the problem."""
+        opening = self.take()[1]
+        if opening not in ("(", "["):
+            raise ReadError(f"{operator} needs its argument in brackets", position)
+        start, level = self.index, 1
+        while level:
+            token = self.take()
+            if token[0] == "end":
+                raise ReadError(f"{operator}({'...'} is never closed", position)
+            level += {"(": 1, "[": 1, ")": -1, "]": -1}.get(token[1], 0)
+        argument = "".join(t[1] for t in self.tokens[start:self.index - 1])
+        keys = [f"{operator}({key})" for key in argument_keys(argument)]
+        for key in keys:
+            if key in self.table.statistics:
+                return self.table.statistics[key]
+        raise ReadError(f"{keys[-1]} is not a quantity of this problem", position)
+
+    def indicator(self) -> sp.Basic:
+        """\\mathbb{1}[i=k], \\mathbf{1}_{i=k}: a Kronecker delta."""
+        if self.take()[1] == "_":
+            self.expect("{")
+            left, _, right = self.expression(), self.expect("="), self.expression()
+            self.expect("}")
+        else:
+            left, _, right = self.expression(), self.expect("="), self.expression()
+            self.expect("]")
+        return sp.KroneckerDelta(left, right)
+
+    def softmax(self) -> sp.Basic:
+        """softmax(x)_k: the k-th probability p_k."""
+        self.expect("(")
+        self.expression()
+        self.expect(")")
+        self.expect("_")
+        family = self.table.names.get("p")
+        if not isinstance(family, sp.IndexedBase):
+            raise self.fail("softmax is not a quantity of this problem")
+        return family[self.group_or_single()]
+

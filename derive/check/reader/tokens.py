@@ -1,0 +1,129 @@
+"""Tokens of the course reader: presentation stripped, Unicode mapped, the answer cut into tokens.
+
+Also the reader's shared vocabulary (limits, Greek letters, built-in functions, relations) and
+its result and error types.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+
+MAX_LENGTH, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, MAX_TERMS = 2000, 60, 2000, 3, 10_000
+
+UNICODE = {"−": "-", "–": "-", "·": r"\cdot ", "×": r"\times ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ",
+           "σ": r"\sigma ", "α": r"\alpha ", "δ": r"\delta ", "θ": r"\theta ", "φ": r"\varphi ",
+           "Φ": r"\Phi ", "π": r"\pi ", "∂": r"\partial ", "ŷ": r"\hat{y}", "√": r"\sqrt ", "∑": r"\sum "}
+DROPPED = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|bigg|Bigg|displaystyle|textstyle|limits)(?![a-zA-Z])")
+SPACES = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:quad|qquad|enspace|thinspace)(?![a-zA-Z]))|~")
+ANNOTATION = re.compile(r"\\text\{[^{}]*[^A-Za-z0-9_\\{}][^{}]*\}\s*$")
+CHINESE_OTHERWISE = re.compile(r"\\(?:text|mathrm)\{\s*(?:否则|其他|其它|其余)\s*\}")
+TOKEN = re.compile(r"(?P<number>\d+(?:\.\d+)?|\.\d+)|(?P<command>\\(?:[a-zA-Z]+|.))|(?P<letter>[a-zA-Z])"
+                   r"|(?P<symbol>[-+*/^_()\[\]{}=,'!|<>&.:;])|(?P<space>\s+)")
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "iota", "kappa",
+         "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "phi", "varphi", "chi", "psi", "omega", "Phi",
+         "Sigma", "Delta", "Theta", "Lambda", "Omega", "Psi"}
+BUILTIN = {"sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
+           "sech": sp.sech, "csch": sp.csch, "coth": sp.coth, "exp": sp.exp, "ln": sp.log, "log": sp.log,
+           "sign": sp.sign, "sgn": sp.sign, "erf": sp.erf}
+RELATIONS = {"<": sp.StrictLessThan, ">": sp.StrictGreaterThan, "le": sp.LessThan, "leq": sp.LessThan,
+             "ge": sp.GreaterThan, "geq": sp.GreaterThan, "=": sp.Eq, "ne": sp.Ne, "neq": sp.Ne}
+NAME_WRAPPERS = {"text", "mathrm", "operatorname", "mathit", "mathsf", "textrm", "rm"}
+OTHERWISE = {"otherwise", "else", "否则", "其他"}
+
+
+class ReadError(ValueError):
+    """An answer that cannot be read; ``position`` is where reading stopped (or None).
+
+    ``refused`` marks input refused on purpose (too long, too deep, too large, control
+    characters), which no other reader may try either.
+    """
+
+    def __init__(self, message: str, position: int | None = None, refused: bool = False):
+        super().__init__(message)
+        self.position = position
+        self.refused = refused
+
+
+@dataclass
+class Reading:
+    """What an answer says: its sides (``lhs = ... = rhs``) and what the reader noticed."""
+
+    sides: list[sp.Basic]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def value(self) -> sp.Basic:
+        """The right-most side: the answer's value."""
+        return self.sides[-1]
+
+    @property
+    def lhs(self) -> sp.Basic | None:
+        """The left-most side when the answer is an equation."""
+        return self.sides[0] if len(self.sides) > 1 else None
+
+
+def normalize(text: str) -> str:
+    """Strip presentation (math delimiters, spacing, sizing, a trailing period) and map Unicode."""
+    if len(text) > MAX_LENGTH:
+        raise ReadError(f"the answer is {len(text)} characters long; at most {MAX_LENGTH} are read", refused=True)
+    for position, character in enumerate(text):
+        if unicodedata.category(character) in ("Cc", "Cf") and character not in "\n\t\r":
+            raise ReadError(f"invisible control character U+{ord(character):04X}", position, refused=True)
+    text = "".join(UNICODE.get(c, c) for c in text).strip()
+    for start, end in (("$$", "$$"), ("$", "$"), (r"\(", r"\)"), (r"\[", r"\]")):
+        if text.startswith(start) and text.endswith(end) and len(text) >= len(start) + len(end):
+            text = text[len(start):len(text) - len(end)].strip()
+    text = DROPPED.sub("", SPACES.sub(" ", CHINESE_OTHERWISE.sub(r"\\text{otherwise}", text)))
+    text = unwrap(text, r"\boxed")
+    text = re.sub(r"\\[dtc]frac(?![a-zA-Z])", r"\\frac", text).replace(r"\div", "/")
+    text = ANNOTATION.sub(" ", text)
+    text = re.sub(r"\\mathrm\{d\}", "d", text)
+    text = re.sub(r"\^\{?\\prime\}?", "'", text)
+    text = re.sub(r"(?<![A-Za-z])\{(\\?[A-Za-z]+(?:\^\{\([^{}]*\)\})?)\}_", r"\1_", text)  # {p}_{i}, {W^{(l)}}_{ij}
+    text = re.sub(r"\\(operatorname|mathrm)\{var\}", r"\\\1{Var}", text)
+    return re.sub(r"[\s.,;]+$", "", text)
+
+
+def tokenize(text: str) -> list[tuple[str, str, int]]:
+    """(kind, text, position) tokens; any character outside LaTeX math is an error."""
+    tokens, position = [], 0
+    while position < len(text):
+        match = TOKEN.match(text, position)
+        if not match:
+            raise ReadError(f"unexpected character {text[position]!r}", position)
+        if match.lastgroup != "space":
+            tokens.append((match.lastgroup, match.group(), position))
+        position = match.end()
+    return tokens
+
+
+def number(text: str, position: int) -> sp.Rational:
+    if len(text) > MAX_DIGITS:
+        raise ReadError("a number with too many digits", position, refused=True)
+    value = Fraction(text)
+    return sp.Rational(value.numerator, value.denominator)
+
+
+
+def unwrap(text: str, command: str) -> str:
+    """Remove ``\\command{...}`` wrappers, keeping what they wrap: \\boxed{r = 1} is r = 1."""
+    while True:
+        start = text.find(command + "{")
+        if start < 0:
+            return text
+        level, end = 0, None
+        for index in range(start + len(command), len(text)):
+            level += {"{": 1, "}": -1}.get(text[index], 0)
+            if level == 0:
+                end = index
+                break
+        if end is None:
+            raise ReadError("a '{' is never closed", start)
+        text = text[:start] + text[start + len(command) + 1:end] + text[end + 1:]
+
