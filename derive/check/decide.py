@@ -19,7 +19,10 @@ from ..notation import LABEL, POSITIVE, REAL, SIZE, UNIT_OPEN, Quantity
 from ..printing import NotationLatexPrinter
 from ..render import wording
 from ..verify import Comparison, Counterexample, Verifier, shown, shown_pair
+from . import numeric
 from .diagnosis import diagnose
+from .compare import Comparer, is_name
+from .compare import sides as compare_sides
 from .fallback import read_general
 from .reader import ReadError, Reading, read
 from .table import ReadingTable, table_for
@@ -42,8 +45,10 @@ def private_table(shared: ReadingTable, preferred: Iterable[sp.Basic] = ()) -> R
     return replace(shared, names=dict(shared.names), quantities=dict(shared.quantities), preferred=set(preferred))
 
 
-def _free_table(assume: tuple[str, ...], log_base_e: bool) -> ReadingTable:
-    table = table_for(None, log_base_e)
+def _free_table(assume: tuple[str, ...], log_base_e: bool, notation: str | None = None) -> ReadingTable:
+    """The table of a free comparison: the neutral one, or a catalog entry's borrowed on purpose
+    (``--notation``), with the domains of ``--assume``."""
+    table = table_for(None, log_base_e) if notation is None else private_table(problem_table(notation, log_base_e)[1])
     for item in assume:
         name, _, domain = item.partition(":")
         if domain not in DOMAINS or not name:
@@ -55,6 +60,21 @@ def _free_table(assume: tuple[str, ...], log_base_e: bool) -> ReadingTable:
         table.names[name] = symbol
         table.quantities[symbol] = Quantity(name, symbol, name, DOMAINS[domain])
     return table
+
+
+def read_expected(expected: str, table: ReadingTable) -> Reading:
+    """The expected answer, read as carefully as an answer (the general reader included); a
+    UsageError naming it when it cannot be read."""
+    try:
+        return read(expected, table)
+    except ReadError as error:
+        reading = None if error.refused else read_general(expected, table)
+        if reading is None:
+            shown_text = " ".join(expected.split())
+            shown_text = shown_text if len(shown_text) <= 60 else shown_text[:60] + "..."
+            where = "" if error.position is None else f" (at character {error.position + 1})"
+            raise UsageError(f"the expected answer '{shown_text}' cannot be read: {error}{where}") from None
+        return reading
 
 
 def problem_verifier(table: ReadingTable, derivation: Derivation | None) -> Verifier:
@@ -146,7 +166,8 @@ def _kink_note(answer: sp.Basic, expected: sp.Basic, words: Mapping) -> str | No
 
 
 def check(answer: str, problem: str | None = None, target: str | None = None, expected: str | None = None,
-          lang: str = "en", assume: Iterable[str] = (), log_base_e: bool = True) -> dict:
+          lang: str = "en", assume: Iterable[str] = (), log_base_e: bool = True, notation: str | None = None,
+          convention: str | None = None) -> dict:
     """Check one answer (in this process).
 
     Args:
@@ -155,7 +176,10 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
         expected: LaTeX of the expected expression, for a free comparison.
         lang: ``en`` or ``zh`` for the feedback.
         assume: with ``expected``, domains of its symbols as ``NAME:DOMAIN``.
+        notation: with ``expected``, a catalog entry whose reading table to borrow (else the
+            neutral table: every name is itself).
         log_base_e: read ``\\log`` as the natural logarithm (the default).
+        convention: a network's counting convention (see :mod:`derive.check.numeric`).
 
     Returns:
         ``{"problem", "target", "verdict", "expected", "parsed", "feedback", "certificate"}``.
@@ -163,7 +187,10 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
     Raises:
         UsageError: an unknown problem or target, or neither a problem nor an expected answer.
     """
+    if convention is not None or (problem is not None and numeric.is_numeric(problem)):
+        return numeric.check(answer, problem, target, lang, convention)  # networks, worked examples
     words = wording(lang)
+    wanted = None
     if problem is not None:
         derivation, shared = problem_table(problem, log_base_e)
         chosen = derivation.target(target) if target else None
@@ -173,16 +200,16 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
         expected_value, target_lhs = chosen.rhs, chosen.lhs
         quantities = derivation.quantities
     elif expected is not None:
-        derivation, table = None, _free_table(tuple(assume), log_base_e)
-        try:
-            expected_value, target_lhs = read(expected, table).value, None
-        except ReadError as error:
-            raise UsageError(f"the expected answer cannot be read: {error}") from None
-        quantities = ()
+        table = _free_table(tuple(assume), log_base_e, notation)
+        derivation = None if notation is None else problem_table(notation, log_base_e)[0]
+        wanted = read_expected(expected, table)
+        expected_value, target_lhs = wanted.value, None
+        quantities = () if derivation is None else derivation.quantities
     else:
         raise UsageError("give a problem and --target, or --expected")
     printer = NotationLatexPrinter([*quantities, *table.quantities.values()])
-    shown_expected = printer.doprint(expected_value)
+    shown_expected = printer.doprint(expected_value) if wanted is None else \
+        " = ".join(printer.doprint(side) for side in compare_sides(wanted))
     try:
         reading = read(answer, table)
     except ReadError as error:
@@ -195,6 +222,12 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
     feedback = _notes(reading, words)
     value, side = _left_side(reading, target_lhs, verifier, reading.value)
     parsed = " = ".join(printer.doprint(side) for side in reading.sides)
+    if wanted is not None:
+        judged = _judge_free(reading, wanted, verifier, printer, words, feedback)
+        if judged is not None:
+            verdict, feedback, certificate = judged
+            return _result(verdict, problem, target, shown_expected, parsed, feedback, certificate)
+        derivation = None
     if side == "mismatch":
         feedback.insert(0, _phrase(words, "wrong_left_side", written=printer.doprint(reading.lhs),
                                    asked=printer.doprint(target_lhs)))
@@ -209,18 +242,13 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
                      and table.quantities[s].domain is REAL and s not in {q.symbol for q in quantities})
     try:
         comparison = verifier.compare(value, expected_value, thorough=False)
-        broken = _broken_link(reading, verifier) if comparison.certificate is not None else None
+        links = reading.sides[1:-1] if wanted is None or not reading.lhs or is_name(reading.lhs) else reading.sides[:-1]
+        broken = _broken_link(links, reading.value, verifier) if comparison.certificate is not None else None
     except VerificationError as error:
         return _result("unparsable", problem, target, shown_expected, parsed, [_phrase(words, "not_evaluable", reason=str(error))], None)
     if broken is not None:
-        middle, link = broken
-        counter = link.counterexample
-        why = _phrase(words, "link_difference", difference=sp.sstr(counter.difference)[:200]) if counter.difference \
-            is not None else _phrase(words, "link_point", point=_where(counter),
-                                     **dict(zip(("left", "right"), shown_pair(counter.left, counter.right))))
-        feedback.insert(0, _phrase(words, "broken_link", side=printer.doprint(middle),
-                                   value=printer.doprint(reading.value)) + " " + why)
-        return _result("incorrect", problem, target, shown_expected, parsed, feedback, _certificate(link))
+        feedback.insert(0, _link_phrase(words, printer, broken, reading.value))
+        return _result("incorrect", problem, target, shown_expected, parsed, feedback, _certificate(broken[1]))
     if comparison.certificate is not None:
         kink = _kink_note(value, expected_value, words)
         summary = _phrase(words, "correct_symbolic") if comparison.certificate.method == "symbolic" else \
@@ -237,11 +265,38 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
     return _result("incorrect", problem, target, shown_expected, parsed, feedback, _certificate(comparison))
 
 
-def _broken_link(reading: Reading, verifier: Verifier) -> tuple[sp.Basic, Comparison] | None:
-    """In a chain ``lhs = A = B = value``, the first middle side that is not equal to the value
-    (every link must hold, not only the last side), with the comparison that shows it."""
-    for side in reading.sides[1:-1]:
-        comparison = verifier.compare(side, reading.value, thorough=False)
+def _judge_free(reading: Reading, wanted: Reading, verifier: Verifier, printer: NotationLatexPrinter,
+                words: Mapping, notes: list[str]) -> tuple[str, list[str], dict | None] | None:
+    """(verdict, feedback, certificate) of a free comparison where either side is structured (an
+    equation, a relation, a set, ...); None for two expressions (or ``name = expression``)."""
+    if len(compare_sides(reading)) > 2 and len(compare_sides(wanted)) > 1:  # a chain: every link holds
+        broken = _broken_link(reading.sides[1:-1], reading.value, verifier)
+        if broken is not None:
+            return "incorrect", [_link_phrase(words, printer, broken, reading.value), *notes], _certificate(broken[1])
+    outcome = Comparer(verifier, printer.doprint).judge(reading, wanted)
+    if outcome is None:
+        return None
+    values = {k: words["check"].get(f"shape_{v}", v) if k.endswith("_shape") else v for k, v in outcome.values.items()}
+    return outcome.verdict, [_phrase(words, outcome.key, **values), *notes], None
+
+
+def _link_phrase(words: Mapping, printer: NotationLatexPrinter, broken: tuple[sp.Basic, Comparison],
+                 value: sp.Basic) -> str:
+    """The feedback naming a false link of a chain, with where or by how much it fails."""
+    middle, link = broken
+    counter = link.counterexample
+    why = _phrase(words, "link_difference", difference=sp.sstr(counter.difference)[:200]) if counter.difference \
+        is not None else _phrase(words, "link_point", point=_where(counter),
+                                 **dict(zip(("left", "right"), shown_pair(counter.left, counter.right))))
+    return _phrase(words, "broken_link", side=printer.doprint(middle), value=printer.doprint(value)) + " " + why
+
+
+def _broken_link(links: Iterable[sp.Basic], value: sp.Basic, verifier: Verifier) -> tuple[sp.Basic, Comparison] | None:
+    """In a chain ``lhs = A = B = value``, the first of the sides ``links`` (the middle ones)
+    that is not equal to the value (every link must hold, not only the last side), with the
+    comparison that shows it."""
+    for side in links:
+        comparison = verifier.compare(side, value, thorough=False)
         if comparison.counterexample is not None:
             return side, comparison
     return None

@@ -50,6 +50,10 @@ class ReadingTable:
         log_base_e: whether ``\\log`` is the natural logarithm (the default).
         ambiguous: name keys that two quantities share (the reader says so when it meets one).
         preferred: the symbols of the target being checked: an ambiguous name means one of them.
+        written: a quantity's written forms of several tokens (``\\max_x \\sigma'(x)``), matched
+            against a whole side of an answer.
+        applied_only: function names that apply only to an argument list written after them
+            (``f(x)``); alone they are plain symbols (``f = ma``).
     """
 
     names: dict[str, sp.Basic] = field(default_factory=dict)
@@ -61,6 +65,8 @@ class ReadingTable:
     log_base_e: bool = True
     ambiguous: dict[str, tuple[sp.Basic, ...]] = field(default_factory=dict)
     preferred: set[sp.Basic] = field(default_factory=set)
+    applied_only: set[str] = field(default_factory=set)
+    written: dict[str, sp.Basic] = field(default_factory=dict)
 
     def add(self, quantity: Quantity, written: str) -> None:
         """Register one way of writing a quantity."""
@@ -91,12 +97,26 @@ class ReadingTable:
         return self.names[key]
 
 
-def table_for(derivation: Derivation | None, log_base_e: bool = True) -> ReadingTable:
-    """The reading table of a derivation (or, with None, of free expressions)."""
-    from ..catalog.activations import PHI_CDF, PHI_PDF, SIGMA, X
+#: Names that are functions by convention in free expressions, when an argument list follows.
+CONVENTIONAL_FUNCTIONS = ("f", "g", "h")
 
+
+def neutral_table(log_base_e: bool = True) -> ReadingTable:
+    """The table of free expressions: no course aliases, every name is itself (z is not x,
+    theta and sigma are plain symbols), and f, g, h are functions where applied: f(x)."""
     table = ReadingTable(log_base_e=log_base_e)
-    quantities = derivation.quantities if derivation else (X, SIGMA, PHI_CDF, PHI_PDF)
+    for name in CONVENTIONAL_FUNCTIONS:
+        table.functions[name] = sp.Function(name)
+        table.applied_only.add(name)
+    return table
+
+
+def table_for(derivation: Derivation | None, log_base_e: bool = True) -> ReadingTable:
+    """The reading table of a derivation (or, with None, the neutral table of free expressions)."""
+    if derivation is None:
+        return neutral_table(log_base_e)
+    table = ReadingTable(log_base_e=log_base_e)
+    quantities = derivation.quantities
     for quantity in quantities:
         table.quantities[quantity.symbol] = quantity
         for written in (quantity.latex, *quantity.aliases, quantity.key):
@@ -104,8 +124,11 @@ def table_for(derivation: Derivation | None, log_base_e: bool = True) -> Reading
     for function in table.functions.values():
         table.defaults[function] = _default_argument(derivation, function)
     if derivation:
+        from .reader.course import written_names  # the reader's tokens (imported late: it imports this module)
+
         _course_statistics(table)
         _loss_names(table)
+        table.written = written_names(table)
     return table
 
 

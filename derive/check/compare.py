@@ -1,0 +1,338 @@
+"""Comparing structured answers: equations, relations, sets, tuples, intervals, matrices, lists.
+
+An expected answer's *shape* decides how an answer is compared with it (see :func:`shape`):
+
+- an equation (a Reading with several sides) is compared as an equation: the same solution set.
+  One side minus the other, over a common denominator, must be proportional to the expected's by
+  a nonzero constant (swapped sides, multiplied through, rearranged); where that fails and either
+  equation is not rational, the solutions of each (solved for a variable it is linear in) are
+  put into the other and checked at sampled points, both ways;
+- a relation (inequality, ``\\ne``, a chain ``-1 < a < 10``) and an interval are solution sets:
+  in one variable compared as sets (``x \\le 5`` is ``5 \\ge x`` is ``(-\\infty, 5]``), in several
+  as canonical inequalities ``d < 0`` with ``d`` proportional by a positive constant;
+- a set and a comma list are compared unordered, a tuple (a point) in order, a matrix entry by
+  entry; a pair ``(a, b)`` compared with an interval or a relation is the open interval.
+
+An answer of another shape is incorrect with feedback naming both shapes (a number or one side
+where an equation is expected says so). :func:`judge` returns ``None`` when both are plain
+expressions: :mod:`derive.check.decide` compares those, with its richer feedback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..errors import VerificationError
+from ..verify import Verifier
+from .reader import Reading
+
+SHAPES = ("expression", "equation", "relation", "set", "list", "tuple", "interval", "matrix")
+_NAMES = (sp.Symbol, sp.Indexed, sp.core.function.AppliedUndef, sp.Derivative)
+_RELATIONS = (sp.core.relational.Relational, sp.And, sp.Or)
+_SETS = (sp.Interval, sp.Union, sp.FiniteSet, sp.sets.sets.EmptySet)
+#: Elements of an unordered collection matched at most (each pair is one comparison).
+MAX_ELEMENTS = 200
+
+
+@dataclass
+class Outcome:
+    """A structured comparison: ``verdict`` (correct or incorrect) and a feedback key of the
+    wording's ``check`` table with its values."""
+
+    verdict: str
+    key: str
+    values: dict = field(default_factory=dict)
+
+
+def sides(reading: Reading) -> list[sp.Basic]:
+    """The sides of an answer: ``a = b = c`` as written, an ``sp.Eq`` value as its two sides."""
+    if len(reading.sides) == 1 and isinstance(reading.value, sp.Eq):
+        return [reading.value.lhs, reading.value.rhs]
+    return list(reading.sides)
+
+
+def shape(reading: Reading) -> str:
+    """What kind of mathematical object an answer is (one of :data:`SHAPES`)."""
+    if len(sides(reading)) > 1:
+        return "equation"
+    return value_shape(reading.value, "list" in reading.notes)
+
+
+def value_shape(value, listed: bool = False) -> str:
+    """The shape of one value (a comma list is a Tuple marked ``list`` by the reader)."""
+    if isinstance(value, _RELATIONS):
+        return "relation"
+    if isinstance(value, sp.Tuple):
+        return "list" if listed else "tuple"
+    if isinstance(value, sp.FiniteSet):
+        return "set"
+    if isinstance(value, _SETS):
+        return "interval"
+    if isinstance(value, sp.MatrixBase):
+        return "matrix"
+    return "expression"
+
+
+def is_name(value: sp.Basic) -> bool:
+    """Whether a side only names a quantity (y, p_k, f(x), f'(x)): ``y = 3`` gives y's value."""
+    return isinstance(value, _NAMES)
+
+
+class Comparer:
+    """Compares structured answers with one verifier (its domains, its definitions)."""
+
+    def __init__(self, verifier: Verifier, printer: Callable[[sp.Basic], str] = sp.sstr):
+        self.verifier = verifier
+        self.printer = printer
+
+    # -- scalars -----------------------------------------------------------------
+    def equal(self, answer, expected) -> bool:
+        """Whether two values are equal: expressions by the verifier, structures part by part."""
+        if isinstance(answer, sp.Expr) and isinstance(expected, sp.Expr) and not isinstance(
+                answer, sp.MatrixBase) and not isinstance(expected, sp.MatrixBase):
+            try:
+                return self.verifier.compare(answer, expected, thorough=False).certificate is not None
+            except (VerificationError, TypeError, ValueError, ZeroDivisionError):
+                return False
+        return self.collections(answer, expected, value_shape(answer), value_shape(expected)) is None
+
+    # -- the entry point ---------------------------------------------------------
+    def judge(self, answer: Reading, expected: Reading) -> Outcome | None:
+        """The outcome of comparing ``answer`` with ``expected``; None for two plain expressions
+        (and for an answer ``name = value`` or a chain, whose value is compared by the caller)."""
+        want, got = shape(expected), shape(answer)
+        if want == "equation":
+            return self.equation(answer, expected, got)
+        if want == "expression":
+            if got in ("expression", "equation"):
+                return None
+            return self.mismatch(want, got)
+        value, target = answer.value, expected.value
+        if got == "equation":
+            return self.mismatch(want, got)
+        if want in ("relation", "interval") or got in ("relation", "interval"):
+            return self.solution_sets(value, target, want, got)
+        reason = self.collections(value, target, got, want)
+        return Outcome("correct", "correct_structure") if reason is None else reason
+
+    def mismatch(self, want: str, got: str) -> Outcome:
+        return Outcome("incorrect", "shape_mismatch", {"expected_shape": want, "answer_shape": got})
+
+    # -- equations ---------------------------------------------------------------
+    def equation(self, answer: Reading, expected: Reading, got: str) -> Outcome:
+        """An expected equation: the answer must be an equation with the same solution set."""
+        left, right = sides(expected)[0], sides(expected)[-1]
+        if got != "equation":
+            if got == "expression" and any(self.equal(answer.value, side) for side in (left, right)):
+                return Outcome("incorrect", "one_side_only", {"expected": self.equation_text(left, right)})
+            return Outcome("incorrect", "not_an_equation", {"expected": self.equation_text(left, right)})
+        written = sides(answer)
+        a_left, a_right = written[0], written[-1]
+        if a_left == left and self.equal(a_right, right):
+            return Outcome("correct", "correct_equation")
+        unfold = self.verifier.unfold
+        found, wanted = unfold(a_left - a_right), unfold(left - right)
+        if self.equal(wanted, sp.Integer(0)):  # an identity: the same two sides, either way round
+            pairs = ((a_left, left), (a_right, right)), ((a_left, right), (a_right, left))
+            same = any(all(self.equal(a, e) for a, e in pair) for pair in pairs)
+            return Outcome("correct", "correct_equation") if same else self.differs(left, right)
+        if self.proportional(found, wanted, positive=False):
+            return Outcome("correct", "correct_equation")
+        if not (_rational(found) and _rational(wanted)) and self.solutions_agree(found, wanted) \
+                and self.solutions_agree(wanted, found):
+            return Outcome("correct", "correct_equation_sampled")
+        return self.differs(left, right)
+
+    def differs(self, left: sp.Basic, right: sp.Basic) -> Outcome:
+        return Outcome("incorrect", "equation_differs", {"expected": self.equation_text(left, right)})
+
+    def equation_text(self, left: sp.Basic, right: sp.Basic) -> str:
+        return f"{self.printer(left)} = {self.printer(right)}"
+
+    def proportional(self, found: sp.Basic, wanted: sp.Basic, positive: bool) -> bool:
+        """Whether ``found = c * wanted`` with a constant c (nonzero; positive with ``positive``),
+        both over a common denominator; where a common factor of a numerator and its denominator
+        would hide an excluded point, the denominators must be proportional too."""
+        try:
+            top, bottom = sp.fraction(sp.together(found))
+            want_top, want_bottom = sp.fraction(sp.together(wanted))
+            if want_top == 0 or top == 0:
+                return False
+            ratio = sp.cancel(top / want_top)
+            if ratio.free_symbols or not ratio.is_number or ratio == 0 or not ratio.is_finite:
+                return False
+            if positive and not ratio.is_positive:
+                return False
+            if _removable(top, bottom) or _removable(want_top, want_bottom):
+                scale = sp.cancel(bottom / want_bottom)
+                return bool(scale.is_number and not scale.free_symbols and scale != 0)
+            return True
+        except (sp.PolynomialError, sp.polys.polyerrors.PolificationFailed, TypeError, ValueError):
+            return False
+
+    def solutions_agree(self, source: sp.Basic, target: sp.Basic) -> bool:
+        """Whether every solution of ``source = 0``, solved for a variable it is linear in, makes
+        ``target = 0`` hold at sampled points of the other variables."""
+        for variable in sorted(source.free_symbols & target.free_symbols, key=str):
+            slope = source.diff(variable)
+            if slope.has(variable) or self.equal(slope, sp.Integer(0)):
+                continue
+            solution = sp.cancel(-(source - slope * variable) / slope) if _rational(source) else \
+                -(source - slope * variable) / slope
+            return self.equal(target.xreplace({variable: solution}), sp.Integer(0))
+        return False
+
+    # -- relations and intervals -------------------------------------------------
+    def solution_sets(self, value, target, want: str, got: str) -> Outcome:
+        """Relations and intervals as solution sets (in one variable), or as canonical relations."""
+        answer_set, expected_set = _as_set(value, got), _as_set(target, want)
+        if answer_set is not None and expected_set is not None:
+            if self.same_sets(answer_set, expected_set):
+                return Outcome("correct", "correct_sets")
+            return Outcome("incorrect", "sets_differ", {"answer": self.printer(answer_set),
+                                                        "expected": self.printer(expected_set)})
+        if want == got == "relation":
+            if self.same_relations(value, target):
+                return Outcome("correct", "correct_sets")
+            return Outcome("incorrect", "relation_differs", {"expected": self.printer(target)})
+        return self.mismatch(want, got)
+
+    def same_sets(self, answer: sp.Set, expected: sp.Set) -> bool:
+        """Two sets equal: interval by interval (endpoints by the verifier, openness exactly) and
+        point by point; numeric ones are also compared exactly by SymPy."""
+        if answer == expected:
+            return True
+        if not (answer.free_symbols or expected.free_symbols):
+            try:
+                difference = sp.SymmetricDifference(answer, expected)
+                if difference.is_empty is not None:
+                    return bool(difference.is_empty)
+            except (TypeError, ValueError):
+                pass
+        pieces = [list(s.args) if isinstance(s, sp.Union) else [s] for s in (answer, expected)]
+        return self.matched(*pieces, self.same_piece)
+
+    def same_piece(self, answer: sp.Set, expected: sp.Set) -> bool:
+        if isinstance(answer, sp.Interval) and isinstance(expected, sp.Interval):
+            return (answer.left_open, answer.right_open) == (expected.left_open, expected.right_open) and \
+                self.equal(answer.start, expected.start) and self.equal(answer.end, expected.end)
+        if isinstance(answer, sp.FiniteSet) and isinstance(expected, sp.FiniteSet):
+            return self.matched(list(answer.args), list(expected.args), self.equal)
+        return answer == expected
+
+    def same_relations(self, answer, expected) -> bool:
+        """Relations in several variables: the same conjuncts, each ``d < 0`` (or ``<=``, ``=``,
+        ``!=``) with proportional ``d`` (by a positive constant for an inequality)."""
+        conjuncts = [list(r.args) if isinstance(r, sp.And) else [r] for r in (answer, expected)]
+        if any(not isinstance(c, sp.core.relational.Relational) for group in conjuncts for c in group):
+            return answer == expected
+        return self.matched(*conjuncts, self.same_relation)
+
+    def same_relation(self, answer, expected) -> bool:
+        (a_kind, a_side), (e_kind, e_side) = _canonical(answer), _canonical(expected)
+        if a_kind != e_kind:
+            return False
+        unfold = self.verifier.unfold
+        return self.proportional(unfold(a_side), unfold(e_side), positive=a_kind in ("<", "<="))
+
+    # -- collections -------------------------------------------------------------
+    def collections(self, value, target, got: str, want: str) -> Outcome | None:
+        """None when equal; otherwise the incorrect outcome. Sets and lists unordered, tuples
+        (points) in order (an answer list against a tuple too), matrices entry by entry."""
+        if want == "matrix" or got == "matrix":
+            if got != want:
+                return self.mismatch(want, got)
+            if value.shape != target.shape:
+                return Outcome("incorrect", "size_differs", {"answer": "x".join(map(str, value.shape)),
+                                                              "expected": "x".join(map(str, target.shape))})
+            for (row, column), entry in zip(_positions(target), target, strict=True):
+                if not self.equal(value[row, column], entry):
+                    return self.entry_differs(f"({row + 1}, {column + 1})", value[row, column], entry)
+            return None
+        if want in ("set", "list"):
+            if got not in ("set", "list"):
+                return self.mismatch(want, got)
+            answer, expected = list(value.args), list(target.args)
+            if len(answer) != len(expected):
+                return Outcome("incorrect", "size_differs", {"answer": len(answer), "expected": len(expected)})
+            if self.matched(answer, expected, self.equal):
+                return None
+            return Outcome("incorrect", "elements_differ", {"expected": self.printer(target)})
+        if want == "tuple":
+            if got not in ("tuple", "list"):
+                return self.mismatch(want, got)
+            if len(value.args) != len(target.args):
+                return Outcome("incorrect", "size_differs", {"answer": len(value.args), "expected": len(target.args)})
+            for position, (entry, wanted) in enumerate(zip(value.args, target.args, strict=True), 1):
+                if not self.equal(entry, wanted):
+                    return self.entry_differs(str(position), entry, wanted)
+            return None
+        return self.mismatch(want, got)
+
+    def entry_differs(self, where: str, entry, wanted) -> Outcome:
+        return Outcome("incorrect", "entry_differs", {"where": where, "answer": self.printer(entry),
+                                                       "expected": self.printer(wanted)})
+
+    def matched(self, answer: list, expected: list, same: Callable) -> bool:
+        """Whether the two lists hold equal elements in some order (equality is transitive, so a
+        greedy matching is complete)."""
+        if len(answer) != len(expected) or len(answer) > MAX_ELEMENTS:
+            return False
+        left = list(answer)
+        for wanted in expected:
+            match = next((i for i, item in enumerate(left) if same(item, wanted)), None)
+            if match is None:
+                return False
+            left.pop(match)
+        return True
+
+
+def _positions(matrix: sp.MatrixBase) -> list[tuple[int, int]]:
+    return [(r, c) for r in range(matrix.rows) for c in range(matrix.cols)]
+
+
+def _rational(expr: sp.Basic) -> bool:
+    """Whether an expression is a rational function of its free symbols (a polynomial equation)."""
+    symbols = sorted(expr.free_symbols, key=str)
+    return not symbols or expr.is_rational_function(*symbols)
+
+
+def _removable(top: sp.Basic, bottom: sp.Basic) -> bool:
+    """Whether a numerator and its denominator share a factor (a point excluded by the writing)."""
+    if not bottom.free_symbols:
+        return False
+    try:
+        return bool(sp.gcd(top, bottom).free_symbols)
+    except (sp.PolynomialError, sp.polys.polyerrors.PolificationFailed):
+        return True
+
+
+def _canonical(relation) -> tuple[str, sp.Basic]:
+    """``(kind, d)`` with the relation as ``d kind 0`` and kind one of ``<``, ``<=``, ``=``, ``!=``."""
+    d = relation.lhs - relation.rhs
+    kinds = {sp.StrictLessThan: ("<", d), sp.LessThan: ("<=", d), sp.StrictGreaterThan: ("<", -d),
+             sp.GreaterThan: ("<=", -d), sp.Eq: ("=", d), sp.Ne: ("!=", d)}
+    return kinds[type(relation)]
+
+
+def _as_set(value, kind: str) -> sp.Set | None:
+    """A relation in one variable, an interval or a pair ``(a, b)`` as a set of real numbers
+    (None for a relation in several variables, or what is not a solution set)."""
+    if kind == "interval":
+        return value
+    if kind == "tuple" and len(value.args) == 2 and all(v.is_extended_real for v in value.args):
+        start, end = value.args
+        return sp.Interval.open(start, end) if (start < end) is sp.true else None
+    if kind != "relation":
+        return None
+    variables = value.free_symbols
+    if len(variables) != 1:
+        return None
+    variable = next(iter(variables))
+    try:
+        return value.as_set() if variable.is_real else value.as_set().intersect(sp.S.Reals)
+    except (NotImplementedError, TypeError, ValueError):
+        return None
