@@ -129,12 +129,18 @@ def _report(paths: list[Path]) -> None:
 def _check_parser() -> argparse.ArgumentParser:
     from .check.pool import DEFAULT_TIMEOUT
     parser = _Parser(prog="derive check", description="Check an answer against a derivation's target.")
-    parser.add_argument("name", nargs="?", help="a catalog entry (or give --expected)")
-    parser.add_argument("--target", help="the target the answer is for (see: derive list)")
-    parser.add_argument("--answer", required=True, help="the answer, in LaTeX")
+    parser.add_argument("name", nargs="?", help="a catalog entry, a built-in network or worked example, or a "
+                                                "network or backprop spec (.toml); or give --expected")
+    parser.add_argument("--target", help="the target the answer is for (see: derive check NAME --targets)")
+    parser.add_argument("--answer", help="the answer, in LaTeX")
+    parser.add_argument("--targets", action="store_true", help="list the problem's targets (JSON with --json)")
+    parser.add_argument("--convention", help="a network's counting: full (default), sheet, no-bn, no-bias, "
+                                             "'no-bn no-bias'")
     parser.add_argument("--expected", help="LaTeX to compare with, instead of a catalog target")
     parser.add_argument("--assume", action="append", default=[], metavar="NAME:DOMAIN",
                         help="with --expected: a symbol's domain (real, positive, positive-integer, unit, label)")
+    parser.add_argument("--notation", metavar="PROBLEM",
+                        help="with --expected: read both in a catalog entry's notation (else every name is itself)")
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
     parser.add_argument("--timeout", type=positive_seconds("check.timeout"), default=DEFAULT_TIMEOUT,
@@ -147,14 +153,23 @@ def _check(argv: list[str]) -> int:
     from .check.batch import Batch, invalid
     from .check.decide import EXIT_CODES
     from .check.pool import CheckPool
+    from .check import numeric
     options = _check_parser().parse_args(argv)
+    if options.targets:
+        return _targets(options.name, options.json)
+    if options.answer is None:
+        raise UsageError("the following arguments are required: --answer")
     if options.name is None and options.expected is None:
         raise UsageError("give a catalog entry and --target, or --expected")
-    if options.name is not None:
+    if options.notation is not None:
+        if options.expected is None or options.name is not None:
+            raise UsageError("--notation goes with --expected (and no problem): whose notation to read it in")
+        catalog.get(options.notation)
+    if options.name is not None and not numeric.is_numeric(options.name):
         catalog.get(options.name).target(options.target or "")
     request = {"answer": options.answer, "problem": options.name, "target": options.target,
                "expected": options.expected, "lang": options.lang, "assume": options.assume,
-               "log_base": options.log_base}
+               "log_base": options.log_base, "convention": options.convention, "notation": options.notation}
     request = {k: v for k, v in request.items() if v is not None}
     if reason := invalid(request):
         raise UsageError(reason)
@@ -169,6 +184,16 @@ def _check(argv: list[str]) -> int:
         print(f"{result['verdict']}: {result['feedback']}")
         print(f"  read as:  {result['parsed']}\n  expected: {result['expected']}")
     return EXIT_CODES[result["verdict"]]
+
+
+def _targets(name: str | None, as_json: bool) -> int:
+    """``derive check NAME --targets``: the problem's targets, one a line (or as JSON)."""
+    from .check.numeric import targets
+    if name is None:
+        raise UsageError("--targets needs a problem: derive check NAME --targets")
+    listing = targets(name)
+    print(json.dumps(listing, ensure_ascii=False) if as_json else "\n".join(listing["targets"]))
+    return 0
 
 
 def _check_steps_parser() -> argparse.ArgumentParser:

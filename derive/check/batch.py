@@ -1,7 +1,8 @@
 """Grading a class: requests from JSON lines, checked in worker processes, written in order.
 
 Input lines are ``{"id", "problem", "target", "answer"}`` (or ``"expected"`` instead of problem
-and target; optional ``"points"``, ``"lang"``, ``"assume"``, ``"log_base"``), or ``{"id", "problem",
+and target; optional ``"points"``, ``"lang"``, ``"assume"``, ``"log_base"``, with ``"expected"``
+``"notation"``, and for a network ``"convention"``), or ``{"id", "problem",
 "steps": [...]}``, a whole derivation checked line by line. A line that cannot be decoded, parsed,
 validated or checked gets the verdict ``error`` with a one-line reason, and the batch goes on.
 Identical requests (every field but ``id`` and ``points`` equal) are checked once.
@@ -28,7 +29,8 @@ FIELDS = ("problem", "target", "verdict", "expected", "parsed", "feedback", "cer
 STEP_FIELDS = ("lines", "first_error")
 FORMATS = ("jsonl", "csv", "gradescope")
 #: The fields a grade line may have; any other is an error naming it.
-KEYS = ("id", "problem", "target", "expected", "answer", "points", "lang", "assume", "log_base", "steps")
+KEYS = ("id", "problem", "target", "expected", "answer", "points", "lang", "assume", "log_base", "steps",
+        "convention", "notation")
 _STEP_KEYS = ("id", "problem", "steps", "points", "lang")
 #: Limits of one batch (see derive.limits): the whole input's lines are checked before any work
 #: starts; a line over the others gets the verdict error.
@@ -50,14 +52,15 @@ def run_request(request: Mapping) -> dict:
         answer = request.get("answer")
         if not isinstance(answer, str):
             raise DeriveError("'answer' must be a string")
-        for key in ("problem", "target", "expected", "lang"):
+        for key in ("problem", "target", "expected", "lang", "convention", "notation"):
             if key in request and not isinstance(request[key], str):
                 raise DeriveError(f"'{key}' must be a string")
         if request.get("log_base", "e") not in ("e", 10, "10"):
             raise DeriveError("'log_base' must be \"e\" or 10")
         result = check(answer, request.get("problem"), request.get("target"), request.get("expected"),
                        lang=request.get("lang", "en"), assume=tuple(request.get("assume", ())),
-                       log_base_e=request.get("log_base", "e") == "e")
+                       log_base_e=request.get("log_base", "e") == "e", convention=request.get("convention"),
+                       notation=request.get("notation"))
     except DeriveError as error:
         result = {"problem": request.get("problem"), "target": request.get("target"), "verdict": "error",
                   "expected": "", "parsed": "", "feedback": str(error), "certificate": None}
@@ -165,9 +168,11 @@ def invalid(request: Mapping) -> str | None:
             return f"'{key}' is not valid Unicode (a lone surrogate)"
     if _shown_id(request.get("id")) is None and request.get("id") is not None:
         return "'id' must be a string or an integer"
-    for key in ("problem", "target", "expected", "answer"):
+    for key in ("problem", "target", "expected", "answer", "convention", "notation"):
         if key in request and not isinstance(request[key], str):
             return f"'{key}' must be a string, not {type(request[key]).__name__}"
+    if "notation" in request and ("expected" not in request or "problem" in request):
+        return "'notation' goes with 'expected' (and no 'problem')"
     if "lang" in request and request["lang"] not in LANGUAGES:
         return f"'lang' must be one of {', '.join(LANGUAGES)}"
     if "points" in request and (reason := _points_error(request["points"])):

@@ -238,7 +238,7 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
     if unfinished:
         feedback.insert(0, _phrase(words, unfinished))
         return _result("incorrect", problem, target, shown_expected, parsed, feedback, None)
-    unknown = sorted(str(s) for s in value.free_symbols if s in table.quantities
+    unknown = [] if wanted is not None else sorted(str(s) for s in value.free_symbols if s in table.quantities
                      and table.quantities[s].domain is REAL and s not in {q.symbol for q in quantities})
     try:
         comparison = verifier.compare(value, expected_value, thorough=False)
