@@ -47,7 +47,7 @@ _TABLE = (
           "units of work: (nodes + their operands + parameters) x samples (at least 1) x (steps + 1)"),
     Limit("backprop.digits", 1_000, "backprop, sheet",
           "digits in the numerator or denominator of an exact value (a node, a derivative, a gradient)"),
-    Limit("backprop.magnitude", 300, "backprop, sheet", "the power of ten of a value's size: |v| <= 10^300"),
+    Limit("backprop.magnitude", 300, "backprop, sheet", "the power of ten of a value's size (at most 10^300)"),
     Limit("backprop.terms", 500, "backprop, sheet", "operations in the exact form of one value (exp, log, ...)"),
     Limit("conv2d.image", 64, "conv2d", "rows or columns of the image"),
     Limit("conv2d.kernel", 64, "conv2d", "rows or columns of the kernel"),
@@ -105,9 +105,8 @@ def refuse(key: str, shown: str, where: str = "", what: str | None = None):
 
 def seconds(key: str, given: float, option: str) -> float:
     """A time option's value, refused unless it is a number of seconds in (0, the limit]."""
-    limit = LIMITS[key].value
-    if not 0 < given <= limit:  # also refuses nan and inf
-        raise LimitError(f"{option} {given}: must be more than 0 and at most {limit:g} seconds (limit {key})")
+    if not 0 < given <= LIMITS[key].value:  # also refuses nan and inf
+        refuse(key, f"{given:g}", what=f"{option} (seconds, more than 0)")
     return given
 
 
