@@ -67,11 +67,23 @@ def run_request(request: Mapping) -> dict:
     except MemoryError:
         raise  # the pool's worker reports it
     except Exception as error:  # noqa: BLE001 - SymPy fails in many ways on strange input: not judged, no traceback
-        result = {"problem": request.get("problem"), "target": request.get("target"), "verdict": "unparsable",
-                  "expected": "", "parsed": "", "feedback": f"the answer could not be compared: {type(error).__name__}",
-                  "certificate": None}
+        result = failed(request, error)
     result["ms"] = round((time.perf_counter() - start) * 1000, 2)
     return result
+
+
+def failed(request: Mapping, error: BaseException) -> dict:
+    """The reply to a request whose check failed inside (an exception, not bad input): verdict
+    ``error`` with one line naming the answer (or the derivation) and the failure, never ``timeout``."""
+    answer = request.get("answer")
+    what = f"the answer '{_shown(' '.join(answer.split()), 60)}'" if isinstance(answer, str) else \
+        f"the derivation for '{_shown(str(request.get('problem')))}'"
+    reason = " ".join(str(error).split())
+    return {"problem": request.get("problem"), "target": request.get("target"), "verdict": "error",
+            "expected": "", "parsed": "", "certificate": None, **({"lines": [], "first_error": None}
+                                                                  if "steps" in request else {}),
+            "feedback": f"{what} could not be checked: {type(error).__name__}" + (f" ({_shown(reason, 80)})"
+                                                                                  if reason else "")}
 
 
 def steps_text(steps) -> str:
@@ -97,6 +109,10 @@ def _run_steps(request: Mapping) -> dict:
     except DeriveError as error:
         return {"problem": problem, "target": None, "verdict": "error", "expected": "", "parsed": "",
                 "feedback": str(error), "certificate": None, "lines": [], "first_error": None}
+    except MemoryError:
+        raise  # the pool's worker reports it
+    except Exception as error:  # noqa: BLE001 - a failure inside the check: verdict error, no traceback
+        return failed(request, error)
     return summarize_steps(report, request.get("lang", "en"))
 
 

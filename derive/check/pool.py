@@ -66,7 +66,9 @@ def _serve(connection: Connection, memory_mb: int) -> None:
         except MemoryError:
             reply = {"verdict": "timeout", "reason": "memory"}
         except Exception as error:  # noqa: BLE001 - one request never ends the worker, nor prints a traceback
-            reply = {"verdict": "error", "feedback": f"could not be checked ({type(error).__name__})"}
+            from .batch import failed
+
+            reply = failed(request, error)
         try:
             connection.send(reply)
         except (OSError, ValueError):

@@ -1,0 +1,198 @@
+"""The generic mode of the checker: equations as equations, a neutral table, structured answers.
+
+Every right pair comes with wrong pairs in the same notation that must stay incorrect, with the
+feedback that says why (zero false accepts). Expected values are the mathematics by hand.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sympy as sp
+
+from derive.check.batch import failed, run_request
+from derive.check.compare import Comparer
+from derive.check.decide import check
+from derive.check.reader import Reading
+from derive.check.table import table_for
+from derive.render import wording
+from derive.verify import Verifier
+from tests.hostile import assert_one_line_error, run_cli
+
+WORDS = wording("en")["check"]
+
+
+def phrase_start(key: str) -> str:
+    """The fixed beginning of a feedback phrase (before its first placeholder)."""
+    return WORDS[key].split("{")[0]
+
+
+RIGHT = [  # (id, expected, answer)
+    ("line-rearranged", "y = -x/2 + 3/4", "2x + 4y - 3 = 0"),
+    ("pythagoras-swapped", "c^2 = a^2 + b^2", "a^2 + b^2 = c^2"),
+    ("multiplied-through", r"\frac{x}{2} = 3", "x = 6"),
+    ("negated", "x - y = 1", "y - x = -1"),
+    ("rational-cleared", r"\frac{1}{x} = 2", "2x = 1"),
+    ("exponential-rearranged", "y = e^{x}", "e^{x} - y = 0"),
+    ("exponential-scaled", "y = 2e^{x}", r"\frac{y}{2} = e^{x}"),
+    ("log-solved", r"y = \ln(x)", r"x = e^{y}"),
+    ("identity-swapped", "(a+b)^2 = a^2 + 2ab + b^2", "a^2 + 2ab + b^2 = (a+b)^2"),
+    ("name-equals-value", "11", "x = 11"),
+    ("plain", "x^2", "x x"),
+]
+
+WRONG = [  # (id, expected, answer, feedback key)
+    ("sign-of-y", "x+y=0", "x-y=0", "equation_differs"),
+    ("a-number-for-an-equation", "a+3z=0", "0", "one_side_only"),
+    ("one-side", "7 = 11a+c", "11a+c", "one_side_only"),
+    ("other-side", "7 = 11a+c", "7", "one_side_only"),
+    ("expression-for-equation", "x + y = 1", "x", "not_an_equation"),
+    ("z-is-not-x", "x", "z", "incorrect"),
+    ("theta-is-not-sigmoid", r"\theta", r"\frac{1}{1+e^{-x}}", "incorrect"),
+    ("sigma-is-not-sigmoid", r"\sigma", r"\frac{1}{1+e^{-x}}", "incorrect"),
+    ("line-off-by-constant", "y = -x/2 + 3/4", "2x + 4y - 4 = 0", "equation_differs"),
+    ("squared-is-not-linear", "x = 2", "x^2 = 4", "equation_differs"),
+    ("pythagoras-wrong", "c^2 = a^2 + b^2", "c^2 = a^2 - b^2", "equation_differs"),
+    ("removable-point", "x^2 - 1 = 0", r"\frac{x^2-1}{x-1} = 0", "equation_differs"),
+    ("exponential-wrong", "y = e^{x}", "y = e^{-x}", "equation_differs"),
+    ("identity-for-identity", "(a+b)^2 = a^2 + 2ab + b^2", "a = a", "equation_differs"),
+    ("chain-false-link", "11", "x = 5 + 5 = 11", "broken_link"),
+    ("chain-to-equation", "x = 10", "x = 5 + 5 = 11", "broken_link"),
+    ("left-side-not-a-name", "3", "x + y = 3", "broken_link"),
+]
+
+
+@pytest.mark.parametrize(("expected", "answer"), [pytest.param(*r[1:], id=r[0]) for r in RIGHT])
+def test_right_pairs_are_correct(expected, answer):
+    result = check(answer, expected=expected)
+    assert result["verdict"] == "correct", result
+
+
+@pytest.mark.parametrize(("expected", "answer", "key"), [pytest.param(*r[1:], id=r[0]) for r in WRONG])
+def test_wrong_pairs_stay_incorrect(expected, answer, key):
+    result = check(answer, expected=expected)
+    assert result["verdict"] == "incorrect", result
+    assert phrase_start(key) in result["feedback"], result["feedback"]
+
+
+def test_the_neutral_table_has_no_course_aliases():
+    table = table_for(None)
+    assert table.names == {} and table.quantities == {}
+    assert {"x", "z", "theta", "sigma"}.isdisjoint(table.functions)
+    assert {"f", "g", "h"} <= table.applied_only
+
+
+@pytest.mark.parametrize(("expected", "answer", "verdict"), [
+    pytest.param(r"\sigma", r"\frac{1}{1+e^{-x}}", "correct", id="sigma-is-the-sigmoid"),
+    pytest.param(r"\sigma'(x) = \sigma(x)(1-\sigma(x))", r"\sigma'(x) = \sigma(x) - \sigma(x)^2", "correct", id="d1"),
+    pytest.param(r"\sigma'(x) = \sigma(x)(1-\sigma(x))", r"\sigma'(x) = \sigma(x)(1+\sigma(x))", "incorrect",
+                 id="d1-sign"),
+    pytest.param(r"\sigma'(x) = \sigma(x)(1-\sigma(x))", r"x = x", "incorrect", id="d1-identity-is-not-it"),
+])
+def test_notation_borrows_a_catalog_table(expected, answer, verdict):
+    assert check(answer, expected=expected, notation="sigmoid")["verdict"] == verdict
+
+
+@pytest.mark.parametrize("answer", [r"\sigma'(x) = \sigma(x)(1-\sigma(x))", r"\sigma(x)(1-\sigma(x))"])
+def test_course_mode_equation_naming_the_target_still_works(answer):
+    assert check(answer, "sigmoid", "d1")["verdict"] == "correct"
+
+
+X, Y, A = (sp.Symbol(n, real=True) for n in "xya")
+# Structured values as the reader hands them over (the agreed representation), compared by shape.
+STRUCTURES = [  # (id, expected value, expected notes, answer value, answer notes, verdict, feedback key)
+    ("le-vs-ge", sp.Le(X, 5), [], sp.Ge(5, X), [], "correct", "correct_sets"),
+    ("le-vs-interval", sp.Le(X, 5), [], sp.Interval(-sp.oo, 5), [], "correct", "correct_sets"),
+    ("le-vs-lt", sp.Le(X, 5), [], sp.Lt(X, 5), [], "incorrect", "sets_differ"),
+    ("chain-vs-open-pair", sp.And(sp.Lt(-793, A), sp.Lt(A, 10)), [], sp.Tuple(-793, 10), [], "correct", "correct_sets"),
+    ("chain-vs-closed", sp.And(sp.Lt(-793, A), sp.Lt(A, 10)), [], sp.Interval(-793, 10), [], "incorrect",
+     "sets_differ"),
+    ("two-variables-scaled", sp.Lt(X + Y, 1), [], sp.Gt(2, 2 * X + 2 * Y), [], "correct", "correct_sets"),
+    ("two-variables-flipped", sp.Lt(X + Y, 1), [], sp.Gt(X + Y, 1), [], "incorrect", "relation_differs"),
+    ("set-unordered", sp.FiniteSet(1, 2), [], sp.FiniteSet(2, 1), [], "correct", "correct_structure"),
+    ("set-wrong-element", sp.FiniteSet(1, 2), [], sp.FiniteSet(1, 3), [], "incorrect", "elements_differ"),
+    ("set-vs-list", sp.FiniteSet(6, 8), [], sp.Tuple(8, 6), ["list"], "correct", "correct_structure"),
+    ("set-vs-point", sp.FiniteSet(1, 2), [], sp.Tuple(1, 2), [], "incorrect", "shape_mismatch"),
+    ("list-short", sp.Tuple(6, 8), ["list"], sp.Tuple(6), ["list"], "incorrect", "size_differs"),
+    ("tuple-ordered", sp.Tuple(1, sp.Rational(9, 2)), [], sp.Tuple(1, sp.Rational(9, 2)), [], "correct",
+     "correct_structure"),
+    ("tuple-swapped", sp.Tuple(1, sp.Rational(9, 2)), [], sp.Tuple(sp.Rational(9, 2), 1), [], "incorrect",
+     "entry_differs"),
+    ("union", sp.Union(sp.Interval(-sp.oo, 0), sp.Interval.open(1, sp.oo)), [],
+     sp.Union(sp.Interval.open(1, sp.oo), sp.Interval(-sp.oo, 0)), [], "correct", "correct_sets"),
+    ("interval-open-end", sp.Interval.Ropen(0, 1), [], sp.Interval(0, 1), [], "incorrect", "sets_differ"),
+    ("matrix", sp.ImmutableMatrix([[1, X], [0, 1]]), [], sp.ImmutableMatrix([[1, X], [0, 1]]), [], "correct",
+     "correct_structure"),
+    ("matrix-entry", sp.ImmutableMatrix([[1, X], [0, 1]]), [], sp.ImmutableMatrix([[1, -X], [0, 1]]), [],
+     "incorrect", "entry_differs"),
+    ("matrix-shape", sp.ImmutableMatrix([[1, 2]]), [], sp.ImmutableMatrix([[1], [2]]), [], "incorrect",
+     "size_differs"),
+    ("number-for-set", sp.FiniteSet(3), [], sp.Integer(3), [], "incorrect", "shape_mismatch"),
+    ("set-for-number", sp.Integer(3), [], sp.FiniteSet(3), [], "incorrect", "shape_mismatch"),
+]
+
+
+@pytest.mark.parametrize(("expected", "expected_notes", "answer", "answer_notes", "verdict", "key"),
+                         [pytest.param(*r[1:], id=r[0]) for r in STRUCTURES])
+def test_structured_answers_by_shape(expected, expected_notes, answer, answer_notes, verdict, key):
+    comparer = Comparer(Verifier({}, seed=0))
+    outcome = comparer.judge(Reading([answer], answer_notes), Reading([expected], expected_notes))
+    assert (outcome.verdict, outcome.key) == (verdict, key)
+
+
+@pytest.mark.parametrize("expected", [r"\frac{1}{", "x +", r"\foo{x}", "x = = 1"])
+def test_unreadable_expected_is_one_line_naming_it(capsys, expected):
+    status, _, err = run_cli(capsys, "check", "--expected", expected, "--answer", "x")
+    assert_one_line_error(status, err, mentions=f"the expected answer '{expected}' cannot be read")
+
+
+@pytest.mark.parametrize(("args", "mentions"), [
+    (("--notation", "sigmod"), "did you mean 'sigmoid'"),
+    (("sigmoid", "--target", "d1", "--notation", "sigmoid"), "--notation goes with --expected"),
+])
+def test_notation_errors(capsys, args, mentions):
+    extra = () if "sigmoid" in args[:1] else ("--expected", "x")
+    status, _, err = run_cli(capsys, "check", *args, *extra, "--answer", "x")
+    assert_one_line_error(status, err, mentions=mentions)
+
+
+GRADE_LINES = [  # (line, verdict, feedback part)
+    ({"expected": "x+y=0", "answer": "x-y=0"}, "incorrect", phrase_start("equation_differs")),
+    ({"expected": "y = -x/2 + 3/4", "answer": "2x + 4y - 3 = 0"}, "correct", phrase_start("correct_equation")),
+    ({"expected": r"\sigma", "answer": r"\frac{1}{1+e^{-x}}", "notation": "sigmoid"}, "correct", ""),
+    ({"expected": r"\sigma", "answer": r"\frac{1}{1+e^{-x}}"}, "incorrect", ""),
+    ({"expected": "x", "answer": "x", "notation": 3}, "error", "'notation' must be a string"),
+    ({"expected": "x", "answer": "x", "notation": "nope"}, "error", "'nope'"),
+    ({"problem": "sigmoid", "target": "d1", "answer": "x", "notation": "sigmoid"}, "error", "'notation' goes with"),
+    ({"expected": r"\frac{1}{", "answer": "x"}, "error", r"the expected answer '\frac{1}{' cannot be read"),
+]
+
+
+@pytest.mark.parametrize(("line", "verdict", "part"), GRADE_LINES)
+def test_grade_lines_with_expected_and_notation(capsys, tmp_path, line, verdict, part):
+    path = tmp_path / "answers.jsonl"
+    path.write_text(json.dumps({"id": "a", **line}) + "\n", encoding="utf-8")
+    status, out, _ = run_cli(capsys, "grade", str(path))
+    result = json.loads(out.splitlines()[0])
+    assert status == 0 and result["verdict"] == verdict and part in result["feedback"], result
+
+
+def _raise(*_args, **_kwargs):
+    raise RuntimeError("inside\nthe check")
+
+
+@pytest.mark.parametrize(("request_", "patched", "names"), [
+    ({"expected": "x", "answer": "x^2 +\n 1"}, "derive.check.batch.check", "the answer 'x^2 + 1'"),
+    ({"problem": "sigmoid", "steps": ["x"]}, "derive.check.steps.check_steps", "the derivation for 'sigmoid'"),
+])
+def test_a_failure_inside_a_check_is_error_naming_the_answer(monkeypatch, request_, patched, names):
+    monkeypatch.setattr(patched, _raise)
+    result = run_request(request_)
+    assert result["verdict"] == "error" and names in result["feedback"], result
+    assert "RuntimeError (inside the check)" in result["feedback"] and "\n" not in result["feedback"]
+
+
+def test_the_worker_reply_to_a_failure_is_error_not_timeout():
+    reply = failed({"answer": "x"}, ZeroDivisionError())
+    assert reply["verdict"] == "error" and reply["feedback"] == "the answer 'x' could not be checked: ZeroDivisionError"
