@@ -98,3 +98,31 @@ def write(path: Path, text: str) -> str:
     """Write ``text`` to ``path`` (UTF-8); returns the path as a string, for a command line."""
     path.write_text(text, encoding="utf-8")
     return str(path)
+
+
+_TABLE_RUNNER = """
+import contextlib, io, json, sys, traceback
+from derive.cli import cli
+rows, results = json.load(sys.stdin), {}
+for key, args in rows.items():
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = cli(args)
+        except BaseException:  # noqa: BLE001 - a row's traceback is its failure, not the table's
+            status, _ = -1, err.write(traceback.format_exc())
+    results[key] = [status, out.getvalue(), err.getvalue()]
+json.dump(results, sys.__stdout__)
+"""
+
+
+def run_table(rows: dict[str, list[str]], timeout: float = 300, cwd: str | Path | None = None) -> dict[str, tuple]:
+    """Run many command lines in ONE fresh process under one time limit: ``{row: (status, stdout,
+    stderr)}``. Each row runs as ``derive.cli.cli(args)`` would (a traceback is recorded as its
+    stderr, status -1); a row that hangs fails the whole table with TimeoutExpired instead of
+    hanging the test run, and the table pays for starting Python and SymPy once."""
+    done = subprocess.run([sys.executable, "-c", _TABLE_RUNNER], input=json.dumps(rows).encode(),
+                          capture_output=True, cwd=cwd or ROOT, timeout=timeout)
+    if done.returncode != 0:
+        raise AssertionError(done.stderr.decode("utf-8", "replace")[-3000:])
+    return {key: tuple(value) for key, value in json.loads(done.stdout).items()}
