@@ -83,8 +83,11 @@ def grade(lines: list[dict], jobs: int) -> tuple[list[dict], float]:
         source, output = Path(folder) / "in.jsonl", Path(folder) / "out.jsonl"
         source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "derive", "grade", str(source), "--jobs", str(jobs),
-                        "-o", str(output)], check=True, stderr=subprocess.DEVNULL)
+        done = subprocess.run([sys.executable, "-m", "derive", "grade", str(source), "--jobs", str(jobs),
+                               "-o", str(output)], stderr=subprocess.PIPE, text=True)
+        if done.returncode or not output.exists():
+            sys.exit(f"bench/check.py: derive grade failed (status {done.returncode}): "
+                     + (done.stderr.strip().splitlines() or ["no message"])[-1])
         wall = time.perf_counter() - start
         return [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()], wall
 

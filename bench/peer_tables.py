@@ -17,10 +17,10 @@ and the authors' label (`expected` or `result`, 1 or 0). Its rows are literals
   enclosing `\\boxed{...}` are removed (with trailing spaces and full stops), holds no further `$`,
   `\\boxed`, `\\(`, `\\[`, `\\begin{align`, line break or `<think>` (an answer to be found in prose
   is Math-Verify's extraction, not reading);
-- no prose: outside `\\text{...}`, `\\mbox{...}`, `\\textnormal{...}`, `\\textbf{...}` and
-  `\\mathrm{...}`, no run of two or more letters with a lower-case one among them that is not a
-  command name (`and`, `or`, `pct`, `cm` and `odd` outside `\\text` are prose; `AB` and `MBCN` are
-  names of points);
+- no prose: outside `\\text{...}`, `\\mbox{...}`, `\\textnormal{...}`, `\\textbf{...}`,
+  `\\mathrm{...}` and environment names, no run of two or more letters with a lower-case one
+  among them that is not a command name (`and`, `or`, `pct`, `cm` and `odd` outside `\\text`
+  are prose; `AB` and `MBCN` are names of points);
 - a side that is only `\\text{...}` (a word or a multiple-choice letter) is dropped: how such
   answers compare is a convention of each tool;
 - the LaTeX is what the authors meant: a side with a control character (a `\\t` or `\\f` in a
@@ -56,7 +56,7 @@ OPTIONS = {"strict", "allow_set_relation_comp"}
 PRECISION = ("precision", "float_rounding")
 DELIMITERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
 FORBIDDEN = ("$", "\\boxed", "\\(", "\\[", "\\begin{align", "\n", "<think>")
-TEXT_GROUPS = re.compile(r"\\(?:text|mbox|textnormal|textbf|mathrm)\s*\{[^{}]*\}")
+TEXT_GROUPS = re.compile(r"\\(?:text|mbox|textnormal|textbf|mathrm|begin|end)\s*\{[^{}]*\}")
 WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 WHOLE_TEXT = re.compile(r"\\(?:text|textbf|textnormal|mbox)\s*\{[^{}]*\}")
 
@@ -164,10 +164,16 @@ def _over_escaped(text: str) -> bool:
     return False
 
 
+def side(raw: str) -> tuple[str, str | None]:
+    """A side as kept (delimiters and one box removed) and the reason it is not plain mathematics, or None."""
+    if any(ord(c) < 32 and c != "\n" for c in raw) or _over_escaped(raw):
+        return raw, "escapes: not the LaTeX meant"
+    text = _strip(raw)
+    return text, why_not_plain(text)
+
+
 def why_not_plain(side: str) -> str | None:
-    """The reason a (stripped) side is not plain mathematics, or None."""
-    if any(ord(c) < 32 and c != "\n" for c in side) or _over_escaped(side):
-        return "escapes: not the LaTeX meant"
+    """The reason a stripped side is not plain mathematics, or None."""
     if not side:
         return "empty"
     if any(mark in side for mark in FORBIDDEN):
@@ -193,8 +199,8 @@ def extract(files: dict[str, str], commit: str) -> tuple[list[dict], Counter]:
         if any(options.get(key, 6) != 6 for key in PRECISION):
             dropped["precision other than 6"] += 1
             continue
-        expected, answer = _strip(str(gold)), _strip(str(pred))
-        reason = why_not_plain(expected) or why_not_plain(answer)
+        (expected, reason), (answer, other) = side(str(gold)), side(str(pred))
+        reason = reason or other
         if reason:
             dropped[reason] += 1
             continue
