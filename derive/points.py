@@ -225,19 +225,24 @@ def _contains(domain: Domain, value: sp.Basic) -> bool:
 
 def _around(roots: list[sp.Basic], domain: Domain) -> list[tuple[sp.Basic, sp.Basic | None]]:
     """(value, step) pairs: each breakpoint (step: how far either side stays on its pieces),
-    just either side of it, between consecutive ones and beyond the outermost."""
+    just either side of it, between consecutive ones, and beyond the outermost (halfway to a
+    bounded domain's edge)."""
     if not roots:
         return []
     if domain.kind == "integer":
         beyond = [roots[0] - max(1, abs(roots[0])), roots[-1] + max(1, abs(roots[-1]))]
         return [(r, None) for r in roots] + [(sp.Integer(int(sp.floor(v))), None) for v in beyond
                                                if _contains(domain, sp.Integer(int(sp.floor(v))))]
+    low = [sp.Rational(domain.low)] if domain.low is not None else []
+    high = [sp.Rational(domain.high)] if domain.high is not None else []
+    walls = low + roots + high
     chosen: list[tuple[sp.Basic, sp.Basic | None]] = []
-    for index, root in enumerate(roots):
-        gaps = [abs(root - r) for r in (roots[index - 1:index] + roots[index + 1:index + 2])]
+    for index, root in enumerate(roots, len(low)):
+        gaps = [abs(root - wall) for wall in walls[index - 1:index] + walls[index + 1:index + 2]]
         step = min([sp.Rational(math.ceil(max(1.0, abs(float(root)))), 10**6)] + [g / 4 for g in gaps])
         chosen += [(root, step), (root - step, None), (root + step, None)]
-        if index + 1 < len(roots):
-            chosen.append(((root + roots[index + 1]) / 2, None))
-    chosen += [(roots[0] - max(1, abs(roots[0])), None), (roots[-1] + max(1, abs(roots[-1])), None)]
+        if index + 1 < len(walls):
+            chosen.append(((root + walls[index + 1]) / 2, None))
+    chosen.append(((roots[0] + low[0]) / 2 if low else roots[0] - max(1, abs(roots[0])), None))
+    chosen += [] if high else [(roots[-1] + max(1, abs(roots[-1])), None)]
     return [(value, step) for value, step in chosen if _contains(domain, value)]

@@ -194,7 +194,7 @@ class Verifier:
                    and self._domain(s).kind in ("real", "integer")}
         for number, kink in enumerate(kink_points((a, b), base, movable)):
             outcome, va, vb = self._at(a, b, kink.point, f"{self.seed}:kink:{number}", False)
-            if outcome == "differ" and kink.symbol is not None and self._convention(a, b, kink, va):
+            if outcome == "differ" and kink.symbol is not None and self._convention(b, kink, va, vb):
                 continue
             if outcome == "differ":
                 return agreed, Counterexample(_readable(kink.point), va, vb)
@@ -209,17 +209,23 @@ class Verifier:
             return "unknown", va, vb
         return _judge(va, vb, integral), va, vb
 
-    def _convention(self, a: sp.Basic, b: sp.Basic, kink, value) -> bool:
-        """Whether, exactly on a breakpoint where ``b`` jumps, ``a``'s value lies between ``b``'s
-        two one-sided values (relu' at 0 taken as 0, 1/2 or 1): a convention, not a difference."""
+    def _convention(self, b: sp.Basic, kink, *values) -> bool:
+        """Whether, exactly on a breakpoint where ``b`` jumps, both sides' ``values`` there lie
+        between its two one-sided values (relu' at 0 taken as 0, 1/2 or 1): a convention, not a
+        difference. ``b`` jumps when its values either side stay apart as the two points close in
+        (a 10^6 times smaller distance leaves more than half the gap); a smooth ``b`` does not."""
         symbol, at = kink.symbol, kink.point[kink.symbol]
-        sides = [_evaluate(b, {**kink.point, symbol: at + shift}, DIGITS, "side", self._entry_domains)
-                 for shift in (-kink.step / 1000, kink.step / 1000)]
-        if any(side is None or not side.is_real for side in sides) or not value.is_real \
-                or _judge(*sides, False) != "differ":
+        gaps = []
+        for shift in (kink.step / 10**3, kink.step / 10**9):
+            sides = [_evaluate(b, {**kink.point, symbol: at + sign * shift}, DIGITS, "side", self._entry_domains)
+                     for sign in (-1, 1)]
+            if any(side is None or not side.is_real for side in (*sides, *values)):
+                return False
+            gaps.append(abs(sides[0] - sides[1]))
+        if _judge(*sides) != "differ" or gaps[1] <= gaps[0] / 2:
             return False
         low, high = sorted(sides, key=float)
-        return bool(low - abs(low) * 10 ** -(DIGITS - 5) <= value <= high + abs(high) * 10 ** -(DIGITS - 5))
+        return all(low - gaps[1] / 10**6 <= value <= high + gaps[1] / 10**6 for value in values)
 
     def _nonzero(self, forms: list[sp.Basic]) -> sp.Basic | None:
         """A cheap form of the difference that is shown not to be zero as a function: SymPy's
@@ -368,10 +374,9 @@ def _cheap_forms(difference: sp.Basic):
     """The difference expanded, rationally cancelled, and with its sums evaluated and expanded
     (lazily, cheapest first; a form SymPy fails on is left out)."""
     for operation in (sp.expand, lambda e: sp.cancel(sp.together(e)), lambda e: sp.expand(_evaluate_sums(e))):
-        try:
-            yield operation(difference)
-        except Exception:  # noqa: BLE001 - SymPy's simplifiers fail in many ways; a failed attempt proves nothing
-            continue
+        form = _attempt(operation, difference)
+        if form is not None:
+            yield form
 
 
 def cheaply_zero(difference: sp.Basic) -> bool:
@@ -379,11 +384,16 @@ def cheaply_zero(difference: sp.Basic) -> bool:
     return difference == 0 or any(form == 0 for form in _cheap_forms(difference))
 
 
-def _is_zero(operation, expr: sp.Basic) -> bool:
+def _attempt(operation, expr: sp.Basic) -> sp.Basic | None:
+    """``operation(expr)``, or None where SymPy fails on it."""
     try:
-        return operation(expr) == 0
+        return operation(expr)
     except Exception:  # noqa: BLE001 - SymPy's simplifiers fail in many ways; a failed attempt proves nothing
-        return False
+        return None
+
+
+def _is_zero(operation, expr: sp.Basic) -> bool:
+    return _attempt(operation, expr) == 0
 
 
 def _nodes(expr: sp.Basic, most: int = NONZERO_NODES) -> int:

@@ -20,9 +20,9 @@ from ..printing import NotationLatexPrinter
 from ..render import wording
 from ..verify import Comparison, Counterexample, Verifier, shown, shown_pair
 from . import numeric
-from .diagnosis import diagnose
 from .compare import Comparer, is_name
 from .compare import sides as compare_sides
+from .diagnosis import diagnose
 from .fallback import read_general
 from .reader import ReadError, Reading, read
 from .table import ReadingTable, table_for

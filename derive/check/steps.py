@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 import sympy as sp
 
@@ -384,7 +385,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
             chain = list(values)
         else:
             chain = [current, *values[1:]] if current is not None else values[1:]
-        for position, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
+        for position, (a, b) in enumerate(pairwise(chain)):
             if a is None or b is None:
                 continue
             try:
@@ -438,7 +439,8 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
             text += " " + phrases["difference"].format(difference=counter["difference"])
         elif counter:
             point = ", ".join(f"{names.get(k, k)} = {v}" for k, v in counter["point"].items()) or phrases["a_density"]
-            text += " " + phrases["counterexample"].format(point=point, left=counter["left"], right=counter["right"])
+            which = "counterexample" if link_.sides is None else "link_counterexample"
+            text += " " + phrases[which].format(point=point, left=counter["left"], right=counter["right"])
     elif verdict == "undecided":
         text = phrases["undecided"].format(rule=(link_.counterexample or {}).get("reason", "-"))
     else:
