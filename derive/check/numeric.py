@@ -75,11 +75,13 @@ def problem(name: str) -> Problem:
         UsageError: a spec file that cannot be read or built.
     """
     if name.endswith(".toml"):
+        if "\x00" in name:
+            raise UsageError("the problem's file name holds a NUL character")
         try:
             status = Path(name).stat()
             stamp = (status.st_mtime_ns, status.st_size)
-        except OSError:
-            stamp = None  # read_toml names the problem
+        except OSError:  # missing or unreadable: read_toml says which
+            stamp = None
         return _spec_problem(name, stamp)
     return _builtin_problem(name)
 
@@ -221,6 +223,8 @@ def read_number(text: str) -> Written:
     if re.search(r"\d,\d", side):
         raise ValueError(f"'{side[:40]}': a comma between digits is read only as a thousands separator "
                          "(1,234,567)")
+    if re.search(r"\d(?:\s|~|\\[,;:! ])+\d", side):  # 11 68 9512 is not a product, nor one number
+        raise ValueError(f"'{side[:40]}': digits apart are read only as groups of three (11 689 512)")
     try:
         value = read(side, table_for(None, True)).value
     except ReadError as error:
@@ -265,6 +269,9 @@ def _at(value: Fraction, unit: Fraction) -> str:
 def _equal(written: Written, expected: sp.Basic) -> bool:
     if isinstance(written.value, sp.Rational) and isinstance(expected, sp.Rational):
         return written.value == expected
+    difference = abs(_fraction(written.value) - _fraction(expected))
+    if difference > Fraction(1, 10**40) * (1 + abs(_fraction(expected))):
+        return False  # plainly another number: no proof needed
     from ..verify import Verifier
 
     return Verifier({}, seed=0).compare(written.value, expected, thorough=False).certificate is not None
@@ -335,15 +342,16 @@ class _Judge:
     def _why(self, written: Written) -> tuple[str, dict]:
         """Why a number is wrong: another convention's count, another target's value, a cut-off,
         too few digits shown, or plainly another number."""
-        for convention, values in self.found.values.items():
-            other = values.get(self.target)
-            if convention != self.convention and other != self.expected and _matches(written, other):
-                return "convention", {"other": self.say(f"convention_{convention}"),
-                                      "stated": self.say(f"convention_{self.convention}")}
-        family = self.target.partition("[")[0]
+        others = [self.say(f"convention_{convention}") for convention, values in self.found.values.items()
+                  if convention != self.convention and values[self.target] != self.expected
+                  and _matches(written, values[self.target])]
+        if others:  # every convention that gives it (on a net without batch norm, no-bias may be the sheet's)
+            return "convention", {"other": self.say("or").join(others),
+                                  "stated": self.say(f"convention_{self.convention}")}
+        family = self.target.partition("[")[0] + "["  # per layer, per parameter, per node: not the totals
         for key, other in self.found.values[self.convention].items():
-            if key != self.target and key.partition("[")[0] == family and isinstance(other, sp.Basic) \
-                    and other != self.expected and _matches(written, other):
+            if key.startswith(family) and isinstance(other, sp.Basic) and other not in (0, self.expected) \
+                    and _matches(written, other):
                 return "other_target", {"other": key, "asked": self.target}
         if written.unit is None or written.unit == 1 and self.expected.is_Integer:
             return "wrong_exact", {}
