@@ -198,31 +198,26 @@ def _rows(folder: Path) -> dict[str, tuple[list[str], str, str]]:
                                         "check-steps.bytes"),
         "check-steps.bytes at (then 20,000 characters)": (["check-steps", "sigmoid", "--file", f(
             "full.tex", "x" * 100_000)], REFUSED, "longer than 20000 characters"),
-        "check-steps.timeout over": (["check-steps", "sigmoid", "--file", derivation, "--timeout", "600.5"], REFUSED,
-                                     "check-steps.timeout"),
-        "check-steps --timeout nan": (["check-steps", "sigmoid", "--file", derivation, "--timeout", "nan"], REFUSED,
-                                      "check-steps.timeout"),
-        "check-steps --timeout inf": (["check-steps", "sigmoid", "--file", derivation, "--timeout", "inf"], REFUSED,
-                                      "check-steps.timeout"),
-        "check-steps --timeout 0": (["check-steps", "sigmoid", "--file", derivation, "--timeout", "0"], REFUSED,
-                                    "check-steps.timeout"),
-        "check-steps.timeout at": (["check-steps", "sigmoid", "--file", derivation, "--timeout", "600"], WORKS,
-                                   "final result is right"),
-        "check-steps.budget over": (["check-steps", "sigmoid", "--file", derivation, "--budget", "3601"], REFUSED,
-                                    "check-steps.budget"),
-        "check-steps --budget -1": (["check-steps", "sigmoid", "--file", derivation, "--budget", "-1"], REFUSED,
-                                    "check-steps.budget"),
-        "check-steps.budget at": (["check-steps", "sigmoid", "--file", derivation, "--budget", "3600"], WORKS,
-                                  "final result is right"),
         # audit
         "audit.claims over": (["audit", f("claims-over.toml", _claims(limits.value("audit.claims") + 1))], REFUSED,
                               "audit.claims"),
         "audit.claims at": (["audit", claims_at, "--json"], WORKS, '"agree": 1000'),
-        "audit.timeout over": (["audit", claims_at, "--timeout", "601"], REFUSED, "audit.timeout"),
-        "audit --timeout nan": (["audit", claims_at, "--timeout", "nan"], REFUSED, "audit.timeout"),
-        "audit.budget over": (["audit", claims_at, "--budget", "3600.5"], REFUSED, "audit.budget"),
-        "audit --budget inf": (["audit", claims_at, "--budget", "inf"], REFUSED, "audit.budget"),
+        **_time_rows({"check-steps": (["check-steps", "sigmoid", "--file", derivation], "final result is right"),
+                      "audit": (["audit", claims_at, "--json"], '"agree": 1000')}),
     }
+
+
+def _time_rows(commands: dict[str, tuple[list[str], str]]) -> dict[str, tuple[list[str], str, str]]:
+    """--timeout and --budget of each command: over the limit, not a number of seconds in range
+    (nan, inf, 0, negative), and at the limit (the command works: its output holds the text given)."""
+    rows = {}
+    for command, (line, works) in commands.items():
+        for option in ("timeout", "budget"):
+            key = f"{command}.{option}"
+            for given in (f"{limits.value(key) + 0.5:g}", "nan", "inf", "0", "-1"):
+                rows[f"{key} {given}"] = ([*line, f"--{option}", given], REFUSED, key)
+            rows[f"{key} at"] = ([*line, f"--{option}", f"{limits.value(key):g}"], WORKS, works)
+    return rows
 
 
 @pytest.fixture(scope="module")
