@@ -243,6 +243,22 @@ def test_output_shapes_are_h_w_c_as_net_prints_them(answer, verdict):
     assert ("channels first" in result["feedback"]) == (answer in ("(64, 56, 56)", r"64 \times 56 \times 56"))
 
 
+HOSTILE = [
+    ("9" * 5000, "unparsable"), ("1e99999", "unparsable"), ("nan", "unparsable"), ("inf", "unparsable"),
+    (r"\infty", "unparsable"), (r"-\infty", "unparsable"), ("1/0", "unparsable"), ("0/0", "unparsable"),
+    (r"\frac{1}{0}", "unparsable"), (r"\sqrt{-1}", "unparsable"), (r"\log(0)", "unparsable"),
+    ("{" * 500, "unparsable"), (r"\input{/etc/passwd}", "unparsable"), ("__import__('os')", "unparsable"),
+    ("", "unparsable"), (r"e^{e^{e^{e^{10}}}}", "unparsable"), ("1e-99", "incorrect"),
+    (r"1 \times 10^{999}", "incorrect"), (r"\pi", "incorrect"), ("11 689 512 K", "incorrect"),
+    ("-11,689,512", "incorrect"), ("11,689,512 + 1", "unparsable"), ("11689512 + 1", "incorrect"),
+]
+
+
+@pytest.mark.parametrize(("answer", "verdict"), HOSTILE)
+def test_hostile_numeric_answers_are_never_correct(answer, verdict):
+    assert _verdict(answer, "resnet18", "params")["verdict"] == verdict
+
+
 def test_matrices_are_compared_entrywise():
     wrong = _verdict("[[160, 200], [320, 361]]", "conv2d-4x4", "output[p0s2]")
     assert wrong["verdict"] == "incorrect" and "(2, 2): 361 / 360" in wrong["feedback"]

@@ -209,8 +209,12 @@ def read_number(text: str) -> Written:
     ``11.7 M``, ``6.4 \\times 10^9``), or an exact form the course reader reads (``\\frac{1}{2}``,
     ``e^{-1}``). Raises ValueError with why not."""
     side = _last_side(text)
+    if re.search(r"\d[eE][-+]?\d{3}", side):
+        raise ValueError(f"'{side[:40]}': an exponent of e-notation has at most two digits (1.6e-2)")
     try:
         number = parse_number(side, approx=True)
+    except ZeroDivisionError:
+        raise ValueError("division by zero") from None
     except ValueError:
         number = None
     if number is not None:
@@ -231,6 +235,8 @@ def read_number(text: str) -> Written:
         raise ValueError(str(error)) from None
     if not isinstance(value, sp.Expr) or not value.is_number or value.atoms(sp.core.function.AppliedUndef):
         raise ValueError(f"'{side[:40]}' is not a number")
+    if value.is_finite is not True or value.is_real is not True:
+        raise ValueError(f"'{side[:40]}' is not a finite real number")
     return Written(value)
 
 
@@ -259,7 +265,7 @@ def _rounded(value: Fraction, unit: Fraction) -> Fraction:
 
 def _at(value: Fraction, unit: Fraction) -> str:
     """``value`` written to the place of ``unit`` (0.016 to 0.0001 is 0.0160)."""
-    places = next(n for n in range(64) if (unit * 10**n).denominator == 1)
+    places = next(n for n in range(400) if (unit * 10**n).denominator == 1)  # units are 10^-k (x 10^n, %)
     if places == 0:
         return format_exact(value)
     digits = f"{abs(value.numerator) * 10**places // value.denominator:0{places + 1}d}"
@@ -327,7 +333,8 @@ class _Judge:
             written = read_number(answer)
         except ValueError as error:
             return self.result("unparsable", "", "unreadable_number", reason=str(error))
-        parsed, exact = _shown(written.value), _shown(self.expected)
+        exact, parsed = _shown(self.expected), _shown(written.value) if written.unit is None else \
+            _at(_fraction(written.value), written.unit)  # as written: 0.0160 keeps its zero
         how = _matches(written, self.expected)
         if how == "exact":
             return self.result("correct", parsed, "correct_exact", {"method": "exact"}, exact=exact)
