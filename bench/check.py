@@ -132,6 +132,17 @@ def run_math_verify(pairs: Pairs, warm: Pairs) -> tuple[list[str], list[float], 
     return verdicts, times, time.perf_counter() - start
 
 
+def save_details(path: Path | None, table: str, rows: list[dict], results: list[dict],
+                 times: list[float]) -> None:
+    """Append derive's verdict, feedback and warm ms for each row to ``path`` (if given)."""
+    if path:
+        with path.open("a", encoding="utf-8") as out:
+            for row, result, ms in zip(rows, results, times, strict=True):
+                out.write(json.dumps({"table": table, "id": row["id"], "label": row["label"], "ms": ms,
+                                      "verdict": result["verdict"], "feedback": result["feedback"]},
+                                     ensure_ascii=False) + "\n")
+
+
 def print_table(title: str, rows: list[dict], table: dict[str, dict]) -> None:
     """One table of figures, a line per tool."""
     counts = Counter(r["label"] for r in rows)
@@ -144,7 +155,7 @@ def print_table(title: str, rows: list[dict], table: dict[str, dict]) -> None:
         print(f"{tool:26}" + "".join(cells))
 
 
-def corpus_table(jobs: int, peer: bool) -> None:
+def corpus_table(jobs: int, peer: bool, details: Path | None) -> None:
     """The course corpus through derive and Math-Verify."""
     rows = read(CORPUS)
     requests = [{k: r[k] for k in ("problem", "target", "answer")} for r in rows]
@@ -166,6 +177,7 @@ def corpus_table(jobs: int, peer: bool) -> None:
         warm_pairs = [(printed[w["problem"], w["target"]], w["answer"]) for w in warm]
         table["math-verify 0.9.0"] = figures(rows, *run_math_verify(pairs, warm_pairs))
     print_table("course corpus", rows, table)
+    save_details(details, "corpus", rows, results, times)
     slowest = sorted(zip(times, rows, strict=True), key=lambda pair: -pair[0])[:8]
     print("derive's slowest warm checks: " + ", ".join(f"{row['id']} {ms:.0f} ms" for ms, row in slowest))
     print("\nderive's false accepts:")
@@ -182,6 +194,13 @@ def _both(row: dict) -> str:
     return row["expected"] + " " + row["answer"]
 
 
+def _value_for_equation(row: dict) -> bool:
+    """An expected equation answered with a value: refused by derive's rule, labeled correct by some peers."""
+    def equation(text: str) -> bool:
+        return re.search(r"(?<![<>!\\])=", text) is not None
+    return "expected" in row and equation(row["expected"]) and not equation(row["answer"])
+
+
 def _listing(rows: list[dict], results: list[dict], chosen) -> None:
     """One line per pair whose row and verdict are ``chosen``, its label marked if disputed."""
     for row, result in zip(rows, results, strict=True):
@@ -189,10 +208,11 @@ def _listing(rows: list[dict], results: list[dict], chosen) -> None:
             asked = (f"expected {row['expected']!r}" if "expected" in row
                      else f"{row['problem']} {row['target']}")
             print(f"  {row['id']}: {asked}, answer {row['answer']!r} -> {result['verdict']}"
-                  + (f"  [label disputed: {row['disputed']}]" if row.get("disputed") else ""))
+                  + (f"  [label disputed: {row['disputed']}]" if row.get("disputed") else "")
+                  + ("  [a value where an equation is expected]" if _value_for_equation(row) else ""))
 
 
-def peer_table(jobs: int, with_math_verify: bool) -> None:
+def peer_table(jobs: int, with_math_verify: bool, details: Path | None) -> None:
     """The pairs of Math-Verify's tests through derive's generic mode and Math-Verify."""
     rows = read(PEER)
     requests = [{"expected": r["expected"], "answer": r["answer"]} for r in rows]
@@ -204,12 +224,16 @@ def peer_table(jobs: int, with_math_verify: bool) -> None:
         table["math-verify 0.9.0"] = figures(rows, *run_math_verify(
             [(r["expected"], r["answer"]) for r in rows], [(w["expected"], w["answer"]) for w in warm]))
     print_table("Math-Verify's test pairs (generic mode)", rows, table)
+    save_details(details, "peer", rows, results, times)
     print("\nderive's false accepts:")
     _listing(rows, results, lambda row, verdict: verdict == "correct" and row["label"] != "correct")
     print("derive's false rejects (not unparsable):")
     _listing(rows, results, lambda r, verdict: r["label"] == "correct" and verdict not in ACCEPTED_OR_UNREAD)
     unread = [(row, result) for row, result in zip(rows, results, strict=True) if result["verdict"] in UNREAD]
     tally = Counter(c for row, _ in unread for c in constructs(_both(row)))
+    refused = sum(_value_for_equation(r) and r["label"] == "correct" and v["verdict"] != "correct"
+                  for r, v in zip(rows, results, strict=True))
+    print(f"({refused} false rejects are a value where an equation is expected: refused by rule)")
     print(f"derive could not read {len(unread)} pairs; the constructs most common among them:")
     for construct, count in tally.most_common(15):
         example = next(row for row, _ in unread if construct in constructs(_both(row)))
@@ -225,13 +249,15 @@ def main() -> None:
     parser.add_argument("--peer", action="store_true", help="the peer table (Math-Verify's test pairs) only")
     parser.add_argument("--all", action="store_true", help="both tables")
     parser.add_argument("--skip-peer", action="store_true", help="do not run Math-Verify")
+    parser.add_argument("--details", type=Path,
+                        help="append derive's verdict, feedback and warm ms per answer to a JSON-lines file")
     options = parser.parse_args()
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start, "
           f"{time.strftime('%Y-%m-%d %H:%M')}")
     if options.all or not options.peer:
-        corpus_table(options.jobs, not options.skip_peer)
+        corpus_table(options.jobs, not options.skip_peer, options.details)
     if options.all or options.peer:
-        peer_table(options.jobs, not options.skip_peer)
+        peer_table(options.jobs, not options.skip_peer, options.details)
 
 
 if __name__ == "__main__":
