@@ -86,8 +86,9 @@ def grade(lines: list[dict], jobs: int) -> tuple[list[dict], float]:
         done = subprocess.run([sys.executable, "-m", "derive", "grade", str(source), "--jobs", str(jobs),
                                "-o", str(output)], stderr=subprocess.PIPE, text=True)
         if done.returncode or not output.exists():
-            sys.exit(f"bench/check.py: derive grade failed (status {done.returncode}): "
-                     + (done.stderr.strip().splitlines() or ["no message"])[-1])
+            print(f"bench/check.py: error: derive grade failed (status {done.returncode}): "
+                  + (done.stderr.strip().splitlines() or ["no message"])[-1], file=sys.stderr)
+            sys.exit(2)
         wall = time.perf_counter() - start
         return [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()], wall
 

@@ -223,7 +223,9 @@ def main() -> None:
     try:
         files, commit = test_files(options.path)
     except (OSError, subprocess.CalledProcessError) as error:
-        sys.exit(f"peer_tables: error: cannot read Math-Verify's tests at {options.path}: {error}")
+        print(f"peer_tables: error: cannot read Math-Verify's tests at {options.path}: {error}",
+              file=sys.stderr)
+        sys.exit(2)
     kept, dropped = extract(files, commit)
     options.output.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in kept),
                               encoding="utf-8")
