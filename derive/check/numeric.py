@@ -11,8 +11,9 @@ A number is judged by the digits it shows: an answer equal to the exact value is
 "exactly"; otherwise, written with its last digit in the place ``u`` (0.01598: u = 0.00001; 11.7 M:
 u = 100 000), it is correct "to the digits shown" when ``|answer - exact| <= u/2`` (the exact
 value rounded to that digit gives the answer; exactly halfway, either neighbour) and it shows at
-least ``MIN_SIGNIFICANT`` significant digits. A plain integer has u = 1, so a count is exact unless
-written with K, M, G or x 10^n. A wrong answer that another counting convention gives is named.
+least ``MIN_SIGNIFICANT`` significant digits. A plain integer (no decimal point, no K, M, G or
+x 10^n) claims an exact value: 11,689,500 for 11,689,512 and 12 for 12.5 are incorrect. A wrong
+answer that another counting convention gives is named.
 """
 
 from __future__ import annotations
@@ -199,16 +200,25 @@ class Written:
         return len(str(mantissa)) if mantissa else 0
 
 
+def sides(text: str) -> list[str]:
+    """The sides of ``E = \\frac{1}{2}(y - t)^2 = 0.0255 \\approx 0.026`` (equals signs inside
+    groups and environments stay), the value last."""
+    rest, found = re.sub(r"\\approx(?![A-Za-z])|≈", "=", text.replace("$", "")), []
+    while True:
+        last = value_only(rest)
+        found.insert(0, last)
+        head = rest.rstrip()[: len(rest.rstrip()) - len(last)].rstrip()
+        if not head.endswith("=") or not head[:-1].strip():
+            return found
+        rest = head[:-1]
+
+
 def _last_side(text: str) -> str:
-    """The value of ``E = ... \\approx 0.0160`` (a left side or a chain is a label, not judged)."""
-    return value_only(re.sub(r"\\approx(?![A-Za-z])|≈", "=", text.replace("$", "")))
+    return sides(text)[-1]
 
 
-def read_number(text: str) -> Written:
-    """A numeric answer: a number as written (``11,689,512``, ``11\\,689\\,512``, ``0.0160``,
-    ``11.7 M``, ``6.4 \\times 10^9``), or an exact form the course reader reads (``\\frac{1}{2}``,
-    ``e^{-1}``). Raises ValueError with why not."""
-    side = _last_side(text)
+def _plain(side: str) -> Written | None:
+    """A number as written (``11,689,512``, ``0.0160``, ``11.7 M``), or None if it is not one."""
     if re.search(r"\d[eE][-+]?\d{3}", side):
         raise ValueError(f"'{side[:40]}': an exponent of e-notation has at most two digits (1.6e-2)")
     try:
@@ -216,11 +226,21 @@ def read_number(text: str) -> Written:
     except ZeroDivisionError:
         raise ValueError("division by zero") from None
     except ValueError:
-        number = None
+        return None
+    if number.suffix.endswith("B"):
+        raise ValueError("a number of bytes is not a count of values")
+    plain = number.unit == 1 and number.scale == 1  # an integer as written is a claim of an exact value
+    return Written(sp.Rational(number.value.numerator, number.value.denominator), None if plain else number.unit)
+
+
+def read_number(text: str) -> Written:
+    """A numeric answer's value (its last side): a number as written (``11,689,512``,
+    ``11\\,689\\,512``, ``0.0160``, ``11.7 M``, ``6.4 \\times 10^9``), or an exact form the course
+    reader reads (``\\frac{1}{2}``, ``e^{-1}``). Raises ValueError with why not."""
+    side = _last_side(text)
+    number = _plain(side)
     if number is not None:
-        if number.suffix.endswith("B"):
-            raise ValueError("a number of bytes is not a count of values")
-        return Written(sp.Rational(number.value.numerator, number.value.denominator), number.unit)
+        return number
     from .reader import ReadError, read
     from .table import table_for
 
@@ -238,6 +258,19 @@ def read_number(text: str) -> Written:
     if value.is_finite is not True or value.is_real is not True:
         raise ValueError(f"'{side[:40]}' is not a finite real number")
     return Written(value)
+
+
+def _false_side(text: str, expected: sp.Basic) -> str | None:
+    """The first side before the value that is a plain number and not the expected one (to its
+    digits): in ``0.5 = 0.01598`` the 0.5; working such as ``\\frac{1}{2}(0.3212 - 0.5)^2`` is not judged."""
+    for side in sides(text)[:-1]:
+        try:
+            number = _plain(side)
+        except ValueError:
+            number = None
+        if number is not None and not _matches(number, expected):
+            return side.strip()
+    return None
 
 
 def read_shape(text: str) -> tuple[int, ...]:
@@ -336,6 +369,9 @@ class _Judge:
         exact, parsed = _shown(self.expected), _shown(written.value) if written.unit is None else \
             _at(_fraction(written.value), written.unit)  # as written: 0.0160 keeps its zero
         how = _matches(written, self.expected)
+        false = _false_side(answer, self.expected) if how else None
+        if false is not None:
+            return self.result("incorrect", parsed, "false_side", None, side=false[:60], exact=exact)
         if how == "exact":
             return self.result("correct", parsed, "correct_exact", {"method": "exact"}, exact=exact)
         unit = _at(written.unit, written.unit) if written.unit is not None else ""
@@ -360,7 +396,7 @@ class _Judge:
             if key.startswith(family) and isinstance(other, sp.Basic) and other not in (0, self.expected) \
                     and _matches(written, other):
                 return "other_target", {"other": key, "asked": self.target}
-        if written.unit is None or written.unit == 1 and self.expected.is_Integer:
+        if written.unit is None:
             return "wrong_exact", {}
         if written.significant < MIN_SIGNIFICANT:
             return "too_few_digits", {"digits": written.significant, "least": MIN_SIGNIFICANT}
