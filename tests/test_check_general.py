@@ -40,6 +40,18 @@ RIGHT = [  # (id, expected, answer)
     ("identity-swapped", "(a+b)^2 = a^2 + 2ab + b^2", "a^2 + 2ab + b^2 = (a+b)^2"),
     ("name-equals-value", "11", "x = 11"),
     ("plain", "x^2", "x x"),
+    ("pm-is-the-square", r"x = \pm 2", "x^2 = 4"),
+    ("double-root", "x = 2", "(x-2)^2 = 0"),
+    ("chain-all-links-hold", "x = 10", "x = 5 + 5 = 10"),
+    ("le-is-ge", r"x \le 5", r"5 \ge x"),
+    ("chained-is-the-interval", "-793 < a < 10", "(-793, 10)"),
+    ("interval-is-the-relation", r"(1, +\infty)", "x > 1"),
+    ("set-unordered", r"\{1, 2\}", r"\{2, 1\}"),
+    ("list-unordered", r"6 \text{ and } 8", "8, 6"),
+    ("point", r"(1, \frac{9}{2})", "(1, 4.5)"),
+    ("applied-function", "f(x) = x^2", "f(x) - x^2 = 0"),
+    ("f-alone-is-a-name", "f = ma", "f = m a"),
+    ("matrix-either-brackets", r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}"),
 ]
 
 WRONG = [  # (id, expected, answer, feedback key)
@@ -60,6 +72,20 @@ WRONG = [  # (id, expected, answer, feedback key)
     ("chain-false-link", "11", "x = 5 + 5 = 11", "broken_link"),
     ("chain-to-equation", "x = 10", "x = 5 + 5 = 11", "broken_link"),
     ("left-side-not-a-name", "3", "x + y = 3", "broken_link"),
+    ("cube-has-complex-roots", "x = 2", "x^3 = 8", "equation_differs"),
+    ("no-real-roots-differ", "x^2 = -1", "x^2 = -4", "equation_differs"),
+    ("pm-is-two-values", r"x = \pm 2", "x = 2", "equation_differs"),
+    ("reciprocal-equation", "x = 1", r"x = \frac{1}{x}", "equation_differs"),
+    ("le-is-not-lt", r"x \le 5", "x < 5", "sets_differ"),
+    ("open-is-not-closed", "-793 < a < 10", "[-793, 10]", "sets_differ"),
+    ("set-wrong-element", r"\{1, 2\}", r"\{1, 3\}", "elements_differ"),
+    ("list-missing-one", r"6 \text{ and } 8", "6", "shape_mismatch"),
+    ("point-swapped", r"(1, \frac{9}{2})", r"(\frac{9}{2}, 1)", "entry_differs"),
+    ("applied-function-wrong", "f(x) = x^2", "f(x) = x^3", "equation_differs"),
+    ("matrix-entry", r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\begin{pmatrix} 1 & 2 \\ 4 & 3 \end{pmatrix}",
+     "entry_differs"),
+    ("number-for-interval", "[0, 1)", "0", "shape_mismatch"),
+    ("equation-for-set", r"\{1, 2\}", "x = 1", "shape_mismatch"),
 ]
 
 

@@ -133,6 +133,8 @@ class Comparer:
         a_left, a_right = written[0], written[-1]
         if a_left == left and self.equal(a_right, right):
             return Outcome("correct", "correct_equation")
+        if any(isinstance(side, sp.Set) for side in (a_left, a_right, left, right)):  # x = \pm 2: a set of values
+            return self.equation_sets((a_left, a_right), (left, right))
         unfold = self.verifier.unfold
         found, wanted = unfold(a_left - a_right), unfold(left - right)
         if self.equal(wanted, sp.Integer(0)):  # an identity: the same two sides, either way round
@@ -141,10 +143,19 @@ class Comparer:
             return Outcome("correct", "correct_equation") if same else self.differs(left, right)
         if self.proportional(found, wanted, positive=False):
             return Outcome("correct", "correct_equation")
+        if _rational(found) and _rational(wanted) and len(found.free_symbols | wanted.free_symbols) == 1:
+            return self.equation_sets((a_left, a_right), (left, right))  # x^3 = 8 is x = 2
         if not (_rational(found) and _rational(wanted)) and self.solutions_agree(found, wanted) \
                 and self.solutions_agree(wanted, found):
             return Outcome("correct", "correct_equation_sampled")
         return self.differs(left, right)
+
+    def equation_sets(self, answer: tuple, expected: tuple) -> Outcome:
+        """Equations in one variable, by their real solution sets (``x = \\pm 2`` is ``x^2 = 4``)."""
+        found, wanted = _solutions(*answer), _solutions(*expected)
+        if found is not None and wanted is not None and found[0] == wanted[0] and self.same_sets(found[1], wanted[1]):
+            return Outcome("correct", "correct_sets")
+        return self.differs(*expected)
 
     def differs(self, left: sp.Basic, right: sp.Basic) -> Outcome:
         return Outcome("incorrect", "equation_differs", {"expected": self.equation_text(left, right)})
@@ -316,6 +327,25 @@ def _canonical(relation) -> tuple[str, sp.Basic]:
     kinds = {sp.StrictLessThan: ("<", d), sp.LessThan: ("<=", d), sp.StrictGreaterThan: ("<", -d),
              sp.GreaterThan: ("<=", -d), sp.Eq: ("=", d), sp.Ne: ("!=", d)}
     return kinds[type(relation)]
+
+
+def _solutions(left: sp.Basic, right: sp.Basic) -> tuple[sp.Symbol, sp.Set] | None:
+    """An equation in one variable as (variable, its solutions): ``x = \\pm 2`` directly, a rational
+    equation by SymPy's solveset over the complex numbers when it gives a set of numbers; else None."""
+    for name, values in ((left, right), (right, left)):
+        if isinstance(name, sp.Symbol) and isinstance(values, sp.FiniteSet):
+            return name, values
+    if isinstance(left, sp.Set) or isinstance(right, sp.Set):
+        return None
+    difference = left - right
+    if len(difference.free_symbols) != 1 or not _rational(difference):
+        return None
+    variable, complex_ = next(iter(difference.free_symbols)), sp.Dummy("z")
+    try:  # over the complex numbers: x^2 = -1 and x^2 = -4 both lack real solutions, but differ
+        solutions = sp.solveset(difference.xreplace({variable: complex_}), complex_, sp.S.Complexes)
+    except (NotImplementedError, TypeError, ValueError):
+        return None
+    return (variable, solutions) if isinstance(solutions, (*_SETS, sp.sets.sets.EmptySet)) else None
 
 
 def _as_set(value, kind: str) -> sp.Set | None:
