@@ -149,7 +149,8 @@ def _tiny_backprop_by_hand() -> dict:
 def test_a_backprop_spec_file_is_a_problem(tmp_path, target):
     spec = write(tmp_path / "tinybp.toml", TINY_BACKPROP)
     value = _tiny_backprop_by_hand()[target]
-    assert _verdict(rf"\frac{{{value.numerator}}}{{{value.denominator}}}", spec, target)["verdict"] == "correct"
+    fraction = rf"\frac{{{value.numerator}}}{{{value.denominator}}}"
+    assert _verdict(fraction, spec, target)["verdict"] == "correct"
     assert _verdict(f"{value.numerator}/{value.denominator}", spec, target)["verdict"] == "correct"
     assert _verdict(f"{float(value):.4f}", spec, target)["verdict"] == "correct"
     assert _verdict(f"{float(value) + 0.01:.4f}", spec, target)["verdict"] == "incorrect"
@@ -312,13 +313,15 @@ def test_feedback_in_chinese():
 # -- the command line and grade ---------------------------------------------------------------------
 def test_targets_are_listed_as_text_and_json(capsys):
     status, out, _ = run_cli(capsys, "check", "sheet002-q6", "--targets")
-    assert status == 0 and {"params", "params[Conv-1]", "output_shape[FC-1]", "receptive_field[MaxPool-2]"} <= set(
-        out.split())
+    listed = set(out.split())
+    wanted = {"params", "params[Conv-1]", "output_shape[FC-1]", "receptive_field[MaxPool-2]"}
+    assert status == 0 and wanted <= listed
     status, out, _ = run_cli(capsys, "check", "bp-221-relu", "--targets", "--json")
     listing = json.loads(out)
-    assert listing["kind"] == "example" and {"loss", "loss_after", "grad[w11]", "updated[v22]", "forward[E]"} <= set(
-        listing["targets"])
-    assert json.loads(run_cli(capsys, "check", "sigmoid", "--targets", "--json")[1])["targets"] == ["d1", "d2"]
+    wanted = {"loss", "loss_after", "grad[w11]", "updated[v22]", "forward[E]"}
+    assert listing["kind"] == "example" and wanted <= set(listing["targets"])
+    status, out, _ = run_cli(capsys, "check", "sigmoid", "--targets", "--json")
+    assert json.loads(out)["targets"] == ["d1", "d2"]
 
 
 def test_check_on_the_command_line(capsys):
@@ -332,7 +335,8 @@ def test_check_on_the_command_line(capsys):
 @pytest.mark.parametrize(("args", "mentions"), [
     (["check", "resnt18", "--target", "params", "--answer", "1"], "did you mean 'resnet18'"),
     (["check", "resnet18", "--target", "params[cnv1]", "--answer", "1"], "did you mean 'conv1'"),
-    (["check", "resnet18", "--target", "params", "--answer", "1", "--convention", "shet"], "did you mean 'sheet'"),
+    (["check", "resnet18", "--target", "params", "--answer", "1", "--convention", "shet"],
+     "did you mean 'sheet'"),
     (["check", "--targets"], "needs a problem"),
     (["check", "resnet18", "--target", "params"], "--answer"),
 ])
@@ -357,8 +361,10 @@ def test_grade_mixes_numeric_and_symbolic_lines_and_goes_on_after_errors(tmp_pat
     path = write(tmp_path / "class.jsonl", "".join(json.dumps(line) + "\n" for line in lines))
     status, out, _ = run_cli(capsys, "grade", path)
     results = [json.loads(line) for line in out.splitlines()]
-    assert status == 0 and [r["verdict"] for r in results] == [
-        "correct", "correct", "correct", "incorrect", "correct", "error", "error", "error", "incorrect", "correct"]
+    verdicts = ["correct", "correct", "correct", "incorrect", "correct", "error", "error", "error", "incorrect",
+                "correct"]
+    assert status == 0 and [r["verdict"] for r in results] == verdicts
     assert "course sheet" in results[3]["feedback"]
-    assert "did you mean 'resnet18'" in results[5]["feedback"] and "did you mean 'conv1'" in results[6]["feedback"]
+    assert "did you mean 'resnet18'" in results[5]["feedback"]
+    assert "did you mean 'conv1'" in results[6]["feedback"]
     assert "'convention' must be a string" in results[7]["feedback"]

@@ -230,7 +230,8 @@ def _plain(side: str) -> Written | None:
     if number.suffix.endswith("B"):
         raise ValueError("a number of bytes is not a count of values")
     plain = number.unit == 1 and number.scale == 1  # an integer as written is a claim of an exact value
-    return Written(sp.Rational(number.value.numerator, number.value.denominator), None if plain else number.unit)
+    value = sp.Rational(number.value.numerator, number.value.denominator)
+    return Written(value, None if plain else number.unit)
 
 
 def read_number(text: str) -> Written:
