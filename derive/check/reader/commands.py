@@ -5,7 +5,15 @@ from __future__ import annotations
 import sympy as sp
 
 from ..table import name_key
-from .tokens import BUILTIN, GREEK, MAX_TERMS, NAME_WRAPPERS, OTHERWISE, RELATIONS, ReadError
+from .tokens import BUILTIN, GREEK, INVERSES, MAX_TERMS, NAME_WRAPPERS, OTHERWISE, RELATIONS, ReadError
+
+#: Commands of ordinary mathematics read by one rule each (sets, floors, ceilings, binomials).
+COMMANDS = {"{": lambda parser: parser.set_literal(r"\}"), "emptyset": lambda parser: sp.EmptySet,
+            "varnothing": lambda parser: sp.EmptySet,
+            "lfloor": lambda parser: parser.delimited(sp.floor, r"\rfloor"),
+            "lceil": lambda parser: parser.delimited(sp.ceiling, r"\rceil"),
+            "binom": lambda parser: parser.binomial(), "dbinom": lambda parser: parser.binomial(),
+            "tbinom": lambda parser: parser.binomial()}
 
 
 class Commands:
@@ -23,18 +31,22 @@ class Commands:
                 self.take()
                 index = self.expression()
                 self.expect("]")
-            radicand = self.group_or_single()
+            radicand = self.scalar(self.group_or_single(), "take a root of")
             return sp.sqrt(radicand) if index is None else sp.root(radicand, index)
         if name == "boxed":
             return self.braced()
         if name == "sum":
             return self.summation()
+        if name == "prod":
+            return self.product()
         if name == "int":
             return self.integral()
         if name == "infty":
             return sp.oo
         if name == "begin":
-            return self.cases()
+            return self.environment()
+        if name in COMMANDS:
+            return COMMANDS[name](self)
         if name in BUILTIN or name in self.table.functions:
             return self.application(name)
         if name == "pi":
@@ -53,8 +65,8 @@ class Commands:
         derivative = self.derivative_fraction()
         if derivative is not None:
             return derivative
-        numerator = self.group_or_single()
-        denominator = self.group_or_single()
+        numerator = self.scalar(self.group_or_single(), "divide")
+        denominator = self.scalar(self.group_or_single(), "divide")
         if denominator == 0:
             raise self.fail("division by zero")
         return numerator / denominator
@@ -106,11 +118,21 @@ class Commands:
         function = self.table.functions.get(name) or BUILTIN[name]
         if name == "log" and not self.table.log_base_e:
             function = lambda argument: sp.log(argument, 10)  # noqa: E731 - a per-course option
+        if name == "log" and self.at("_"):  # \log_2 x
+            self.take()
+            base = self.scalar(self.group_or_single(), "use as a base")
+            function = lambda argument: sp.log(argument, base)  # noqa: E731
         primes, exponent = self.primes(), None
         if self.at("^"):
             self.take()
             exponent = self.signed_group()
             primes += self.primes()
+        if exponent == -1 and name in BUILTIN and name not in self.table.functions:
+            if name not in INVERSES:
+                raise self.fail(f"\\{name}^{{-1}} is ambiguous: write 1/\\{name}(...) or the inverse by name",
+                                refused=True)
+            function, exponent = INVERSES[name], None  # \sin^{-1} x is arcsin x, never 1/sin x
+            self.notes.append("inverse")
         if self.at("("):
             argument = self.parenthesized_argument(function)
         elif function in self.table.defaults and not self.starts_argument():
@@ -169,6 +191,8 @@ class Commands:
     def summation(self) -> sp.Basic:
         """\\sum_{j=1}^{C} body, \\sum_j body (bounds 1..C by default)."""
         self.expect("_")
+        if self.at("{") and self.peek(1)[1] == r"\substack":
+            return self.substack_sum()
         braced = self.at("{")
         if braced:
             self.take()
@@ -230,12 +254,7 @@ class Commands:
         return sp.Integral(body, (variable, low, high)) if low is not None else sp.Integral(body, variable)
 
     def cases(self) -> sp.Basic:
-        """\\begin{cases} value & condition \\\\ ... \\end{cases}, compared branch by branch."""
-        self.expect("{")
-        environment = "".join(self.take()[1] for _ in range(5))
-        if environment != "cases":
-            raise self.fail(f"unknown environment '{environment}'")
-        self.expect("}")
+        """The body of \\begin{cases} value & condition \\\\ ... \\end{cases}, compared branch by branch."""
         branches = []
         while not self.at(r"\end"):
             value = self.expression()
@@ -247,12 +266,6 @@ class Commands:
                 self.take()
             if self.at(r"\\"):
                 self.take()
-        self.take()
-        self.expect("{")
-        closing = "".join(self.take()[1] for _ in range(5))
-        if closing != "cases":
-            raise self.fail(f"\\begin{{cases}} is closed by \\end{{{closing}...}}")
-        self.expect("}")
         return sp.Piecewise(*branches)
 
     def condition(self) -> sp.Basic:

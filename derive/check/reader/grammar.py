@@ -6,11 +6,13 @@ import sympy as sp
 
 from ..table import ReadingTable
 from .commands import Commands
+from .course import CourseForms
 from .names import Names
-from .tokens import GREEK, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, NAME_WRAPPERS, Reading, ReadError, number, tokenize
+from .structures import Structures
+from .tokens import GREEK, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, NAME_WRAPPERS, NOT_FACTORS, ReadError, number, tokenize
 
 
-class Parser(Commands, Names):
+class Parser(Structures, Commands, Names, CourseForms):
     """One answer's parse; see :func:`derive.check.reader.read`."""
 
     def __init__(self, text: str, table: ReadingTable):
@@ -49,43 +51,39 @@ class Parser(Commands, Names):
             raise self.fail(f"nested more than {MAX_DEPTH} levels deep", refused=True)
 
     # -- grammar -------------------------------------------------------------------
-    def answer(self) -> Reading:
-        if not self.tokens:
-            raise ReadError("the answer is empty")
-        sides = [self.expression()]
-        while self.at("="):
-            self.take()
-            sides.append(self.expression())
-        if self.peek()[0] != "end":
-            raise self.fail(f"cannot read '{self.peek()[1]}' here")
-        return Reading(sides, self.notes)
-
     def expression(self) -> sp.Basic:
         self.nest()
         terms = [self.signed()]
-        while self.at("+", "-"):
-            sign = -1 if self.take()[1] == "-" else 1
-            terms.append(sign * self.term())
+        while self.at("+", "-", r"\pm", r"\mp"):
+            sign = self.take()[1]
+            term = self.scalar(self.term(), "add")
+            terms.append(-term if sign == "-" else term if sign == "+" else self.plus_minus(sign) * term)
         self.depth -= 1
+        if len(terms) == 1:
+            return terms[0]
+        self.scalar(terms[0], "add")
         return sp.Add(*terms)
 
     def signed(self) -> sp.Basic:
         sign = 1
-        while self.at("-", "+"):
-            sign *= -1 if self.take()[1] == "-" else 1
-        return sign * self.term()
+        while self.at("-", "+", r"\pm", r"\mp"):
+            text = self.take()[1]
+            sign *= -1 if text == "-" else 1 if text == "+" else self.plus_minus(text)
+        return self.scalar(self.term(), "negate") * sign if sign != 1 else self.term()
 
     def term(self) -> sp.Basic:
         result = self.power()
         while True:
             if self.at(r"\cdot", r"\times", "*"):
                 self.take()
-                result = result * self.power()
+                result = self.scalar(result, "multiply") * self.scalar(self.power(), "multiply")
             elif self.at("/"):
                 self.take()
-                result = result / self.power()
+                result = self.scalar(result, "divide") / self.scalar(self.power(), "divide")
+            elif self.unit():
+                continue
             elif self.starts_factor():
-                result = result * self.power()
+                result = self.scalar(result, "multiply") * self.scalar(self.power(), "multiply")
             else:
                 return result
 
@@ -93,8 +91,7 @@ class Parser(Commands, Names):
         kind, text, _ = self.peek()
         if kind in ("number", "letter") or text in ("(", "[", "{"):
             return True
-        return kind == "command" and text not in (r"\cdot", r"\times", r"\end", r"\over", r"\le", r"\leq", r"\ge",
-                                                   r"\geq", r"\ne", r"\neq", r"\\", r"\to", r"\approx")
+        return kind == "command" and text not in NOT_FACTORS
 
     def power(self) -> sp.Basic:
         base = self.postfix(self.primary())
@@ -105,7 +102,7 @@ class Parser(Commands, Names):
                 raise self.fail(f"powers nested more than {MAX_TOWER} deep", refused=True)
             exponent = self.signed_group()
             self.towers -= 1
-            base = _pow(base, exponent, self)
+            base = _pow(self.scalar(base, "raise to a power"), exponent, self)
             base = self.postfix(base)
         return base
 
@@ -116,8 +113,11 @@ class Parser(Commands, Names):
         return self.group_or_single()
 
     def postfix(self, value: sp.Basic) -> sp.Basic:
-        while self.at("!"):
-            self.take()
+        while self.at("!", r"\%"):
+            if self.take()[1] != "!":
+                self.notes.append("percent")
+                value = self.scalar(value, "take a percentage of") / 100
+                continue
             if value.is_Number and (not value.is_Integer or value > 1000 or value < 0):
                 raise self.fail("factorial of a number that is too large or not a whole number", refused=True)
             value = sp.factorial(value)
@@ -142,9 +142,12 @@ class Parser(Commands, Names):
             return self.primary()
         raise ReadError(f"expected an argument but found '{text or 'the end'}'", position)
 
-    def braced(self) -> sp.Basic:
+    def braced(self, sets: bool = False) -> sp.Basic:
+        """{...}; with ``sets``, a bare {1, 3} is a set."""
         self.expect("{")
         value = self.expression()
+        if sets and self.at(","):
+            return self.set_literal("}", value)
         if self.at(r"\over"):
             self.take()
             value = value / self.expression()
@@ -158,16 +161,17 @@ class Parser(Commands, Names):
             return number(text, position)
         if text in ("(", "["):
             self.take()
-            value = self.expression()
-            self.expect(")" if text == "(" else "]")
-            return value
+            return self.bracketed(text)
         if text == "{":
-            return self.braced()
+            return self.braced(sets=True)
         if text == "|":
             self.take()
             value = self.expression()
             self.expect("|")
             return sp.Abs(value)
+        course = self.course_form()
+        if course is not None:
+            return course
         if kind == "letter" or (kind == "command" and (text[1:] in GREEK or text[1:] in NAME_WRAPPERS
                                                         or text[1:] in ("hat", "widehat", "mathbb", "mathbf", "nabla"))):
             return self.identifier()

@@ -29,10 +29,11 @@ class Names:
             base = self.letters(text)
         else:
             base = text[1:]
-        if base in BUILTIN or base in self.table.functions:
+        if (base in BUILTIN or base in self.table.functions) and (
+                base not in self.table.applied_only or self.at("(", "'")):  # f(x) applies; f alone is a name
             return self.application(base)
-        if base in ("Var", "E"):
-            return self.statistic(base, position)
+        if base in ("Var", "E", "std") and self.at("(", "["):
+            return self.statistic_entry(self.statistic(base, position))
         if base in ("1", "I") and self.at("[", "_"):
             return self.indicator()
         if base == "softmax":
@@ -50,8 +51,11 @@ class Names:
             subscript = " ".join(t[1] for t in self.tokens[subscript_start:self.index])
         if labeled == base and subscript:
             labeled = self.with_label(base)  # z_j^{(l)}: the label after it
-        if labeled != base and isinstance(self.table.names.get(labeled), sp.IndexedBase) and subscript:
-            return self.entry(self.table.names[labeled], subscript)
+        if labeled != base and self.family_named(labeled) is not None and subscript:
+            return self.entry(self.family_named(labeled), subscript)
+        bound_entry = self.bound_entry(labeled, subscript)
+        if bound_entry is not None:
+            return bound_entry
         key = name_key(f"{labeled}_{{{subscript}}}") if subscript else labeled
         key = self.with_label(key)
         written = "".join(t[1] for t in self.tokens[start:self.index])
@@ -73,7 +77,7 @@ class Names:
         else:
             parts = [text]
         indices = []
-        for part in parts:
+        for part in self.split_digits(family, parts):
             inner = type(self)(part, self.table)
             inner.bound = self.bound
             indices.append(inner.expression_only())

@@ -30,11 +30,31 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "et
          "Sigma", "Delta", "Theta", "Lambda", "Omega", "Psi"}
 BUILTIN = {"sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
            "sech": sp.sech, "csch": sp.csch, "coth": sp.coth, "exp": sp.exp, "ln": sp.log, "log": sp.log,
-           "sign": sp.sign, "sgn": sp.sign, "erf": sp.erf}
+           "sign": sp.sign, "sgn": sp.sign, "erf": sp.erf, "csc": sp.csc, "sec": sp.sec, "cot": sp.cot,
+           "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "arccot": sp.acot, "arcsinh": sp.asinh,
+           "arccosh": sp.acosh, "arctanh": sp.atanh, "lg": lambda argument: sp.log(argument, 10)}
+#: f^{-1}: the inverse function, never 1/f; a built-in function not here refuses ^{-1} as ambiguous.
+INVERSES = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan, "cot": sp.acot, "sec": sp.asec, "csc": sp.acsc,
+            "sinh": sp.asinh, "cosh": sp.acosh, "tanh": sp.atanh, "coth": sp.acoth, "sech": sp.asech,
+            "csch": sp.acsch}
+#: Commands that end a product rather than start another factor.
+NOT_FACTORS = {r"\cdot", r"\times", r"\end", r"\over", r"\le", r"\leq", r"\ge", r"\geq", r"\ne", r"\neq", r"\\",
+               r"\to", r"\approx", r"\lt", r"\gt", r"\leqslant", r"\geqslant", r"\in", r"\cup", r"\cap",
+               r"\setminus", r"\pm", r"\mp", r"\}", r"\rfloor", r"\rceil", r"\%"}
+#: Units after a value: dropped, with a note (a name of the problem is never a unit).
+UNITS = {"m", "cm", "mm", "km", "nm", "kg", "g", "mg", "s", "ms", "h", "min", "KB", "kB", "MB", "GB", "TB",
+         "bit", "bits", "byte", "bytes", "params", "parameters", "FLOPs", "FLOP", "flops", "meters", "metres",
+         "meter", "seconds", "second", "hours", "minutes", "units", "degrees", "percent", "Hz", "kHz", "MHz",
+         "GHz", "mL", "ml", "dollars", "yuan"}
 RELATIONS = {"<": sp.StrictLessThan, ">": sp.StrictGreaterThan, "le": sp.LessThan, "leq": sp.LessThan,
              "ge": sp.GreaterThan, "geq": sp.GreaterThan, "=": sp.Eq, "ne": sp.Ne, "neq": sp.Ne}
 NAME_WRAPPERS = {"text", "mathrm", "operatorname", "mathit", "mathsf", "textrm", "rm"}
 OTHERWISE = {"otherwise", "else", "否则", "其他"}
+#: Words that separate answers (6 \text{ and } 8 is the list 6, 8, never a product).
+WORDS = re.compile(r"\\(?:text|mathrm|textrm)\{\s*(?:and|or|und|和|或|或者|以及|及|且)\s*\}")
+#: 1 000 and 1\,000: groups of exactly three digits after a space are one number (not after ^, _, \frac).
+SPACED_THOUSANDS = re.compile(r"(?<![\d.^_}])(\d{1,3})((?: +\d{3})+)(?![\d.])")
+COMMA_THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?![\d.])")
 
 
 class ReadError(ValueError):
@@ -82,12 +102,23 @@ def normalize(text: str) -> str:
     text = DROPPED.sub("", SPACES.sub(" ", CHINESE_OTHERWISE.sub(r"\\text{otherwise}", text)))
     text = unwrap(text, r"\boxed")
     text = re.sub(r"\\[dtc]frac(?![a-zA-Z])", r"\\frac", text).replace(r"\div", "/")
-    text = ANNOTATION.sub(" ", text)
+    text = ANNOTATION.sub(" ", WORDS.sub(" , ", text))
+    text = re.sub(r"(?<=\d)\{,\}(?=\d)", ",", re.sub(r"(?<!\\)%", r"\\%", text))
+    text = SPACED_THOUSANDS.sub(_joined, text)
+    text = COMMA_THOUSANDS.sub(lambda match: match.group().replace(",", ""), text)
     text = re.sub(r"\\mathrm\{d\}", "d", text)
     text = re.sub(r"\^\{?\\prime\}?", "'", text)
-    text = re.sub(r"(?<![A-Za-z])\{(\\?[A-Za-z]+(?:\^\{\([^{}]*\)\})?)\}_", r"\1_", text)  # {p}_{i}, {W^{(l)}}_{ij}
+    text = re.sub(r"(?<![A-Za-z])\{((?:\\nabla\s*\\?[A-Za-z]+|\\tilde\{\\?[A-Za-z]+\}|\\?[A-Za-z]+)(?:\^\{\([^{}]*\)\})?)\}_",
+                  r"\1_", text)  # {p}_{i}, {W^{(l)}}_{ij}, {\nabla W^{(l)}}_{ij}, {\tilde{\delta}^{(l+1)}}_{ij}
+    text = re.sub(r"(?<![A-Za-z])\{(\\operatorname\{[A-Za-z]+\}\([^(){}]*\))\}_", r"\1_", text)  # {Var(z)}_{l}
     text = re.sub(r"\\(operatorname|mathrm)\{var\}", r"\\\1{Var}", text)
     return re.sub(r"[\s.,;]+$", "", text)
+
+
+def _joined(match: re.Match) -> str:
+    if re.search(r"\\[a-z]*frac\s*$|\\binom\s*$|\\sqrt\s*$", match.string[:match.start()]):
+        return match.group()  # \frac 1 234 is two arguments
+    return match.group().replace(" ", "")
 
 
 def tokenize(text: str) -> list[tuple[str, str, int]]:

@@ -1,0 +1,171 @@
+"""The course's own forms: names written as the notation table writes them (a whole side such as
+``\\#_{\\times}(\\text{forward})`` or ``\\max_x \\sigma'(x)``), the loss named E, J, ``\\ell`` or
+``\\mathcal{L}``, ``\\tilde{\\delta}``, ``K'``, ``\\mathrm{std}(W)``, the Heaviside step ``H(x)``,
+products ``\\prod``, entries of a statistic family ``\\operatorname{Var}(z)_l`` and of a family with
+two one-digit indices ``\\delta_{11}``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from ..table import ReadingTable, name_key
+from .tokens import MAX_TERMS, ReadError, normalize, tokenize
+
+_GROUPING = ("{", "}")
+
+
+def side_key(tokens: list[tuple[str, str, int]]) -> str:
+    """The key of a written side: its tokens without grouping braces."""
+    return "".join(text for _, text, _ in tokens if text not in _GROUPING)
+
+
+def written_names(table: ReadingTable) -> dict[str, sp.Basic]:
+    """Every plain quantity's written forms (LaTeX and aliases) of more than one token, by key."""
+    written: dict[str, sp.Basic] = {}
+    for quantity in table.quantities.values():
+        if not isinstance(quantity.symbol, sp.Symbol):
+            continue
+        for form in (quantity.latex, *quantity.aliases):
+            try:
+                tokens = tokenize(normalize(form))
+            except ReadError:
+                continue
+            if len([t for t in tokens if t[1] not in _GROUPING]) > 1:
+                written.setdefault(side_key(tokens), quantity.symbol)
+    return written
+
+
+def _bound_free(expr: sp.Basic) -> sp.Basic:
+    """``expr`` with the indices of its sums and products renamed in order (l and a dummy l agree)."""
+    bound = [limit[0] for e in sp.preorder_traversal(expr) if isinstance(e, (sp.Sum, sp.Product)) for limit in e.limits]
+    return expr.xreplace({variable: sp.Symbol(f"bound.{n}") for n, variable in enumerate(dict.fromkeys(bound))})
+
+
+class CourseForms:
+    """The parser's rules for the course's own forms (mixed into :class:`~derive.check.reader.grammar.Parser`)."""
+
+    def side(self) -> sp.Basic:
+        """One side of an answer: a quantity written exactly as the problem writes it, else an expression."""
+        depth, end = 0, self.index
+        while end < len(self.tokens):
+            text = self.tokens[end][1]
+            depth += {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}.get(text, 0)
+            if depth == 0 and text == "=":
+                break
+            end += 1
+        symbol = self.table.written.get(side_key(self.tokens[self.index:end]))
+        if symbol is not None and end > self.index:
+            self.index = end
+            return symbol
+        value = self.expression()
+        if value.has(sp.Sum, sp.Product):  # the target's own side, whatever its summation indices are called
+            for side in self.table.preferred:
+                if isinstance(side, sp.Expr) and side.has(sp.Sum, sp.Product) and _bound_free(side) == _bound_free(value):
+                    return side
+        return value
+
+    def course_form(self) -> sp.Basic | None:
+        """A course form at this token, or None (nothing taken) when there is none."""
+        kind, text, _ = self.peek()
+        if text in (r"\ell", r"\mathcal", r"\tilde"):
+            self.take()
+            written = text if text == r"\ell" else f"{text}{{{self.name_text()}}}"
+            key = self.with_label(name_key(written))
+            if self.at("_") and isinstance(self.table.names.get(key), sp.IndexedBase):
+                self.take()
+                start = self.index
+                self.group_or_single() if not self.at("{") else self.skip_group()
+                return self.entry(self.table.names[key], " ".join(t[1] for t in self.tokens[start:self.index]))
+            if key not in self.table.names:
+                raise self.fail(f"{written} is not a quantity of this problem")
+            return self.table.names[key]
+        if kind != "letter":
+            return None
+        following = self.peek(1)[1]
+        if following == "'" and f"{text}'" in self.table.names:  # K' (the pooling window)
+            self.index += 2
+            return self.table.names[f"{text}'"]
+        if text == "E" and following not in ("(", "[") and "E" in self.table.names:  # E, the loss
+            self.take()
+            return self.table.names["E"]
+        if text == "H" and following == "(" and "H" not in self.table.names and "H" not in self.table.functions:
+            self.take()
+            self.take()
+            argument = self.expression()
+            self.expect(")")
+            return sp.Heaviside(argument)
+        return None
+
+    def product(self) -> sp.Basic:
+        """\\prod_{l=1}^{L} body, read as a sum is."""
+        total = self.summation()
+        return sp.Product(total.function, *total.limits)
+
+    def family_named(self, key: str) -> sp.IndexedBase | None:
+        """The indexed family a name means; of two that share it, the one the target uses."""
+        family = self.table.names.get(key)
+        candidates = [c for c in self.table.ambiguous.get(key, (family,)) if isinstance(c, sp.IndexedBase)]
+        for candidate in candidates:
+            if any(p == candidate or (isinstance(p, sp.Indexed) and p.base == candidate) for p in self.table.preferred):
+                return candidate
+        return family if isinstance(family, sp.IndexedBase) else None
+
+    def bound_entry(self, key: str, subscript: str) -> sp.Basic | None:
+        """x_{l-1} inside a sum or a product over l: an entry of the family x, not a name such as n_{l-1}."""
+        if not subscript or not self.bound or not set(re.findall(r"[A-Za-z]+", subscript)) & set(self.bound):
+            return None
+        family = self.family_named(key)
+        return None if family is None else self.entry(family, subscript)
+
+    def substack_sum(self) -> sp.Basic:
+        """\\sum_{\\substack{0 \\le u \\le K-1 \\\\ 0 \\le v \\le K-1}} body: one sum over several indices."""
+        self.expect("{")
+        self.take()
+        self.expect("{")
+        limits, names = [], []
+        while True:
+            low = self.expression()
+            if not self.at(r"\le", r"\leq"):
+                raise self.fail("expected a range such as 0 \\le u \\le K - 1")
+            self.take()
+            kind, name, _ = self.take()
+            if kind != "letter":
+                raise self.fail("expected the index of the sum")
+            if not self.at(r"\le", r"\leq"):
+                raise self.fail("expected a range such as 0 \\le u \\le K - 1")
+            self.take()
+            high = self.expression()
+            if (high - low).is_Number and high - low > MAX_TERMS:
+                raise self.fail(f"a sum of more than {MAX_TERMS} terms", refused=True)
+            limits.append((sp.Dummy(name, integer=True), low, high))
+            names.append(name)
+            if not self.at(r"\\"):
+                break
+            self.take()
+        self.expect("}")
+        self.expect("}")
+        outer = dict(self.bound)
+        self.bound.update({name: limit[0] for name, limit in zip(names, limits, strict=True)})
+        body = self.term()
+        self.bound = outer
+        return sp.Sum(body, *limits)
+
+    def statistic_entry(self, value: sp.Basic) -> sp.Basic:
+        """\\operatorname{Var}(z)_l: an entry of a statistic that is a family (one per layer)."""
+        if isinstance(value, sp.IndexedBase) and self.at("_"):
+            self.take()
+            return value[self.group_or_single()]
+        return value
+
+    def split_digits(self, family: sp.IndexedBase, parts: list[str]) -> list[str]:
+        """delta_{11} of a family of two indices: two one-digit indices."""
+        arity = self.table.arity.get(family)
+        if arity and len(parts) == 1 and len(parts[0]) == arity and parts[0].isdigit():
+            return list(parts[0])
+        if arity and len(parts) != arity:
+            raise self.fail(f"{family} has {arity} indices")
+        return parts
+
