@@ -361,8 +361,8 @@ def test_grade_mixes_numeric_and_symbolic_lines_and_goes_on_after_errors(tmp_pat
     path = write(tmp_path / "class.jsonl", "".join(json.dumps(line) + "\n" for line in lines))
     status, out, _ = run_cli(capsys, "grade", path)
     results = [json.loads(line) for line in out.splitlines()]
-    verdicts = ["correct", "correct", "correct", "incorrect", "correct", "error", "error", "error", "incorrect",
-                "correct"]
+    verdicts = ["correct", "correct", "correct", "incorrect", "correct",
+                "error", "error", "error", "incorrect", "correct"]
     assert status == 0 and [r["verdict"] for r in results] == verdicts
     assert "course sheet" in results[3]["feedback"]
     assert "did you mean 'resnet18'" in results[5]["feedback"]

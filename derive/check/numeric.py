@@ -34,8 +34,6 @@ from ..render import wording
 
 #: A rounded answer must show at least this many significant digits (0.02 for 0.0159766 does not).
 MIN_SIGNIFICANT = 2
-#: Network quantities whose value depends on the counting convention.
-COUNTED = ("params", "activations")
 LAYER_QUANTITIES = ("params", "output_shape", "activations", "macs", "receptive_field")
 _RESIDUAL = ("output_shape", "receptive_field")  # a residual row's own parameters are its layers'
 _TARGET = re.compile(r"(?P<quantity>[A-Za-z_]+)(?:\[(?P<inner>.+)\])?")
