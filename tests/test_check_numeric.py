@@ -271,6 +271,22 @@ def test_hostile_numeric_answers_are_never_correct(answer, verdict):
     assert _verdict(answer, "resnet18", "params")["verdict"] == verdict
 
 
+# Conv-1 of sheet 002, question 6 is 11 x 11 with stride 4: its receptive field is 11, FC-1's output 4096.
+SIDES = [
+    ("receptive_field[Conv-1]", "11", "correct"), ("receptive_field[Conv-1]", r"11 \times 11", "correct"),
+    ("receptive_field[Conv-1]", "11x11", "correct"), ("receptive_field[Conv-1]", "121", "incorrect"),
+    ("receptive_field[Conv-1]", "12x12", "incorrect"), ("receptive_field[Conv-1]", "11x12", "unparsable"),
+    ("output_shape[FC-1]", "4096", "correct"), ("output_shape[FC-1]", "(4096,)", "correct"),
+    ("output_shape[FC-1]", "[4096]", "correct"), ("output_shape[FC-1]", "[1000]", "incorrect"),
+    ("params[Conv-1]", "11x11", "unparsable"),
+]
+
+
+@pytest.mark.parametrize(("target", "answer", "verdict"), SIDES)
+def test_a_receptive_field_as_its_square_and_a_flat_shape_as_one_number(target, answer, verdict):
+    assert _verdict(answer, "sheet002-q6", target)["verdict"] == verdict
+
+
 def test_matrices_are_compared_entrywise():
     wrong = _verdict("[[160, 200], [320, 361]]", "conv2d-4x4", "output[p0s2]")
     assert wrong["verdict"] == "incorrect" and "(2, 2): 361 / 360" in wrong["feedback"]

@@ -259,6 +259,15 @@ def read_number(text: str) -> Written:
     return Written(value)
 
 
+def _square(text: str) -> Written | None:
+    """A receptive field written as its square, ``11 \\times 11``: the side, 11 (None otherwise)."""
+    try:
+        shape = read_shape(text)
+    except ValueError:
+        return None
+    return Written(sp.Integer(shape[0])) if len(shape) == 2 and shape[0] == shape[1] else None
+
+
 def _false_side(text: str, expected: sp.Basic) -> str | None:
     """The first side before the value that is a plain number and not the expected one (to its
     digits): in ``0.5 = 0.01598`` the 0.5; working such as ``\\frac{1}{2}(0.3212 - 0.5)^2`` is not judged."""
@@ -275,8 +284,8 @@ def _false_side(text: str, expected: sp.Basic) -> str | None:
 def read_shape(text: str) -> tuple[int, ...]:
     """``56 \\times 56 \\times 64``, ``[56, 56, 64]``, ``(64, 56, 56)`` or ``4096`` as a tuple, as written."""
     side = re.sub(r"\\left|\\right|\\[,;! ]|\s", "", _last_side(text))
-    side = side[1:-1] if side[:1] + side[-1:] in ("[]", "()") else side
-    parts = [part for part in re.split(r"\\times|\\cdot|×|x|\*|,", side)]
+    side = (side[1:-1] if side[:1] + side[-1:] in ("[]", "()") else side).removesuffix(",")  # (4096,)
+    parts = re.split(r"\\times|\\cdot|×|x|\*|,", side)
     if not parts or not all(part.isascii() and part.isdigit() and len(part) <= 12 for part in parts):
         raise ValueError("write a shape such as 56 \\times 56 \\times 64 or [56, 56, 64]")
     return tuple(int(part) for part in parts)
@@ -362,7 +371,7 @@ class _Judge:
 
     def _number(self, answer: str) -> dict:
         try:
-            written = read_number(answer)
+            written = (self.target.startswith("receptive_field[") and _square(answer)) or read_number(answer)
         except ValueError as error:
             return self.result("unparsable", "", "unreadable_number", reason=str(error))
         exact, parsed = _shown(self.expected), _shown(written.value) if written.unit is None else \
