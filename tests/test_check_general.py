@@ -73,6 +73,8 @@ WRONG = [  # (id, expected, answer, feedback key)
     ("pythagoras-wrong", "c^2 = a^2 + b^2", "c^2 = a^2 - b^2", "equation_differs"),
     ("removable-point", "x^2 - 1 = 0", r"\frac{x^2-1}{x-1} = 0", "equation_differs"),
     ("exponential-wrong", "y = e^{x}", "y = e^{-x}", "equation_differs"),
+    ("extra-solutions", "y = e^{x}", "(x+2)(y - e^{x}) = 0", "equation_differs"),
+    ("extra-solutions-swapped", "(x+2)(y - e^{x}) = 0", "y = e^{x}", "equation_differs"),
     ("identity-for-identity", "(a+b)^2 = a^2 + 2ab + b^2", "a = a", "equation_differs"),
     ("chain-false-link", "11", "x = 5 + 5 = 11", "broken_link"),
     ("chain-to-equation", "x = 10", "x = 5 + 5 = 11", "broken_link"),

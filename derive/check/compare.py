@@ -185,14 +185,14 @@ class Comparer:
             return False
 
     def solutions_agree(self, source: sp.Basic, target: sp.Basic) -> bool:
-        """Whether every solution of ``source = 0``, solved for a variable it is linear in, makes
-        ``target = 0`` hold at sampled points of the other variables."""
+        """Whether every solution of ``source = 0``, solved for a variable it is linear in with a
+        constant coefficient (so that the solution is all of them: ``(x + 2)(y - e^x) = 0`` is not
+        ``y = e^x``), makes ``target = 0`` hold at sampled points of the other variables."""
         for variable in sorted(source.free_symbols & target.free_symbols, key=str):
             slope = source.diff(variable)
-            if slope.has(variable) or self.equal(slope, sp.Integer(0)):
+            if not slope.is_number or slope == 0 or not slope.is_finite:
                 continue
-            solution = sp.cancel(-(source - slope * variable) / slope) if _rational(source) else \
-                -(source - slope * variable) / slope
+            solution = -(source - slope * variable) / slope
             return self.equal(target.xreplace({variable: solution}), sp.Integer(0))
         return False
 
