@@ -52,6 +52,7 @@ class ReadingTable:
         preferred: the symbols of the target being checked: an ambiguous name means one of them.
         written: a quantity's written forms of several tokens (``\\max_x \\sigma'(x)``), matched
             against a whole side of an answer.
+        arity: how many indices each indexed family of the problem takes (delta_{11} is delta_{1,1}).
         applied_only: function names that apply only to an argument list written after them
             (``f(x)``); alone they are plain symbols (``f = ma``).
     """
@@ -67,6 +68,7 @@ class ReadingTable:
     preferred: set[sp.Basic] = field(default_factory=set)
     applied_only: set[str] = field(default_factory=set)
     written: dict[str, sp.Basic] = field(default_factory=dict)
+    arity: dict[sp.IndexedBase, int] = field(default_factory=dict)
 
     def add(self, quantity: Quantity, written: str) -> None:
         """Register one way of writing a quantity."""
@@ -129,6 +131,10 @@ def table_for(derivation: Derivation | None, log_base_e: bool = True) -> Reading
         _course_statistics(table)
         _loss_names(table)
         table.written = written_names(table)
+        sides = [e for t in derivation.targets.values() for e in (t.lhs, t.rhs)]
+        sides += [e for s in derivation.steps for e in (s.lhs, s.rhs) if e is not None]
+        sides += [q.meaning for q in derivation.quantities if isinstance(q.meaning, sp.Basic)]
+        table.arity = {entry.base: len(entry.indices) for side in sides for entry in side.atoms(sp.Indexed)}
     return table
 
 
