@@ -354,6 +354,7 @@ def test_check_on_the_command_line(capsys):
     (["check", "resnet18", "--target", "params", "--answer", "1", "--convention", "shet"],
      "did you mean 'sheet'"),
     (["check", "--targets"], "needs a problem"),
+    (["check", "resnt18", "--targets"], "did you mean 'resnet18'"),
     (["check", "resnet18", "--target", "params"], "--answer"),
 ])
 def test_command_line_errors_are_one_line(capsys, args, mentions):
