@@ -219,6 +219,10 @@ def test_the_digits_rule_on_hand_computed_values(tmp_path):
              "0.2154": "incorrect", "0.21": "incorrect", "0.2": "incorrect", "0.216": "incorrect"}
     got = {answer: _verdict(answer, spec, "loss_after")["verdict"] for answer in table}
     assert got == table
+    assert _tiny_backprop_by_hand()["forward[y]"] == Fraction(1, 8)  # 0.125: exactly halfway at 0.01
+    halfway = {"0.125": "correct", "0.13": "correct", "0.12": "correct", "0.1": "incorrect", "0.126": "incorrect",
+               "0.124": "incorrect"}
+    assert {answer: _verdict(answer, spec, "forward[y]")["verdict"] for answer in halfway} == halfway
 
 
 # -- conventions ---------------------------------------------------------------------------------------
