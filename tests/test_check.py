@@ -164,8 +164,8 @@ def test_more_presentation_is_read_by_the_course_reader(answer):
 
 
 def test_the_general_reader_is_a_guarded_last_resort():
-    used = check(r"\binom{4}{2} \frac{1}{3 (n_{in}+n_{out})}", "xavier", "var")
+    used = check(r"\lvert -6 \rvert \frac{1}{3 (n_{in}+n_{out})}", "xavier", "var")
     assert used["verdict"] == "correct" and "general LaTeX reader" in used["feedback"]
     # Refused input is never handed on, and nor is a construct the general reader misreads.
     assert check("x" * 3000, "xavier", "var")["verdict"] == "unparsable"
-    assert check(r"\binom{4}{2} \log(n_{in})", "xavier", "var")["verdict"] == "unparsable"
+    assert check(r"\lvert -6 \rvert \log(n_{in})", "xavier", "var")["verdict"] == "unparsable"

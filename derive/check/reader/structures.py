@@ -57,7 +57,7 @@ class Structures:
 
     def statement(self) -> list[sp.Basic]:
         """Sides joined by relations: an equation (chain) keeps its sides; an inequality is one relational."""
-        sides, relations = [self.complete(self.side())], []
+        sides, relations = [self.complete(self.defined_function() or self.side())], []
         while self.peek()[1] in RELATIONS or self.at(r"\in"):
             relations.append(self.take()[1])
             sides.append(self.complete(self.side()))
@@ -75,6 +75,28 @@ class Structures:
             links.append(RELATIONS[relation](left, right, evaluate=False))
         return [links[0] if len(links) == 1 else sp.And(*links, evaluate=False)]
 
+    def defined_function(self) -> sp.Basic | None:
+        """F(x) = x^2: a one-letter name the problem does not know, applied on the left of an equation,
+        is a function (None, nothing taken, otherwise)."""
+        kind, name, _ = self.peek()
+        if kind != "letter" or self.peek(1)[1] != "(" or name in self.table.names or name in self.table.functions:
+            return None
+        level, end = 0, None
+        for index in range(self.index + 1, len(self.tokens)):
+            level += {"(": 1, ")": -1}.get(self.tokens[index][1], 0)
+            if level == 0:
+                end = index
+                break
+        if end is None or end + 1 >= len(self.tokens) or self.tokens[end + 1][1] != "=":
+            return None
+        self.index += 2
+        arguments = [self.scalar(self.expression(), "apply a function to")]
+        while self.at(","):
+            self.take()
+            arguments.append(self.scalar(self.expression(), "apply a function to"))
+        self.expect(")")
+        return sp.Function(name)(*arguments)
+
     def complete(self, value: sp.Basic) -> sp.Basic:
         """One side after its first expression: a ratio a:b (read as a/b), sets joined by \\cup,
         \\cap, \\setminus; a side with \\pm becomes the set of its two values."""
@@ -89,7 +111,7 @@ class Structures:
             value = value / divisor
         while self.peek()[1] in SET_OPERATIONS:
             operation = SET_OPERATIONS[self.take()[1]]
-            right = self.expression()
+            value, right = _as_set(value), _as_set(self.expression())
             if not isinstance(value, sp.Set) or not isinstance(right, sp.Set):
                 raise self.fail("\\cup, \\cap and \\setminus join sets or intervals")
             value = operation(value, right)
@@ -247,6 +269,13 @@ def _interval(items: list[sp.Basic], opening: str, closing: str, position: int) 
     if low == high and (opening == "(" or closing == ")"):
         raise ReadError("an empty interval", position)
     return sp.Interval(low, high, opening == "(", closing == ")")
+
+
+def _as_set(value: sp.Basic) -> sp.Basic:
+    """A pair (a, b) joined to a set by \\cup is the open interval it then means."""
+    if isinstance(value, sp.Tuple) and len(value) == 2:
+        return _interval(list(value), "(", ")", None)
+    return value
 
 
 def _kind(value: sp.Basic) -> str:
