@@ -234,3 +234,28 @@ def test_a_failure_inside_a_check_is_error_naming_the_answer(monkeypatch, reques
 def test_the_worker_reply_to_a_failure_is_error_not_timeout():
     reply = failed({"answer": "x"}, ZeroDivisionError())
     assert reply["verdict"] == "error" and reply["feedback"] == "the answer 'x' could not be checked: ZeroDivisionError"
+
+
+class _Replies:
+    """A stand-in pool that answers every request with one fixed worker reply."""
+
+    timeout = 5.0
+
+    def __init__(self, reply: dict):
+        self.reply = reply
+
+    def map(self, jobs):
+        return [dict(self.reply) for _ in jobs]
+
+
+@pytest.mark.parametrize(("reason", "verdict", "part"), [
+    ("memory", "error", "the answer 'x^2' could not be checked: MemoryError"),
+    ("worker", "error", "the answer 'x^2' could not be checked: ChildProcessError (the worker checking it stopped)"),
+    ("time", "timeout", "took longer than 5 s"),
+])
+def test_only_an_overrun_of_the_time_is_timeout(reason, verdict, part):
+    from derive.check.batch import Batch
+
+    result = Batch([{"id": 1, "expected": "x", "answer": "x^2"}]).run(_Replies({"verdict": "timeout", "reason": reason,
+                                                                                "ms": 1.0}))[0]
+    assert result["verdict"] == verdict and part in result["feedback"], result

@@ -317,15 +317,22 @@ def _budget(job: Mapping, timeout: float) -> float:
     return timeout * min(max(count, 1), 30)
 
 
+#: Why a worker's reply is missing other than time: a failure inside the check (verdict error).
+_FAILURES = {"memory": MemoryError("it needs more memory than a worker may use"),
+             "worker": ChildProcessError("the worker checking it stopped")}
+
+
 def _fields(job: Mapping, reply: Mapping, seconds: float) -> dict:
     """The written fields of one check's reply."""
     result = {k: reply.get(k) for k in FIELDS}
-    if reply.get("verdict") == "timeout" and not reply.get("feedback"):
+    if reply.get("verdict") == "timeout" and reply.get("reason") in _FAILURES:  # not an overrun of the time
+        result.update(failed(job, _FAILURES[reply["reason"]]))
+    elif reply.get("verdict") == "timeout" and not reply.get("feedback"):
         from ..render import wording
 
         result.update(problem=job.get("problem"), target=job.get("target"), expected="", parsed="",
                       feedback=wording(job["lang"])["check"]["timeout"].format(seconds=f"{seconds:g}"))
-    steps = {k: reply.get(k) for k in STEP_FIELDS} if "steps" in job else {}
+    steps = {k: reply.get(k, result.get(k)) for k in STEP_FIELDS} if "steps" in job else {}
     return {**result, **steps, "ms": reply.get("ms")}
 
 
