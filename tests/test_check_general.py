@@ -179,10 +179,16 @@ def test_structured_answers_by_shape(expected, expected_notes, answer, answer_no
     assert (outcome.verdict, outcome.key) == (verdict, key)
 
 
-@pytest.mark.parametrize("expected", [r"\frac{1}{", "x +", r"\foo{x}", "x = = 1"])
-def test_unreadable_expected_is_one_line_naming_it(capsys, expected):
+@pytest.mark.parametrize(("expected", "named"), [
+    (r"\frac{1}{", r"\frac{1}{"), ("x +", "x +"), (r"\foo{x}", r"\foo{x}"), ("x = = 1", "x = = 1"),
+    ("x +\n\n 1 +", "x + 1 +"),  # one line, whatever the expected holds
+    ("\x1b[31mx +", "\\x1b[31mx +"), ("x\u202e +", "x\\u202e +"),  # control characters escaped
+    ("(" * 80, "(" * 60 + "..."),
+])
+def test_unreadable_expected_is_one_line_naming_it(capsys, expected, named):
     status, _, err = run_cli(capsys, "check", "--expected", expected, "--answer", "x")
-    assert_one_line_error(status, err, mentions=f"the expected answer '{expected}' cannot be read")
+    assert_one_line_error(status, err, mentions=f"the expected answer '{named}' cannot be read")
+    assert "\x1b" not in err and "\u202e" not in err
 
 
 @pytest.mark.parametrize(("args", "mentions"), [

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from .. import limits
 from ..errors import DeriveError
 from ..render import LANGUAGES
-from .decide import VERDICTS, check
+from .decide import VERDICTS, check, quoted
 
 FIELDS = ("problem", "target", "verdict", "expected", "parsed", "feedback", "certificate")
 STEP_FIELDS = ("lines", "first_error")
@@ -76,14 +76,13 @@ def failed(request: Mapping, error: BaseException) -> dict:
     """The reply to a request whose check failed inside (an exception, not bad input): verdict
     ``error`` with one line naming the answer (or the derivation) and the failure, never ``timeout``."""
     answer = request.get("answer")
-    what = f"the answer '{_shown(' '.join(answer.split()), 60)}'" if isinstance(answer, str) else \
-        f"the derivation for '{_shown(str(request.get('problem')))}'"
-    reason = " ".join(str(error).split())
+    what = f"the answer '{quoted(answer)}'" if isinstance(answer, str) else \
+        f"the derivation for '{quoted(str(request.get('problem')), 40)}'"
+    reason = quoted(str(error), 80)
     return {"problem": request.get("problem"), "target": request.get("target"), "verdict": "error",
             "expected": "", "parsed": "", "certificate": None, **({"lines": [], "first_error": None}
                                                                   if "steps" in request else {}),
-            "feedback": f"{what} could not be checked: {type(error).__name__}" + (f" ({_shown(reason, 80)})"
-                                                                                  if reason else "")}
+            "feedback": f"{what} could not be checked: {type(error).__name__}" + (f" ({reason})" if reason else "")}
 
 
 def steps_text(steps) -> str:

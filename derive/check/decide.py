@@ -62,6 +62,13 @@ def _free_table(assume: tuple[str, ...], log_base_e: bool, notation: str | None 
     return table
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """Untrusted text for a one-line message: whitespace runs as one space, other invisible and
+    control characters as escapes (``\\x1b``), cut at ``limit`` characters."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in " ".join(text.split()))
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def read_expected(expected: str, table: ReadingTable) -> Reading:
     """The expected answer, read as carefully as an answer (the general reader included); a
     UsageError naming it when it cannot be read."""
@@ -70,10 +77,8 @@ def read_expected(expected: str, table: ReadingTable) -> Reading:
     except ReadError as error:
         reading = None if error.refused else read_general(expected, table)
         if reading is None:
-            shown_text = " ".join(expected.split())
-            shown_text = shown_text if len(shown_text) <= 60 else shown_text[:60] + "..."
             where = "" if error.position is None else f" (at character {error.position + 1})"
-            raise UsageError(f"the expected answer '{shown_text}' cannot be read: {error}{where}") from None
+            raise UsageError(f"the expected answer '{quoted(expected)}' cannot be read: {error}{where}") from None
         return reading
 
 
