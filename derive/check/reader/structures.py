@@ -22,6 +22,7 @@ RELATIONS = {"<": sp.StrictLessThan, r"\lt": sp.StrictLessThan, ">": sp.StrictGr
              r"\gt": sp.StrictGreaterThan, r"\le": sp.LessThan, r"\leq": sp.LessThan, r"\leqslant": sp.LessThan,
              r"\ge": sp.GreaterThan, r"\geq": sp.GreaterThan, r"\geqslant": sp.GreaterThan, "=": sp.Eq,
              r"\ne": sp.Ne, r"\neq": sp.Ne}
+LOGICAL = (sp.core.relational.Relational, sp.And, sp.Or)
 SET_OPERATIONS = {r"\cup": sp.Union, r"\cap": sp.Intersection, r"\setminus": sp.Complement}
 MATRICES = {"pmatrix", "bmatrix", "Bmatrix", "matrix", "vmatrix", "smallmatrix"}
 #: ``\\pm`` stands for this symbol until its side is complete; then the side is the set of both values.
@@ -33,18 +34,23 @@ class Structures:
     """The parser's rules for structured answers (mixed into :class:`~derive.check.reader.grammar.Parser`)."""
 
     def answer(self) -> Reading:
-        """The whole answer: one statement, or several separated by commas (a list of answers)."""
+        """The whole answer: one statement, or several separated by commas or words (a list of
+        answers); relations joined by "or" (\\lor) or "and" (\\land) are one sp.Or or sp.And."""
         if not self.tokens:
             raise ReadError("the answer is empty")
-        items = [self.statement()]
-        while self.at(",", ";"):
+        items, separators = [self.statement()], set()
+        while self.at(",", ";", r"\land", r"\lor"):
             self.refuse_decimal_comma()
-            self.take()
+            separators.add(self.take()[1])
             items.append(self.statement())
         if self.peek()[0] != "end":
             raise self.fail(f"cannot read '{self.peek()[1]}' here")
         if len(items) == 1:
             return Reading(items[0], self.notes)
+        if len(separators) == 1 and separators <= {r"\land", r"\lor"} and all(
+                len(item) == 1 and isinstance(item[0], LOGICAL) for item in items):
+            joined = sp.Or if separators == {r"\lor"} else sp.And
+            return Reading([joined(*(item[0] for item in items), evaluate=False)], self.notes)
         self.notes.append("list")
         return Reading(_listed(items), self.notes)
 
@@ -115,7 +121,7 @@ class Structures:
             if not isinstance(value, sp.Set) or not isinstance(right, sp.Set):
                 raise self.fail("\\cup, \\cap and \\setminus join sets or intervals")
             value = operation(value, right)
-        if value.has(PLUS_MINUS):
+        if "plus-minus" in self.notes and value.has(PLUS_MINUS):
             value = sp.FiniteSet(value.subs(PLUS_MINUS, 1), value.subs(PLUS_MINUS, -1))
         return value
 

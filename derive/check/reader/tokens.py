@@ -40,7 +40,7 @@ INVERSES = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan, "cot": sp.acot, "sec
 #: Commands that end a product rather than start another factor.
 NOT_FACTORS = {r"\cdot", r"\times", r"\end", r"\over", r"\le", r"\leq", r"\ge", r"\geq", r"\ne", r"\neq", r"\\",
                r"\to", r"\approx", r"\lt", r"\gt", r"\leqslant", r"\geqslant", r"\in", r"\cup", r"\cap",
-               r"\setminus", r"\pm", r"\mp", r"\}", r"\rfloor", r"\rceil", r"\%"}
+               r"\setminus", r"\pm", r"\mp", r"\}", r"\rfloor", r"\rceil", r"\%", r"\land", r"\lor"}
 #: Units after a value: dropped, with a note (a name of the problem is never a unit).
 UNITS = {"m", "cm", "mm", "km", "nm", "kg", "g", "mg", "s", "ms", "h", "min", "KB", "kB", "MB", "GB", "TB",
          "bit", "bits", "byte", "bytes", "params", "parameters", "FLOPs", "FLOP", "flops", "meters", "metres",
@@ -50,8 +50,10 @@ RELATIONS = {"<": sp.StrictLessThan, ">": sp.StrictGreaterThan, "le": sp.LessTha
              "ge": sp.GreaterThan, "geq": sp.GreaterThan, "=": sp.Eq, "ne": sp.Ne, "neq": sp.Ne}
 NAME_WRAPPERS = {"text", "mathrm", "operatorname", "mathit", "mathsf", "textrm", "rm"}
 OTHERWISE = {"otherwise", "else", "否则", "其他"}
-#: Words that separate answers (6 \text{ and } 8 is the list 6, 8, never a product).
-WORDS = re.compile(r"\\(?:text|mathrm|textrm)\{\s*(?:and|or|und|和|或|或者|以及|及|且)\s*\}")
+#: Words that separate answers (6 \text{ and } 8 is the list 6, 8, never a product); between relations
+#: they are \land and \lor (x < 0 \text{ or } x > 3).
+AND_WORDS = re.compile(r"\\(?:text|mathrm|textrm)\{\s*(?:and|und|和|以及|及|且)\s*\}")
+OR_WORDS = re.compile(r"\\(?:text|mathrm|textrm)\{\s*(?:or|oder|或|或者)\s*\}")
 #: 1 000 and 1\,000: groups of exactly three digits after a space are one number (not after ^, _, \frac).
 SPACED_THOUSANDS = re.compile(r"(?<![\d.^_}])(\d{1,3})((?: +\d{3})+)(?![\d.])")
 COMMA_THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?![\d.])")
@@ -102,7 +104,7 @@ def normalize(text: str) -> str:
     text = DROPPED.sub("", SPACES.sub(" ", CHINESE_OTHERWISE.sub(r"\\text{otherwise}", text)))
     text = unwrap(text, r"\boxed")
     text = re.sub(r"\\[dtc]frac(?![a-zA-Z])", r"\\frac", text).replace(r"\div", "/")
-    text = ANNOTATION.sub(" ", WORDS.sub(" , ", text))
+    text = ANNOTATION.sub(" ", OR_WORDS.sub(r" \\lor ", AND_WORDS.sub(r" \\land ", text)))
     text = re.sub(r"(?<=\d)\{,\}(?=\d)", ",", re.sub(r"(?<!\\)%", r"\\%", text))
     text = SPACED_THOUSANDS.sub(_joined, text)
     text = COMMA_THOUSANDS.sub(lambda match: match.group().replace(",", ""), text)
