@@ -56,6 +56,10 @@ RIGHT = [  # (id, expected, answer)
     ("point", r"(1, \frac{9}{2})", "(1, 4.5)"),
     ("applied-function", "f(x) = x^2", "f(x) - x^2 = 0"),
     ("f-alone-is-a-name", "f = ma", "f = m a"),
+    ("system-in-any-order", "x = 1, y = 2", "y = 2, x = 1"),
+    ("point-equation-reordered", "(x, y) = (1, 2)", "(y, x) = (2, 1)"),
+    ("membership-is-the-relation", r"x \in [0, 1)", r"0 \le x < 1"),
+    ("relation-is-the-membership", r"0 \le x < 1", r"x \in [0, 1)"),
     ("matrix-either-brackets", r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}"),
 ]
 
@@ -89,6 +93,11 @@ WRONG = [  # (id, expected, answer, feedback key)
     ("ray-closed", "x < 3", r"(-\infty, 3]", "sets_differ"),
     ("quadratic-half-open", "x^2 < 4", r"-2 \le x < 2", "sets_differ"),
     ("relation-for-equation", "x = 3", r"x \le 3", "not_an_equation"),
+    ("system-swapped-values", "x = 1, y = 2", "x = 2, y = 1", "elements_differ"),
+    ("point-equation-swapped", "(x, y) = (1, 2)", "(x, y) = (2, 1)", "equation_differs"),
+    ("membership-other-variable", r"0 \le x < 1", r"y \in [0, 1)", "relation_differs"),
+    ("relation-other-variable", r"x \le 5", r"y \le 5", "relation_differs"),
+    ("two-values-for-one", "x = 1", "x = 1, 2", "equation_differs"),
     ("open-is-not-closed", "-793 < a < 10", "[-793, 10]", "sets_differ"),
     ("set-wrong-element", r"\{1, 2\}", r"\{1, 3\}", "elements_differ"),
     ("list-missing-one", r"6 \text{ and } 8", "6", "shape_mismatch"),

@@ -97,12 +97,14 @@ class Comparer:
                 return self.verifier.compare(answer, expected, thorough=False).certificate is not None
             except (VerificationError, TypeError, ValueError, ZeroDivisionError):
                 return False
-        return self.collections(answer, expected, value_shape(answer), value_shape(expected)) is None
+        outcome = self.judge(Reading([answer]), Reading([expected]))
+        return outcome is not None and outcome.verdict == "correct"
 
     # -- the entry point ---------------------------------------------------------
     def judge(self, answer: Reading, expected: Reading) -> Outcome | None:
         """The outcome of comparing ``answer`` with ``expected``; None for two plain expressions
         (and for an answer ``name = value`` or a chain, whose value is compared by the caller)."""
+        answer, expected = _membership(answer), _membership(expected)
         want, got = shape(expected), shape(answer)
         if want == "equation":
             return self.equation(answer, expected, got)
@@ -135,6 +137,8 @@ class Comparer:
             return Outcome("correct", "correct_equation")
         if any(isinstance(side, sp.Set) for side in (a_left, a_right, left, right)):  # x = \pm 2: a set of values
             return self.equation_sets((a_left, a_right), (left, right))
+        if any(isinstance(side, (sp.Tuple, sp.MatrixBase)) for side in (a_left, a_right, left, right)):
+            return self.system((a_left, a_right), (left, right))
         unfold = self.verifier.unfold
         found, wanted = unfold(a_left - a_right), unfold(left - right)
         if self.equal(wanted, sp.Integer(0)):  # an identity: the same two sides, either way round
@@ -155,6 +159,13 @@ class Comparer:
         found, wanted = _solutions(*answer), _solutions(*expected)
         if found is not None and wanted is not None and found[0] == wanted[0] and self.same_sets(found[1], wanted[1]):
             return Outcome("correct", "correct_sets")
+        return self.differs(*expected)
+
+    def system(self, answer: tuple, expected: tuple) -> Outcome:
+        """``(x, y) = (1, 2)``: the equations entry by entry, in any order (a system)."""
+        equations = [_entrywise(*pair) for pair in (answer, expected)]
+        if None not in equations and self.matched(*equations, self.equal):
+            return Outcome("correct", "correct_equation")
         return self.differs(*expected)
 
     def differs(self, left: sp.Basic, right: sp.Basic) -> Outcome:
@@ -199,6 +210,8 @@ class Comparer:
     # -- relations and intervals -------------------------------------------------
     def solution_sets(self, value, target, want: str, got: str) -> Outcome:
         """Relations and intervals as solution sets (in one variable), or as canonical relations."""
+        if got == want == "relation" and value.free_symbols != target.free_symbols:  # x < 5 is not y < 5
+            return Outcome("incorrect", "relation_differs", {"expected": self.printer(target)})
         answer_set, expected_set = _as_set(value, got), _as_set(target, want)
         if answer_set is not None and expected_set is not None:
             if self.same_sets(answer_set, expected_set):
@@ -299,6 +312,28 @@ class Comparer:
                 return False
             left.pop(match)
         return True
+
+
+def _membership(reading: Reading) -> Reading:
+    """``x \\in [0, 1)`` (read as the sides x and an interval) as the relation ``0 <= x < 1``; a
+    finite set of values (``x = \\pm 2``) stays an equation."""
+    written = sides(reading)
+    if len(written) == 2 and isinstance(written[0], sp.Symbol) and isinstance(written[1], (sp.Interval, sp.Union)):
+        return Reading([written[1].as_relational(written[0])], list(reading.notes))
+    return reading
+
+
+def _entrywise(left, right) -> list | None:
+    """The equations of ``(a, b) = (c, d)`` entry by entry (unevaluated); None unless both sides
+    are tuples or matrices of one size."""
+    pairs = [(left, right)]
+    if isinstance(left, sp.Tuple) and isinstance(right, sp.Tuple) and len(left) == len(right):
+        pairs = list(zip(left.args, right.args, strict=True))
+    elif isinstance(left, sp.MatrixBase) and isinstance(right, sp.MatrixBase) and left.shape == right.shape:
+        pairs = list(zip(left, right, strict=True))
+    else:
+        return None
+    return [sp.Eq(a, b, evaluate=False) for a, b in pairs]
 
 
 def _positions(matrix: sp.MatrixBase) -> list[tuple[int, int]]:
