@@ -197,11 +197,11 @@ class Commands:
         if braced:
             self.take()
         name = self.take()[1]
-        index = sp.Dummy(name, integer=True, positive=True)
         low, high = sp.Integer(1), self.table.names.get("C")
         if self.at("="):
             self.take()
             low = self.expression() if braced else self.group_or_single()
+        index = sp.Dummy(name, integer=True, positive=True) if low.is_positive else sp.Dummy(name, integer=True)
         if braced:
             self.expect("}")
         if self.at("^"):

@@ -79,9 +79,7 @@ class CourseForms:
                 start = self.index
                 self.group_or_single() if not self.at("{") else self.skip_group()
                 return self.entry(self.table.names[key], " ".join(t[1] for t in self.tokens[start:self.index]))
-            if key not in self.table.names:
-                raise self.fail(f"{written} is not a quantity of this problem")
-            return self.table.names[key]
+            return self.table.names[key] if key in self.table.names else self.table.symbol_for(key)
         if kind != "letter":
             return None
         following = self.peek(1)[1]
