@@ -141,18 +141,28 @@ class Comparer:
             return self.system((a_left, a_right), (left, right))
         unfold = self.verifier.unfold
         found, wanted = unfold(a_left - a_right), unfold(left - right)
-        if self.equal(wanted, sp.Integer(0)):  # an identity: the same two sides, either way round
+        if self.proportional(found, wanted, positive=False):
+            return Outcome("correct", "correct_equation")
+        if self.identity(wanted):  # an identity: the same two sides, either way round
             pairs = ((a_left, left), (a_right, right)), ((a_left, right), (a_right, left))
             same = any(all(self.equal(a, e) for a, e in pair) for pair in pairs)
             return Outcome("correct", "correct_equation") if same else self.differs(left, right)
-        if self.proportional(found, wanted, positive=False):
-            return Outcome("correct", "correct_equation")
         if _rational(found) and _rational(wanted) and len(found.free_symbols | wanted.free_symbols) == 1:
             return self.equation_sets((a_left, a_right), (left, right))  # x^3 = 8 is x = 2
         if not (_rational(found) and _rational(wanted)) and self.solutions_agree(found, wanted) \
                 and self.solutions_agree(wanted, found):
             return Outcome("correct", "correct_equation_sampled")
         return self.differs(left, right)
+
+    def identity(self, difference: sp.Basic) -> bool:
+        """Whether an equation's one side minus the other is zero everywhere (exactly for a
+        rational one, else by the verifier)."""
+        if _rational(difference):
+            try:
+                return sp.cancel(sp.together(difference)) == 0
+            except (sp.PolynomialError, TypeError, ValueError):
+                return False
+        return self.equal(difference, sp.Integer(0))
 
     def equation_sets(self, answer: tuple, expected: tuple) -> Outcome:
         """Equations in one variable, by their real solution sets (``x = \\pm 2`` is ``x^2 = 4``)."""
