@@ -83,6 +83,8 @@ WRONG = [  # (id, expected, answer, feedback key)
     ("chain-false-link", "11", "x = 5 + 5 = 11", "broken_link"),
     ("chain-to-equation", "x = 10", "x = 5 + 5 = 11", "broken_link"),
     ("left-side-not-a-name", "3", "x + y = 3", "broken_link"),
+    ("equation-in-the-name", "2x", "x = 2x", "shape_mismatch"),
+    ("value-of-the-expected-name", "x", "x = 3", "shape_mismatch"),
     ("cube-has-complex-roots", "x = 2", "x^3 = 8", "equation_differs"),
     ("no-real-roots-differ", "x^2 = -1", "x^2 = -4", "equation_differs"),
     ("pm-is-two-values", r"x = \pm 2", "x = 2", "equation_differs"),

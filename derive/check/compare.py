@@ -109,9 +109,11 @@ class Comparer:
         if want == "equation":
             return self.equation(answer, expected, got)
         if want == "expression":
-            if got in ("expression", "equation"):
-                return None
-            return self.mismatch(want, got)
+            written = sides(answer)
+            if got == "equation" and is_name(written[0]) and (expected.value.has(written[0]) or
+                                                                written[-1].has(written[0])):
+                return self.mismatch(want, got)  # x = 2x is an equation in x, not the value 2x
+            return None if got in ("expression", "equation") else self.mismatch(want, got)
         value, target = answer.value, expected.value
         if got == "equation":
             return self.mismatch(want, got)
