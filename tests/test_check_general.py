@@ -276,3 +276,23 @@ def test_only_an_overrun_of_the_time_is_timeout(reason, verdict, part):
     result = Batch([{"id": 1, "expected": "x", "answer": "x^2"}]).run(_Replies({"verdict": "timeout", "reason": reason,
                                                                                 "ms": 1.0}))[0]
     assert result["verdict"] == verdict and part in result["feedback"], result
+
+
+NEW_PHRASES = ("not_an_equation", "one_side_only", "equation_differs", "correct_equation", "correct_equation_sampled",
+               "shape_mismatch", "sets_differ", "relation_differs", "correct_sets", "correct_structure",
+               "size_differs", "elements_differ", "entry_differs", *(f"shape_{shape}" for shape in (
+                   "expression", "equation", "relation", "set", "list", "tuple", "interval", "matrix")))
+
+
+@pytest.mark.parametrize("key", NEW_PHRASES)
+def test_every_phrase_in_both_languages_with_the_same_placeholders(key):
+    import string
+
+    fields = {lang: {f for _, f, _, _ in string.Formatter().parse(wording(lang)["check"][key]) if f}
+              for lang in ("en", "zh")}
+    assert fields["en"] == fields["zh"]
+
+
+def test_feedback_in_chinese():
+    result = check("x-y=0", expected="x+y=0", lang="zh")
+    assert result["verdict"] == "incorrect" and wording("zh")["check"]["equation_differs"].split("{")[0] in result["feedback"]
