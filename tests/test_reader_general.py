@@ -139,7 +139,9 @@ MISREADINGS = [
 REFUSALS = [r"1,5", r"1000,99", r"x = 3,5", r"\ln^{-1} x", r"2(1, 2)", r"(1, 2) + 1", r"-\{1, 2\}",
             r"[3, 1]", r"(1, 1)\cup[2,3]", r"12:00", r"\begin{pmatrix} 1 & 2 \\ 3 \end{pmatrix}",
             r"\begin{vmatrix} 1 & 2 \end{vmatrix}", r"\begin{pmatrix} 1 \end{bmatrix}", r"(1, 2]]", r"\binom{20000}{3}",
-            r"\{1, 2\} + 1", r"x < (1, 2)", r"1 \cup 2"]
+            r"\{1, 2\} + 1", r"x < (1, 2)", r"1 \cup 2", r"\sin \{1, 2\}", r"\log_2 (1, 2)", r"\sqrt{[0, 1)}",
+            r"\begin{pmatrix} 1 & 2 \end{pmatrix} \begin{pmatrix} 1 & 2 \end{pmatrix}", r"\sin(1, 2)",
+            r"2 : \begin{pmatrix} 1 & 2 \end{pmatrix}", r"[0, 1) !", r"|\{1, 2\}|", r"\lfloor (1, 2) \rfloor"]
 
 
 @pytest.mark.parametrize("table", TABLES)

@@ -31,4 +31,12 @@ def read(text: str, table: ReadingTable) -> Reading:
     Raises:
         ReadError: the answer cannot be read; the message says why and where.
     """
-    return Parser(normalize(text), table).answer()
+    parser = Parser(normalize(text), table)
+    try:
+        return parser.answer()
+    except ReadError:
+        raise
+    except (TypeError, AttributeError, ValueError, NotImplementedError, ArithmeticError) as error:
+        # SymPy refusing a combination the grammar let through (a matrix times a matrix of the
+        # wrong shape, a function of a set, sin of two arguments): not an answer it can read.
+        raise parser.fail(f"these objects cannot be combined ({type(error).__name__})") from None

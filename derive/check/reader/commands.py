@@ -145,6 +145,10 @@ class Commands:
             value = self.table.defaults[function]
             value = function(value) if not primes else _derivative(function, value, primes)
             return value ** exponent if exponent is not None else value
+        if isinstance(argument, sp.MatrixBase) and self.sizes and exponent is None:
+            return self.elementwise(function, argument, primes)
+        if argument is not None and not isinstance(argument, sp.Tuple):
+            self.scalar(argument, "apply a function to")
         if isinstance(argument, sp.Tuple):
             value = function(*argument.args)
         else:

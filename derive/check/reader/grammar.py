@@ -62,7 +62,7 @@ class Parser(Structures, Commands, Names, CourseForms):
         if len(terms) == 1:
             return terms[0]
         self.scalar(terms[0], "add")
-        return sp.Add(*terms)
+        return self.total(terms)
 
     def signed(self) -> sp.Basic:
         sign = 1
@@ -80,6 +80,9 @@ class Parser(Structures, Commands, Names, CourseForms):
             elif self.at("/"):
                 self.take()
                 result = self.scalar(result, "divide") / self.scalar(self.power(), "divide")
+            elif self.at(r"\odot"):
+                self.take()
+                result = self.hadamard(result, self.power())
             elif self.unit():
                 continue
             elif self.starts_factor():
@@ -97,6 +100,9 @@ class Parser(Structures, Commands, Names, CourseForms):
         base = self.postfix(self.primary())
         if self.at("^"):
             self.take()
+            transposed = self.transposed(base)
+            if transposed is not None:
+                return transposed
             self.towers += 1
             if self.towers > MAX_TOWER:
                 raise self.fail(f"powers nested more than {MAX_TOWER} deep", refused=True)
@@ -120,7 +126,7 @@ class Parser(Structures, Commands, Names, CourseForms):
                 continue
             if value.is_Number and (not value.is_Integer or value > 1000 or value < 0):
                 raise self.fail("factorial of a number that is too large or not a whole number", refused=True)
-            value = sp.factorial(value)
+            value = sp.factorial(self.scalar(value, "take the factorial of"))
         return value
 
     def group_or_single(self) -> sp.Basic:
@@ -166,7 +172,7 @@ class Parser(Structures, Commands, Names, CourseForms):
             return self.braced(sets=True)
         if text == "|":
             self.take()
-            value = self.expression()
+            value = self.scalar(self.expression(), "take the absolute value of")
             self.expect("|")
             return sp.Abs(value)
         course = self.course_form()
