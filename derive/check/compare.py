@@ -195,8 +195,8 @@ class Comparer:
             want_top, want_bottom = sp.fraction(sp.together(wanted))
             if want_top == 0 or top == 0:
                 return False
-            ratio = sp.cancel(top / want_top)
-            if ratio.free_symbols or not ratio.is_number or ratio == 0 or not ratio.is_finite:
+            ratio = _ratio(top, want_top)
+            if ratio is None or ratio.free_symbols or not ratio.is_number or ratio == 0 or not ratio.is_finite:
                 return False
             if positive and not ratio.is_positive:
                 return False
@@ -350,6 +350,32 @@ def _entrywise(left, right) -> list | None:
 
 def _positions(matrix: sp.MatrixBase) -> list[tuple[int, int]]:
     return [(r, c) for r in range(matrix.rows) for c in range(matrix.cols)]
+
+
+def _ratio(top: sp.Basic, want_top: sp.Basic) -> sp.Basic | None:
+    """``top / want_top`` reduced: through polynomials in common generators when both are (fast:
+    the ratio of leading coefficients, checked exactly; None when they are not proportional),
+    else by SymPy's ``cancel``."""
+    try:
+        (poly, wanted), _ = sp.parallel_poly_from_expr([top, want_top])
+        if poly.domain.is_Numerical and wanted.domain.is_Numerical and not wanted.is_zero and \
+                all(generator.free_symbols for generator in poly.gens):  # sqrt(2) as a generator is a number
+            ratio = poly.LC() / wanted.LC()
+            return sp.sympify(ratio) if (poly - wanted * ratio).is_zero else None
+    except (sp.PolynomialError, sp.polys.polyerrors.PolificationFailed, sp.polys.polyerrors.CoercionFailed):
+        pass
+    ratio = sp.cancel(top / want_top)
+    if not ratio.free_symbols:
+        return ratio
+    # cancel leaves algebraic factors (sqrt(2) x - pi y against 2x - sqrt(2) pi y): the ratio at one
+    # exact point, checked everywhere by expanding
+    symbols = sorted(top.free_symbols | want_top.free_symbols, key=str)
+    point = {symbol: sp.Rational(2 + 3 * i, 7 + 2 * i) for i, symbol in enumerate(symbols)}
+    value = want_top.xreplace(point)
+    if not value.is_number or value == 0:
+        return None
+    candidate = sp.radsimp(top.xreplace(point) / value)
+    return candidate if candidate.is_number and sp.expand(top - candidate * want_top) == 0 else None
 
 
 def _rational(expr: sp.Basic) -> bool:
