@@ -57,6 +57,8 @@ RIGHT = [  # (id, expected, answer)
     ("point", r"(1, \frac{9}{2})", "(1, 4.5)"),
     ("applied-function", "f(x) = x^2", "f(x) - x^2 = 0"),
     ("f-alone-is-a-name", "f = ma", "f = m a"),
+    ("declared-function-applies-in-the-answer", "F(x) = x^2", "F(x) - x^2 = 0"),
+    ("conventional-function", "g(x) + 1", "1 + g(x)"),
     ("system-in-any-order", "x = 1, y = 2", "y = 2, x = 1"),
     ("point-equation-reordered", "(x, y) = (1, 2)", "(y, x) = (2, 1)"),
     ("membership-is-the-relation", r"x \in [0, 1)", r"0 \le x < 1"),
@@ -108,6 +110,10 @@ WRONG = [  # (id, expected, answer, feedback key)
     ("list-missing-one", r"6 \text{ and } 8", "6", "shape_mismatch"),
     ("point-swapped", r"(1, \frac{9}{2})", r"(\frac{9}{2}, 1)", "entry_differs"),
     ("applied-function-wrong", "f(x) = x^2", "f(x) = x^3", "equation_differs"),
+    ("declared-function-wrong", "F(x) = x^2", "F(x) - x^3 = 0", "equation_differs"),
+    ("function-of-another-argument", "g(x)", "g(y)", "incorrect"),
+    ("function-at-another-point", "h(2)", "h(3)", "incorrect"),
+    ("application-is-not-a-product", "f(x)", "f x", "incorrect"),
     ("matrix-entry", r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\begin{pmatrix} 1 & 2 \\ 4 & 3 \end{pmatrix}",
      "entry_differs"),
     ("number-for-interval", "[0, 1)", "0", "shape_mismatch"),
@@ -130,9 +136,10 @@ def test_wrong_pairs_stay_incorrect(expected, answer, key):
 
 def test_the_neutral_table_has_no_course_aliases():
     table = table_for(None)
-    assert table.names == {} and table.quantities == {}
+    assert table.names == {}
     assert {"x", "z", "theta", "sigma"}.isdisjoint(table.functions)
     assert {"f", "g", "h"} <= table.applied_only
+    assert set(table.quantities) == set(table.functions.values())  # compared at concrete functions
 
 
 @pytest.mark.parametrize(("expected", "answer", "verdict"), [

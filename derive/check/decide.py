@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from .. import catalog
 from ..engine import Derivation
@@ -19,13 +20,13 @@ from ..notation import LABEL, POSITIVE, REAL, SIZE, UNIT_OPEN, Quantity
 from ..printing import NotationLatexPrinter
 from ..render import wording
 from ..verify import Comparison, Counterexample, Verifier, shown, shown_pair
-from . import numeric
+from . import numeric, vectors
 from .compare import Comparer, is_name
 from .compare import sides as compare_sides
 from .diagnosis import diagnose
 from .fallback import read_general
 from .reader import ReadError, Reading, read
-from .table import ReadingTable, table_for
+from .table import ReadingTable, declare_function, table_for
 
 VERDICTS = ("correct", "incorrect", "unparsable", "timeout", "error")
 EXIT_CODES = {"correct": 0, "incorrect": 1, "unparsable": 2, "error": 2, "timeout": 3}
@@ -208,6 +209,9 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
         table = _free_table(tuple(assume), log_base_e, notation)
         derivation = None if notation is None else problem_table(notation, log_base_e)[0]
         wanted = read_expected(expected, table)
+        for applied in {a.func for side in wanted.sides for a in side.atoms(AppliedUndef)}:  # F(x) = ...: F applies
+            if applied not in table.functions.values():
+                declare_function(table, str(applied), applied)
         expected_value, target_lhs = wanted.value, None
         quantities = () if derivation is None else derivation.quantities
     else:
@@ -215,6 +219,10 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
     printer = NotationLatexPrinter([*quantities, *table.quantities.values()])
     shown_expected = printer.doprint(expected_value) if wanted is None else \
         " = ".join(printer.doprint(side) for side in compare_sides(wanted))
+    if wanted is None and vectors.is_vector_form(answer):
+        judged = _vector_result(answer, problem, target, table, derivation, printer, words, shown_expected)
+        if judged is not None:
+            return judged
     try:
         reading = read(answer, table)
     except ReadError as error:
@@ -268,6 +276,32 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
     if unknown:
         feedback.append(_phrase(words, "unknown_symbols", names=", ".join(unknown)))
     return _result("incorrect", problem, target, shown_expected, parsed, feedback, _certificate(comparison))
+
+
+def _vector_result(answer: str, problem: str, target: str, table: ReadingTable, derivation: Derivation,
+                   printer: NotationLatexPrinter, words: Mapping, shown_expected: str) -> dict | None:
+    """A vector or matrix form of an index-valued target (diag(p) - p p^T), judged entry by entry at
+    concrete sizes (see :mod:`derive.check.vectors`); None where the target has no such sizes."""
+    chosen = derivation.target(target)
+    try:
+        judged = vectors.compare(answer, chosen, table, problem_verifier(table, derivation))
+    except ReadError as error:
+        return _result("unparsable", problem, target, shown_expected, "", [_phrase(words, "unparsable", reason=str(error))],
+                       None)
+    except VerificationError as error:
+        return _result("unparsable", problem, target, shown_expected, "", [_phrase(words, "not_evaluable", reason=str(error))],
+                       None)
+    if judged is None:
+        return None
+    comparison, reading, sizes = judged
+    parsed = " = ".join(printer.doprint(side) for side in reading.sides)
+    note = _phrase(words, "note_vector", sizes=sizes)
+    if comparison.certificate is not None:
+        summary = _phrase(words, "correct_symbolic") if comparison.certificate.method == "symbolic" else \
+            _phrase(words, "correct_numeric", points=comparison.certificate.points)
+        return _result("correct", problem, target, shown_expected, parsed, [summary, note], _certificate(comparison))
+    return _result("incorrect", problem, target, shown_expected, parsed,
+                   [_disagreement(words, comparison.counterexample), note], _certificate(comparison))
 
 
 def _judge_free(reading: Reading, wanted: Reading, verifier: Verifier, printer: NotationLatexPrinter,

@@ -108,9 +108,18 @@ def neutral_table(log_base_e: bool = True) -> ReadingTable:
     theta and sigma are plain symbols), and f, g, h are functions where applied: f(x)."""
     table = ReadingTable(log_base_e=log_base_e)
     for name in CONVENTIONAL_FUNCTIONS:
-        table.functions[name] = sp.Function(name)
-        table.applied_only.add(name)
+        declare_function(table, name, sp.Function(name))
     return table
+
+
+def declare_function(table: ReadingTable, name: str, function: sp.FunctionClass) -> None:
+    """Make ``name`` an unknown function where an argument list follows it (``F(x)``), compared at
+    concrete smooth functions of one variable, as an unknown activation is."""
+    from ..notation import SMOOTH_FUNCTION
+
+    table.functions[name] = function
+    table.applied_only.add(name)
+    table.quantities[function] = Quantity(name, function, name, SMOOTH_FUNCTION)
 
 
 def table_for(derivation: Derivation | None, log_base_e: bool = True) -> ReadingTable:
