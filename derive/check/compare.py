@@ -318,8 +318,10 @@ class Comparer:
         if len(answer) != len(expected) or len(answer) > MAX_ELEMENTS:
             return False
         left = list(answer)
-        for wanted in expected:
-            match = next((i for i, item in enumerate(left) if same(item, wanted)), None)
+        for wanted in expected:  # the same element written the same way first (no comparison needed)
+            match = next((i for i, item in enumerate(left) if item == wanted), None)
+            if match is None:
+                match = next((i for i, item in enumerate(left) if same(item, wanted)), None)
             if match is None:
                 return False
             left.pop(match)
