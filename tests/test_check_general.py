@@ -158,6 +158,13 @@ def test_course_mode_equation_naming_the_target_still_works(answer):
     assert check(answer, "sigmoid", "d1")["verdict"] == "correct"
 
 
+@pytest.mark.parametrize("answer", [r"x \le 5", r"\{\sigma(x)(1-\sigma(x))\}", "(1, 2)", r"\sigma(x), 1",
+                                    r"\begin{pmatrix} 1 \end{pmatrix}", r"\sigma'(x) = \{1\}"])
+def test_course_mode_structured_answer_for_an_expression_is_incorrect(answer):
+    result = run_request({"problem": "sigmoid", "target": "d1", "answer": answer})
+    assert result["verdict"] == "incorrect" and phrase_start("shape_mismatch") in result["feedback"], result
+
+
 X, Y, A = (sp.Symbol(n, real=True) for n in "xya")
 # Structured values as the reader hands them over (the agreed representation), compared by shape.
 STRUCTURES = [  # (id, expected value, expected notes, answer value, answer notes, verdict, feedback key)

@@ -21,7 +21,7 @@ from ..printing import NotationLatexPrinter
 from ..render import wording
 from ..verify import Comparison, Counterexample, Verifier, shown, shown_pair
 from . import numeric, vectors
-from .compare import Comparer, is_name
+from .compare import Comparer, is_name, value_shape
 from .compare import sides as compare_sides
 from .diagnosis import diagnose
 from .fallback import read_general
@@ -241,6 +241,10 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
             verdict, feedback, certificate = judged
             return _result(verdict, problem, target, shown_expected, parsed, feedback, certificate)
         derivation = None
+    elif value_shape(value, "list" in reading.notes) != "expression":  # a set or a relation for a target's value
+        verdict, feedback, certificate = _judge_free(Reading([value], reading.notes), Reading([expected_value]),
+                                                     verifier, printer, words, feedback)
+        return _result(verdict, problem, target, shown_expected, parsed, feedback, certificate)
     if side == "mismatch":
         feedback.insert(0, _phrase(words, "wrong_left_side", written=printer.doprint(reading.lhs),
                                    asked=printer.doprint(target_lhs)))
