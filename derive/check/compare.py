@@ -4,9 +4,11 @@ An expected answer's *shape* decides how an answer is compared with it (see :fun
 
 - an equation (a Reading with several sides) is compared as an equation: the same solution set.
   One side minus the other, over a common denominator, must be proportional to the expected's by
-  a nonzero constant (swapped sides, multiplied through, rearranged); where that fails and either
-  equation is not rational, the solutions of each (solved for a variable it is linear in) are
-  put into the other and checked at sampled points, both ways;
+  a nonzero constant (swapped sides, multiplied through, rearranged); where that fails, a rational
+  equation in one variable is compared by its complex solutions (``x = \\pm 2`` is ``x^2 = 4``), and
+  where either equation is not rational, the solutions of each (solved for a variable it is
+  linear in with a constant coefficient) are put into the other and checked at sampled points,
+  both ways. ``(x, y) = (1, 2)`` and a list of equations are systems, equation by equation;
 - a relation (inequality, ``\\ne``, a chain ``-1 < a < 10``) and an interval are solution sets:
   in one variable compared as sets (``x \\le 5`` is ``5 \\ge x`` is ``(-\\infty, 5]``), in several
   as canonical inequalities ``d < 0`` with ``d`` proportional by a positive constant;
