@@ -6,7 +6,7 @@ digits, so there is no decimal or binary grid for a term such as sin(2000000 pi 
 on. Coordinates are spread over magnitudes, band by band: an unbounded real over |x| in
 [0.001, 1], [1, 10], [10, 1000] and [1000, 10^6] with either sign; a size (a positive
 integer) over [1, 10], [10, 1000], [1000, 10^6] and [10^6, 10^9], except a size that bounds a
-sum written out term by term (at most 40 there); a bounded interval uniformly and near each
+sum written out term by term (at most 16 there); a bounded interval uniformly and near each
 edge, and at a closed edge itself.
 
 Kinks: where a Piecewise condition, the arguments of Max, Min, Heaviside, Abs, sign, floor,
@@ -32,7 +32,7 @@ from .notation import Domain
 #: and of an entry of an indexed family (x_1, x_2, ...)
 REAL_BANDS = ((-3, 0), (0, 1), (1, 3), (3, 6))
 SIZE_BANDS = ((0, 1), (1, 3), (3, 6), (6, 9))
-SUMMED_SIZE_BANDS = ((0, 0.8), (0.8, 1.6))
+SUMMED_SIZE_BANDS = ((0, 0.8), (0.8, 1.2))
 ENTRY_BANDS = ((-3, 0), (0, 1), (1, 2))
 BANDS = len(REAL_BANDS)
 #: a sine or cosine whose argument changes faster than this per unit is sampled at its peaks

@@ -467,7 +467,7 @@ def _evaluate(expr: sp.Basic, point: dict, digits: int = DIGITS, salt: str = "",
         for entry in expr.atoms(sp.Indexed)})
     try:
         expr = expr.replace(lambda e: isinstance(e, sp.Integral), lambda e: _quadrature(e, digits))
-        value = sp.N(expr, digits)
+        value = sp.N(expr, digits, maxn=3 * DIGITS)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
     if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.free_symbols:
