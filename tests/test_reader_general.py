@@ -173,7 +173,11 @@ def test_ambiguous_or_impossible_is_refused(latex, table):
         read(latex, TABLES[table]())
 
 
-@pytest.mark.parametrize("latex", [r"1,5", r"1000,99", r"\ln^{-1} x", r"\binom{20000}{3}"])
+BIG_DETERMINANT = r"\begin{vmatrix}" + r" \\ ".join(" & ".join(f"a_{{{i}{j}}}" for j in range(5)) for i in range(5)) \
+    + r"\end{vmatrix}"
+
+
+@pytest.mark.parametrize("latex", [r"1,5", r"1000,99", r"\ln^{-1} x", r"\binom{20000}{3}", BIG_DETERMINANT])
 def test_a_refusal_on_purpose_is_not_handed_to_the_general_reader(latex):
     with pytest.raises(ReadError) as error:
         read(latex, table_for(None))

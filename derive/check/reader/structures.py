@@ -27,7 +27,7 @@ SET_OPERATIONS = {r"\cup": sp.Union, r"\cap": sp.Intersection, r"\setminus": sp.
 MATRICES = {"pmatrix", "bmatrix", "Bmatrix", "matrix", "vmatrix", "smallmatrix"}
 #: ``\\pm`` stands for this symbol until its side is complete; then the side is the set of both values.
 PLUS_MINUS = sp.Dummy("pm")
-MAX_BINOMIAL = 10_000
+MAX_BINOMIAL, MAX_DETERMINANT = 10_000, 4
 
 
 class Structures:
@@ -128,7 +128,7 @@ class Structures:
     def scalar(self, value: sp.Basic, action: str) -> sp.Basic:
         """The value itself when arithmetic may use it; a tuple, set or relation cannot be added,
         multiplied or compared (SymPy would repeat a tuple: 2(1, 2) is not (1, 2, 1, 2))."""
-        if not isinstance(value, sp.Expr):
+        if not isinstance(value, sp.Expr) and not (self.sizes and isinstance(value, sp.MatrixBase)):
             raise self.fail(f"cannot {action} a {_kind(value)}")
         return value
 
@@ -248,7 +248,9 @@ class Structures:
         if name == "vmatrix":
             if matrix.rows != matrix.cols:
                 raise self.fail("a determinant needs a square matrix")
-            return matrix.det()
+            if matrix.rows > MAX_DETERMINANT:
+                raise self.fail(f"a determinant larger than {MAX_DETERMINANT}x{MAX_DETERMINANT}", refused=True)
+            return matrix.det(method="berkowitz")
         return matrix
 
 
