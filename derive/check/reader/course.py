@@ -47,6 +47,89 @@ def _bound_free(expr: sp.Basic) -> sp.Basic:
 class CourseForms:
     """The parser's rules for the course's own forms (mixed into :class:`~derive.check.reader.grammar.Parser`)."""
 
+    #: In vector mode (see :mod:`derive.check.vectors`), the concrete sizes: a family written without its
+    #: index (\\mathbf{p}, \\delta^{(l)}, W^{(l+1)}) is then the vector or matrix of its entries.
+    sizes: dict = {}
+
+    def as_vector(self, value: sp.Basic) -> sp.Basic:
+        """A family written whole, in vector mode: the column of its entries (a matrix for two indices)."""
+        if not self.sizes or not isinstance(value, sp.IndexedBase):
+            return value
+        size = self.family_size(value)
+        if self.table.arity.get(value, 1) == 2:
+            return sp.ImmutableMatrix(size, size, lambda r, c: value[r + 1, c + 1])
+        return sp.ImmutableMatrix([value[r] for r in range(1, size + 1)])
+
+    def family_size(self, family: sp.IndexedBase) -> int:
+        if len(self.sizes) != 1:
+            raise self.fail(f"the size of {family} is not known")
+        return int(next(iter(self.sizes.values())))
+
+    def vector_form(self) -> sp.Basic | None:
+        """\\mathbf{e}_i, \\operatorname{diag}(v), \\nabla_{W^{(l)}} L in vector mode; None when not one."""
+        text, following = self.peek()[1], [t[1] for t in self.tokens[self.index + 1:self.index + 7]]
+        if text in (r"\mathbf", r"\boldsymbol", r"\vec") and following[:3] == ["{", "e", "}"] and \
+                "e" not in self.table.names and following[3:4] == ["_"]:
+            self.index += 5
+            index = self.group_or_single()
+            size = self.family_size(sp.IndexedBase("e"))
+            return sp.ImmutableMatrix([sp.KroneckerDelta(index, r) for r in range(1, size + 1)])
+        if text in (r"\operatorname", r"\mathrm") and following[:6] == ["{", "d", "i", "a", "g", "}"]:
+            self.index += 7
+            self.expect("(")
+            vector = self.expression()
+            self.expect(")")
+            if not isinstance(vector, sp.MatrixBase) or 1 not in vector.shape:
+                raise self.fail("diag needs a vector")
+            entries = list(vector)
+            return sp.ImmutableMatrix(len(entries), len(entries), lambda r, c: entries[r] if r == c else 0)
+        if text == r"\nabla" and following[:1] == ["_"]:
+            self.index += 2
+            start = self.index
+            self.group_or_single() if not self.at("{") else self.skip_group()
+            wrt = name_key("".join(t[1] for t in self.tokens[start:self.index]))
+            loss = self.power()
+            family = self.table.names.get(self.with_label(f"nabla{wrt}"))
+            if isinstance(family, sp.IndexedBase):  # a gradient the problem names (nabla W^(l))
+                return self.as_vector(family)
+            variable = self.table.names.get(wrt)
+            if not isinstance(variable, sp.IndexedBase) or not isinstance(loss, sp.Symbol):
+                raise self.fail(f"the gradient with respect to {wrt} is not a quantity of this problem")
+            return self.as_vector(variable).applyfunc(lambda entry: sp.Derivative(loss, entry))
+        return None
+
+    def transposed(self, base: sp.Basic) -> sp.Basic | None:
+        """v^T, v^\\top, v^{\\top} of a vector or matrix (after the ^); None when not a transpose."""
+        marks = [self.peek()[1]] if self.peek()[1] != "{" else [self.peek(1)[1], self.peek(2)[1]]
+        if not isinstance(base, sp.MatrixBase) or marks[0] not in ("T", r"\top", r"\intercal") or \
+                (len(marks) == 2 and marks[1] != "}"):
+            return None
+        self.index += 1 if len(marks) == 1 else 3
+        return base.T
+
+    def total(self, terms: list) -> sp.Basic:
+        """The sum of the terms; vectors and matrices of one shape add entry by entry."""
+        if not any(isinstance(t, sp.MatrixBase) for t in terms):
+            return sp.Add(*terms)
+        if not all(isinstance(t, sp.MatrixBase) and t.shape == terms[0].shape for t in terms):
+            raise self.fail("cannot add a vector and a number, or vectors of different sizes")
+        value = terms[0]
+        for term in terms[1:]:
+            value = value + term
+        return value
+
+    def hadamard(self, left: sp.Basic, right: sp.Basic) -> sp.Basic:
+        """left \\odot right: the entry-by-entry product of two vectors or matrices of one shape."""
+        if not (isinstance(left, sp.MatrixBase) and isinstance(right, sp.MatrixBase) and left.shape == right.shape):
+            raise self.fail("\\odot needs two vectors or matrices of the same size")
+        return left.multiply_elementwise(right)
+
+    def elementwise(self, function, argument: sp.MatrixBase, primes: int) -> sp.Basic:
+        """sigma'(z) of a vector z: the function applied to each entry."""
+        from .commands import _derivative
+
+        return argument.applyfunc(lambda e: function(e) if not primes else _derivative(function, e, primes))
+
     def side(self) -> sp.Basic:
         """One side of an answer: a quantity written exactly as the problem writes it, else an expression."""
         depth, end = 0, self.index
@@ -70,6 +153,10 @@ class CourseForms:
     def course_form(self) -> sp.Basic | None:
         """A course form at this token, or None (nothing taken) when there is none."""
         kind, text, _ = self.peek()
+        if self.sizes:
+            vector = self.vector_form()
+            if vector is not None:
+                return vector
         if text in (r"\ell", r"\mathcal", r"\tilde"):
             self.take()
             written = text if text == r"\ell" else f"{text}{{{self.name_text()}}}"

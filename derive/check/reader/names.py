@@ -59,7 +59,7 @@ class Names:
         key = name_key(f"{labeled}_{{{subscript}}}") if subscript else labeled
         key = self.with_label(key)
         written = "".join(t[1] for t in self.tokens[start:self.index])
-        return self.resolve(key, base, subscript, written)
+        return self.as_vector(self.resolve(key, base, subscript, written))
 
     def entry(self, family: sp.IndexedBase, subscript: str) -> sp.Basic:
         """An entry of an indexed family: x_k, W_{kj} (two one-letter indices), W_{k,j}, z_{(i-u)(j-v)}."""

@@ -1,0 +1,110 @@
+"""Vector and matrix forms of an index-valued result, compared entry by entry at concrete sizes.
+
+A target such as the softmax Jacobian dp_i/dx_k = p_i (delta_ik - p_k) holds for every class
+count; a student may write it as diag(p) - p p^T. The answer is read once per concrete size
+(C = 2, 3, 4, or the target's own checked widths), with each family written whole (p, delta^(l),
+W^(l+1)) as the vector or matrix of its entries, and every entry is compared with the target's
+entry at that size: rows and columns are the target's indices in the order its left side names
+them (dp_i/dx_k: row i, column k), the indices the answer names itself (i in e_i - p) run over
+every value.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import product
+
+import sympy as sp
+
+from ..engine import Target
+from ..verify import Comparison, Verifier
+from .reader import Parser, ReadError, Reading, normalize
+
+#: What makes an answer a vector form.
+MARKS = re.compile(r"\\(?:mathbf|boldsymbol|vec|odot|top|intercal|nabla_|operatorname\{diag\}|mathrm\{diag\})"
+                   r"|\^\s*\{?\s*T\b|\\nabla\s*_")
+#: The largest size compared (entries grow as its square).
+LARGEST = 4
+
+
+def is_vector_form(answer: str) -> bool:
+    """Whether the answer is written with vectors or matrices."""
+    return bool(MARKS.search(answer))
+
+
+def sizes(target: Target, names: dict) -> list[dict]:
+    """The concrete sizes to compare at: the target's checked sizes, at most :data:`LARGEST`."""
+    chosen = []
+    for name, values in target.entrywise:
+        symbol = names.get(name)
+        if symbol is not None:
+            chosen.append({symbol: sp.Integer(v) for v in values if v <= LARGEST} and
+                          [{symbol: sp.Integer(v)} for v in values if v <= LARGEST])
+    return chosen[0] if len(chosen) == 1 else []
+
+
+def indices(target: Target, index_symbols: set) -> list[sp.Symbol]:
+    """The target's free indices in the order its left side names them."""
+    seen = [s for s in sp.preorder_traversal(target.lhs) if s in index_symbols]
+    return list(dict.fromkeys(seen))
+
+
+def read_at(answer: str, table, size: dict) -> Reading:
+    """The answer read in vector mode at one size."""
+    parser = Parser(normalize(answer), table)
+    parser.sizes = size
+    try:
+        return parser.answer()
+    except (sp.ShapeError, sp.NonSquareMatrixError, ValueError, TypeError) as error:
+        if isinstance(error, ReadError):
+            raise
+        raise ReadError(f"the vectors' sizes do not match ({error})") from None
+
+
+def compare(answer: str, target: Target, table, verifier: Verifier) -> tuple[Comparison, Reading, str] | None:
+    """Compare a vector form with the target entry by entry, at every size: (the last comparison or
+    the first that fails, the reading at the last size, the sizes); None when the target has no
+    concrete sizes (the caller reads the answer as usual).
+
+    Raises:
+        ReadError: the answer is not a vector or matrix of the target's shape.
+    """
+    index_symbols = {s for s, q in table.quantities.items() if getattr(q.domain, "kind", "") == "index"}
+    order = indices(target, index_symbols)
+    plan = sizes(target, table.names)
+    if not plan or not order:
+        return None
+    last, shown = None, ", ".join(f"{k} = {v}" for size in plan for k, v in size.items())
+    for size in plan:
+        reading = read_at(answer, table, size)
+        value = reading.value
+        if not isinstance(value, sp.MatrixBase):
+            raise ReadError("a vector form must give a vector or a matrix")
+        lhs = reading.lhs
+        if lhs is not None and (not isinstance(lhs, sp.MatrixBase) or lhs.shape != value.shape):
+            raise ReadError("the left side of a vector form must be a vector or matrix of the same size")
+        free = [s for s in order if not value.has(s)]
+        shape = [n for n in value.shape if n != 1] if len(free) == 1 else list(value.shape)
+        if len(free) not in (1, 2) or len(shape) != len(free):
+            raise ReadError(f"a {value.shape[0]} x {value.shape[1]} answer for a result with indices "
+                            f"{', '.join(map(str, order))}")
+        (count,) = set(size.values())
+        if any(n != count for n in shape):
+            raise ReadError(f"a {value.shape[0]} x {value.shape[1]} answer where the result has {count} entries "
+                            f"per index {', '.join(map(str, free))}")
+        flat = list(value) if len(free) == 1 else None
+        others = [s for s in order if s not in free]
+        for entry in product(range(1, int(count) + 1), repeat=len(free)):
+            where = (entry[0] - 1,) if flat is not None else (entry[0] - 1, entry[1] - 1)
+            got = flat[where[0]] if flat is not None else value[where]
+            named = None if lhs is None else (list(lhs)[where[0]] if flat is not None else lhs[where])
+            for rest in product(range(1, int(count) + 1), repeat=len(others)):
+                point = {**size, **dict(zip(free, map(sp.Integer, entry), strict=True)),
+                         **dict(zip(others, map(sp.Integer, rest), strict=True))}
+                if named is not None and named != target.lhs.xreplace(point):
+                    raise ReadError(f"the left side names {named}, not {target.lhs.xreplace(point)}")
+                last = verifier.compare(got.xreplace(point), target.rhs.xreplace(point), thorough=False)
+                if last.counterexample is not None:
+                    last.counterexample.point.update({str(k): v for k, v in point.items()})
+                    return last, reading, shown
+    return last, reading, shown
