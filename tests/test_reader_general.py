@@ -86,11 +86,14 @@ READINGS = [
     (r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", [sp.ImmutableMatrix([[1, 2], [3, 4]])], None),
     (r"\begin{bmatrix} x \\ 2 \end{bmatrix}", [sp.ImmutableMatrix([[x], [2]])], None),
     (r"\begin{vmatrix} 1 & 2 \\ 3 & 4 \end{vmatrix}", [sp.Integer(-2)], None),
+    (r"\begin{pmatrix} 1 & 1 \\ 0 & 1 \end{pmatrix}^{3}", [sp.ImmutableMatrix([[1, 3], [0, 1]])], None),
+    (r"\begin{pmatrix} 2 & 0 \\ 0 & 4 \end{pmatrix}^{-1}",
+     [sp.ImmutableMatrix([[sp.Rational(1, 2), 0], [0, sp.Rational(1, 4)]])], None),
     (r"5 \text{cm}", [sp.Integer(5)], "unit:cm"),
     (r"\frac{1}{3} \text{meters}", [sp.Rational(1, 3)], "unit:meters"),
     (r"3\,\mathrm{kg}^2", [sp.Integer(3)], "unit:kg"),
     (r"7 \text{MB}", [sp.Integer(7)], "unit:MB"),
-    (r"(p, q) = (3, 2)", [sp.Tuple(sp.Symbol("p", real=True), sp.Symbol("q", real=True)), sp.Tuple(3, 2)], None),
+    (r"(p, q) = (3, 2)", [sp.Tuple(*sp.symbols("p q", real=True)), sp.Tuple(3, 2)], None),
 ]
 
 # In the neutral table only: f, g, h apply only to an argument list; an unknown F is a function on the left.
@@ -138,7 +141,8 @@ MISREADINGS = [
 # Refused: guessing would be a coin toss, or the object cannot take part in arithmetic.
 REFUSALS = [r"1,5", r"1000,99", r"x = 3,5", r"\ln^{-1} x", r"2(1, 2)", r"(1, 2) + 1", r"-\{1, 2\}",
             r"[3, 1]", r"(1, 1)\cup[2,3]", r"12:00", r"\begin{pmatrix} 1 & 2 \\ 3 \end{pmatrix}",
-            r"\begin{vmatrix} 1 & 2 \end{vmatrix}", r"\begin{pmatrix} 1 \end{bmatrix}", r"(1, 2]]", r"\binom{20000}{3}",
+            r"\begin{vmatrix} 1 & 2 \end{vmatrix}", r"\begin{pmatrix} 1 \end{bmatrix}", r"(1, 2]]",
+            r"\binom{20000}{3}",
             r"\{1, 2\} + 1", r"x < (1, 2)", r"1 \cup 2", r"\sin \{1, 2\}", r"\log_2 (1, 2)", r"\sqrt{[0, 1)}",
             r"\begin{pmatrix} 1 & 2 \end{pmatrix} \begin{pmatrix} 1 & 2 \end{pmatrix}", r"\sin(1, 2)",
             r"2 : \begin{pmatrix} 1 & 2 \end{pmatrix}", r"[0, 1) !", r"|\{1, 2\}|", r"\lfloor (1, 2) \rfloor"]
@@ -173,19 +177,26 @@ def test_ambiguous_or_impossible_is_refused(latex, table):
         read(latex, TABLES[table]())
 
 
-BIG_DETERMINANT = r"\begin{vmatrix}" + r" \\ ".join(" & ".join(f"a_{{{i}{j}}}" for j in range(5)) for i in range(5)) \
-    + r"\end{vmatrix}"
+ROWS = (" & ".join(f"a_{{{i}{j}}}" for j in range(5)) for i in range(5))
+BIG_DETERMINANT = r"\begin{vmatrix}" + r" \\ ".join(ROWS) + r"\end{vmatrix}"
 
 
-@pytest.mark.parametrize("latex", [r"1,5", r"1000,99", r"\ln^{-1} x", r"\binom{20000}{3}", BIG_DETERMINANT])
+MATRIX = r"\begin{pmatrix} a & b \\ c & d \end{pmatrix}"
+BIG_MATRIX = BIG_DETERMINANT.replace("vmatrix", "pmatrix")
+
+
+@pytest.mark.parametrize("latex", [r"1,5", r"1000,99", r"\ln^{-1} x", r"\binom{20000}{3}", BIG_DETERMINANT,
+                                   " ".join([MATRIX] * 6), MATRIX + "^{9}", MATRIX + "^{x}",
+                                   BIG_MATRIX + "^{-1}"])
 def test_a_refusal_on_purpose_is_not_handed_to_the_general_reader(latex):
     with pytest.raises(ReadError) as error:
         read(latex, table_for(None))
     assert error.value.refused
 
 
-@pytest.mark.parametrize("latex", [r"1 000", r"1,5", r"6 \cdotp 1", r"\sin^{-1} x", r"2 \pm 1", r"50\%", r"7:32",
-                                   r"x \le 5", r"(1, 2)", r"\begin{pmatrix} 1 \end{pmatrix}", r"\binom{5}{2}"])
+@pytest.mark.parametrize("latex", [r"1 000", r"1,5", r"6 \cdotp 1", r"\sin^{-1} x", r"2 \pm 1", r"50\%",
+                                   r"7:32", r"x \le 5", r"(1, 2)", r"\begin{pmatrix} 1 \end{pmatrix}",
+                                   r"\binom{5}{2}"])
 def test_the_general_reader_is_never_trusted_with_these(latex):
     assert read_general(latex, table_for(None)) is None
 

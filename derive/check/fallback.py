@@ -1,6 +1,7 @@
 """The general LaTeX reader (``latex2sympy2_extended``), behind the course reader.
 
-It is tried only when the course reader fails on grammar it does not know (``\\lvert``, ...), never for input the course reader refused on purpose (too long, nested
+It is tried only when the course reader fails on grammar it does not know (``\\lvert``, ...),
+never for input the course reader refused on purpose (too long, nested
 too deep, control characters, numbers too large), and never for input that contains a
 construct it is known to misread (``\\log`` as base 10, primes dropped, ``x^{(l)}`` as a power,
 ``\\over``, partial derivatives, ``cases``, sets and logic). Its names are mapped through the

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from ..table import ReadingTable
 from .grammar import Parser
-from .tokens import MAX_DEPTH, MAX_DIGITS, MAX_LENGTH, MAX_TERMS, MAX_TOWER, Reading, ReadError, normalize, tokenize
+from .tokens import (MAX_DEPTH, MAX_DIGITS, MAX_LENGTH, MAX_TERMS, MAX_TOWER, Reading, ReadError, normalize,
+                     tokenize)
 
-__all__ = ["MAX_DEPTH", "MAX_DIGITS", "MAX_LENGTH", "MAX_TERMS", "MAX_TOWER", "Parser", "ReadError", "Reading",
-           "normalize", "read", "tokenize"]
+__all__ = ["MAX_DEPTH", "MAX_DIGITS", "MAX_LENGTH", "MAX_TERMS", "MAX_TOWER", "Parser", "ReadError",
+           "Reading", "normalize", "read", "tokenize"]
 
 
 def read(text: str, table: ReadingTable) -> Reading:
@@ -36,7 +37,8 @@ def read(text: str, table: ReadingTable) -> Reading:
         return parser.answer()
     except ReadError:
         raise
-    except (TypeError, AttributeError, ValueError, NotImplementedError, ArithmeticError) as error:
+    except (TypeError, AttributeError, ValueError, NotImplementedError, ArithmeticError,
+            RecursionError) as error:
         # SymPy refusing a combination the grammar let through (a matrix times a matrix of the
         # wrong shape, a function of a set, sin of two arguments): not an answer it can read.
         raise parser.fail(f"these objects cannot be combined ({type(error).__name__})") from None

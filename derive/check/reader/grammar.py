@@ -9,7 +9,8 @@ from .commands import Commands
 from .course import CourseForms
 from .names import Names
 from .structures import Structures
-from .tokens import GREEK, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, NAME_WRAPPERS, NOT_FACTORS, ReadError, number, tokenize
+from .tokens import (GREEK, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, NAME_WRAPPERS, NOT_FACTORS, ReadError, number,
+                     tokenize)
 
 
 class Parser(Structures, Commands, Names, CourseForms):
@@ -76,7 +77,7 @@ class Parser(Structures, Commands, Names, CourseForms):
         while True:
             if self.at(r"\cdot", r"\times", "*"):
                 self.take()
-                result = self.scalar(result, "multiply") * self.scalar(self.power(), "multiply")
+                result = self.times(result, self.power())
             elif self.at("/"):
                 self.take()
                 result = self.scalar(result, "divide") / self.scalar(self.power(), "divide")
@@ -86,7 +87,7 @@ class Parser(Structures, Commands, Names, CourseForms):
             elif self.unit():
                 continue
             elif self.starts_factor():
-                result = self.scalar(result, "multiply") * self.scalar(self.power(), "multiply")
+                result = self.times(result, self.power())
             else:
                 return result
 
@@ -108,7 +109,7 @@ class Parser(Structures, Commands, Names, CourseForms):
                 raise self.fail(f"powers nested more than {MAX_TOWER} deep", refused=True)
             exponent = self.signed_group()
             self.towers -= 1
-            base = _pow(self.scalar(base, "raise to a power"), exponent, self)
+            base = _pow(self.matrix_power(self.scalar(base, "raise to a power"), exponent), exponent, self)
             base = self.postfix(base)
         return base
 
@@ -178,8 +179,8 @@ class Parser(Structures, Commands, Names, CourseForms):
         course = self.course_form()
         if course is not None:
             return course
-        if kind == "letter" or (kind == "command" and (text[1:] in GREEK or text[1:] in NAME_WRAPPERS
-                                                        or text[1:] in ("hat", "widehat", "mathbb", "mathbf", "nabla"))):
+        if kind == "letter" or kind == "command" and (text[1:] in GREEK or text[1:] in NAME_WRAPPERS or text[1:] in (
+                "hat", "widehat", "mathbb", "mathbf", "nabla")):
             return self.identifier()
         if kind == "command":
             return self.command()

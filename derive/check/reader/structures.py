@@ -19,15 +19,16 @@ from .tokens import UNITS, ReadError, Reading
 
 #: Relations between the sides of one statement (``\\in`` is read as naming the set: x \\in [0, 1)).
 RELATIONS = {"<": sp.StrictLessThan, r"\lt": sp.StrictLessThan, ">": sp.StrictGreaterThan,
-             r"\gt": sp.StrictGreaterThan, r"\le": sp.LessThan, r"\leq": sp.LessThan, r"\leqslant": sp.LessThan,
-             r"\ge": sp.GreaterThan, r"\geq": sp.GreaterThan, r"\geqslant": sp.GreaterThan, "=": sp.Eq,
+             r"\gt": sp.StrictGreaterThan, r"\le": sp.LessThan, r"\leq": sp.LessThan,
+             r"\leqslant": sp.LessThan, r"\ge": sp.GreaterThan, r"\geq": sp.GreaterThan,
+             r"\geqslant": sp.GreaterThan, "=": sp.Eq,
              r"\ne": sp.Ne, r"\neq": sp.Ne}
 LOGICAL = (sp.core.relational.Relational, sp.And, sp.Or)
 SET_OPERATIONS = {r"\cup": sp.Union, r"\cap": sp.Intersection, r"\setminus": sp.Complement}
 MATRICES = {"pmatrix", "bmatrix", "Bmatrix", "matrix", "vmatrix", "smallmatrix"}
 #: ``\\pm`` stands for this symbol until its side is complete; then the side is the set of both values.
 PLUS_MINUS = sp.Dummy("pm")
-MAX_BINOMIAL, MAX_DETERMINANT = 10_000, 4
+MAX_BINOMIAL, MAX_DETERMINANT, MAX_MATRIX_PRODUCTS = 10_000, 4, 4
 
 
 class Structures:
@@ -58,8 +59,8 @@ class Structures:
         """1,5 between answers: a decimal comma or two answers; neither is guessed."""
         before, comma, after = self.peek(-1), self.peek(), self.peek(1)
         if before[0] == after[0] == "number" and before[2] + len(before[1]) == comma[2] == after[2] - 1:
-            raise ReadError(f"'{before[1]},{after[1]}' is ambiguous: write {before[1]}.{after[1]} for a decimal "
-                            f"or {before[1]}, {after[1]} for two answers", comma[2], refused=True)
+            raise ReadError(f"'{before[1]},{after[1]}' is ambiguous: write {before[1]}.{after[1]} for a "
+                            f"decimal or {before[1]}, {after[1]} for two answers", comma[2], refused=True)
 
     def statement(self) -> list[sp.Basic]:
         """Sides joined by relations: an equation (chain) keeps its sides; an inequality is one relational."""
@@ -85,7 +86,9 @@ class Structures:
         """F(x) = x^2: a one-letter name the problem does not know, applied on the left of an equation,
         is a function (None, nothing taken, otherwise)."""
         kind, name, _ = self.peek()
-        if kind != "letter" or self.peek(1)[1] != "(" or name in self.table.names or name in self.table.functions:
+        if kind != "letter" or self.peek(1)[1] != "(" or name in self.table.names:
+            return None
+        if name in self.table.functions:
             return None
         level, end = 0, None
         for index in range(self.index + 1, len(self.tokens)):
@@ -131,6 +134,32 @@ class Structures:
         if not isinstance(value, sp.Expr) and not (self.sizes and isinstance(value, sp.MatrixBase)):
             raise self.fail(f"cannot {action} a {_kind(value)}")
         return value
+
+    def times(self, left: sp.Basic, right: sp.Basic) -> sp.Basic:
+        """left * right for values arithmetic may use; products of matrices are counted (each may
+        multiply the size of the entries)."""
+        self.scalar(left, "multiply")
+        self.scalar(right, "multiply")
+        if isinstance(left, sp.MatrixBase) and isinstance(right, sp.MatrixBase):
+            self.count_matrix_products(1)
+        return left * right
+
+    def matrix_power(self, base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
+        """A matrix raised to a small whole power (counted as its products); other bases as they are."""
+        if isinstance(base, sp.MatrixBase):
+            if not exponent.is_Integer or abs(exponent) > MAX_MATRIX_PRODUCTS:
+                raise self.fail(f"a matrix power must be a whole number up to {MAX_MATRIX_PRODUCTS}",
+                                refused=True)
+            if exponent < 0 and base.rows > MAX_DETERMINANT:
+                raise self.fail(f"an inverse of a matrix larger than {MAX_DETERMINANT}x{MAX_DETERMINANT}",
+                                refused=True)
+            self.count_matrix_products(abs(int(exponent)))
+        return base
+
+    def count_matrix_products(self, count: int) -> None:
+        self.matrix_products = getattr(self, "matrix_products", 0) + count
+        if self.matrix_products > MAX_MATRIX_PRODUCTS:
+            raise self.fail(f"more than {MAX_MATRIX_PRODUCTS} products of matrices", refused=True)
 
     def bracketed(self, opening: str) -> sp.Basic:
         """(a), [a], a point (a, b), an interval [a, b), (1, +\\infty), or a list [1, 2, 3]."""
@@ -249,7 +278,8 @@ class Structures:
             if matrix.rows != matrix.cols:
                 raise self.fail("a determinant needs a square matrix")
             if matrix.rows > MAX_DETERMINANT:
-                raise self.fail(f"a determinant larger than {MAX_DETERMINANT}x{MAX_DETERMINANT}", refused=True)
+                raise self.fail(f"a determinant larger than {MAX_DETERMINANT}x{MAX_DETERMINANT}",
+                                refused=True)
             return matrix.det(method="berkowitz")
         return matrix
 
@@ -259,7 +289,7 @@ def _listed(items: list[list[sp.Basic]]) -> list[sp.Basic]:
     first = items[0]
     if all(len(item) == 1 for item in items):
         return [sp.Tuple(*(item[0] for item in items))]
-    if len(first) == 2 and all(len(item) == 1 or (len(item) == 2 and item[0] == first[0]) for item in items[1:]):
+    if len(first) == 2 and all(len(item) == 1 or item[0] == first[0] and len(item) == 2 for item in items):
         return [first[0], sp.Tuple(*(item[-1] for item in items))]
     return [sp.Tuple(*(sp.Eq(*item, evaluate=False) if len(item) == 2 else _chain(item) for item in items))]
 

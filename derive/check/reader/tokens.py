@@ -19,7 +19,8 @@ MAX_LENGTH, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, MAX_TERMS = 2000, 60, 2000, 3, 10_
 UNICODE = {"−": "-", "–": "-", "·": r"\cdot ", "×": r"\times ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ",
            "σ": r"\sigma ", "α": r"\alpha ", "δ": r"\delta ", "θ": r"\theta ", "φ": r"\varphi ",
            "Φ": r"\Phi ", "π": r"\pi ", "∂": r"\partial ", "ŷ": r"\hat{y}", "√": r"\sqrt ", "∑": r"\sum "}
-DROPPED = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|bigg|Bigg|displaystyle|textstyle|limits)(?![a-zA-Z])")
+DROPPED = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|bigg|Bigg|displaystyle|textstyle|limits)"
+                     r"(?![a-zA-Z])")
 SPACES = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:quad|qquad|enspace|thinspace)(?![a-zA-Z]))|~")
 ANNOTATION = re.compile(r"\\text\{[^{}]*[^A-Za-z0-9_\\{}][^{}]*\}\s*$")
 CHINESE_OTHERWISE = re.compile(r"\\(?:text|mathrm)\{\s*(?:否则|其他|其它|其余)\s*\}")
@@ -38,9 +39,9 @@ INVERSES = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan, "cot": sp.acot, "sec
             "sinh": sp.asinh, "cosh": sp.acosh, "tanh": sp.atanh, "coth": sp.acoth, "sech": sp.asech,
             "csch": sp.acsch}
 #: Commands that end a product rather than start another factor.
-NOT_FACTORS = {r"\cdot", r"\times", r"\end", r"\over", r"\le", r"\leq", r"\ge", r"\geq", r"\ne", r"\neq", r"\\",
-               r"\to", r"\approx", r"\lt", r"\gt", r"\leqslant", r"\geqslant", r"\in", r"\cup", r"\cap",
-               r"\setminus", r"\pm", r"\mp", r"\}", r"\rfloor", r"\rceil", r"\%", r"\land", r"\lor"}
+NOT_FACTORS = {r"\cdot", r"\times", r"\end", r"\over", r"\le", r"\leq", r"\ge", r"\geq", r"\ne", r"\neq",
+               r"\\", r"\to", r"\approx", r"\lt", r"\gt", r"\leqslant", r"\geqslant", r"\in", r"\cup",
+               r"\cap", r"\setminus", r"\pm", r"\mp", r"\}", r"\rfloor", r"\rceil", r"\%", r"\land", r"\lor"}
 #: Units after a value: dropped, with a note (a name of the problem is never a unit).
 UNITS = {"m", "cm", "mm", "km", "nm", "kg", "g", "mg", "s", "ms", "h", "min", "KB", "kB", "MB", "GB", "TB",
          "bit", "bits", "byte", "bytes", "params", "parameters", "FLOPs", "FLOP", "flops", "meters", "metres",
@@ -93,7 +94,8 @@ class Reading:
 def normalize(text: str) -> str:
     """Strip presentation (math delimiters, spacing, sizing, a trailing period) and map Unicode."""
     if len(text) > MAX_LENGTH:
-        raise ReadError(f"the answer is {len(text)} characters long; at most {MAX_LENGTH} are read", refused=True)
+        raise ReadError(f"the answer is {len(text)} characters long; at most {MAX_LENGTH} are read",
+                        refused=True)
     for position, character in enumerate(text):
         if unicodedata.category(character) in ("Cc", "Cf") and character not in "\n\t\r":
             raise ReadError(f"invisible control character U+{ord(character):04X}", position, refused=True)
