@@ -163,3 +163,33 @@ FORMS = [
 def test_course_forms(problem, target, answer, verdict):
     result = check(answer, problem, target)
     assert result["verdict"] == verdict, (answer, result["parsed"], result["feedback"])
+
+
+# A Taylor line with O(z^n), judged as a step of check-steps: equal up to that order, or wrong.
+TAYLOR = [
+    (r"z - \frac{z^3}{3} + O(z^4)", "equal"),
+    (r"z - \frac{z^3}{3} + O(z^5)", "equal"),  # tanh has no z^4 term
+    (r"z + O(z^2)", "equal"),
+    (r"z + \frac{z^3}{3} + O(z^4)", "wrong"),
+    (r"z + O(z^4)", "wrong"),  # the z^3 term is missing
+    (r"z - \frac{z^3}{3} + O(z^6)", "wrong"),  # a wrong order: the z^5 term is missing
+    (r"z - \frac{z^2}{2} + O(z^3)", "wrong"),
+]
+
+
+@pytest.mark.parametrize(("expansion", "verdict"), TAYLOR)
+def test_a_taylor_line_is_compared_up_to_its_order(expansion, verdict):
+    from derive.check.steps import check_steps
+
+    report = check_steps(rf"\tanh(z) = {expansion}", "xavier")
+    assert [line["verdict"] for line in report["lines"]] == [verdict]
+    assert report["final"]["verdict"] == "incorrect"  # an expansion is a step, never the result
+
+
+@pytest.mark.parametrize(("answer", "problem", "target", "expected", "verdict"), [
+    (r"\frac{1}{4} - \frac{x^2}{16} + O(x^4)", "sigmoid", "d1", None, "incorrect"),  # sigma'(x) near 0 is not sigma'(x)
+    (r"O(x^4)", None, None, "x", "unparsable"),
+    (r"x + O(x^2)", None, None, "x", "unparsable"),
+])
+def test_an_order_term_is_never_a_result(answer, problem, target, expected, verdict):
+    assert check(answer, problem, target, expected)["verdict"] == verdict

@@ -107,8 +107,8 @@ ROUND_TRIP = {
     "sigmoid": None, "tanh": None, "softplus": None, "silu": None, "gelu": None, "lecun": None,
     "log-softmax": None, "softmax": None, "softmax-ce": None, "mse": None, "bce": None, "bce-sigmoid": None,
     "huber": None, "kaiming": None, "prelu-init": None,
-    "xavier": "checker: the Taylor line tanh(z) = z - z^3/3 + O(z^4) reads O as an undeclared function, so the "
-              "expansion is not compared as a series",
+    "xavier": "reader: the evaluation bar \\left. \\frac{d tanh(z)}{dz} \\right|_{z=0} and f'(0)^2 (f is no function "
+              "of xavier's table) are unreadable; the Taylor line with O(z^4) is compared up to that order",
 }
 
 

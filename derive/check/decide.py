@@ -231,6 +231,10 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
             where = "" if error.position is None else _phrase(words, "at_position", position=error.position + 1)
             return _result("unparsable", problem, target, shown_expected, "",
                            [_phrase(words, "unparsable", reason=str(error)) + where], None)
+    if any(isinstance(s, sp.Basic) and s.has(sp.Order) for s in (*reading.sides, expected_value)):
+        # O(z^n) belongs to a Taylor line (check-steps); no target of the catalog is a Taylor expansion
+        return _result("unparsable" if wanted is not None else "incorrect", problem, target, shown_expected, "",
+                       [_phrase(words, "order_term")], None)
     verifier = problem_verifier(table, derivation)
     feedback = _notes(reading, words)
     value, side = _left_side(reading, target_lhs, verifier, reading.value)

@@ -30,6 +30,7 @@ from ..render import wording
 from ..verify import Verifier, cheaply_zero, shown, shown_pair
 from .decide import private_table, problem_table, problem_verifier
 from .reader import ReadError, read
+from .reader.course import up_to_order
 
 #: A link that covers more reference steps than this skips too much.
 MOST_STEPS_AT_ONCE = 2
@@ -246,7 +247,7 @@ def _reference_rules(known: Knowledge, a: sp.Basic, b: sp.Basic) -> tuple[str, .
 
 def link(known: Knowledge, a: sp.Basic, b: sp.Basic) -> Link:
     """Judge ``a = b`` as a step of the derivation."""
-    a, b = _canonical(a), _canonical(b)
+    a, b = up_to_order(_canonical(a), _canonical(b))  # a Taylor line: compared up to its O(z^n)
     rules = _reference_rules(known, a, b)
     plain = known.plain.compare(a, b, thorough=False)
     if plain.certificate is not None:
@@ -453,6 +454,8 @@ def _final(known: Knowledge, derivation: Derivation, subject, value, expected=No
     value equals; where the last line does not follow, the one it should have arrived at."""
     if value is None:
         return {"target": None, "verdict": "missing"}
+    if any(isinstance(e, sp.Basic) and e.has(sp.Order) for e in (value, expected)):
+        return {"target": None, "verdict": "incorrect"}  # a Taylor expansion is a step, never a result
     about = [t for t in derivation.targets.values()
              if subject is not None and _same(known.plain, subject, t.lhs)] or list(derivation.targets.values())
     aim = expected if expected is not None else value

@@ -44,6 +44,25 @@ def _bound_free(expr: sp.Basic) -> sp.Basic:
     return expr.xreplace({variable: sp.Symbol(f"bound.{n}") for n, variable in enumerate(dict.fromkeys(bound))})
 
 
+def up_to_order(a: sp.Basic, b: sp.Basic) -> tuple[sp.Basic, sp.Basic]:
+    """A Taylor line ``a = b + O(z^n)``: both sides' expansions at 0 up to (not including) z^n,
+    so that they are compared up to that order; other pairs unchanged. A side that SymPy cannot
+    expand is left as it is (and then differs from the other)."""
+    orders = [o for side in (a, b) if isinstance(side, sp.Basic) for o in side.atoms(sp.Order)]
+    if not orders:
+        return a, b
+    order = min(orders, key=lambda o: sp.degree(o.expr, o.variables[0]))
+    (variable,) = order.variables
+    exponent = sp.degree(order.expr, variable)
+
+    def cut(side: sp.Basic) -> sp.Basic:
+        try:
+            return sp.series(side.removeO(), variable, 0, int(exponent)).removeO()
+        except Exception:  # noqa: BLE001 - SymPy's series fails in many ways; the side then stays as written
+            return side
+    return cut(a), cut(b)
+
+
 class CourseForms:
     """The parser's rules for the course's own forms (mixed into :class:`~derive.check.reader.grammar.Parser`)."""
 
@@ -176,6 +195,14 @@ class CourseForms:
         if text == "E" and following not in ("(", "[") and "E" in self.table.names:  # E, the loss
             self.take()
             return self.table.names["E"]
+        if text == "O" and following == "(" and "O" not in self.table.names and "O" not in self.table.functions:
+            self.index += 2
+            argument = self.expression()
+            self.expect(")")
+            variables = argument.free_symbols
+            if len(variables) != 1 or not isinstance(argument, (sp.Pow, sp.Symbol)):
+                raise self.fail("O(...) needs a power of one variable, as in O(z^4)")
+            return sp.Order(argument, (variables.pop(), 0))
         if text == "H" and following == "(" and "H" not in self.table.names and "H" not in self.table.functions:
             self.take()
             self.take()
