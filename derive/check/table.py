@@ -135,7 +135,8 @@ def table_for(derivation: Derivation | None, log_base_e: bool = True) -> Reading
     for function in table.functions.values():
         table.defaults[function] = _default_argument(derivation, function)
     if derivation:
-        from .reader.course import written_names  # the reader's tokens (imported late: it imports this module)
+        # the reader's tokens, imported late: the reader imports this module
+        from .reader.course import written_names
 
         _course_statistics(table)
         _loss_names(table)

@@ -34,13 +34,11 @@ def is_vector_form(answer: str) -> bool:
 
 def sizes(target: Target, names: dict) -> list[dict]:
     """The concrete sizes to compare at: the target's checked sizes, at most :data:`LARGEST`."""
-    chosen = []
-    for name, values in target.entrywise:
-        symbol = names.get(name)
-        if symbol is not None:
-            chosen.append({symbol: sp.Integer(v) for v in values if v <= LARGEST} and
-                          [{symbol: sp.Integer(v)} for v in values if v <= LARGEST])
-    return chosen[0] if len(chosen) == 1 else []
+    if len(target.entrywise) != 1:  # one size (C, n) the vectors run over; a conv layer's N and K are not
+        return []
+    ((name, values),) = target.entrywise
+    symbol = names.get(name)
+    return [] if symbol is None else [{symbol: sp.Integer(v)} for v in values if v <= LARGEST]
 
 
 def indices(target: Target, index_symbols: set) -> list[sp.Symbol]:

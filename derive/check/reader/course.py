@@ -68,7 +68,7 @@ class CourseForms:
 
     #: In vector mode (see :mod:`derive.check.vectors`), the concrete sizes: a family written without its
     #: index (\\mathbf{p}, \\delta^{(l)}, W^{(l+1)}) is then the vector or matrix of its entries.
-    sizes: dict = {}
+    sizes: dict | None = None
 
     def as_vector(self, value: sp.Basic) -> sp.Basic:
         """A family written whole, in vector mode: the column of its entries (a matrix for two indices)."""
