@@ -7,8 +7,10 @@ a bare ``\\sigma``, ``\\theta(x)``, primes, ``\\frac{\\partial L}{\\partial w_1}
 mean what the course means. What it cannot read raises :class:`ReadError` with the position.
 
 One grammar split by concern: :mod:`.tokens` (normalizing and tokens), :mod:`.grammar`
-(expressions), :mod:`.commands` (fractions, derivatives, functions, sums, integrals, cases) and
-:mod:`.names` (identifiers through the table); :class:`.grammar.Parser` mixes them together.
+(expressions), :mod:`.commands` (fractions, derivatives, functions, sums, integrals, cases),
+:mod:`.names` (identifiers through the table), :mod:`.structures` (lists of answers, relations,
+tuples, intervals, sets, matrices) and :mod:`.course` (the course's own forms);
+:class:`.grammar.Parser` mixes them together.
 """
 
 from __future__ import annotations
