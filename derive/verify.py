@@ -34,6 +34,8 @@ MAX_TERMS = 10_000
 TOLERANCE = mpmath.mpf(10) ** -(DIGITS - 5)
 #: integrals are evaluated by quadrature, to fewer digits, and compared absolutely below 1
 INTEGRAL_DIGITS, INTEGRAL_TOLERANCE = 12, mpmath.mpf(10) ** -8
+#: random points tried before an expression that evaluates at none of them is given up on
+UNKNOWN_GIVE_UP = 8
 #: an expression larger than this (in nodes) is not asked whether it is zero (SymPy's
 #: assumptions can be slow on large expressions)
 NONZERO_NODES = 400
@@ -178,7 +180,7 @@ class Verifier:
         summed = _summed(a, b)
         agreed = 0
         for attempt in range(4 * wanted):
-            if agreed >= wanted:
+            if agreed >= wanted or attempt >= UNKNOWN_GIVE_UP and agreed == 0:
                 break
             point = self._point(a, b, rng, attempt, summed, small=has_integral)
             if attempt < len(plan):
