@@ -333,7 +333,7 @@ def _link_phrase(words: Mapping, printer: NotationLatexPrinter, broken: tuple[sp
     middle, link = broken
     counter = link.counterexample
     why = _phrase(words, "link_difference", difference=sp.sstr(counter.difference)[:200]) if counter.difference \
-        is not None else _phrase(words, "link_point", point=_where(counter),
+        is not None else _phrase(words, "link_point" if counter.point else "link_number", point=_where(counter),
                                  **dict(zip(("left", "right"), shown_pair(counter.left, counter.right))))
     return _phrase(words, "broken_link", side=printer.doprint(middle), value=printer.doprint(value)) + " " + why
 
@@ -350,7 +350,7 @@ def _broken_link(links: Iterable[sp.Basic], value: sp.Basic, verifier: Verifier)
 
 
 def _where(counter: Counterexample) -> str:
-    return ", ".join(f"{k} = {shown(v)}" for k, v in counter.point.items()) or "-"
+    return ", ".join(f"{k} = {shown(v)}" for k, v in counter.point.items())
 
 
 def _disagreement(words: Mapping, counter: Counterexample) -> str:
@@ -359,4 +359,6 @@ def _disagreement(words: Mapping, counter: Counterexample) -> str:
     if counter.difference is not None:
         return _phrase(words, "incorrect_difference", difference=sp.sstr(counter.difference)[:200])
     answer, expected = shown_pair(counter.left, counter.right)
+    if not counter.point:  # two numbers: there is no point to name
+        return _phrase(words, "incorrect_number", answer=answer, expected=expected)
     return _phrase(words, "incorrect", point=_where(counter), answer=answer, expected=expected)
