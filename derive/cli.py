@@ -72,7 +72,13 @@ def _derivation_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write to FILE instead of standard output (with --pdf: a folder, default out/)")
     parser.add_argument("--template-dir", metavar="DIR", help="a folder of templates searched first")
+    _show_checks_option(parser)
     return parser
+
+
+def _show_checks_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--show-checks", action="store_true",
+                        help="print how each step was verified in the PDF (always kept as %% comments in the .tex)")
 
 
 def _sheet_parser() -> argparse.ArgumentParser:
@@ -86,6 +92,7 @@ def _sheet_parser() -> argparse.ArgumentParser:
     parser.add_argument("--formulas", action="store_true", help="also write a formula sheet NAME-formulas")
     parser.add_argument("-o", "--output", metavar="DIR", default="out", help="output folder (default out/)")
     parser.add_argument("--template-dir", metavar="DIR", help="a folder of templates searched first")
+    _show_checks_option(parser)
     return parser
 
 
@@ -476,7 +483,7 @@ def _sheet(argv: list[str]) -> int:
     stem = safe_stem(sheet.name)
     layouts = {"handout": stem, "key": f"{stem}-key", "formulas": f"{stem}-formulas"}
     wanted = ["handout"] + (["key"] if options.key else []) + (["formulas"] if options.formulas else [])
-    files = {f"{layouts[layout]}.tex": render_sheet(sheet, layout, lang, options.template_dir)
+    files = {f"{layouts[layout]}.tex": render_sheet(sheet, layout, lang, options.template_dir, options.show_checks)
              for layout in wanted}
     folder = output_folder(options.output)
     _report(_pdf(files, folder) if options.pdf else publish(files, folder))
@@ -531,8 +538,9 @@ def run(argv: list[str]) -> int:
     if options.template_dir and not Path(options.template_dir).is_dir():
         raise UsageError(f"template folder '{options.template_dir}' does not exist")
     if options.format == "pdf":
-        return _document(derivation.name, render_document(derivation, options.lang, values, options.template_dir),
-                         options)
+        document = render_document(derivation, options.lang, values, options.template_dir,
+                                   show_checks=options.show_checks)
+        return _document(derivation.name, document, options)
     text = render(derivation, options.format or "text", options.lang, values, options.template_dir)
     write_output(text, options.output)
     return 0

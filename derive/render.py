@@ -17,6 +17,7 @@ import jinja2
 import sympy as sp
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from . import catalog
 from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
 from .figures import activation_figure
@@ -57,7 +58,13 @@ def environment(template_dir: str | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
     env.filters["tex"] = tex_escape
+    env.filters["comment"] = comment_text
     return env
+
+
+def comment_text(text) -> str:
+    """Text for a TeX ``%`` comment: one line (a line break would end the comment)."""
+    return " ".join(str(text).split())
 
 
 def fill(template: str, template_dir: str | None = None, /, **values) -> str:
@@ -175,6 +182,7 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
     for target in derivation.targets.values():
         entry = {"name": target.name, "tex_left": latex(target.lhs), "tex_right": latex(target.rhs),
                  "text_left": text(target.lhs), "text_right": text(target.rhs), "sympy": sp.sstr(target.rhs),
+                 "formula": bool(getattr(target.rhs, "free_symbols", True)),
                  "entrywise": "; ".join(f"{size} = {', '.join(map(str, values))}"
                                         for size, values in target.entrywise)}
         if not values and isinstance(target.rhs, sp.Expr) and target.rhs.is_number and not target.rhs.is_Integer:
@@ -247,12 +255,15 @@ def render(derivation: Derivation, fmt: str = "text", lang: str = "en",
 
 
 def render_document(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Rational] | None = None,
-                    template_dir: str | None = None, picture: dict | None = None) -> str:
+                    template_dir: str | None = None, picture: dict | None = None, show_checks: bool = False) -> str:
     """A whole LaTeX document of one derivation (``single.tex.j2``), with its figure if it has
-    one, and a computation graph ``picture`` if given (see :mod:`derive.backprop.picture`)."""
+    one, and a computation graph ``picture`` if given (see :mod:`derive.backprop.picture`).
+
+    The certificates (how each step was checked, the summary line) are ``%`` comments unless
+    ``show_checks``: a student's copy shows only the mathematics."""
     view = context(derivation, lang, values, template_dir)
     return fill("single.tex.j2", template_dir, view=view, words=view["words"], lang=lang,
-                plot=activation_figure(derivation, values or {}), picture=picture)
+                plot=activation_figure(derivation, values or {}), picture=picture, show_checks=show_checks)
 
 
 def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | None) -> dict:
@@ -268,7 +279,12 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
             described = words["targets"].get(target["name"])
             asked.append(f"${target['tex_left']}$" if described is None else
                          described if "$" in described else f"{described} ${target['tex_left']}$")
+    # A formula sheet keeps a worked problem's results only where they are formulas (its
+    # all-numeric results are the homework's answers); a catalog entry's constants (g = 1/2) stay.
+    from_catalog = problem.derivation.name in {entry.name for entry in catalog.entries()}
     return {
+        "formulas": [t["name"] for t in view["targets"]
+                     if t["name"] in problem.targets and (from_catalog or t["formula"])],
         "number": number, "points": problem.points, "statement": problem.statement,
         "default_statement": words["statements"].get(problem.derivation.name)
         or words["sheet"][f"{problem.derivation.family}_statement"].format(title=tex_escape(view["title"])),
@@ -280,14 +296,17 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
 LAYOUTS = ("handout", "key", "formulas")
 
 
-def render_sheet(sheet: Sheet, layout: str, lang: str = "en", template_dir: str | None = None) -> str:
-    """A sheet as a LaTeX document: ``handout`` (questions), ``key`` (with solutions) or ``formulas``."""
+def render_sheet(sheet: Sheet, layout: str, lang: str = "en", template_dir: str | None = None,
+                 show_checks: bool = False) -> str:
+    """A sheet as a LaTeX document: ``handout`` (questions), ``key`` (with solutions) or ``formulas``
+    (the results as formulas: no value computed from the spec's params, no all-numeric result
+    of a worked problem). A key's certificates are ``%`` comments unless ``show_checks``."""
     problems = [_problem_view(p, n, lang, template_dir) for n, p in enumerate(sheet.problems, 1)]
     words = wording(lang, template_dir)
     counts = {kind: sum(1 for p in sheet.problems if p.derivation for s in p.derivation.steps if s.check == kind)
               for kind in ("symbolic", "numeric", "given")}
     return fill(f"{layout}.tex.j2", template_dir, sheet=sheet, problems=problems, words=words,
-                lang=lang,
+                lang=lang, show_checks=show_checks,
         verified=words["sheet"]["verified_note"].format(**counts) if any(p.derivation for p in sheet.problems) else "")
 
 
