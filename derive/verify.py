@@ -297,8 +297,12 @@ class Verifier:
         labels = {base.label for e in (a, b) for base in e.atoms(sp.IndexedBase)}
         free = (a.free_symbols | b.free_symbols) - labels
         point: dict = {}
-        plain = sorted((s for s in free if isinstance(s, sp.Symbol)), key=str)
-        for position, symbol in enumerate(sorted(plain, key=lambda s: self._domain(s).kind == "index")):
+        plain = {s for s in free if isinstance(s, sp.Symbol)}
+        # an index's size is drawn (kept small, as a sum's bound) even where no expression holds it
+        sizes = {self._domain(s).upper for s in plain if self._domain(s).kind == "index"}
+        summed = summed | (sizes - plain)
+        for position, symbol in enumerate(sorted(plain | sizes, key=lambda s: (self._domain(s).kind == "index",
+                                                                                 str(s)))):
             domain = self._domain(symbol)
             bound = int(point[domain.upper]) if domain.kind == "index" else None
             band = (attempt + position * (attempt // 4)) % (2 if small else 4)
@@ -351,25 +355,29 @@ def at_points(expr: sp.Basic) -> sp.Basic:
 
 
 def _evaluate_sums(expr: sp.Basic) -> sp.Basic:
-    """Write out every sum with concrete bounds term by term, and sum constant terms.
+    """Write out every sum and product with concrete bounds term by term (factor by factor), and
+    sum (multiply) constant terms.
 
-    Faster than ``Sum.doit``, which searches for closed forms; other sums are left alone.
+    Faster than ``Sum.doit``, which searches for closed forms; other sums are left alone. Each
+    entry of a family under a product (Var(W)_l) becomes an entry of its own, with its own value.
     """
-    def write_out(total: sp.Sum) -> sp.Basic:
+    def write_out(total: sp.Sum | sp.Product) -> sp.Basic:
+        kind, join = (sp.Sum, sp.Add) if isinstance(total, sp.Sum) else (sp.Product, sp.Mul)
         if len(total.limits) > 1:
-            first = sp.Sum(total.function, total.limits[0])
+            first = kind(total.function, total.limits[0])
             inner = write_out(first)
-            return total if inner == first else write_out(sp.Sum(inner, *total.limits[1:]))
+            return total if inner == first else write_out(kind(inner, *total.limits[1:]))
         (index, low, high), = total.limits
         if not total.function.has(index):
-            return total.function * (high - low + 1)
+            count = high - low + 1
+            return total.function * count if kind is sp.Sum else total.function ** count
         if not (low.is_Integer and high.is_Integer):
             return total
         if high - low > MAX_TERMS:
             return sp.nan
-        return sp.Add(*(total.function.xreplace({index: value}) for value in range(int(low), int(high) + 1)))
+        return join(*(total.function.xreplace({index: value}) for value in range(int(low), int(high) + 1)))
 
-    return expr.replace(lambda e: isinstance(e, sp.Sum), write_out)
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), write_out)
 
 
 def _cheap_forms(difference: sp.Basic):

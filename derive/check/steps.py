@@ -23,7 +23,7 @@ from itertools import pairwise
 import sympy as sp
 
 from ..engine import DEFINE, EQUALS, Derivation
-from ..errors import UsageError
+from ..errors import UsageError, VerificationError
 from ..notation import REAL
 from ..printing import NotationLatexPrinter
 from ..render import wording
@@ -459,7 +459,17 @@ def _final(known: Knowledge, derivation: Derivation, subject, value, expected=No
     about = [t for t in derivation.targets.values()
              if subject is not None and _same(known.plain, subject, t.lhs)] or list(derivation.targets.values())
     aim = expected if expected is not None else value
-    chosen = next((t for t in about if known.full.compare(aim, t.rhs, given=known.given, thorough=False).certificate),
-                  about[-1])
-    correct = known.plain.compare(value, chosen.rhs, thorough=False).certificate is not None
+    chosen = next((t for t in about if _agrees(known.full, aim, t.rhs, known.given)), about[-1])
+    try:
+        correct = known.plain.compare(value, chosen.rhs, thorough=False).certificate is not None
+    except VerificationError:  # evaluable at no point: the result is not judged
+        return {"target": None, "verdict": "undecided"}
     return {"target": chosen.name, "verdict": "correct" if correct else "incorrect"}
+
+
+def _agrees(verifier: Verifier, a: sp.Basic, b: sp.Basic, given: Mapping) -> bool:
+    """Whether ``a`` equals ``b`` (False where they can be evaluated at no point)."""
+    try:
+        return verifier.compare(a, b, given=given, thorough=False).certificate is not None
+    except VerificationError:
+        return False
