@@ -67,8 +67,8 @@ def _first_error(log: str) -> tuple[str, int | None]:
     return match.group(2).strip(), line
 
 
-def build_pdf(tex: str, stem: str, folder: Path) -> Path:
-    """Compile ``tex`` as ``folder/stem.pdf``.
+def build_pdf(tex: str, stem: str, folder: Path, keep_log: bool = False) -> Path:
+    """Compile ``tex`` as ``folder/stem.pdf`` (and keep ``folder/stem.log`` too if ``keep_log``).
 
     TeX runs in a temporary folder (``derive-tex-*``) as the job ``document``, in a process
     group of its own: whatever stops the build (an error, the time limit, Ctrl-C, SIGTERM
@@ -82,13 +82,13 @@ def build_pdf(tex: str, stem: str, folder: Path) -> Path:
         raise TexMissingError(f"no TeX found, so {folder / stem}.tex was written but no PDF; "
                               f"install TeX with: {INSTALL_HINT}")
     try:
-        return _build(tex, stem, folder)
+        return _build(tex, stem, folder, keep_log)
     except OSError as error:  # the temporary folder or TeX itself
         raise UsageError(f"cannot build {stem}.pdf: {error.strerror or error}" +
                          (f" ({error.filename})" if error.filename else "")) from None
 
 
-def _build(tex: str, stem: str, folder: Path) -> Path:
+def _build(tex: str, stem: str, folder: Path, keep_log: bool) -> Path:
     with tempfile.TemporaryDirectory(prefix="derive-tex-") as work:
         source = Path(work) / f"{JOB}.tex"
         source.write_text(tex, encoding="utf-8")
@@ -106,6 +106,9 @@ def _build(tex: str, stem: str, folder: Path) -> Path:
             message, line = _first_error(log)
             where = f" (line {line}, from template {template_of_line(tex, line)})" if line else ""
             raise TexError(f"TeX failed on {stem}.tex: {message}{where}; log kept at {kept}")
+        if keep_log:
+            publish({f"{stem}.log": (Path(work) / f"{JOB}.log").read_text(encoding="utf-8", errors="replace")},
+                    folder)
         (target,) = publish({f"{stem}.pdf": pdf.read_bytes()}, folder)
         return target
 

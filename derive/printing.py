@@ -7,7 +7,7 @@ fraction, and every quantity the way its notation entry says.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -83,8 +83,11 @@ class _NotationRules:
 class NotationLatexPrinter(_NotationRules, LatexPrinter):
     """LaTeX with the notation table's symbols, f'(x) derivatives and partial fractions."""
 
-    def __init__(self, quantities: Iterable[Quantity]):
+    def __init__(self, quantities: Iterable[Quantity], cases: Mapping[str, str] | None = None):
+        """``cases`` holds the words of a piecewise result (``piecewise_for``,
+        ``piecewise_otherwise``: a wording table's ``ui``); English without it."""
         quantities = tuple(quantities)
+        self._cases = cases or {"piecewise_for": "for", "piecewise_otherwise": "otherwise"}
         names = {q.symbol: q.latex for q in quantities if isinstance(q.symbol, sp.Symbol)}
         super().__init__({"symbol_names": names, "order": "none"})
         self._functions = {q.symbol.__name__: q.latex for q in quantities
@@ -100,6 +103,22 @@ class NotationLatexPrinter(_NotationRules, LatexPrinter):
         if expr in self._settings["symbol_names"] or _PLAIN_SYMBOL.fullmatch(expr.name):
             return super()._print_Symbol(expr, style)
         return rf"\text{{{tex_escape(expr.name)}}}"
+
+    def _print_Piecewise(self, expr):
+        """cases with the conditions in the document's language; the last branch's "otherwise"
+        is written as the complement of the one before it when that is one relation (z \\le 0)."""
+        lines = []
+        for n, (value, condition) in enumerate(expr.args):
+            if condition is sp.true and n == 1 and isinstance(expr.args[0].cond, sp.core.relational.Relational):
+                with sp.evaluate(False):
+                    condition = expr.args[0].cond.negated
+            if condition is sp.true:
+                shown = rf"\text{{{tex_escape(self._cases['piecewise_otherwise'])}}}"
+            else:
+                word = self._cases["piecewise_for"]
+                shown = (rf"\text{{{tex_escape(word)}}}\: " if word else "") + self._print(condition)
+            lines.append(f"{self._print(value)} & {shown}")
+        return r"\begin{cases} " + r" \\ ".join(lines) + r" \end{cases}"
 
     def _print_Heaviside(self, expr, exp=None):
         step = rf"H\left({self._print(expr.args[0])}\right)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -67,12 +68,20 @@ def comment_text(text) -> str:
     return " ".join(str(text).split())
 
 
+_CJK = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+
 def fill(template: str, template_dir: str | None = None, /, **values) -> str:
     """Render the template ``template`` with ``values``; a template that cannot be read or run
     (syntax, an undefined name, a sandbox violation, a bad format) is one line naming its file
-    and line."""
+    and line.
+
+    ``cjk`` tells a template whether its text has Chinese in it (so that an English document
+    with a Chinese title loads CJK fonts too): rendered once without, again with it if so."""
     try:
-        return environment(template_dir).get_template(template).render(**values)
+        compiled = environment(template_dir).get_template(template)
+        text = compiled.render(**{"cjk": False, **values})
+        return compiled.render(**values, cjk=True) if "cjk" not in values and _CJK.search(text) else text
     except jinja2.TemplateSyntaxError as error:
         where, message = f"template {error.filename or error.name}, line {error.lineno}", error.message
     except jinja2.TemplateNotFound as error:
@@ -164,7 +173,7 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
     """Everything a template needs, already printed: the view of one derivation."""
     words = wording(lang, template_dir)
     quantities = derivation.parameters()
-    latex = NotationLatexPrinter(derivation.quantities).doprint
+    latex = NotationLatexPrinter(derivation.quantities, words["ui"]).doprint
     text = NotationStrPrinter(derivation.quantities).doprint
     values = dict(values or {})
     lines = []

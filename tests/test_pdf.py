@@ -107,3 +107,31 @@ def test_backprop_pdf_draws_the_computation_graph(tmp_path, capsys):
     assert tex.count(r"\draw[->]") == 17 and r"\begin{tikzpicture}" in tex
     text = text_of(tmp_path / "bp-221-relu-en.pdf")
     assert "Forward values above the edges" in text and "0.274" in text and "-0.226" in text
+
+
+def _build_keeping_logs(monkeypatch, arguments: list[str]) -> list[str]:
+    """Run ``arguments`` through the command line with every TeX log kept; the logs' texts."""
+    import derive.cli
+
+    folder = Path(arguments[arguments.index("-o") + 1])
+    monkeypatch.setattr(derive.cli, "build_pdf", lambda tex, stem, where: pdf.build_pdf(tex, stem, where, keep_log=True))
+    assert cli(arguments) == 0
+    return [log.read_text(encoding="utf-8", errors="replace") for log in sorted(folder.glob("*.log"))]
+
+
+@needs_tex
+@pytest.mark.parametrize("arguments, pdf_text", [
+    (["mlp-cost", "--lang", "zh"], "σ"),  # Greek written in the wording (reasons, assumptions)
+    (["conv-backprop", "--lang", "zh"], "ω"),
+    (["mlp-backprop", "--lang", "zh"], "σ"),
+    (["mlp-backprop", "--lang", "en"], "σ"),
+    (["sheet", "SPEC", "--lang", "en", "--no-key"], "神经网络基础"),  # a Chinese title in an English sheet
+])
+def test_documents_have_every_character_in_their_fonts(tmp_path, capsys, monkeypatch, arguments, pdf_text):
+    spec = tmp_path / "zh-title.toml"
+    spec.write_text("title = '神经网络基础 第三次作业'\n[[problem]]\nentry = 'mse'\n", encoding="utf-8")
+    arguments = [str(spec) if argument == "SPEC" else argument for argument in arguments]
+    logs = _build_keeping_logs(monkeypatch, [*arguments, "--pdf", "-o", str(tmp_path / "out")])
+    capsys.readouterr()
+    assert logs and all("Missing character" not in log for log in logs)
+    assert all(pdf_text in text_of(p) for p in (tmp_path / "out").glob("*.pdf"))

@@ -114,3 +114,30 @@ def test_the_pdfs_show_the_checks_only_with_show_checks(tmp_path, capsys):
     assert run_cli(capsys, "sheet", str(spec), "--pdf", "--show-checks", "-o", str(tmp_path / "sheet"))[0] == 0
     key = text_of(tmp_path / "sheet" / "hw3-initialization-zh-key.pdf").replace(" ", "")
     assert "已证明" in key and "SymPy" in key
+
+
+@pytest.mark.parametrize("name, lang, shown, absent", [
+    # the complement of one relation is written out; no English word in a Chinese document
+    ("relu", "zh", r"\begin{cases} 1 & x > 0 \\ 0 & x \leq 0 \end{cases}", ["otherwise", r"\text{for}"]),
+    ("relu", "en", r"\begin{cases} 1 & \text{for}\: x > 0 \\ 0 & \text{for}\: x \leq 0 \end{cases}", ["otherwise"]),
+    ("leaky-relu", "zh", r"1 & x > 0 \\ \alpha & x \leq 0", ["otherwise"]),
+    ("kaiming", "zh", r"z^{2} p(z) & z > 0 \\ 0 & z \leq 0", ["otherwise", r"\text{for}"]),
+])
+def test_piecewise_conditions_are_in_the_documents_language(name, lang, shown, absent):
+    tex = render_document(derive.get(name), lang)
+    assert shown in tex
+    assert not [word for word in absent if word in tex]
+
+
+def test_piecewise_otherwise_is_the_wording_tables_word_when_no_complement_is_simple():
+    import sympy as sp
+
+    from derive.printing import NotationLatexPrinter
+    from derive.render import wording
+
+    z = sp.Symbol("z")
+    three = sp.Piecewise((1, z > 1), (-1, z < -1), (0, True))
+    assert NotationLatexPrinter([], wording("zh")["ui"]).doprint(three) == \
+        r"\begin{cases} 1 & z > 1 \\ -1 & z < -1 \\ 0 & \text{其他} \end{cases}"
+    assert NotationLatexPrinter([], wording("en")["ui"]).doprint(three) == \
+        r"\begin{cases} 1 & \text{for}\: z > 1 \\ -1 & \text{for}\: z < -1 \\ 0 & \text{otherwise} \end{cases}"
