@@ -139,12 +139,6 @@ def _escaped(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _shown(text: str, limit: int = 40) -> str:
-    """Text for a message: escaped, cut at ``limit`` characters."""
-    text = _escaped(text)
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
 def _shown_id(value) -> str | int | None:
     """The id a result carries: a string (escaped if it is not valid Unicode), an integer, or None."""
     if isinstance(value, str):
@@ -177,7 +171,7 @@ def invalid(request: Mapping) -> str | None:
     """Why a decoded grade line is not a request (naming the field), or None when it is one."""
     unknown = [key for key in request if key not in KEYS]
     if unknown:
-        return f"unknown field '{_shown(unknown[0])}' (known: {', '.join(KEYS)})"
+        return f"unknown field '{quoted(unknown[0], 40)}' (known: {', '.join(KEYS)})"
     for key, value in request.items():
         if _has_surrogate(value):
             return f"'{key}' is not valid Unicode (a lone surrogate)"
@@ -244,7 +238,7 @@ def parse_line(line: bytes | str, number: int) -> dict:
     except json.JSONDecodeError as error:
         return {"id": None, "error": f"line {number}: not JSON ({error.msg} at column {error.colno})"}
     except (ValueError, RecursionError) as error:  # an integer of 5,000 digits, nesting the scan missed
-        return {"id": None, "error": f"line {number}: not JSON ({_shown(str(error), 80)})"}
+        return {"id": None, "error": f"line {number}: not JSON ({quoted(str(error), 80)})"}
     if not isinstance(request, dict):
         return {"id": None, "error": f"line {number}: not a JSON object"}
     try:
