@@ -232,7 +232,8 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
             return _result("unparsable", problem, target, shown_expected, "",
                            [_phrase(words, "unparsable", reason=str(error)) + where], None)
     if any(isinstance(s, sp.Basic) and s.has(sp.Order) for s in (*reading.sides, expected_value)):
-        # O(z^n) belongs to a Taylor line (check-steps); no target of the catalog is a Taylor expansion
+        # An answer keeping O(z^n) is not a closed form, so it equals no exact target; truncated series
+        # are compared up to their order only in check-steps' Taylor lines (never a false accept here)
         return _result("unparsable" if wanted is not None else "incorrect", problem, target, shown_expected, "",
                        [_phrase(words, "order_term")], None)
     verifier = problem_verifier(table, derivation)
