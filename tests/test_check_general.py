@@ -7,6 +7,7 @@ feedback that says why (zero false accepts). Expected values are the mathematics
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import sympy as sp
@@ -24,8 +25,9 @@ WORDS = wording("en")["check"]
 
 
 def phrase_start(key: str) -> str:
-    """The fixed beginning of a feedback phrase (before its first placeholder)."""
-    return WORDS[key].split("{")[0]
+    """The longest fixed part of a feedback phrase (between placeholders): its beginning alone can be as
+    unspecific as 'A ' or 'At '."""
+    return max(re.split(r"\{[^}]*\}", WORDS[key]), key=len)
 
 
 RIGHT = [  # (id, expected, answer)
