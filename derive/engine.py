@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import product
 
+import dataclasses
+
 import sympy as sp
 
 from .errors import DeriveError, UnknownNameError, VerificationError
@@ -40,6 +42,9 @@ class Step:
         certificate: how it was verified; ``None`` for a definition or premise, which is
             stated rather than derived.
         given: the substitutions the step holds under (an assumption: E[W] = 0), as pairs.
+        shown: the right-hand side as the reader sees it (a display form: term order,
+            grouping, the square root of a fraction), proved equal to ``rhs``; ``None``
+            shows ``rhs`` itself.
     """
 
     rule: str
@@ -48,6 +53,12 @@ class Step:
     lhs: sp.Basic | None = None
     certificate: Certificate | None = None
     given: tuple[tuple[sp.Basic, sp.Basic], ...] = ()
+    shown: sp.Basic | None = None
+
+    @property
+    def display(self) -> sp.Basic:
+        """What the documents print on the right: the display form, or ``rhs``."""
+        return self.rhs if self.shown is None else self.shown
 
     @property
     def check(self) -> str:
@@ -64,6 +75,13 @@ class Target:
     rhs: sp.Basic
     #: the sizes it was also checked at entry by entry: ((size name, (values...)), ...)
     entrywise: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: the result as the reader sees it, proved equal to ``rhs`` (see :attr:`Step.shown`)
+    shown: sp.Basic | None = None
+
+    @property
+    def display(self) -> sp.Basic:
+        """What the documents print on the right: the display form, or ``rhs``."""
+        return self.rhs if self.shown is None else self.shown
 
 
 @dataclass(frozen=True)
@@ -271,6 +289,21 @@ class Builder:
         self._lhs, self._current = unknown, solution
         return solution
 
+    def show(self, form: sp.Basic) -> sp.Basic:
+        """Print the last step's right side as ``form``, a display form chosen for the reader
+        (term order, grouping, the square root of a fraction: build it unevaluated, with
+        ``sp.Mul(..., evaluate=False)`` or under ``sp.evaluate(False)``). The form must be
+        proved equal to what the step computed, so presentation never changes the mathematics;
+        later steps go on from the computed expression."""
+        step = self.steps[-1]
+        try:
+            self.verifier.prove_equal(step.rhs, form.doit())
+        except VerificationError as error:
+            raise VerificationError(f"{self.name}: step {len(self.steps)} ({step.rule}): the display form "
+                                    f"{form} is not equal to {step.rhs}: {error}") from None
+        self.steps[-1] = dataclasses.replace(step, shown=form)
+        return step.rhs
+
     def result(self, name: str, entrywise: Mapping[sp.Symbol, Iterable[int]] | None = None,
                constraint: Callable[[int], Mapping] | None = None) -> Target:
         """Name the line's result a target.
@@ -287,7 +320,9 @@ class Builder:
         sizes: tuple = ()
         if entrywise:
             sizes = self._check_entrywise(name, lhs, rhs, entrywise, constraint or (lambda *sizes: {}))
-        target = Target(name, lhs, rhs, sizes)
+        last = self.steps[-1] if self.steps else None
+        shown = last.shown if last is not None and last.rhs == rhs else None
+        target = Target(name, lhs, rhs, sizes, shown)
         self.targets[name] = target
         return target
 

@@ -165,7 +165,7 @@ def _check_text(words: Mapping, step) -> str:
 
 def _side(printer, step) -> tuple[str, str]:
     """The (left, right) of a step's line, split where the = sign aligns."""
-    return ("" if step.lhs is None else printer(step.lhs)), printer(step.rhs)
+    return ("" if step.lhs is None else printer(step.lhs)), printer(step.display)
 
 
 def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Rational] | None = None,
@@ -189,8 +189,8 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
         })
     targets = []
     for target in derivation.targets.values():
-        entry = {"name": target.name, "tex_left": latex(target.lhs), "tex_right": latex(target.rhs),
-                 "text_left": text(target.lhs), "text_right": text(target.rhs), "sympy": sp.sstr(target.rhs),
+        entry = {"name": target.name, "tex_left": latex(target.lhs), "tex_right": latex(target.display),
+                 "text_left": text(target.lhs), "text_right": text(target.display), "sympy": sp.sstr(target.rhs),
                  "formula": bool(getattr(target.rhs, "free_symbols", True)),
                  "entrywise": "; ".join(f"{size} = {', '.join(map(str, values))}"
                                         for size, values in target.entrywise)}

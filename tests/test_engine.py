@@ -78,3 +78,17 @@ def test_entrywise_check_catches_a_wrong_index_formula():
                               lambda n: {}) == (("C", (2, 3)),)
     with pytest.raises(VerificationError, match="fails entrywise at C = 2"):
         b._check_entrywise("jacobian", lhs, pb[i] * sp.KroneckerDelta(i, k), {C: range(2, 4)}, lambda n: {})
+
+
+def test_a_display_form_keeps_the_readers_order_and_must_equal_the_computed_one():
+    from derive.printing import NotationLatexPrinter
+
+    quantities = (Quantity("x", x, "x", REAL),)
+    b = Builder("t", "test", quantities)
+    b.define(sp.Symbol("y"), sp.expand((1 - x) * x))
+    b.show(sp.Mul(x, 1 - x, evaluate=False))
+    target = b.result("y")
+    assert NotationLatexPrinter(quantities).doprint(target.display) == r"x \left(1 - x\right)"
+    assert target.rhs == x - x**2  # the mathematics is untouched
+    with pytest.raises(VerificationError, match="display form"):
+        b.show(sp.Mul(x, 1 + x, evaluate=False))
