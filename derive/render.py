@@ -168,6 +168,18 @@ def _side(printer, step) -> tuple[str, str]:
     return ("" if step.lhs is None else printer(step.lhs)), printer(step.display)
 
 
+def _phrases(name: str, phrase: str) -> dict[str, str]:
+    """A wording phrase in each output form: ``name`` (plain text), ``name_tex`` (for TeX) and
+    ``name_md`` (for Markdown)."""
+    return {name: str(phrase), f"{name}_tex": tex_escape(phrase), f"{name}_md": str(phrase)}
+
+
+def _phrase_lists(name: str, phrases: Sequence[str]) -> dict[str, list[str]]:
+    """A list of wording phrases in each output form (see :func:`_phrases`)."""
+    forms = [_phrases(name, phrase) for phrase in phrases]
+    return {key: [form[key] for form in forms] for key in (name, f"{name}_tex", f"{name}_md")}
+
+
 def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Rational] | None = None,
             template_dir: str | None = None) -> dict:
     """Everything a template needs, already printed: the view of one derivation."""
@@ -181,7 +193,7 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
         tex_left, tex_right = _side(latex, step)
         text_left, text_right = _side(text, step)
         lines.append({
-            "rule": step.rule, "kind": step.kind, "reason": words["rules"][step.rule],
+            "rule": step.rule, "kind": step.kind, **_phrases("reason", words["rules"][step.rule]),
             "check": step.check, "check_text": _check_text(words, step),
             "points": step.certificate.points if step.certificate else 0,
             "implies": step.kind == IMPLIES, "opens": step.kind != EQUALS,
@@ -207,8 +219,8 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
         "name": derivation.name, "family": derivation.family,
         "title": derivation.title or words["titles"].get(derivation.name, derivation.name),
         "words": words, "lines": lines, "targets": targets,
-        "assumptions": [words["assumptions"][key] for key in derivation.assumptions],
-        "conventions": [words["conventions"][key] for key in derivation.conventions],
+        **_phrase_lists("assumptions", [words["assumptions"][key] for key in derivation.assumptions]),
+        **_phrase_lists("conventions", [words["conventions"][key] for key in derivation.conventions]),
         "symbols": [{"name": q.key, "latex": q.latex, "domain": q.domain.latex if q.domain else None,
                      "aliases": list(q.aliases)} for q in derivation.quantities],
         "values": {key: sp.sstr(value) for key, value in values.items()},
