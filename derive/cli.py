@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import catalog, limits
+from . import catalog, limits, profiles
 from .errors import DeriveError, UsageError
 from .files import output_folder, publish, safe_stem, write_atomic
 from .params import parse_params
@@ -72,8 +72,15 @@ def _derivation_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write to FILE instead of standard output (with --pdf: a folder, default out/)")
     parser.add_argument("--template-dir", metavar="DIR", help="a folder of templates searched first")
+    _notation_option(parser, profiles.DEFAULT)
     _show_checks_option(parser)
     return parser
+
+
+def _notation_option(parser: argparse.ArgumentParser, default: str | None) -> None:
+    parser.add_argument("--notation", metavar="PROFILE", default=default,
+                        help="how quantities are written: course (M_{l-1}, default) or textbook (n_in), "
+                             "or a profile of --template-dir" + ("" if default else "; wins over the spec's"))
 
 
 def _show_checks_option(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +99,7 @@ def _sheet_parser() -> argparse.ArgumentParser:
     parser.add_argument("--formulas", action="store_true", help="also write a formula sheet NAME-formulas")
     parser.add_argument("-o", "--output", metavar="DIR", default="out", help="output folder (default out/)")
     parser.add_argument("--template-dir", metavar="DIR", help="a folder of templates searched first")
+    _notation_option(parser, None)
     _show_checks_option(parser)
     return parser
 
@@ -476,14 +484,15 @@ def _simulate(argv: list[str]) -> int:
 def _sheet(argv: list[str]) -> int:
     from .sheet import read_spec
     options = _sheet_parser().parse_args(argv)
-    sheet = read_spec(options.spec)
+    sheet = read_spec(options.spec, options.template_dir)
     lang = options.lang or sheet.lang or "en"
     if options.template_dir and not Path(options.template_dir).is_dir():
         raise UsageError(f"template folder '{options.template_dir}' does not exist")
     stem = safe_stem(sheet.name)
     layouts = {"handout": stem, "key": f"{stem}-key", "formulas": f"{stem}-formulas"}
     wanted = ["handout"] + (["key"] if options.key else []) + (["formulas"] if options.formulas else [])
-    files = {f"{layouts[layout]}.tex": render_sheet(sheet, layout, lang, options.template_dir, options.show_checks)
+    files = {f"{layouts[layout]}.tex": render_sheet(sheet, layout, lang, options.template_dir, options.show_checks,
+                                                    options.notation)
              for layout in wanted}
     folder = output_folder(options.output)
     _report(_pdf(files, folder) if options.pdf else publish(files, folder))
@@ -538,10 +547,11 @@ def run(argv: list[str]) -> int:
     if options.template_dir and not Path(options.template_dir).is_dir():
         raise UsageError(f"template folder '{options.template_dir}' does not exist")
     if options.format == "pdf":
-        document = render_document(derivation, options.lang, values, options.template_dir,
+        document = render_document(derivation, options.lang, values, options.template_dir, notation=options.notation,
                                    show_checks=options.show_checks)
         return _document(derivation.name, document, options)
-    text = render(derivation, options.format or "text", options.lang, values, options.template_dir)
+    text = render(derivation, options.format or "text", options.lang, values, options.template_dir,
+                  notation=options.notation)
     write_output(text, options.output)
     return 0
 

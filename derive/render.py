@@ -18,7 +18,7 @@ import jinja2
 import sympy as sp
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import catalog
+from . import catalog, profiles
 from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
 from .figures import activation_figure
@@ -181,8 +181,10 @@ def _phrase_lists(name: str, phrases: Sequence[str]) -> dict[str, list[str]]:
 
 
 def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Rational] | None = None,
-            template_dir: str | None = None) -> dict:
-    """Everything a template needs, already printed: the view of one derivation."""
+            template_dir: str | None = None, notation: str = profiles.DEFAULT) -> dict:
+    """Everything a template needs, already printed: the view of one derivation, its quantities
+    written in the notation profile ``notation`` (see :mod:`derive.profiles`)."""
+    derivation = profiles.apply(derivation, notation, template_dir)
     words = wording(lang, template_dir)
     quantities = derivation.parameters()
     latex = NotationLatexPrinter(derivation.quantities, words["ui"]).doprint
@@ -256,7 +258,7 @@ def _joined(left: str, right: str, kind: str) -> str:
 
 def render(derivation: Derivation, fmt: str = "text", lang: str = "en",
            values: Mapping[str, sp.Rational] | None = None, template_dir: str | None = None,
-           display: bool = False) -> str:
+           display: bool = False, notation: str = profiles.DEFAULT) -> str:
     """Render a derivation.
 
     Args:
@@ -267,8 +269,9 @@ def render(derivation: Derivation, fmt: str = "text", lang: str = "en",
         template_dir: a folder searched for templates before the shipped ones.
         display: for ``latex``, a ``$$\\begin{aligned}`` block (as Jupyter shows it)
             instead of ``align*``.
+        notation: the notation profile (``course``, ``textbook``).
     """
-    view = context(derivation, lang, values, template_dir)
+    view = context(derivation, lang, values, template_dir, notation)
     if fmt == "json":
         return to_json(view)
     if fmt not in TEMPLATE_FILES:
@@ -277,23 +280,26 @@ def render(derivation: Derivation, fmt: str = "text", lang: str = "en",
 
 
 def render_document(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Rational] | None = None,
-                    template_dir: str | None = None, picture: dict | None = None, show_checks: bool = False) -> str:
+                    template_dir: str | None = None, picture: dict | None = None, show_checks: bool = False,
+                    notation: str = profiles.DEFAULT) -> str:
     """A whole LaTeX document of one derivation (``single.tex.j2``), with its figure if it has
     one, and a computation graph ``picture`` if given (see :mod:`derive.backprop.picture`).
 
     The certificates (how each step was checked, the summary line) are ``%`` comments unless
-    ``show_checks``: a student's copy shows only the mathematics."""
-    view = context(derivation, lang, values, template_dir)
+    ``show_checks``: a student's copy shows only the mathematics. Quantities are written in the
+    notation profile ``notation``."""
+    view = context(derivation, lang, values, template_dir, notation)
     return fill("single.tex.j2", template_dir, view=view, words=view["words"], lang=lang,
                 plot=activation_figure(derivation, values or {}), picture=picture, show_checks=show_checks)
 
 
-def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | None) -> dict:
+def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | None,
+                  notation: str = profiles.DEFAULT) -> dict:
     if problem.simulation is not None:
         from .simulate_view import problem_view
 
         return problem_view(problem, number, lang, template_dir)
-    view = context(problem.derivation, lang, problem.values, template_dir)
+    view = context(problem.derivation, lang, problem.values, template_dir, notation)
     words = view["words"]
     asked = []
     for target in view["targets"]:
@@ -319,11 +325,13 @@ LAYOUTS = ("handout", "key", "formulas")
 
 
 def render_sheet(sheet: Sheet, layout: str, lang: str = "en", template_dir: str | None = None,
-                 show_checks: bool = False) -> str:
+                 show_checks: bool = False, notation: str | None = None) -> str:
     """A sheet as a LaTeX document: ``handout`` (questions), ``key`` (with solutions) or ``formulas``
     (the results as formulas: no value computed from the spec's params, no all-numeric result
-    of a worked problem). A key's certificates are ``%`` comments unless ``show_checks``."""
-    problems = [_problem_view(p, n, lang, template_dir) for n, p in enumerate(sheet.problems, 1)]
+    of a worked problem). A key's certificates are ``%`` comments unless ``show_checks``. One
+    notation profile for the whole document: ``notation``, else the spec's, else the default."""
+    notation = notation or sheet.notation or profiles.DEFAULT
+    problems = [_problem_view(p, n, lang, template_dir, notation) for n, p in enumerate(sheet.problems, 1)]
     words = wording(lang, template_dir)
     counts = {kind: sum(1 for p in sheet.problems if p.derivation for s in p.derivation.steps if s.check == kind)
               for kind in ("symbolic", "numeric", "given")}

@@ -8,6 +8,7 @@ title = "神经网络基础 第三次作业"
 course = "神经网络基础"
 date = "2025 年 4 月"
 lang = "zh"                       # optional; --lang on the command line wins
+notation = "course"               # optional: the notation profile (course, textbook); --notation wins
 
 [[problem]]
 entry = "xavier"                  # a catalog name (or network = "resnet18", a network's arithmetic,
@@ -26,13 +27,13 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import catalog
+from . import catalog, profiles
 from .engine import Derivation
 from .errors import DeriveError, UsageError
 from .files import read_toml
 from .params import parse_params
 
-TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "problem": list}
+TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "notation": str, "problem": list}
 PROBLEM_KEYS = {"entry": str, "network": str, "example": str, "backprop": str, "simulate": dict, "targets": list,
                 "points": int, "statement": str, "params": dict, "convention": str}
 SOURCES = ("entry", "network", "example", "backprop", "simulate")
@@ -66,6 +67,7 @@ class Sheet:
     date: str
     lang: str | None
     problems: tuple[Problem, ...]
+    notation: str | None = None
 
 
 def _check_keys(table: dict, allowed: dict, where: str, path: Path) -> None:
@@ -149,8 +151,9 @@ def _worked(table: dict, path: Path) -> Derivation:
     return run(graph_from(spec, spec["name"])).derivation
 
 
-def read_spec(path: str | Path) -> Sheet:
-    """Read and check a sheet spec; raises SpecError (exit status 2) on anything wrong."""
+def read_spec(path: str | Path, template_dir: str | None = None) -> Sheet:
+    """Read and check a sheet spec; raises SpecError (exit status 2) on anything wrong. Its
+    ``notation`` must name a profile, shipped or in ``template_dir``."""
     path = Path(path)
     table = read_toml(path)
     _check_keys(table, TOP_KEYS, "", path)
@@ -161,6 +164,11 @@ def read_spec(path: str | Path) -> Sheet:
         raise SpecError(f"{path}: 'problem' must be a list of tables ([[problem]])")
     if table.get("lang") not in (None, "en", "zh"):
         raise SpecError(f"{path}: 'lang' must be \"en\" or \"zh\", not {table['lang']!r}")
+    if "notation" in table:
+        try:
+            profiles.load(table["notation"], template_dir)
+        except UsageError as error:
+            raise SpecError(f"{path}: 'notation': {error}") from None
     return Sheet(
         name=path.stem,
         title=table.get("title", path.stem),
@@ -168,4 +176,5 @@ def read_spec(path: str | Path) -> Sheet:
         date=table.get("date", ""),
         lang=table.get("lang"),
         problems=tuple(_problem(p, f"problem[{n}]", path) for n, p in enumerate(problems, 1)),
+        notation=table.get("notation"),
     )
