@@ -39,6 +39,20 @@ def folder() -> Path | None:
     return Path(base) / _key()
 
 
+#: Rebuilt from their arguments as stored, not evaluated again: a display form (an unevaluated
+#: product, sum or case split, see Builder.show) keeps the reader's order; a canonical one is unchanged.
+_AS_BUILT = frozenset({sp.Add, sp.Mul, sp.Pow, sp.Piecewise, sp.Abs, sp.sign})
+
+
+def _as_built(kind: type, args: tuple) -> sp.Basic:
+    return kind(*args, evaluate=False)
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        return (_as_built, (type(obj), obj.args)) if type(obj) in _AS_BUILT else NotImplemented
+
+
 def load(name: str) -> Derivation | None:
     """The cached derivation called ``name``, or None (missing, unreadable or switched off)."""
     where = folder()
@@ -61,7 +75,7 @@ def store(derivation: Derivation) -> None:
         where.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=where, suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:
-            pickle.dump(derivation, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(derivation)
         os.replace(temporary, where / f"{derivation.name}.pickle")
     except OSError:
         return

@@ -6,10 +6,11 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ..engine import Builder, Derivation
+from ..engine import Builder, Derivation, Target
 from ..notation import POSITIVE, REAL, UNIT_LEAK, Quantity
 from ..operations import prefer_one_minus, rewrite_in_terms_of
 from .registry import Entry, get
+from .shown import derivative, dot, over, plus, times
 
 x = sp.Symbol("x", real=True)
 alpha = sp.Symbol("alpha", nonnegative=True)
@@ -37,46 +38,72 @@ def activation_function(name: str, latex: str, definition: sp.Basic) -> Quantity
     return Quantity(name, sp.Function(name), latex, meaning=sp.Lambda(x, definition), aliases=("f",))
 
 
-def first_derivative(b: Builder, f: sp.FunctionClass, body: sp.Basic) -> sp.Basic:
-    """Open the line f'(x) = d/dx body and differentiate it."""
+def first_derivative(b: Builder, f: sp.FunctionClass, body: sp.Basic, rule: str = "differentiate",
+                     shown: tuple[sp.Basic | None, sp.Basic | None] = (None, None)) -> sp.Basic:
+    """Open the line f'(x) = d/dx body and differentiate it; ``shown`` holds display forms of the
+    body and of its derivative (None: as SymPy writes them)."""
     b.define(sp.Derivative(f(x), x), sp.Derivative(body, x))
-    return b.apply("differentiate", sp.Derivative.doit)
+    if shown[0] is not None:
+        b.show(derivative(shown[0], x))
+    result = b.apply(rule, sp.Derivative.doit)
+    if shown[1] is not None:
+        b.show(shown[1])
+    return result
 
 
-def second_derivative(b: Builder, f: sp.FunctionClass, first: sp.Basic, factor: bool) -> None:
+def second_derivative(b: Builder, f: sp.FunctionClass, first: Target, rule: str,
+                      shown: tuple[sp.Basic, ...]) -> None:
     """f''(x) by differentiating the first derivative (written in f itself) again.
 
     The derivative of f that the product and chain rules produce is replaced by the already
-    derived first derivative; then, if asked, the result is factored.
+    derived first derivative; ``shown`` holds the display forms of these two lines and, if
+    there is one more, of the factored result.
     """
-    b.define(sp.Derivative(f(x), (x, 2)), sp.Derivative(first, x), "differentiate-again")
-    b.apply("product-and-chain-rule", sp.Derivative.doit)
-    b.apply("substitute-derivative", lambda e: e.subs(sp.Derivative(f(x), x), first))
-    if factor:
+    b.define(sp.Derivative(f(x), (x, 2)), sp.Derivative(first.rhs, x), "differentiate-again")
+    b.show(derivative(first.display, x))
+    b.apply(rule, sp.Derivative.doit)
+    b.show(shown[0])
+    b.apply("substitute-derivative", lambda e: e.subs(sp.Derivative(f(x), x), first.rhs))
+    b.show(shown[1])
+    if len(shown) > 2:
         b.apply("factor", lambda e: prefer_one_minus(sp.factor(e)))
+        b.show(shown[2])
     b.result("d2")
 
 
-def _smooth(name: str, f: sp.FunctionClass, quantity: Quantity, rewrite_rule: str,
-            tidy, factor_d2: bool) -> Derivation:
-    """d1 and d2 of a function whose derivative is a polynomial in itself (sigmoid, tanh)."""
-    b = Builder(name, "activations", (X, quantity))
-    definition = quantity.meaning.expr
-    first_derivative(b, f, definition)
-    b.apply(rewrite_rule, lambda e: tidy(rewrite_in_terms_of(e, f(x), definition, x)))
-    d1 = b.result("d1").rhs
-    second_derivative(b, f, d1, factor_d2)
-    return b.build()
-
-
 def sigmoid() -> Derivation:
-    """sigma(x) = 1/(1 + e^{-x}): sigma' = sigma(1 - sigma), sigma'' = sigma(1 - sigma)(1 - 2 sigma)."""
-    return _smooth("sigmoid", sigma, SIGMA, "rewrite-as-sigma", prefer_one_minus, factor_d2=True)
+    """sigma(x) = 1/(1 + e^{-x}): sigma' = sigma(1 - sigma), sigma'' = sigma(1 - sigma)(1 - 2 sigma),
+    in the steps and order of the course's sheets."""
+    b = Builder("sigmoid", "activations", (X, SIGMA))
+    s, tail = sigma(x), 1 + sp.exp(-x)
+    first_derivative(b, sigma, SIGMOID_DEFINITION)
+    b.apply("split-product", lambda e: e)
+    b.show(dot(1 / tail, over(plus(tail, -1), tail)))
+    b.apply("rewrite-as-sigma", lambda e: prefer_one_minus(rewrite_in_terms_of(e, s, SIGMOID_DEFINITION, x)))
+    b.show(times(s, 1 - s))
+    d1 = b.result("d1")
+    slope = sp.Derivative(s, x)
+    second_derivative(b, sigma, d1, "product-and-chain-rule", (
+        plus(times(slope, 1 - s), times(-1, s, slope)),
+        plus(times(s, (1 - s) ** 2), times(-1, s**2, 1 - s)),
+        times(s, 1 - s, 1 - 2 * s)))
+    return b.build()
 
 
 def tanh_entry() -> Derivation:
     """tanh(x) = (e^x - e^{-x})/(e^x + e^{-x}): tanh' = 1 - tanh^2, tanh'' = -2 tanh (1 - tanh^2)."""
-    return _smooth("tanh", tanh, TANH, "rewrite-as-tanh", sp.expand, factor_d2=False)
+    b = Builder("tanh", "activations", (X, TANH))
+    t = tanh(x)
+    plus_part, minus_part = plus(sp.exp(x), sp.exp(-x)), plus(sp.exp(x), -sp.exp(-x))
+    first_derivative(b, tanh, TANH_DEFINITION, "quotient-rule", shown=(
+        None, over(plus(times(plus_part, plus_part), times(-1, minus_part, minus_part)), plus_part**2)))
+    b.apply("split-fraction", lambda e: e)
+    b.show(plus(1, times(-1, sp.Pow(over(minus_part, plus_part), 2, evaluate=False))))
+    b.apply("rewrite-as-tanh", lambda e: sp.expand(rewrite_in_terms_of(e, t, TANH_DEFINITION, x)))
+    d1 = b.result("d1")
+    second_derivative(b, tanh, d1, "chain-rule", (
+        times(-2, t, sp.Derivative(t, x)), times(-2, t, 1 - t**2)))
+    return b.build()
 
 
 def _piecewise_linear(name: str, negative_slope: sp.Basic, quantities, conventions) -> Derivation:
@@ -84,7 +111,8 @@ def _piecewise_linear(name: str, negative_slope: sp.Basic, quantities, conventio
     f = activation_function(name, rf"\operatorname{{{_display(name)}}}",
                             sp.Piecewise((x, x > 0), (negative_slope * x, True)))
     b = Builder(name, "activations", (X, f, *quantities), conventions=conventions)
-    first_derivative(b, f.symbol, f.meaning.expr)
+    first_derivative(b, f.symbol, f.meaning.expr, shown=(
+        sp.Piecewise((x, x > 0), (times(negative_slope, x), True)) if negative_slope != 0 else None, None))
     b.result("d1")
     return b.build()
 
@@ -120,6 +148,7 @@ def elu() -> Derivation:
     b.apply("rewrite-in-terms-of-f", lambda e: sp.Piecewise(
         *((branch, condition) if condition != sp.true else
           (rewrite_in_terms_of(branch, f.symbol(x), negative, x), condition) for branch, condition in e.args)))
+    b.show(sp.Piecewise((1, x > 0), (plus(f.symbol(x), alpha), True)))
     b.result("d1_in_f")
     return b.build()
 
@@ -129,12 +158,14 @@ def softplus() -> Derivation:
     f = activation_function("softplus", r"\operatorname{softplus}", sp.log(1 + sp.exp(x)))
     b = Builder("softplus", "activations", (X, f, SIGMA))
     first_derivative(b, f.symbol, f.meaning.expr)
+    b.apply("divide-by-exp", lambda e: e)
+    b.show(over(1, 1 + sp.exp(-x)))
     d1 = b.apply("rewrite-as-sigma", lambda e: rewrite_in_terms_of(e, sigma(x), SIGMOID_DEFINITION, x))
     b.result("d1")
-    sigma_first = get("sigmoid").target("d1").rhs
+    sigmoid_d1 = get("sigmoid").target("d1")
     b.define(sp.Derivative(f.symbol(x), (x, 2)), sp.Derivative(d1, x), "differentiate-again")
-    b.apply("chain-rule", sp.Derivative.doit)
-    b.apply("substitute-derivative", lambda e: e.subs(sp.Derivative(sigma(x), x), sigma_first))
+    b.apply("sigmoid-derivative", lambda e: e.doit().subs(sp.Derivative(sigma(x), x), sigmoid_d1.rhs))
+    b.show(sigmoid_d1.display)
     b.result("d2")
     return b.build()
 
@@ -143,10 +174,13 @@ def silu() -> Derivation:
     """SiLU(x) = x sigma(x): SiLU' = sigma(x)(1 + x(1 - sigma(x)))."""
     f = activation_function("silu", r"\operatorname{SiLU}", x * sigma(x))
     b = Builder("silu", "activations", (X, f, SIGMA))
-    first_derivative(b, f.symbol, f.meaning.expr)
-    sigma_first = get("sigmoid").target("d1").rhs
-    b.apply("substitute-derivative", lambda e: e.subs(sp.Derivative(sigma(x), x), sigma_first))
-    b.apply("factor", lambda e: sigma(x) * sp.collect(sp.expand(e / sigma(x)), x))
+    s = sigma(x)
+    first_derivative(b, f.symbol, f.meaning.expr, "product-rule", shown=(None, plus(s, times(x, sp.Derivative(s, x)))))
+    sigmoid_d1 = get("sigmoid").target("d1")
+    b.apply("sigmoid-derivative", lambda e: e.subs(sp.Derivative(s, x), sigmoid_d1.rhs))
+    b.show(plus(s, times(x, *sigmoid_d1.display.args)))
+    b.apply("factor", lambda e: s * sp.collect(sp.expand(e / s), x))
+    b.show(times(s, plus(1, times(x, 1 - s))))
     b.result("d1")
     return b.build()
 
@@ -155,10 +189,13 @@ def gelu() -> Derivation:
     """GELU(x) = x Phi(x) with Phi the standard normal CDF: GELU' = Phi(x) + x phi(x)."""
     f = activation_function("gelu", r"\operatorname{GELU}", x * Phi(x))
     b = Builder("gelu", "activations", (X, f, PHI_CDF, PHI_PDF))
-    first_derivative(b, f.symbol, f.meaning.expr)
+    first_derivative(b, f.symbol, f.meaning.expr, "product-rule",
+                     shown=(None, plus(Phi(x), times(x, sp.Derivative(Phi(x), x)))))
     density = sp.diff(PHI_CDF.meaning.expr, x)
-    b.apply("substitute-derivative", lambda e: e.subs(sp.Derivative(Phi(x), x), density))
+    b.apply("normal-density", lambda e: e.subs(sp.Derivative(Phi(x), x), density))
+    b.show(plus(Phi(x), times(over(x, sp.sqrt(2 * sp.pi, evaluate=False)), sp.exp(-x**2 / 2))))
     b.apply("rewrite-as-phi", lambda e: e.subs(density, phi(x)))
+    b.show(plus(Phi(x), times(x, phi(x))))
     b.result("d1")
     return b.build()
 

@@ -9,6 +9,7 @@ from ..notation import LABEL, POSITIVE, REAL, UNIT_OPEN, Quantity
 from ..operations import prefer_one_minus
 from .activations import SIGMA, sigma
 from .registry import Entry, get
+from .shown import derivative, dot, over, plus, times
 
 yhat = sp.Symbol("yhat", real=True)
 y = sp.Symbol("y", real=True)
@@ -35,14 +36,26 @@ def gradient_symbol(of: str, wrt: str, wrt_latex: str) -> Quantity:
 DL_DYHAT = gradient_symbol("L", "yhat", r"\hat{y}")
 
 
-def loss_gradient(b: Builder, loss: sp.Basic, tidy=None) -> sp.Basic:
-    """dL/dyhat: differentiate the loss, then, if given, combine the fractions with ``tidy``."""
+def loss_gradient(b: Builder, loss: sp.Basic, tidy=None, shown: tuple = (None, None, None)) -> sp.Basic:
+    """dL/dyhat: differentiate the loss, then, if given, combine the fractions with ``tidy``.
+    ``shown`` holds display forms of the loss, of its derivative and of the combined fraction
+    (None: as SymPy writes them)."""
     b.define(DL_DYHAT.symbol, sp.Derivative(loss, yhat))
-    result = b.apply("differentiate", sp.Derivative.doit)
+    lines = [lambda: None, lambda: b.apply("differentiate", sp.Derivative.doit)]
     if tidy:
-        result = b.apply("combine-fractions", tidy)
+        lines.append(lambda: b.apply("combine-fractions", tidy))
+    for line, form in zip(lines, shown, strict=False):
+        line()
+        if form is not None:
+            b.show(derivative(form, yhat) if line is lines[0] else form)
     b.result("dl_dyhat")
-    return result
+    return b.current
+
+
+#: binary cross-entropy as the course writes it, and its derivative before the fractions are combined
+BCE_SHOWN = times(-1, plus(times(y, sp.log(yhat)), times(1 - y, sp.log(1 - yhat))))
+BCE_SHOWN_DERIVATIVE = times(-1, plus(over(y, yhat), times(-1, over(1 - y, 1 - yhat))))
+BCE_SHOWN_GRADIENT = over(yhat - y, times(yhat, 1 - yhat))
 
 
 def _tidy_bce(expr: sp.Basic) -> sp.Basic:
@@ -60,7 +73,7 @@ def mse() -> Derivation:
 def bce() -> Derivation:
     """Binary cross-entropy: dL/dyhat = (yhat - y) / (yhat (1 - yhat))."""
     b = Builder("bce", "losses", (YHAT_PROBABILITY, LABEL_Y, DL_DYHAT))
-    loss_gradient(b, BCE, _tidy_bce)
+    loss_gradient(b, BCE, _tidy_bce, (BCE_SHOWN, BCE_SHOWN_DERIVATIVE, BCE_SHOWN_GRADIENT))
     return b.build()
 
 
@@ -79,23 +92,31 @@ def bce_sigmoid() -> Derivation:
     linear = w1 * x1 + w2 * x2 + bias
     b = Builder("bce-sigmoid", "losses", quantities, assumptions=("yhat-is-sigmoid", "z-is-linear"),
                 relations={yhat: sigma(z), z: linear})
-    loss_gradient(b, BCE, _tidy_bce)
+    loss_gradient(b, BCE, _tidy_bce, (BCE_SHOWN, BCE_SHOWN_DERIVATIVE, BCE_SHOWN_GRADIENT))
 
     b.define(dyhat_dz.symbol, sp.Derivative(sigma(z), z), "definition-yhat")
-    sigma_first = get("sigmoid").target("d1").rhs.subs(sp.Symbol("x", real=True), z)
-    b.apply("sigmoid-derivative", lambda e: e.doit().subs(sp.Derivative(sigma(z), z), sigma_first))
+    sigmoid_d1 = get("sigmoid").target("d1")
+    at_z = {sp.Symbol("x", real=True): z}
+    b.apply("sigmoid-derivative", lambda e: e.doit().subs(sp.Derivative(sigma(z), z), sigmoid_d1.rhs.xreplace(at_z)))
+    b.show(times(sigma(z), 1 - sigma(z)))
     b.apply("substitute-yhat", lambda e: e.subs(sigma(z), yhat), given={sigma(z): yhat})
+    b.show(times(yhat, 1 - yhat))
 
-    b.define(dl_dz.symbol, DL_DYHAT.symbol * dyhat_dz.symbol, "chain-rule")
+    b.define(dl_dz.symbol, times(DL_DYHAT.symbol, dyhat_dz.symbol), "chain-rule")
     b.substitute(DL_DYHAT.symbol, dyhat_dz.symbol)
+    b.show(dot(BCE_SHOWN_GRADIENT, times(yhat, 1 - yhat)))
     b.apply("cancel", sp.cancel)
     b.result("dl_dz")
 
+    shown_linear = plus(times(w1, x1), times(w2, x2), bias)
     for key, (symbol, _) in inputs.items():
         b.define(dz[key].symbol, sp.Derivative(linear, symbol), "definition-z")
+        b.show(derivative(shown_linear, symbol))
         b.apply("differentiate", sp.Derivative.doit)
-        b.define(grads[key].symbol, dl_dz.symbol * dz[key].symbol, "chain-rule")
+        b.define(grads[key].symbol, times(dl_dz.symbol, dz[key].symbol), "chain-rule")
         b.substitute(dl_dz.symbol, dz[key].symbol)
+        if symbol != bias:
+            b.show(times(yhat - y, b.current / (yhat - y)))
         b.result(f"dl_d{key}")
     return b.build()
 
@@ -105,7 +126,12 @@ def huber() -> Derivation:
     r = yhat - y
     loss = sp.Piecewise((r**2 / 2, sp.Abs(r) <= delta), (delta * (sp.Abs(r) - delta / 2), True))
     b = Builder("huber", "losses", (YHAT_REAL, TARGET_Y, DELTA, DL_DYHAT))
-    loss_gradient(b, loss)
+    with sp.evaluate(False):
+        inside = sp.Abs(r) <= delta
+    loss_gradient(b, loss, shown=(
+        sp.Piecewise((times(sp.Rational(1, 2), r**2), inside),
+                     (times(delta, plus(sp.Abs(r, evaluate=False), times(-1, over(delta, 2)))), True), evaluate=False),
+        sp.Piecewise((r, inside), (times(delta, sp.sign(r, evaluate=False)), True), evaluate=False)))
     return b.build()
 
 

@@ -1,0 +1,36 @@
+"""Builders of display forms (see :meth:`derive.engine.Builder.show`): expressions kept in the
+order they are written, for the reader, never for computing.
+
+The printers print an unevaluated product or sum factor by factor, term by term, as built.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+
+def times(*factors: sp.Basic) -> sp.Basic:
+    """The product of ``factors`` in this order: ``times(sigma, 1 - sigma)`` prints sigma(1 - sigma)."""
+    return sp.Mul(*factors, evaluate=False)
+
+
+def plus(*terms: sp.Basic) -> sp.Basic:
+    """The sum of ``terms`` in this order (a negative term as ``times(-1, ...)``)."""
+    return sp.Add(*terms, evaluate=False)
+
+
+def over(numerator: sp.Basic, denominator: sp.Basic) -> sp.Basic:
+    """The fraction numerator/denominator as written, nothing cancelled."""
+    reciprocal = sp.Pow(denominator, -1, evaluate=False)
+    return reciprocal if numerator == 1 else sp.Mul(numerator, reciprocal, evaluate=False)
+
+
+def dot(*factors: sp.Basic) -> sp.Basic:
+    """The product of ``factors`` written with a centred dot between them, each kept whole (a
+    product of fractions before it cancels: (y^ - y)/(y^(1 - y^)) . y^(1 - y^))."""
+    return sp.Mul(*(sp.UnevaluatedExpr(f) for f in factors), evaluate=False)
+
+
+def derivative(expr: sp.Basic, *variables) -> sp.Basic:
+    """d/d variables of ``expr``, not carried out (the opening line of a derivative)."""
+    return sp.Derivative(expr, *variables, evaluate=False)
