@@ -223,9 +223,12 @@ class Builder:
         return self.equals(rule, operation(self._current), given)
 
     def substitute(self, *symbols: sp.Symbol, rule: str = "substitute") -> sp.Basic:
-        """Continue the line by replacing ``symbols`` with what earlier lines derived for them."""
+        """Continue the line by replacing ``symbols`` with what earlier lines derived for them;
+        the step records them as its ``given`` pairs, so that its reason can name them."""
         known = {s: self.verifier.facts[s] for s in symbols}
-        return self.apply(rule, lambda e: e.xreplace(known))
+        rhs = self.apply(rule, lambda e: e.xreplace(known))
+        self.steps[-1] = dataclasses.replace(self.steps[-1], given=tuple(known.items()))
+        return rhs
 
     def compute(self, lhs: sp.Basic, formula: sp.Basic, values: Mapping[sp.Symbol, sp.Basic], check: sp.Basic | None,
                 rule: str) -> sp.Basic:

@@ -18,7 +18,7 @@ import jinja2
 import sympy as sp
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import catalog, profiles
+from . import catalog, markup, profiles
 from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
 from .figures import activation_figure
@@ -47,11 +47,14 @@ def environment(template_dir: str | None = None) -> jinja2.Environment:
 
     It is sandboxed (a template pack from anywhere cannot reach Python: no ``__globals__``,
     no method that changes a list or a dict), and ``tex`` is the filter every user string
-    passes on its way to TeX.
+    passes on its way to TeX (``title`` for a user's title: a space between Chinese characters kept).
+    Compiled templates are kept in the cache folder (see :class:`derive.cache.TemplateCache`).
     """
+    from .cache import TemplateCache
+
     folders = [template_dir] if template_dir else []
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([*folders, str(package_templates())]),
+        loader=jinja2.FileSystemLoader([*folders, str(package_templates())]), bytecode_cache=TemplateCache(),
         block_start_string=r"\BLOCK{", block_end_string="}",
         variable_start_string=r"\VAR{", variable_end_string="}",
         comment_start_string=r"\#{", comment_end_string="}",
@@ -60,6 +63,7 @@ def environment(template_dir: str | None = None) -> jinja2.Environment:
     )
     env.filters["tex"] = tex_escape
     env.filters["comment"] = comment_text
+    env.filters["title"] = markup.title_tex
     return env
 
 
@@ -168,16 +172,70 @@ def _side(printer, step) -> tuple[str, str]:
     return ("" if step.lhs is None else printer(step.lhs)), printer(step.display)
 
 
-def _phrases(name: str, phrase: str) -> dict[str, str]:
+def _marked(phrase: str | markup.Marked, fields: Mapping[str, markup.Marked] | None = None) -> markup.Marked:
+    """A wording phrase in every output form (:func:`derive.markup.marked`); a phrase whose markup
+    cannot be read is one line naming the table's file and key."""
+    if isinstance(phrase, markup.Marked):
+        return phrase
+    try:
+        return markup.marked(phrase, fields)
+    except markup.MarkupError as error:
+        where = f"wording table {phrase.path}: '{phrase.key}'" if isinstance(phrase, Phrase) else "wording"
+        raise TemplateProblem(f"{where}: {error}") from None
+
+
+def _phrases(name: str, phrase: str | markup.Marked, fields: Mapping[str, markup.Marked] | None = None) -> dict:
     """A wording phrase in each output form: ``name`` (plain text), ``name_tex`` (for TeX) and
-    ``name_md`` (for Markdown)."""
-    return {name: str(phrase), f"{name}_tex": tex_escape(phrase), f"{name}_md": str(phrase)}
+    ``name_md`` (for Markdown); its formulas are math markup (see :mod:`derive.markup`)."""
+    forms = _marked(phrase, fields)
+    return {name: forms.text, f"{name}_tex": forms.tex, f"{name}_md": forms.md}
 
 
-def _phrase_lists(name: str, phrases: Sequence[str]) -> dict[str, list[str]]:
+def _phrase_lists(name: str, phrases: Sequence[str], fields: Mapping[str, markup.Marked] | None = None) -> dict:
     """A list of wording phrases in each output form (see :func:`_phrases`)."""
-    forms = [_phrases(name, phrase) for phrase in phrases]
+    forms = [_phrases(name, phrase, fields) for phrase in phrases]
     return {key: [form[key] for form in forms] for key in (name, f"{name}_tex", f"{name}_md")}
+
+
+class _QuantityNames(Mapping):
+    """A phrase's ``{key}`` placeholders: the derivation's quantities (symbols) as its notation
+    writes them, printed only when a phrase asks (``{n_out} independent terms``)."""
+
+    def __init__(self, quantities, latex, text):
+        self._symbols = {q.key: q.symbol for q in quantities if isinstance(q.symbol, sp.Symbol)}
+        self._latex, self._text = latex, text
+
+    def __getitem__(self, key):
+        symbol = self._symbols[key]
+        return markup.math(self._latex(symbol), self._text(symbol))
+
+    def __iter__(self):
+        return iter(self._symbols)
+
+    def __len__(self):
+        return len(self._symbols)
+
+
+def _reason(words: Mapping, step, latex, text, names: Mapping) -> markup.Marked:
+    """A step's reason: the rule's wording, and what was substituted (``substitute E[W] = 0``)
+    where the step records it and the wording has no formula of its own."""
+    rule = words["rules"][step.rule]
+    reason = _marked(rule, names)
+    if not step.given or "$" in rule and step.rule != "substitute":
+        return reason
+    facts = markup.math(r",\; ".join(f"{latex(old)} = {latex(new)}" for old, new in step.given),
+                        ", ".join(f"{text(old)} = {text(new)}" for old, new in step.given))
+    if step.rule == "substitute":
+        return _marked(words["ui"]["substituted"], {"facts": facts})
+    return _marked(words["ui"]["reason_substituted"], {"reason": reason, "facts": facts})
+
+
+def _title(derivation: Derivation, words: Mapping) -> dict:
+    """The title in each output form (``title``, ``title_tex``, ``title_md``): a derivation's own
+    title (a user's network) literally, a catalog entry's from the wording table."""
+    if derivation.title:
+        return _phrases("title", markup.user(derivation.title))
+    return _phrases("title", words["titles"].get(derivation.name) or markup.user(derivation.name))
 
 
 def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Rational] | None = None,
@@ -190,12 +248,13 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
     latex = NotationLatexPrinter(derivation.quantities, words["ui"]).doprint
     text = NotationStrPrinter(derivation.quantities).doprint
     values = dict(values or {})
+    names = _QuantityNames(derivation.quantities, latex, text)
     lines = []
     for step in derivation.steps:
         tex_left, tex_right = _side(latex, step)
         text_left, text_right = _side(text, step)
         lines.append({
-            "rule": step.rule, "kind": step.kind, **_phrases("reason", words["rules"][step.rule]),
+            "rule": step.rule, "kind": step.kind, **_phrases("reason", _reason(words, step, latex, text, names)),
             "check": step.check, "check_text": _check_text(words, step),
             "points": step.certificate.points if step.certificate else 0,
             "implies": step.kind == IMPLIES, "opens": step.kind != EQUALS,
@@ -206,7 +265,7 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
         entry = {"name": target.name, "tex_left": latex(target.lhs), "tex_right": latex(target.display),
                  "text_left": text(target.lhs), "text_right": text(target.display), "sympy": sp.sstr(target.rhs),
                  "formula": bool(getattr(target.rhs, "free_symbols", True)),
-                 **_phrases("label", words["targets"].get(target.name, "")),
+                 **_phrases("label", words["targets"].get(target.name, ""), names),
                  "entrywise": "; ".join(f"{size} = {', '.join(map(str, values))}"
                                         for size, values in target.entrywise)}
         if not values and isinstance(target.rhs, sp.Expr) and target.rhs.is_number and not target.rhs.is_Integer:
@@ -220,10 +279,10 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
     counts = {kind: sum(1 for s in derivation.steps if s.check == kind) for kind in ("symbolic", "numeric", "given")}
     return {
         "name": derivation.name, "family": derivation.family,
-        "title": derivation.title or words["titles"].get(derivation.name, derivation.name),
+        **_title(derivation, words),
         "words": words, "lines": lines, "targets": targets,
-        **_phrase_lists("assumptions", [words["assumptions"][key] for key in derivation.assumptions]),
-        **_phrase_lists("conventions", [words["conventions"][key] for key in derivation.conventions]),
+        **_phrase_lists("assumptions", [words["assumptions"][key] for key in derivation.assumptions], names),
+        **_phrase_lists("conventions", [words["conventions"][key] for key in derivation.conventions], names),
         "symbols": [{"name": q.key, "latex": q.latex, "domain": q.domain.latex if q.domain else None,
                      "aliases": list(q.aliases)} for q in derivation.quantities],
         "values": {key: sp.sstr(value) for key, value in values.items()},
@@ -304,9 +363,9 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
     asked = []
     for target in view["targets"]:
         if target["name"] in problem.targets:
-            described = words["targets"].get(target["name"])
-            asked.append(f"${target['tex_left']}$" if described is None else
-                         described if "$" in described else f"{described} ${target['tex_left']}$")
+            label = target["label_tex"]
+            asked.append(f"${target['tex_left']}$" if not label else
+                         label if "$" in label else f"{label} ${target['tex_left']}$")
     # A formula sheet keeps a worked problem's results only where they are formulas (its
     # all-numeric results are the homework's answers); a catalog entry's constants (g = 1/2) stay.
     from_catalog = problem.derivation.name in {entry.name for entry in catalog.entries()}
@@ -314,8 +373,9 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
         "formulas": [t["name"] for t in view["targets"]
                      if t["name"] in problem.targets and (from_catalog or t["formula"])],
         "number": number, "points": problem.points, "statement": problem.statement,
-        "default_statement": words["statements"].get(problem.derivation.name)
-        or words["sheet"][f"{problem.derivation.family}_statement"].format(title=tex_escape(view["title"])),
+        "default_statement": _marked(words["statements"].get(problem.derivation.name)
+                                     or words["sheet"][f"{problem.derivation.family}_statement"],
+                                     {"title": markup.Marked(view["title"], view["title_tex"], view["title_md"])}).tex,
         "values_tex": view["values_tex"], "asked": asked, "names": list(problem.targets),
         "view": view, "figure": activation_figure(problem.derivation, problem.values), "simulation": None,
     }
@@ -343,7 +403,7 @@ def render_sheet(sheet: Sheet, layout: str, lang: str = "en", template_dir: str 
 def render_list(entries: Sequence, fmt: str, lang: str) -> str:
     """The catalog as a table (text) or a JSON list: name, family, title and targets."""
     words = wording(lang)
-    rows = [{"name": e.name, "family": e.family, "title": words["titles"][e.name],
+    rows = [{"name": e.name, "family": e.family, "title": _marked(words["titles"][e.name]).text,
              "targets": list(e.targets)} for e in entries]
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2)
