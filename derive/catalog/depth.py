@@ -31,6 +31,7 @@ from .initialization import (
     MEAN_A,
     N_IN,
     SQUARE_A,
+    UNITS,
     VAR_A,
     VAR_W,
     VAR_Z_PREVIOUS,
@@ -41,10 +42,10 @@ from .initialization import (
     moment_against_density,
     n_in,
     n_out,
-    product_variance,
     z,
 )
 from .registry import Entry, get
+from .shown import over, times
 
 L = sp.Symbol("L", integer=True, positive=True)
 l = sp.Symbol("l", integer=True, positive=True)  # noqa: E741 - the layer index of the course
@@ -162,20 +163,28 @@ def _entry_result(name: str, target: str, label: str) -> Quantity:
                   meaning=get(name).target(target).rhs, positive=True)
 
 
-def _gain(b: Builder, gain: Quantity, moment: sp.Symbol, target: str) -> sp.Basic:
-    """g = E[f(z)^2] / Var(z^(l-1)), with the second moment derived just before."""
-    b.define(gain.symbol, moment / VAR_Z_PREVIOUS.symbol, "gain-ratio")
-    ratio = b.substitute(moment)
+def _gain(b: Builder, gain: Quantity, moment: sp.Symbol, target: str, shown: sp.Basic | None = None) -> sp.Basic:
+    """g = E[f(z)^2] / Var(z^(l-1)), with the second moment derived just before (shown ``shown``)."""
+    b.define(gain.symbol, over(moment, VAR_Z_PREVIOUS.symbol), "gain-ratio")
+    found = b.verifier.facts[moment]
+    ratio = b.apply("substitute-second-moment-found", lambda e: e.xreplace({moment: found}))
+    if shown is not None:
+        b.show(shown)
     b.result(target)
     return ratio
 
 
-def _condition(b: Builder, factor: sp.Basic, gain: Quantity, value: sp.Basic, target: str,
+def _condition(b: Builder, gain: Quantity, shown: sp.Basic, target: str,
                matches: tuple[tuple[str, Quantity, dict | None], ...]) -> None:
-    """Every factor n_{l-1} Var(W^(l)) g equal to 1, solved for Var(W), then shown equal to the entries."""
-    b.equation(factor.xreplace({GAIN.symbol: gain.symbol}), 1, "unit-factor")
-    b.implies("substitute-gain", factor.xreplace({GAIN.symbol: value}), sp.S.One)
-    b.solve(VAR_W.symbol)
+    """Every factor n_{l-1} Var(W^(l)) g equal to 1 (with the gain's value ``shown`` as the course
+    writes it), solved for Var(W), then shown equal to the entries' results."""
+    b.equation(times(n_in, VAR_W.symbol, gain.symbol), 1, "unit-factor")
+    b.implies("substitute-gain", times(n_in, VAR_W.symbol) if shown == 1 else times(n_in, VAR_W.symbol, shown),
+              sp.S.One)
+    value = b.solve(VAR_W.symbol)
+    numerator, denominator = sp.fraction(value)
+    factors = sorted(sp.Mul.make_args(denominator), key=lambda factor: not isinstance(factor, sp.Add))
+    b.show(over(numerator, factors[0] if len(factors) == 1 else times(*factors)))
     b.result(target)
     for rule, result, given in matches:
         b.implies(rule, VAR_W.symbol, result.symbol, given)
@@ -193,44 +202,45 @@ def variance_recursion() -> Derivation:
     b = Builder("variance-recursion", "depth",
                 (LAYER_N, LAYER_VAR_W, *common, VAR_Z_PREVIOUS, VAR_A, DENSITY, Z, ALPHA, DEPTH, GAIN,
                  VAR_Z_LAYER, N_LAYER, VAR_W_LAYER, SQUARE_PRELU, GAIN_IDENTITY, GAIN_RELU,
-                 GAIN_PRELU, xavier_forward, xavier, lecun, kaiming, prelu),
+                 GAIN_PRELU, xavier_forward, xavier, lecun, kaiming, prelu, *UNITS),
                 assumptions=ASSUMPTIONS + DEPTH_ASSUMPTIONS, relations=ZERO_MEAN_WEIGHTS)
     previous, g = VAR_Z_PREVIOUS.symbol, GAIN.symbol
-    product_variance(b)
-    forward_recursion(b)
+    forward_recursion(b)  # shown n_{l-1} Var(W^(l)) E[(a^(l-1))^2], as the question writes it
     b.result("recursion")
     layer = b.apply("gain-of-activation", lambda e: e.xreplace({SQUARE_A.symbol: g * previous}),
                     given={SQUARE_A.symbol: g * previous})
+    b.show(times(n_in, VAR_W.symbol, g, previous))
 
     variance, width, weights = VAR_Z_LAYER.symbol, N_LAYER.symbol, VAR_W_LAYER.symbol
     step = layer.xreplace({n_in: width[l - 1], VAR_W.symbol: weights[l], previous: variance[l - 1]})
-    b.equation(variance[L], variance[1] * sp.Product(variance[l] / variance[l - 1], (l, 2, L)), "telescoping-product")
-    b.implies("recursion-every-layer", variance[L], b.current.xreplace({variance[l]: step}),
+    b.equation(variance[L], times(variance[1], sp.Product(variance[l] / variance[l - 1], (l, 2, L))),
+               "telescoping-product")
+    b.implies("recursion-every-layer", variance[L],
+              times(variance[1], sp.Product(times(width[l - 1], weights[l], g), (l, 2, L))),
               given={variance[l]: step})
     # From here on Var(z)_l means the recursion itself, so the product is checked against the recursion
     # unrolled layer by layer at L = 2..5.
     b.learn(variance, sp.Lambda(l, sp.Piecewise((variance[1], sp.Eq(l, 1)), (step, True))))
-    depth = b.result("depth_product", entrywise=LAYERS)
-    (product,) = depth.rhs.atoms(sp.Product)
-    factor = product.function.xreplace({width[l - 1]: n_in, weights[l]: VAR_W.symbol})
+    b.result("depth_product", entrywise=LAYERS)
 
-    b.series(sp.tanh(z), z, 4)
+    b.series(sp.tanh(z), z, 5)
     b.define(SQUARE_A.symbol, VAR_A.symbol + MEAN_A.symbol**2, "second-moment")
     b.apply("zero-mean-inputs", lambda e: e.xreplace({MEAN_A.symbol: 0}), given={MEAN_A.symbol: 0})
     b.apply("linear-regime", lambda e: e.xreplace({VAR_A.symbol: previous}),
             given={VAR_A.symbol: previous})
     identity = _gain(b, GAIN_IDENTITY, SQUARE_A.symbol, "gain_identity")
-    moment_against_density(b, SQUARE_PRELU.symbol, sp.Piecewise((z, z > 0), (alpha * z, True)))
-    leaky = _gain(b, GAIN_PRELU, SQUARE_PRELU.symbol, "gain_prelu")
-    b.define(GAIN_RELU.symbol, sp.Subs(leaky, alpha, 0), "relu-is-prelu")
+    moment_against_density(b, SQUARE_PRELU.symbol, alpha)
+    leaky_shown = over(1 + alpha**2, 2)
+    _gain(b, GAIN_PRELU, SQUARE_PRELU.symbol, "gain_prelu", leaky_shown)
+    b.define(GAIN_RELU.symbol, sp.Subs(leaky_shown, alpha, 0), "relu-is-prelu")
     relu = b.apply("evaluate", sp.Subs.doit)
     b.result("gain_relu")
 
-    _condition(b, factor, GAIN_IDENTITY, identity, "xavier_condition",
+    _condition(b, GAIN_IDENTITY, identity, "xavier_condition",
                (("xavier-forward", xavier_forward, None), ("lecun-result", lecun, None),
                 ("xavier-equal-widths", xavier, {n_out: n_in})))
-    _condition(b, factor, GAIN_RELU, relu, "kaiming_condition", (("kaiming-result", kaiming, None),))
-    _condition(b, factor, GAIN_PRELU, leaky, "prelu_condition", (("prelu-result", prelu, None),))
+    _condition(b, GAIN_RELU, relu, "kaiming_condition", (("kaiming-result", kaiming, None),))
+    _condition(b, GAIN_PRELU, leaky_shown, "prelu_condition", (("prelu-result", prelu, None),))
     return b.build()
 
 
