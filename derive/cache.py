@@ -3,6 +3,9 @@
 An entry is keyed by a hash of the package's own source and the versions of Python and
 SymPy: any change to the code that derives or verifies a result makes a new key. Set
 ``DERIVE_NO_CACHE=1`` to derive and verify afresh; ``DERIVE_CACHE_DIR`` moves the cache.
+
+The compiled Jinja templates are kept in the same folder (:class:`TemplateCache`), so that a
+command does not compile its templates at every start.
 """
 
 from __future__ import annotations
@@ -13,8 +16,12 @@ import os
 import pickle
 import sys
 import tempfile
+import types
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
+import jinja2
 import sympy as sp
 
 from .engine import Derivation
@@ -39,20 +46,6 @@ def folder() -> Path | None:
     return Path(base) / _key()
 
 
-#: Rebuilt from their arguments as stored, not evaluated again: a display form (an unevaluated
-#: product, sum or case split, see Builder.show) keeps the reader's order; a canonical one is unchanged.
-_AS_BUILT = frozenset({sp.Add, sp.Mul, sp.Pow, sp.Piecewise, sp.Abs, sp.sign})
-
-
-def _as_built(kind: type, args: tuple) -> sp.Basic:
-    return kind(*args, evaluate=False)
-
-
-class _Pickler(pickle.Pickler):
-    def reducer_override(self, obj):
-        return (_as_built, (type(obj), obj.args)) if type(obj) in _AS_BUILT else NotImplemented
-
-
 def load(name: str) -> Derivation | None:
     """The cached derivation called ``name``, or None (missing, unreadable or switched off)."""
     where = folder()
@@ -61,7 +54,7 @@ def load(name: str) -> Derivation | None:
     try:
         with (where / f"{name}.pickle").open("rb") as handle:
             derivation = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+    except Exception:  # noqa: BLE001 - whatever a damaged entry raises, it is derived afresh
         return None
     return derivation if isinstance(derivation, Derivation) and derivation.name == name else None
 
@@ -69,13 +62,64 @@ def load(name: str) -> Derivation | None:
 def store(derivation: Derivation) -> None:
     """Keep a verified derivation; a cache that cannot be written is silently skipped."""
     where = folder()
-    if where is None:
-        return
+    if where is not None:
+        _write(where / f"{derivation.name}.pickle",
+               lambda stream: pickle.dump(derivation, stream, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write a cache file whole (a temporary file renamed into place); a cache that cannot be
+    written, or an object that cannot be kept, is silently skipped."""
+    temporary = None
     try:
-        where.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=where, suffix=".tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:
-            _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(derivation)
-        os.replace(temporary, where / f"{derivation.name}.pickle")
-    except OSError:
-        return
+            write(stream)
+        os.replace(temporary, path)
+        temporary = None
+    except Exception:  # noqa: BLE001, S110 - a cache is an optimisation, never an error of the command
+        pass
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+
+
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled Jinja templates, kept in ``templates-JINJA_VERSION/`` of the cache folder.
+
+    An entry is found by the template's name and file path, and used only if a hash of the
+    template's text is the one it was compiled from (Jinja checks it): an edited template, or a
+    template pack's file of the same name, is compiled afresh. The folder is looked up at every
+    use, so ``DERIVE_NO_CACHE`` and ``DERIVE_CACHE_DIR`` take effect at once; a damaged entry is
+    compiled again.
+    """
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Fill ``bucket`` from the cache, or leave it empty."""
+        path = self._path(bucket)
+        if path is None:
+            return
+        try:
+            with path.open("rb") as handle:
+                bucket.load_bytecode(handle)
+        except Exception:  # noqa: BLE001 - whatever a damaged entry raises, it is compiled afresh
+            bucket.reset()
+        if bucket.code is not None and not isinstance(bucket.code, types.CodeType):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Keep the compiled template of ``bucket``."""
+        path = self._path(bucket)
+        if path is not None:
+            _write(path, bucket.write_bytecode)
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        """The entry's name: from the template's name and its file, as given and made absolute
+        (a compiled template remembers its file's name for error messages)."""
+        return super().get_cache_key(name, filename and f"{os.path.abspath(filename)}|{filename}")
+
+    @staticmethod
+    def _path(bucket: jinja2.bccache.Bucket) -> Path | None:
+        where = folder()
+        return None if where is None else where / f"templates-{jinja2.__version__}" / f"{bucket.key}.cache"
