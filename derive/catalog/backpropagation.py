@@ -18,6 +18,7 @@ from ..engine import Builder, Derivation
 from ..notation import REAL, SIZE, SMOOTH_FUNCTION, Domain, Quantity, index_domain
 from ..operations import count_operations, derivative_inside, exchange_sums, linearity
 from .registry import Entry, get
+from .shown import plus, times
 from .softmax import sift_deltas
 
 #: Widths the engine samples and checks entry by entry (kept small: every check writes sums out).
@@ -106,13 +107,31 @@ def fold_families(*families: Quantity):
     return fold
 
 
+def resum(total: sp.Sum, body) -> sp.Basic:
+    """A display form of the sum ``total``: the same limits, the body written by ``body(indices)``
+    (the sum's own bound indices, so that the form is the same sum)."""
+    return sp.Sum(body(*(limit[0] for limit in total.limits)), *total.limits)
+
+
+def the_sum(expr: sp.Basic) -> sp.Sum:
+    """The one sum in ``expr``."""
+    (total,) = expr.atoms(sp.Sum)
+    return total
+
+
 def chain_through_layer(b: Builder, error: Quantity, index: tuple, layer: tuple[Quantity, ...],
-                        tidy: str | None = None) -> sp.Basic:
-    """error_index = sum_k delta_k dz_k/d variable: substitute the layer's definitions, differentiate, sift."""
+                        shown=None, tidy: str | None = None) -> sp.Basic:
+    """error_index = sum_k delta_k dz_k/d variable: substitute the layer's definitions, differentiate, sift.
+    ``shown`` writes the differentiated line (and the tidied one) from the line as computed."""
     b.define(error.symbol[index], error.meaning(*index), "chain-rule")
     b.apply("substitute-definition", lambda e: unfold_families(layer[1:])(unfold_families(layer[:1])(e)))
-    b.apply("differentiate", lambda e: sift_deltas(e.doit()))
-    return b.apply(tidy, sp.factor_terms) if tidy else b.current
+    for rule, operation in (("differentiate", lambda e: sift_deltas(e.doit())), (tidy, sp.factor_terms)):
+        if rule is None:
+            break
+        b.apply(rule, operation)
+        if shown is not None:
+            b.show(shown(b.current, rule))
+    return b.current
 
 
 def mlp_backprop() -> Derivation:
@@ -125,9 +144,15 @@ def mlp_backprop() -> Derivation:
     b.apply("rewrite-as-a", fold_families(A_OUT))
     b.result("output_error", entrywise=CONCRETE_WIDTHS)
 
-    chain_through_layer(b, DELTA, (j,), (Z_NEXT, A), "factor-out")
+    slope = sp.Derivative(sigma(Z.symbol[j]), Z.symbol[j])
+
+    def backward(line, rule):
+        total = resum(the_sum(line), lambda k: times(W_NEXT.symbol[k, j], DELTA_NEXT.symbol[k]))
+        return times(total, slope) if rule == "factor-out" else resum(total, lambda k: times(*total.function.args, slope))
+
+    chain_through_layer(b, DELTA, (j,), (Z_NEXT, A), backward, "factor-out")
     b.result("error_recursion", entrywise=CONCRETE_WIDTHS)
-    chain_through_layer(b, GRAD_W, (i, j), (Z,))
+    chain_through_layer(b, GRAD_W, (i, j), (Z,), lambda line, rule: times(DELTA.symbol[i], A_PREV.symbol[j]))
     b.result("grad_w", entrywise=CONCRETE_WIDTHS)
     chain_through_layer(b, GRAD_B, (i,), (Z,))
     b.result("grad_b", entrywise=CONCRETE_WIDTHS)
@@ -194,7 +219,11 @@ def conv_backprop() -> Derivation:
     b.apply("exchange-sums", exchange_sums)
     b.apply("zero-padding", lambda e: fold_padding(e.replace(
         lambda s: isinstance(s, sp.Sum) and s.has(sp.KroneckerDelta), lambda s: s.doit())))
+    slope = sp.Derivative(f(Z_MAP.symbol[i, j]), Z_MAP.symbol[i, j])
+    padded = resum(the_sum(b.current), lambda u, v: times(KERNEL_W.symbol[u, v], padded_error().symbol[i - u, j - v]))
+    b.show(resum(padded, lambda u, v: times(*padded.function.args, slope)))
     b.apply("factor-out", lambda e: linearity(sp.factor_terms(e)))
+    b.show(times(slope, padded))
     b.result("error_recursion", entrywise={N: (3, 4), K: (2, 3)})
     return b.build()
 
@@ -262,21 +291,37 @@ def _count(key: str, latex: str, text: str) -> Quantity:
 MULTIPLY, ADD = 0, 1
 
 
+def highest_first(polynomial: sp.Basic) -> sp.Basic:
+    """A display form of a polynomial in the sizes, highest power of n first: 3 L n^2 + 2 L n."""
+    terms = sp.Add.make_args(polynomial)
+    return plus(*sorted(terms, key=lambda term: -sp.degree(term, n))) if len(terms) > 1 else polynomial
+
+
 def counted(b: Builder, count: Quantity, entry: sp.Basic, which: int) -> sp.Symbol:
     """Open ``count = entries x operations per entry`` for one formula, and evaluate it."""
     entries = n ** len([s for s in entry.free_symbols if s in (i, j)])
-    per_entry = sp.UnevaluatedExpr(count_operations(entry)[which])  # shown as counted, kept when pickled
-    b.define(count.symbol, entries * per_entry, ("count-multiplications", "count-additions")[which])
+    operations = count_operations(entry)[which]
+    b.define(count.symbol, entries * sp.UnevaluatedExpr(operations),  # shown as counted, kept when pickled
+             ("count-multiplications", "count-additions")[which])
+    b.show(times(entries, sp.UnevaluatedExpr(highest_first(operations))))
     b.apply("evaluate", lambda e: sp.expand(e.doit()))
+    b.show(highest_first(b.current))
     return count.symbol
 
 
 def layers_total(b: Builder, total: Quantity, parts: list[sp.Symbol], target: str) -> None:
-    """Every layer costs the same: the total is L times the sum of the parts, substituted."""
+    """Every layer costs the same: the total is L times the sum of the parts (in the order the
+    course adds them), substituted; a sum of several parts is collected, then multiplied out."""
     b.define(total.symbol, LAYERS * sp.Add(*parts), "every-layer")
+    b.show(times(LAYERS, plus(*parts)) if len(parts) > 1 else times(LAYERS, *parts))
     b.substitute(*parts)
-    if sp.expand(b.current) != b.current:
-        b.apply("evaluate", sp.expand)
+    values = [term for part in parts for term in sp.Add.make_args(highest_first(b.verifier.facts[part])) if term != 0]
+    b.show(times(LAYERS, plus(*values)) if len(values) > 1 else times(LAYERS, *values))
+    if len(values) > 1:
+        b.apply("collect-terms", lambda e: e)
+        b.show(times(LAYERS, highest_first(sp.expand(b.current / LAYERS))))
+        b.apply("expand", sp.expand)
+        b.show(highest_first(b.current))
     b.result(target)
 
 

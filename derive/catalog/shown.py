@@ -2,11 +2,30 @@
 order they are written, for the reader, never for computing.
 
 The printers print an unevaluated product or sum factor by factor, term by term, as built.
+Pickling (the disk cache, a worker's result) rebuilds products, sums, powers and case splits from
+their arguments as stored, not evaluated again: a display form keeps its order, and a canonical
+expression comes back the same.
 """
 
 from __future__ import annotations
 
+import copyreg
+
 import sympy as sp
+
+_AS_BUILT = (sp.Add, sp.Mul, sp.Pow, sp.Piecewise, sp.Abs, sp.sign)
+
+
+def _as_built(kind: type, args: tuple) -> sp.Basic:
+    return kind(*args, evaluate=False)
+
+
+def _reduce(expr: sp.Basic):
+    return _as_built, (type(expr), expr.args)
+
+
+for _kind in _AS_BUILT:
+    copyreg.pickle(_kind, _reduce)
 
 
 def times(*factors: sp.Basic) -> sp.Basic:

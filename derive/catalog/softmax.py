@@ -12,6 +12,7 @@ from ..engine import Builder, Derivation
 from ..notation import CLASS_COUNT, LABEL, REAL, Quantity, index_domain
 from ..operations import differentiate_under_sum, linearity
 from .registry import Entry, get
+from .shown import over, plus, times
 
 C = sp.Symbol("C", integer=True, positive=True)
 i, j, k = (sp.Symbol(name, integer=True, positive=True) for name in "ijk")
@@ -53,29 +54,41 @@ def rewrite_as_p(expr: sp.Basic, x: sp.IndexedBase, p: sp.IndexedBase, total: sp
     return sp.factor(sp.cancel(expr.xreplace(exps)))
 
 
-def _gradient(name: str, target: str, outer, differentiate: tuple) -> Derivation:
-    """d outer(p_i) / dx_k: differentiate, sum against the deltas, rewrite in p."""
+def _opening(name: str, outer) -> tuple[Builder, sp.IndexedBase, sp.IndexedBase, sp.Basic]:
+    """Open the line d outer(p_i) / dx_k = d outer(e^{x_i} / sum_j e^{x_j}) / dx_k."""
     x, p, total, quantities = _family("x")
     b = Builder(name, "softmax", quantities)
     b.define(sp.Derivative(outer(p[i]), x[k]), sp.Derivative(outer(sp.exp(x[i]) / total), x[k]))
-    for rule, operation in differentiate:
-        b.apply(rule, operation)
-    b.apply("sift-delta", sift_deltas)
-    b.apply("rewrite-as-p", lambda e: rewrite_as_p(e, x, p, total))
-    b.result(target, entrywise=CONCRETE_SIZES)
-    return b.build()
+    return b, x, p, total
 
 
 def softmax() -> Derivation:
     """p_i = e^{x_i} / sum_j e^{x_j}: dp_i/dx_k = p_i (delta_ik - p_k)."""
-    return _gradient("softmax", "jacobian", lambda e: e, (("quotient-rule", sp.Derivative.doit),))
+    b, x, p, total = _opening("softmax", lambda e: e)
+    delta_ik = sp.KroneckerDelta(i, k)
+    b.apply("quotient-rule", sp.Derivative.doit)
+    b.show(plus(over(times(delta_ik, sp.exp(x[i])), total),
+                times(-1, over(times(sp.exp(x[i]), sp.Sum(times(delta_ik.subs(i, j), sp.exp(x[j])), (j, 1, C))),
+                               total**2))))
+    b.apply("sift-delta", sift_deltas)
+    b.show(plus(over(times(delta_ik, sp.exp(x[i])), total), times(-1, over(times(sp.exp(x[i]), sp.exp(x[k])), total**2))))
+    b.apply("rewrite-as-p", lambda e: sp.expand(rewrite_as_p(e, x, p, total)))
+    b.show(plus(times(p[i], delta_ik), times(-1, p[i], p[k])))
+    b.apply("factor", sp.factor)
+    b.show(times(p[i], plus(delta_ik, -p[k])))
+    b.result("jacobian", entrywise=CONCRETE_SIZES)
+    return b.build()
 
 
 def log_softmax() -> Derivation:
     """log p_i = x_i - log sum_j e^{x_j}: d log p_i / dx_k = delta_ik - p_k."""
-    return _gradient("log-softmax", "grad", sp.log, (
-        ("log-of-quotient", lambda e: sp.expand_log(e, force=True)),
-        ("differentiate", sp.Derivative.doit)))
+    b, x, p, total = _opening("log-softmax", sp.log)
+    b.apply("log-of-quotient", lambda e: sp.expand_log(e, force=True))
+    b.apply("differentiate", sp.Derivative.doit)
+    b.apply("sift-delta", sift_deltas)
+    b.apply("rewrite-as-p", lambda e: rewrite_as_p(e, x, p, total))
+    b.result("grad", entrywise=CONCRETE_SIZES)
+    return b.build()
 
 
 def labels_sum_to_one(labels: sp.IndexedBase, size: sp.Symbol) -> dict:
@@ -99,6 +112,7 @@ def softmax_ce() -> Derivation:
     grad = get("log-softmax").target("grad").rhs
     b.apply("log-softmax-gradient",
             lambda e: e.replace(lambda d: isinstance(d, sp.Derivative), lambda d: grad))
+    b.show(times(-1, sp.Sum(times(y[i], grad), (i, 1, C))))
     b.apply("linearity", lambda e: linearity(sp.expand(e)))
     b.apply("sift-delta", sift_deltas)
     one = {sp.Sum(y[i], (i, 1, C)): 1}
