@@ -216,6 +216,32 @@ class _QuantityNames(Mapping):
         return len(self._symbols)
 
 
+class _RuleTexts(Mapping):
+    """The wording of each rule as plain text, converted when asked for."""
+
+    def __init__(self, rules: Mapping, names: Mapping):
+        self._rules, self._names = rules, names
+
+    def __getitem__(self, rule):
+        if rule not in self._rules:
+            raise KeyError(rule)
+        return _marked(self._rules[rule], self._names).text
+
+    def __iter__(self):
+        return iter(self._rules)
+
+    def __len__(self):
+        return len(self._rules)
+
+
+def rule_texts(words: Mapping, derivation: Derivation) -> Mapping[str, str]:
+    """The rules' wording as plain text (for the checker's feedback), their ``{key}``
+    placeholders the derivation's quantities."""
+    quantities = derivation.quantities
+    names = _QuantityNames(quantities, NotationLatexPrinter(quantities).doprint, NotationStrPrinter(quantities).doprint)
+    return _RuleTexts(words["rules"], names)
+
+
 def _reason(words: Mapping, step, latex, text, names: Mapping) -> markup.Marked:
     """A step's reason: the rule's wording, and what was substituted (``substitute E[W] = 0``)
     where the step records it and the wording has no formula of its own."""

@@ -26,7 +26,7 @@ from ..engine import DEFINE, EQUALS, Derivation
 from ..errors import UsageError, VerificationError
 from ..notation import REAL
 from ..printing import NotationLatexPrinter
-from ..render import wording
+from ..render import rule_texts, wording
 from ..verify import Verifier, cheaply_zero, shown, shown_pair
 from .decide import private_table, problem_table, problem_verifier
 from .reader import ReadError, read
@@ -351,8 +351,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
         statement, a definition), ``equal``, ``valid``, ``skips``, ``wrong``, ``unreadable``.
     """
     words = wording(lang)
-    phrases, rules = words["steps"], words["rules"]
     derivation, shared = problem_table(problem, True)
+    phrases, rules = words["steps"], rule_texts(words, derivation)
     # names a student invents are added to the table: this check's own copy, not the shared one
     table = private_table(shared)
     known = knowledge(derivation, table)
