@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from .notation import Quantity
@@ -54,6 +55,16 @@ def _negated_fraction(expr: sp.Mul):
     return None
 
 
+def _simple_argument(arg) -> bool:
+    """Whether a one-argument function takes its argument without parentheses (tanh z, log p_i)."""
+    return isinstance(arg, (sp.Symbol, sp.Indexed)) or (arg.is_Integer and not arg.is_negative)
+
+
+def _tight(tex: str) -> str:
+    """-r rather than - r (an integral's or a sum's limit)."""
+    return "-" + tex[2:] if tex.startswith("- ") else tex
+
+
 class _NotationRules:
     """What both printers do alike; each supplies how to write a fraction, primes and a partial."""
 
@@ -69,6 +80,19 @@ class _NotationRules:
     def _print_Mul(self, expr):
         flipped = _negated_fraction(expr)
         return self._fraction(*flipped) if flipped else super()._print_Mul(expr)
+
+    def _print_Subs(self, expr):
+        """An expression at a point: d/dz tanh z, evaluated at z = 0, written with a bar."""
+        body, old, new = expr.args
+        if isinstance(body, sp.Derivative) and not _named_function_derivative(body) and \
+                len(body.variable_count) == 1 and body.variable_count[0][1] == 1:
+            shown = self._partial(body.expr, body.variable_count[0][0], operator=True)
+        else:
+            shown = self._print(body)
+            if isinstance(body, sp.Add):
+                shown = self._parentheses(shown)
+        points = ", ".join(f"{self._print(a)}={self._print(b)}" for a, b in zip(old, new))
+        return self._at(shown, points, isinstance(body, sp.Derivative))
 
     def _print_Derivative(self, expr):
         named = _named_function_derivative(expr)
@@ -137,12 +161,55 @@ class NotationLatexPrinter(_NotationRules, LatexPrinter):
         return f"{{{self._print(expr.base)}}}_{{{indices}}}"
 
     def _print_Function(self, expr, exp=None):
-        name = self._functions.get(type(expr).__name__)
-        if name is None:
-            return super()._print_Function(expr, exp)
+        """A named function as its notation entry writes it (f(x)); SymPy's one-argument functions
+        as a textbook does (tanh z, log(1 + e^x)), not tanh{\\left(z \\right)}."""
+        function = type(expr).__name__
+        name = self._functions.get(function)
+        if name is None and not isinstance(expr, AppliedUndef):
+            if len(expr.args) != 1 or hasattr(self, f"_print_{function}"):
+                return super()._print_Function(expr, exp)
+            return self._applied(self._hprint_Function(function), expr.args[0], exp)
+        name = name or self._hprint_Function(function)
         args = ", ".join(self._print(a) for a in expr.args)
         power = f"^{{{exp}}}" if exp else ""
         return f"{name}{power}({args})"
+
+    def _print_log(self, expr, exp=None):
+        return self._applied(r"\log", expr.args[0], exp)
+
+    def _applied(self, name: str, arg, exp=None) -> str:
+        """A one-argument function as a textbook writes it: tanh z, tanh^2 z, log(1 + e^x)."""
+        power = f"^{{{exp}}}" if exp else ""
+        shown = self._print(arg)
+        return f"{name}{power} {shown}" if _simple_argument(arg) else f"{name}{power}{self._parentheses(shown)}"
+
+    @staticmethod
+    def _parentheses(tex: str) -> str:
+        """(x), or \\left(x\\right) around something tall (a fraction, a sum, an integral)."""
+        tall = any(command in tex for command in (r"\frac", r"\sum", r"\int", r"\prod", r"\begin"))
+        return rf"\left({tex}\right)" if tall else f"({tex})"
+
+    @staticmethod
+    def _at(body: str, points: str, derivative: bool) -> str:
+        bar = r"\big|" if derivative or r"\frac" not in body else r"\Big|"
+        return f"{body}{bar}_{{{points}}}"
+
+    def _print_Integral(self, expr):
+        """int_{-r}^{r} f(w) dw: limits beside the sign (as the course writes them), not under it."""
+        signs = []
+        for limit in reversed(expr.limits):
+            bounds = [_tight(self._print(bound)) for bound in limit[1:]]
+            signs.append(r"\int" + (f"_{{{bounds[0]}}}^{{{bounds[1]}}}" if len(bounds) == 2 else
+                                    f"^{{{bounds[0]}}}" if bounds else ""))
+        function = self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True)
+        return " ".join(signs) + f" {function}" + "".join(rf"\, d{self._print(limit[0])}" for limit in expr.limits)
+
+    def _print_Order(self, expr):
+        """O(z^5), with the point when it is not 0."""
+        shown = self._print(expr.expr)
+        if expr.point and any(point != 0 for point in expr.point):
+            shown += rf"; {self._print(expr.variables[0])} \to {self._print(expr.point[0])}"
+        return f"O({shown})"
 
     def _fraction(self, numerator, denominator):
         return rf"\frac{{{self._print(numerator)}}}{{{self._print(denominator)}}}"
@@ -154,11 +221,18 @@ class NotationLatexPrinter(_NotationRules, LatexPrinter):
     def _primes(order):
         return "'" * order if order <= 3 else f"^{{({order})}}"
 
-    def _partial(self, top, variable):
+    def _partial(self, top, variable, operator=False):
+        """dy/dx as a fraction; d/dx (...) before anything but a name or a function, or when ``operator``."""
         d = "d" if top.free_symbols <= {variable} else r"\partial"
-        if not isinstance(top, (sp.Symbol, sp.Indexed, sp.Function)) or isinstance(top, sp.Piecewise):
-            return rf"\frac{{{d}}}{{{d} {self._print(variable)}}} \left({self._print(top)}\right)"
-        return rf"\frac{{{d} {self._print(top)}}}{{{d} {self._print(variable)}}}"
+        shown = self._print(variable)
+        by = f"{d}{shown}" if d == "d" and shown.isalpha() else f"{d} {shown}"
+        named = isinstance(top, (sp.Symbol, sp.Indexed, AppliedUndef)) or \
+            isinstance(top, sp.Function) and len(top.args) == 1 and _simple_argument(top.args[0])
+        if operator or not named:
+            body = self._print(top)
+            function = isinstance(top, sp.Function) and not isinstance(top, sp.Piecewise)
+            return rf"\frac{{{d}}}{{{by}}} " + (body if function else self._parentheses(body))
+        return rf"\frac{{{d} {self._print(top)}}}{{{by}}}"
 
 
 class NotationStrPrinter(_NotationRules, StrPrinter):
@@ -189,6 +263,14 @@ class NotationStrPrinter(_NotationRules, StrPrinter):
     def _print_Dummy(self, expr):
         return expr.name
 
+    def parenthesize(self, item, level, strict=False):
+        """A sum, an integral or a value at a point in parentheses wherever a product would be
+        ((Σ_(j=1)^(C) exp(x[j]))**2), as the LaTeX printer does."""
+        if isinstance(item, (sp.Sum, sp.Integral, sp.Subs)) and \
+                (PRECEDENCE["Mul"] < level or not strict and PRECEDENCE["Mul"] <= level):
+            return f"({self._print(item)})"
+        return super().parenthesize(item, level, strict)
+
     def _fraction(self, numerator, denominator):
         return f"({self._print(numerator)})/({self._print(denominator)})"
 
@@ -200,5 +282,28 @@ class NotationStrPrinter(_NotationRules, StrPrinter):
     def _primes(order):
         return "'" * order
 
-    def _partial(self, top, variable):
+    def _partial(self, top, variable, operator=False):
+        if operator:
+            return f"d/d{self._print(variable)} {self.parenthesize(top, PRECEDENCE['Mul'], strict=True)}"
         return f"d({self._print(top)})/d{self._print(variable)}"
+
+    @staticmethod
+    def _parentheses(text: str) -> str:
+        return f"({text})"
+
+    @staticmethod
+    def _at(body: str, points: str, derivative: bool) -> str:
+        return f"{body} |_({points})"
+
+    def _print_Integral(self, expr):
+        """∫_(-r)^(r) w**2/(2*r) dw."""
+        signs = "".join("∫" + (f"_({self._print(limit[1])})^({self._print(limit[2])})" if len(limit) == 3 else "")
+                        for limit in reversed(expr.limits))
+        function = self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True)
+        return f"{signs} {function} " + " ".join(f"d{self._print(limit[0])}" for limit in expr.limits)
+
+    def _print_Sum(self, expr):
+        """Σ_(j=1)^(n_in) Var(W a)."""
+        signs = "".join(f"Σ_({self._print(limit[0])}={self._print(limit[1])})^({self._print(limit[2])})"
+                        if len(limit) == 3 else "Σ" for limit in reversed(expr.limits))
+        return f"{signs} {self.parenthesize(expr.function, PRECEDENCE['Mul'], strict=True)}"
