@@ -547,8 +547,8 @@ def run(argv: list[str]) -> int:
     if options.template_dir and not Path(options.template_dir).is_dir():
         raise UsageError(f"template folder '{options.template_dir}' does not exist")
     if options.format == "pdf":
-        document = render_document(derivation, options.lang, values, options.template_dir, notation=options.notation,
-                                   show_checks=options.show_checks)
+        document = render_document(derivation, options.lang, values, options.template_dir,
+                                   show_checks=options.show_checks, notation=options.notation)
         return _document(derivation.name, document, options)
     text = render(derivation, options.format or "text", options.lang, values, options.template_dir,
                   notation=options.notation)

@@ -38,11 +38,14 @@ DEFAULT = "course"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _FIELDS = {"latex": str, "text": str, "only": list}
 #: The TeX commands a profile's LaTeX may use: notation, never a command that reads, writes or redefines.
-_COMMANDS = frozenset((
-    "mathbb mathcal mathrm mathit mathbf mathsf operatorname text frac partial hat widehat tilde bar "
-    "nabla ell cdot sum prod max min left right prime top mid lvert rvert vert "
-    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho "
-    "sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega").split())
+_COMMANDS = frozenset({
+    "mathbb", "mathcal", "mathrm", "mathit", "mathbf", "mathsf", "operatorname", "text", "frac", "partial",
+    "hat", "widehat", "tilde", "bar", "nabla", "ell", "cdot", "sum", "prod", "max", "min", "left", "right",
+    "prime", "top", "mid", "lvert", "rvert", "vert", "alpha", "beta", "gamma", "delta", "epsilon",
+    "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi",
+    "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
+    "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
+})
 _COMMAND = re.compile(r"\\([A-Za-z]+|.?)")
 
 
@@ -111,10 +114,11 @@ def load(name: str = DEFAULT, template_dir: str | None = None) -> Profile:
     """
     known = ", ".join(choices(template_dir))
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise NotationError(f"notation profile {str(name)[:80]!r} is not a profile name (choose one of: {known})")
+        shown = str(name)[:80]
+        raise NotationError(f"notation profile {shown!r} is not a profile name (choose one of: {known})")
     for folder in _folders(template_dir):
         path = folder / f"{name}.toml"
-        if path.is_file():
+        if path.exists() or path.is_symlink():  # read_toml says what is wrong with what is there
             return _read(name, path, known)
     raise NotationError(f"unknown notation profile '{name}' (choose one of: {known})")
 
@@ -123,7 +127,7 @@ def _read(name: str, path: Path, known: str) -> Profile:
     from .files import read_toml
 
     def refuse(message: str):
-        raise NotationError(f"notation profile '{name}' ({path}): {message} (profiles: {known})")
+        raise NotationError(f"notation profile '{name}' ({path}): {message} (choose one of: {known})")
 
     try:
         table = read_toml(path)
@@ -154,7 +158,7 @@ def _read(name: str, path: Path, known: str) -> Profile:
         unknown = sorted(set(only or ()) - _catalog_scopes())
         if unknown:
             refuse(f"'{key}.only' names '{unknown[0]}', which is no catalog entry or family")
-        names[key] = Written(fields.get("latex"), fields.get("text"), None if only is None else frozenset(only))
+        names[key] = Written(fields.get("latex"), fields.get("text"), only and frozenset(only))
     return Profile(name, path, description, names)
 
 
@@ -180,11 +184,16 @@ def written_forms(quantity: Quantity, derivation: Derivation) -> tuple[str, ...]
     """Every shipped profile's LaTeX for ``quantity`` of ``derivation``: the checker reads each
     as that quantity."""
     forms = []
-    for name in choices():
-        entry = load(name).written(quantity, derivation)
+    for profile in _shipped():
+        entry = profile.written(quantity, derivation)
         if entry is not None and entry.latex and entry.latex not in forms:
             forms.append(entry.latex)
     return tuple(forms)
+
+
+@functools.cache
+def _shipped() -> tuple[Profile, ...]:
+    return tuple(load(name) for name in choices())
 
 
 @functools.cache

@@ -1,7 +1,8 @@
 """The reading table: how the names a student may write map to a derivation's SymPy objects.
 
-Built from the derivation's own notation (each quantity's LaTeX and its aliases), so the
-checker reads exactly the notation the renderer prints, plus the course's variants.
+Built from the derivation's own notation (each quantity's LaTeX and its aliases) and every notation
+profile's name for it, so the checker reads whatever notation the renderer prints, plus the course's
+variants.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import sympy as sp
 
 from ..engine import Derivation
 from ..notation import LOSS_NAMES, REAL, Quantity
+from ..profiles import written_forms
 
 _WRAPPERS = re.compile(r"\\(?:text|mathrm|operatorname|mathit|mathsf|rm|textrm|mathbf|boldsymbol|bm)\s*")
 _HATS = re.compile(r"\\(?:hat|widehat)\s*\{?\s*([A-Za-z])\s*\}?")
 _ELEMENT_INDEX = re.compile(r"_\{?[ij]{1,2}\}?")
 _LAYER = re.compile(r"\^\{?\(l(?:[+-]1)?\)\}?")
+#: A statistic's name: \operatorname{Var}(W), \mathbb{E}[(a^{(l-1)})^2] (a profile writes 𝔼 blackboard bold).
+_STATISTIC = re.compile(r"\s*\\(?:operatorname|mathrm|text|mathbb)\{(Var|E|std)\}\s*[\(\[](.*)[\)\]]\s*")
 
 
 def name_key(latex: str) -> str:
@@ -73,7 +77,7 @@ class ReadingTable:
     def add(self, quantity: Quantity, written: str) -> None:
         """Register one way of writing a quantity."""
         symbol = quantity.symbol
-        statistic = re.fullmatch(r"\s*\\(?:operatorname|mathrm|text)\{(Var|E|std)\}\s*[\(\[](.*)[\)\]]\s*", written)
+        statistic = _STATISTIC.fullmatch(written)
         partial = re.fullmatch(r"\s*\\frac\{\\partial\s*(.+?)\}\{\\partial\s*(.+)\}\s*", written)
         if statistic:
             exact, *loose = argument_keys(statistic.group(2))
@@ -130,7 +134,8 @@ def table_for(derivation: Derivation | None, log_base_e: bool = True) -> Reading
     quantities = derivation.quantities
     for quantity in quantities:
         table.quantities[quantity.symbol] = quantity
-        for written in (quantity.latex, *quantity.aliases, quantity.key):
+        named = written_forms(quantity, derivation)  # every notation profile's name for it
+        for written in (quantity.latex, *quantity.aliases, *named, quantity.key):
             table.add(quantity, written)
     for function in table.functions.values():
         table.defaults[function] = _default_argument(derivation, function)
