@@ -125,14 +125,15 @@ def test_the_reference_derivation_as_printed_checks_all_correct(name):
 
 # -- verdicts and rules on small cases -------------------------------------------------------
 
-XAVIER_FORWARD = [
-    r"\operatorname{Var}(z^{(l)}) = \sum_{j=1}^{n_{in}} \operatorname{Var}(W_{ij} a_j)",
-    r"= n_{in} \operatorname{Var}(W_{ij} a_j)",
-    r"= n_{in} \operatorname{Var}(W) \operatorname{E}[a^2]",
-    r"= n_{in} \operatorname{Var}(W) \operatorname{Var}(z^{(l-1)})",
-    r"\operatorname{Var}(z^{(l)}) = \operatorname{Var}(z^{(l-1)})",
-    r"\Rightarrow n_{in} \operatorname{Var}(W) \operatorname{Var}(z^{(l-1)}) = \operatorname{Var}(z^{(l-1)})",
-    r"\Rightarrow \operatorname{Var}(W) = \frac{1}{n_{in}}",
+XAVIER_FORWARD = [  # seed 001 section 3.1, as the course writes it
+    r"\operatorname{Var}(z_i^{(l)}) = \sum_{j=1}^{M_{l-1}} \operatorname{Var}(W_{ij}^{(l)} a_j^{(l-1)})",
+    r"\operatorname{Var}(W_{ij}^{(l)} a_j^{(l-1)}) = \operatorname{Var}(W_{ij}^{(l)}) \operatorname{Var}(a_j^{(l-1)})"
+    r" + \operatorname{Var}(W_{ij}^{(l)}) \mathbb{E}[a_j^{(l-1)}]^2 + \operatorname{Var}(a_j^{(l-1)}) \mathbb{E}[W_{ij}^{(l)}]^2",
+    r"= \operatorname{Var}(W_{ij}^{(l)}) \operatorname{Var}(a_j^{(l-1)})",
+    r"\operatorname{Var}(z_i^{(l)}) = \operatorname{Var}(a_j^{(l-1)})",
+    r"\Rightarrow \sum_{j=1}^{M_{l-1}} \operatorname{Var}(W_{ij}^{(l)}) \operatorname{Var}(a_j^{(l-1)}) = \operatorname{Var}(a_j^{(l-1)})",
+    r"\Rightarrow M_{l-1} \operatorname{Var}(W_{ij}^{(l)}) \operatorname{Var}(a_j^{(l-1)}) = \operatorname{Var}(a_j^{(l-1)})",
+    r"\Rightarrow \operatorname{Var}(W_{ij}^{(l)}) = \frac{1}{M_{l-1}}",
 ]
 SIGMOID_SLIP = [
     r"\sigma'(x) = \frac{d}{dx}\left(\frac{1}{1+e^{-x}}\right)",
@@ -145,8 +146,8 @@ def test_every_link_of_the_forward_condition_is_named_by_its_rule():
     report = check_steps("\n".join(XAVIER_FORWARD), "xavier")
     assert [line["verdict"] for line in report["lines"]] == ["valid"] * 7
     assert [line["rule"] for line in report["lines"]] == [
-        "variance-of-independent-sum", "identical-terms", "substitute", "substitute", "forward-condition",
-        "rearrange", "solve"]
+        "variance-of-independent-sum", "independence-variance", "zero-means", "forward-condition-linear",
+        "rearrange", "rearrange", "solve"]
     assert report["final"] == {"target": "forward_var", "verdict": "correct"} and report["first_error"] is None
 
 

@@ -12,10 +12,12 @@ the square root of a fraction) through display forms the engine proves equal.
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy as sp
 
 from ..engine import Builder, Derivation
-from ..notation import POSITIVE, REAL, SIZE, SYMMETRIC_DENSITY, UNIT_LEAK, Quantity
+from ..notation import POSITIVE, REAL, SIZE, SMOOTH_FUNCTION, SYMMETRIC_DENSITY, UNIT_LEAK, Quantity
 from .registry import Entry
 from .shown import over, plus, times
 
@@ -86,9 +88,10 @@ B_UNIT = _unit("b_unit", "b_i^{(l)}", "b_i^(l)")
 DELTA_UNIT = _unit("delta_unit", r"\delta_i^{(l)}", "delta_i^(l)")
 DELTA_PREVIOUS_UNIT = _unit("delta_prev_unit", r"\delta_j^{(l-1)}", "delta_j^(l-1)")
 LOSS = Quantity("loss", sp.Symbol("loss", real=True), r"\mathcal{L}", REAL, text="L")
-UNITS = (Z_UNIT, W_UNIT, A_UNIT, B_UNIT)
-ERROR_UNITS = (Z_PREVIOUS_UNIT, DELTA_UNIT, DELTA_PREVIOUS_UNIT, LOSS)
 f = sp.Function("f")
+ACTIVATION = Quantity("f", f, "f", SMOOTH_FUNCTION)
+UNITS = (Z_UNIT, W_UNIT, A_UNIT, B_UNIT)
+ERROR_UNITS = (Z_PREVIOUS_UNIT, DELTA_UNIT, DELTA_PREVIOUS_UNIT, LOSS, ACTIVATION)
 
 COMMON = (N_IN, N_OUT, VAR_W, MEAN_W, MEAN_A, SQUARE_A, SQUARE_W, VAR_PRODUCT, VAR_Z,
           VAR_DELTA, VAR_DELTA_PREVIOUS, BOUND, STD, VAR_UNIFORM)
@@ -241,8 +244,11 @@ def _factors(product: sp.Basic) -> tuple[sp.Basic, ...]:
     return tuple(sorted(factors, key=lambda factor: not isinstance(factor, sp.Add)))
 
 
-def _recursion_builder(name: str, extra: tuple[Quantity, ...], assumptions: tuple[str, ...]) -> Builder:
-    return Builder(name, "initialization", (*COMMON, *extra, *UNITS), assumptions=ASSUMPTIONS + assumptions,
+def _recursion_builder(name: str, extra: tuple[Quantity, ...], assumptions: tuple[str, ...],
+                       replaced: dict[str, Quantity] | None = None) -> Builder:
+    """A builder with the common quantities (those in ``replaced`` by key swapped), ``extra`` and the units."""
+    common = tuple((replaced or {}).get(q.key, q) for q in COMMON)
+    return Builder(name, "initialization", (*common, *extra, *UNITS), assumptions=ASSUMPTIONS + assumptions,
                    relations=ZERO_MEAN_WEIGHTS)
 
 
@@ -251,8 +257,12 @@ def xavier() -> Derivation:
     as their harmonic mean, then the uniform bound and the normal standard deviation."""
     z_before = _positive("var_z_prev", r"\operatorname{Var}(z^{(l-1)})", text="Var(z[l-1])",
                          aliases=PREVIOUS_VARIANCE_NAMES)
-    b = _recursion_builder("xavier", (z_before, VAR_A, Z, SQUARE_SLOPE, SLOPE_AT_ZERO, *ERROR_UNITS),
-                           ("zero-mean-inputs", "tanh-linear-regime"))
+    # E[a^2] is not a line of the course's Xavier sheet; its meaning lets a student's E[a^2] form be read.
+    square_a = dataclasses.replace(SQUARE_A, meaning=VAR_A.symbol + MEAN_A.symbol**2)
+    # f is no function of this table: f'(0) is the slope's name here (SLOPE_AT_ZERO), read as such.
+    errors = tuple(q for q in ERROR_UNITS if q is not ACTIVATION)
+    b = _recursion_builder("xavier", (z_before, VAR_A, Z, SQUARE_SLOPE, SLOPE_AT_ZERO, *errors),
+                           ("zero-mean-inputs", "tanh-linear-regime"), {"square_a": square_a})
     var_w, var_a, mean_w, mean_a = VAR_W.symbol, VAR_A.symbol, MEAN_W.symbol, MEAN_A.symbol
     layer_input(b)
     sum_of_variances(b)
@@ -261,6 +271,7 @@ def xavier() -> Derivation:
     b.apply("zero-means", lambda e: e.xreplace({mean_w: 0, mean_a: 0}), given={mean_w: 0, mean_a: 0})
     b.show(times(var_w, var_a))
     b.series(sp.tanh(z), z, 5)
+    b.define(var_a, z_before.symbol, "linear-regime-variance")
     b.equation(VAR_Z.symbol, var_a, "forward-condition-linear")
     b.implies("substitute-variances", sp.Sum(times(var_w, var_a), (j, 1, n_in)), var_a)
     b.implies("identical-terms", times(n_in, var_w, var_a), var_a)
