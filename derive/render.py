@@ -243,8 +243,8 @@ def rule_texts(words: Mapping, derivation: Derivation) -> Mapping[str, str]:
 
 
 def _reason(words: Mapping, step, latex, text, names: Mapping) -> markup.Marked:
-    """A step's reason: the rule's wording, and what was substituted (``substitute E[W] = 0``)
-    where the step records it and the wording has no formula of its own."""
+    """A step's reason: the rule's wording, and what was substituted (``zero-mean weights:
+    substitute E[W] = 0``) where the step records it and the wording has no formula of its own."""
     rule = words["rules"][step.rule]
     reason = _marked(rule, names)
     if not step.given or "$" in rule and step.rule != "substitute":
@@ -253,7 +253,9 @@ def _reason(words: Mapping, step, latex, text, names: Mapping) -> markup.Marked:
                         ", ".join(f"{text(old)} = {text(new)}" for old, new in step.given))
     if step.rule == "substitute":
         return _marked(words["ui"]["substituted"], {"facts": facts})
-    return _marked(words["ui"]["reason_substituted"], {"reason": reason, "facts": facts})
+    # a substitute-... rule already says it substitutes: its facts follow a colon
+    joined = "reason_facts" if step.rule.startswith("substitute-") else "reason_substituted"
+    return _marked(words["ui"][joined], {"reason": reason, "facts": facts})
 
 
 def _title(derivation: Derivation, words: Mapping) -> dict:

@@ -139,11 +139,11 @@ def test_chinese_is_followed_by_full_width_punctuation(key, phrase):
 
 
 def _tiny_derivation():
-    """y = n v + E[W], E[W] = 0 substituted; then w = n v with v = 2n substituted."""
-    mean, v, n, y, w = sp.symbols("tmean tv tn ty tw", positive=True)
+    """y = n v + E[W], E[W] = 0 substituted; then w = n v and u = v + n, v = 2n substituted."""
+    mean, v, n, y, w, u = sp.symbols("tmean tv tn ty tw tu", positive=True)
     quantities = (Quantity("tmean", mean, r"\mathbb{E}[W]", REAL, text="E[W]"), Quantity("tv", v, "v", POSITIVE, text="v"),
                   Quantity("tn", n, "n", POSITIVE, text="n"), Quantity("ty", y, "y", POSITIVE, text="y"),
-                  Quantity("tw", w, "w", POSITIVE, text="w"))
+                  Quantity("tw", w, "w", POSITIVE, text="w"), Quantity("tu", u, "u", POSITIVE, text="u"))
     b = Builder("tiny", "test", quantities)
     b.define(y, n * v + mean)
     b.equals("zero-mean-weights", n * v, given={mean: 0})
@@ -151,32 +151,32 @@ def _tiny_derivation():
     b.define(w, n * v)
     b.substitute(v)
     b.result("r")
+    b.define(u, v + n)
+    b.substitute(v, rule="substitute-gain")
     return b.build()
 
 
 def test_substitute_records_what_it_substituted():
     derivation = _tiny_derivation()
     v, n = sp.symbols("tv tn", positive=True)
-    assert derivation.steps[-1].rule == "substitute"
-    assert derivation.steps[-1].given == ((v, 2 * n),)
+    assert [(step.rule, step.given) for step in derivation.steps if step.rule.startswith("substitute")] == [
+        ("substitute", ((v, 2 * n),)), ("substitute-gain", ((v, 2 * n),))]
 
 
-# lang -> (reason of the zero-mean step, of the substitute step), in TeX and in text
+# lang -> the reasons (TeX, text) of the zero-mean step, the substitute step and the substitute-gain step
 REASONS = {
-    "zh": ((r"权重均值为零，代入 $\mathbb{E}[W] = 0$", "权重均值为零，代入 E[W] = 0"),
-           ("代入 $v = 2 n$", "代入 v = 2*n")),
-    "en": ((r"zero-mean weights: substitute $\mathbb{E}[W] = 0$", "zero-mean weights: substitute E[W] = 0"),
-           ("substitute $v = 2 n$", "substitute v = 2*n")),
+    "zh": [(r"权重均值为零，代入 $\mathbb{E}[W] = 0$", "权重均值为零，代入 E[W] = 0"),
+           ("代入 $v = 2 n$", "代入 v = 2*n"), ("代入增益：$v = 2 n$", "代入增益：v = 2*n")],
+    "en": [(r"zero-mean weights: substitute $\mathbb{E}[W] = 0$", "zero-mean weights: substitute E[W] = 0"),
+           ("substitute $v = 2 n$", "substitute v = 2*n"), ("substitute the gain: $v = 2 n$", "substitute the gain: v = 2*n")],
 }
 
 
 @pytest.mark.parametrize("lang", REASONS)
 def test_a_reason_names_what_was_substituted(lang):
-    lines = context(_tiny_derivation(), lang)["lines"]
-    zero_mean, substituted = lines[1], lines[-1]
-    assert (zero_mean["reason_tex"], zero_mean["reason"]) == REASONS[lang][0]
-    assert (substituted["reason_tex"], substituted["reason"]) == REASONS[lang][1]
-    assert substituted["reason_md"] == REASONS[lang][1][0]
+    lines = [line for line in context(_tiny_derivation(), lang)["lines"] if line["check"] != "given"]
+    assert [(line["reason_tex"], line["reason"]) for line in lines] == REASONS[lang]
+    assert [line["reason_md"] for line in lines] == [tex for tex, _ in REASONS[lang]]
 
 
 def test_no_bare_substitute_twice_in_a_row_in_the_initialization_keys():
