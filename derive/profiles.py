@@ -193,6 +193,7 @@ def written_forms(quantity: Quantity, derivation: Derivation) -> tuple[str, ...]
 
 @functools.cache
 def _shipped() -> tuple[Profile, ...]:
+    """The profiles shipped with the package (what the checker reads), loaded once."""
     return tuple(load(name) for name in choices())
 
 
