@@ -126,3 +126,23 @@ def run_table(rows: dict[str, list[str]], timeout: float = 300, cwd: str | Path 
     if done.returncode != 0:
         raise AssertionError(done.stderr.decode("utf-8", "replace")[-3000:])
     return {key: tuple(value) for key, value in json.loads(done.stdout).items()}
+
+
+def assert_display_is_computed(shown, computed, ranges: dict[str, tuple[float, float]], seed: str,
+                               points: int = 5) -> None:
+    """A display form and the expression it stands for are the same: their difference simplifies
+    to 0, and they agree, evaluated with Python floats and ``math`` (lambdify), at ``points`` random
+    points (each symbol drawn from ``ranges`` by name, else from (0.1, 5))."""
+    import math
+    import random
+
+    import sympy as sp
+
+    assert sp.simplify(shown.doit() - computed) == 0, (shown, computed)
+    rng = random.Random(seed)
+    symbols = sorted(shown.free_symbols | computed.free_symbols, key=str)
+    first, second = (sp.lambdify(symbols, expr.doit(), modules="math") for expr in (shown, computed))
+    for _ in range(points):
+        point = [rng.uniform(*ranges.get(s.name, (0.1, 5.0))) for s in symbols]
+        a, b = float(first(*point)), float(second(*point))
+        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15), (shown, dict(zip(symbols, point)), a, b)

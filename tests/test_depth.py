@@ -4,6 +4,7 @@ torch autograd through random and extreme chains for the gradient bounds, mpmath
 and torch.nn.init's gains for the activation gains, and NumPy Monte Carlo of deep stacks for
 the variance recursion, its product over the layers and the conditions."""
 
+import itertools
 import math
 
 import mpmath as mp
@@ -11,8 +12,12 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
+from hostile import assert_display_is_computed
 
 import derive
+from derive.catalog.initialization import Z
+from derive.printing import NotationLatexPrinter
+from derive.render import wording
 
 SIGMOID = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731 - the textbook definitions, written here
 ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": np.tanh}
@@ -260,3 +265,104 @@ def test_conditions_are_shown_equal_to_the_entries_in_verified_steps():
     for rule in ("xavier-forward", "lecun-result", "xavier-equal-widths", "kaiming-result", "prelu-result"):
         assert rules[rule] == "symbolic"
     assert d.target("depth_product").entrywise  # also checked against the unrolled recursion, L = 2..5
+
+
+# -- presentation: results in the course's order, each the computed expression -------------------
+
+RESULTS = [
+    ("variance-recursion", "recursion", r"n_{l-1} \operatorname{Var}(W^{(l)}) \operatorname{E}[(a^{(l-1)})^2]"),
+    ("variance-recursion", "depth_product",
+     r"{\operatorname{Var}(z)}_{1} \prod_{l=2}^{L} {n}_{l - 1} {\operatorname{Var}(W)}_{l} g"),
+    ("variance-recursion", "gain_identity", "1"),
+    ("variance-recursion", "gain_prelu", r"\frac{1 + \alpha^{2}}{2}"),
+    ("variance-recursion", "gain_relu", r"\frac{1}{2}"),
+    ("variance-recursion", "xavier_condition", r"\frac{1}{n_{l-1}}"),
+    ("variance-recursion", "kaiming_condition", r"\frac{2}{n_{l-1}}"),
+    ("variance-recursion", "prelu_condition", r"\frac{2}{\left(1 + \alpha^{2}\right) n_{l-1}}"),
+    ("vanishing", "sigmoid_argmax", "0"),
+    ("vanishing", "sigmoid_max", r"\frac{1}{4}"),
+    ("vanishing", "sigmoid_chain", "4^{- L}"),
+    ("vanishing", "tanh_argmax", "0"),
+    ("vanishing", "tanh_max", "1"),
+    ("vanishing", "tanh_chain", "1"),
+    ("vanishing", "relu_chain", "1"),
+]
+RANGES = {"alpha": (0.0, 0.99), "n_in": (1.0, 4096.0), "L": (1.0, 40.0)}
+
+
+def latex(name, expr):
+    return NotationLatexPrinter(derive.get(name).quantities).doprint(expr)
+
+
+@pytest.mark.parametrize("name, key, expected", RESULTS, ids=[f"{n}-{k}" for n, k, _ in RESULTS])
+def test_result_is_printed_in_the_course_order(name, key, expected):
+    assert latex(name, derive.get(name).target(key).display) == expected
+
+
+@pytest.mark.parametrize("name", ["variance-recursion", "vanishing"])
+def test_every_result_is_pinned(name):
+    assert set(derive.get(name).targets) == {key for entry, key, _ in RESULTS if entry == name}
+
+
+@pytest.mark.parametrize("name, key, _", [r for r in RESULTS if r[1] != "depth_product"],
+                         ids=[f"{n}-{k}" for n, k, _ in RESULTS if k != "depth_product"])
+def test_displayed_result_is_the_computed_one(name, key, _):
+    result = derive.get(name).target(key)
+    assert_display_is_computed(result.display, result.rhs, RANGES, f"{name}:{key}")
+
+
+def test_displayed_depth_product_is_the_computed_one_at_concrete_depths():
+    result = derive.get("variance-recursion").target("depth_product")
+    depth = derive.get("variance-recursion").parameters()["L"].symbol
+    assert sp.simplify(result.display.doit() - result.rhs.doit()) == 0
+    rng = np.random.default_rng(4)
+    for layers in (2, 3, 5):
+        shown, computed = (e.xreplace({depth: layers}).doit() for e in (result.display, result.rhs))
+        entries = sorted(shown.atoms(sp.Indexed) | computed.atoms(sp.Indexed), key=str)
+        point = {e: float(rng.uniform(0.1, 3.0)) for e in entries}
+        point.update({s: float(rng.uniform(0.1, 3.0)) for s in shown.free_symbols if s.is_Symbol})
+        assert math.isclose(float(shown.xreplace(point)), float(computed.xreplace(point)), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_boxed_recursion_reads_as_its_question_writes_it(lang):
+    # the deep-init sheet asks for Var(z^(l)) = n_{l-1} Var(W^(l)) E[(a^(l-1))^2]: its key boxes that order
+    factors = ("n_{l-1}", r"\operatorname{Var}(W^{(l)})", "(a^{(l-1)})^2")
+    question = wording(lang)["statements"]["variance-recursion"]
+    boxed = latex("variance-recursion", derive.get("variance-recursion").target("recursion").display)
+    positions = [[text.index(factor) for factor in factors] for text in (question, boxed)]
+    assert all(p == sorted(p) for p in positions), positions
+
+
+def test_the_sigmoid_and_tanh_lines_read_as_their_entries_show_them():
+    lines = [(s.rule, latex("vanishing", s.lhs if s.kind == "implies" else s.display))
+             for s in derive.get("vanishing").steps
+             if s.rule in ("substitute-second-derivative", "maximum-at-stationary-point")]
+    assert lines == [
+        ("substitute-second-derivative", r"\sigma(x) \left(1 - \sigma(x)\right) \left(1 - 2 \sigma(x)\right)"),
+        ("maximum-at-stationary-point", r"\sigma(0) \left(1 - \sigma(0)\right)"),
+        ("substitute-second-derivative", r"- 2 \tanh(x) \left(1 - \tanh^{2}(x)\right)"),
+        ("maximum-at-stationary-point", r"1 - \tanh^{2}(0)"),
+    ]
+
+
+def test_variance_recursion_starts_with_z_and_names_the_recursion_before_unrolling_it():
+    d = derive.get("variance-recursion")
+    rules = [s.rule for s in d.steps]
+    assert rules[:3] == ["layer-input", "variance-of-independent-sum", "independence"]
+    recursion = next(n for n, s in enumerate(d.steps) if s.rule == "sum-of-identical-terms")
+    assert d.steps[recursion].rhs == d.target("recursion").rhs
+    assert recursion < rules.index("gain-of-activation") < rules.index("telescoping-product")
+    # the Taylor line to O(z^5), just before the chain that uses it
+    (taylor,) = [s for s in d.steps if s.rule == "taylor"]
+    assert taylor.rhs.getO() == sp.O(Z.symbol**5)
+    assert rules[rules.index("taylor") + 1] == "second-moment"
+
+
+@pytest.mark.parametrize("name", ["variance-recursion", "vanishing"])
+def test_no_step_repeats_the_line_before_and_no_bare_substitute_twice(name):
+    steps = derive.get(name).steps
+    for before, after in itertools.pairwise(steps):
+        if after.kind == "equals":
+            assert latex(name, after.display) != latex(name, before.display), (name, after.rule)
+        assert not (before.rule == after.rule and after.rule.startswith("substitute")), (name, after.rule)

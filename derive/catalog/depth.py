@@ -89,13 +89,15 @@ def _relu() -> Quantity:
 def steepest(b: Builder, function: sp.FunctionClass, entry: Derivation, maximum: Quantity, name: str) -> sp.Basic:
     """Where f' is largest (f''(x) = 0, solved for x) and how large: f'(argmax), from the entry's d1, d2."""
     b.equation(sp.Derivative(function(x), (x, 2)), 0, "stationary-point")
-    b.implies("substitute-second-derivative", entry.target("d2").rhs, sp.S.Zero)
+    b.implies("substitute-second-derivative", entry.target("d2").display, sp.S.Zero)  # as that entry shows it
     written_out = prefer_one_minus(sp.factor(sp.simplify(entry.explicit(entry.target("d2").rhs))))
     written_out = written_out.func(*written_out.args)  # evaluated, so that it survives pickling unchanged
     b.implies(f"write-out-{name}", written_out, sp.S.Zero)
     argmax = b.solve(x)
     b.result(f"{name}_argmax")
-    b.define(maximum.symbol, entry.target("d1").rhs.xreplace({x: argmax}), "maximum-at-stationary-point")
+    with sp.evaluate(False):  # the entry's display form at the argmax, its factors kept in order
+        at_argmax = entry.target("d1").display.xreplace({x: argmax})
+    b.define(maximum.symbol, at_argmax, "maximum-at-stationary-point")
     value = b.apply(f"{name}-at-zero", entry.explicit)
     b.result(f"{name}_max")
     return value
