@@ -317,6 +317,7 @@ def _net_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-bn", action="store_true", help="leave batch norm parameters out")
     parser.add_argument("--no-bias", action="store_true", help="leave biases out")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
+    _show_checks_option(parser)
     return parser
 
 
@@ -341,7 +342,8 @@ def _net(argv: list[str]) -> int:
         reference = analyse(architectures.builtin(reference), convention, options.bytes_per_value)
     report = analyse(network, convention, options.bytes_per_value, reference)
     if options.format == "pdf":
-        return _document(network.name, render_document(report.derivation, options.lang), options)
+        return _document(network.name, render_document(report.derivation, options.lang,
+                                                       show_checks=options.show_checks), options)
     text = net_json(report) if options.format == "json" else render(report.derivation, options.format or "text",
                                                                     options.lang)
     write_output(text, options.output)
@@ -352,13 +354,15 @@ def _worked_parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser = _Parser(prog=prog, description=description)
     _format_options(parser)
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
+    _show_checks_option(parser)
     return parser
 
 
 def _emit(derivation, document: str | None, options, published: str = "", picture: dict | None = None) -> int:
     """Write a worked problem in the chosen format (its own JSON, or the shared templates)."""
     if options.format == "pdf":
-        return _document(derivation.name, render_document(derivation, options.lang, picture=picture), options)
+        return _document(derivation.name, render_document(derivation, options.lang, picture=picture,
+                                                          show_checks=options.show_checks), options)
     text = document if options.format == "json" else render(derivation, options.format or "text", options.lang)
     write_output(text + (published if options.format in (None, "text") else ""), options.output)
     return 0

@@ -141,3 +141,50 @@ def test_piecewise_otherwise_is_the_wording_tables_word_when_no_complement_is_si
         r"\begin{cases} 1 & z > 1 \\ -1 & z < -1 \\ 0 & \text{其他} \end{cases}"
     assert NotationLatexPrinter([], wording("en")["ui"]).doprint(three) == \
         r"\begin{cases} 1 & \text{for}\: z > 1 \\ -1 & \text{for}\: z < -1 \\ 0 & \text{otherwise} \end{cases}"
+
+
+TINY_BACKPROP = 'name = "tiny"\nloss = "E"\nlearning_rate = 1\nsteps = 1\n[inputs]\nx = 2\n[params]\nw = 0.5\n' \
+                '[nodes]\nE = "(w*x - 1)^2/2"\n'
+
+
+@pytest.mark.parametrize("arguments, lang, stem", [  # the worked problems' and networks' PDFs, as NAME --pdf
+    (["net", "sheet002-q5-conv"], "zh", "sheet002-q5-conv-zh"),
+    (["net", "inception-naive"], "en", "inception-naive-en"),
+    (["example", "bp-221-relu"], "en", "bp-221-relu-en"),
+    (["example", "conv2d-4x4"], "zh", "conv2d-4x4-zh"),
+    (["backprop", "SPEC"], "zh", "tiny-zh"),
+    (["conv2d", "--image", "[[1, 2], [3, 4]]", "--kernel", "[[1]]"], "en", "conv2d-en"),
+])
+def test_network_and_worked_problem_pdfs_show_the_checks_only_with_show_checks(
+        tmp_path, capsys, monkeypatch, arguments, lang, stem):
+    import derive.cli
+
+    monkeypatch.setattr(derive.cli, "build_pdf", lambda tex, name, folder: folder / f"{name}.pdf")  # the .tex is enough
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY_BACKPROP, encoding="utf-8")
+    arguments = [str(spec) if argument == "SPEC" else argument for argument in arguments]
+    texts = {}
+    for flags in ([], ["--show-checks"]):
+        out = tmp_path / ("checks" if flags else "plain")
+        assert run_cli(capsys, *arguments, "--lang", lang, "--pdf", *flags, "-o", str(out))[0] == 0
+        texts[bool(flags)] = (out / f"{stem}.tex").read_text(encoding="utf-8")
+    printed = without_comments(texts[False])
+    assert not [text for text in NOTES[lang] if text in printed]
+    comments = "".join(re.findall(r"(?<!\\)%.*", texts[False]))
+    assert SHOWN[lang][0] in comments and NOTES[lang][4] in comments  # the teacher's proof stays in the source
+    shown = without_comments(texts[True])
+    assert SHOWN[lang][0] in shown and NOTES[lang][4] in shown
+
+
+def test_a_formula_sheet_gives_a_simulation_the_predicted_factor_as_a_formula(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli(capsys, "sheet", str(EXAMPLES / "deep-init-zh.toml"), "--formulas", "-o", str(out))[0] == 0
+    tex = without_comments((out / "deep-init-zh-formulas.tex").read_text(encoding="utf-8"))
+    # problems 4 and 5 simulate ReLU under Xavier and Kaiming: one heading for both, the recursion's factors
+    # Var(z^(l+1))/Var(z^(l)) = n Var(W) E[f(z)^2]/Var(z) and E[delta^(l)^2]/E[delta^(l+1)^2] = n Var(W) E[f'(z)^2]
+    simulations = tex[tex.index(r"\textbf{4, 5. "):]
+    assert r"&= n \operatorname{Var}(W) \, \frac{\mathbb{E}[f(z^{(l)})^2]}{\operatorname{Var}(z^{(l)})}" in simulations
+    assert r"&= n \operatorname{Var}(W) \, \mathbb{E}[f'(z^{(l)})^2]" in simulations
+    assert r"\textbf{5." not in tex and not re.findall(r"\d\.\d", simulations)  # no measured ratio (x0.5000)
+    key = without_comments((out / "deep-init-zh-key.tex").read_text(encoding="utf-8"))
+    assert r"$\times$0.5" in key and r"$\times$1.0" in key  # the key keeps the measured ratios
