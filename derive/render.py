@@ -242,15 +242,23 @@ def rule_texts(words: Mapping, derivation: Derivation) -> Mapping[str, str]:
     return _RuleTexts(words["rules"], names)
 
 
+#: what a reason names of a substitution: at most this many facts, this many characters of text
+FACTS_AT_MOST, FACTS_TEXT_AT_MOST = 2, 80
+
+
 def _reason(words: Mapping, step, latex, text, names: Mapping) -> markup.Marked:
     """A step's reason: the rule's wording, and what was substituted (``zero-mean weights:
-    substitute E[W] = 0``) where the step records it and the wording has no formula of its own."""
+    substitute E[W] = 0``) where the step records it and the wording has no formula of its own.
+    Facts too many or too long for a reason are not listed: a bare substitution then reads
+    ``substitute the results above``."""
     rule = words["rules"][step.rule]
     reason = _marked(rule, names)
     if not step.given or "$" in rule and step.rule != "substitute":
         return reason
     facts = markup.math(r",\; ".join(f"{latex(old)} = {latex(new)}" for old, new in step.given),
                         ", ".join(f"{text(old)} = {text(new)}" for old, new in step.given))
+    if len(step.given) > FACTS_AT_MOST or len(facts.text) > FACTS_TEXT_AT_MOST:
+        return _marked(words["ui"]["substituted_above"]) if step.rule == "substitute" else reason
     if step.rule == "substitute":
         return _marked(words["ui"]["substituted"], {"facts": facts})
     # a substitute-... rule already says it substitutes: its facts follow a colon

@@ -139,11 +139,13 @@ def test_chinese_is_followed_by_full_width_punctuation(key, phrase):
 
 
 def _tiny_derivation():
-    """y = n v + E[W], E[W] = 0 substituted; then w = n v and u = v + n, v = 2n substituted."""
-    mean, v, n, y, w, u = sp.symbols("tmean tv tn ty tw tu", positive=True)
+    """y = n v + E[W], E[W] = 0 substituted; then w = n v and u = v + n, v = 2n substituted; then
+    t = v + u + y, all three substituted."""
+    mean, v, n, y, w, u, t = sp.symbols("tmean tv tn ty tw tu tt", positive=True)
     quantities = (Quantity("tmean", mean, r"\mathbb{E}[W]", REAL, text="E[W]"), Quantity("tv", v, "v", POSITIVE, text="v"),
                   Quantity("tn", n, "n", POSITIVE, text="n"), Quantity("ty", y, "y", POSITIVE, text="y"),
-                  Quantity("tw", w, "w", POSITIVE, text="w"), Quantity("tu", u, "u", POSITIVE, text="u"))
+                  Quantity("tw", w, "w", POSITIVE, text="w"), Quantity("tu", u, "u", POSITIVE, text="u"),
+                  Quantity("tt", t, "t", POSITIVE, text="t"))
     b = Builder("tiny", "test", quantities)
     b.define(y, n * v + mean)
     b.equals("zero-mean-weights", n * v, given={mean: 0})
@@ -153,22 +155,26 @@ def _tiny_derivation():
     b.result("r")
     b.define(u, v + n)
     b.substitute(v, rule="substitute-gain")
+    b.define(t, v + u + y)
+    b.substitute(v, u, y)  # three facts: too many for a reason
     return b.build()
 
 
 def test_substitute_records_what_it_substituted():
     derivation = _tiny_derivation()
     v, n = sp.symbols("tv tn", positive=True)
-    assert [(step.rule, step.given) for step in derivation.steps if step.rule.startswith("substitute")] == [
+    assert [(step.rule, step.given) for step in derivation.steps if step.rule.startswith("substitute")][:2] == [
         ("substitute", ((v, 2 * n),)), ("substitute-gain", ((v, 2 * n),))]
 
 
 # lang -> the reasons (TeX, text) of the zero-mean step, the substitute step and the substitute-gain step
 REASONS = {
     "zh": [(r"权重均值为零，代入 $\mathbb{E}[W] = 0$", "权重均值为零，代入 E[W] = 0"),
-           ("代入 $v = 2 n$", "代入 v = 2*n"), ("代入增益：$v = 2 n$", "代入增益：v = 2*n")],
+           ("代入 $v = 2 n$", "代入 v = 2*n"), ("代入增益：$v = 2 n$", "代入增益：v = 2*n"),
+           ("代入以上各行的结果", "代入以上各行的结果")],
     "en": [(r"zero-mean weights: substitute $\mathbb{E}[W] = 0$", "zero-mean weights: substitute E[W] = 0"),
-           ("substitute $v = 2 n$", "substitute v = 2*n"), ("substitute the gain: $v = 2 n$", "substitute the gain: v = 2*n")],
+           ("substitute $v = 2 n$", "substitute v = 2*n"), ("substitute the gain: $v = 2 n$", "substitute the gain: v = 2*n"),
+           ("substitute the results above", "substitute the results above")],
 }
 
 
