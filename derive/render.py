@@ -47,7 +47,8 @@ def environment(template_dir: str | None = None) -> jinja2.Environment:
 
     It is sandboxed (a template pack from anywhere cannot reach Python: no ``__globals__``,
     no method that changes a list or a dict), and ``tex`` is the filter every user string
-    passes on its way to TeX (``title`` for a user's title: a space between Chinese characters kept).
+    passes on its way to TeX (``title`` for a user's title: a space between Chinese characters kept;
+    ``phrase`` for a wording phrase, whose ``$...$`` formulas stay math: see :mod:`derive.markup`).
     Compiled templates are kept in the cache folder (see :class:`derive.cache.TemplateCache`).
     """
     from .cache import TemplateCache
@@ -64,6 +65,7 @@ def environment(template_dir: str | None = None) -> jinja2.Environment:
     env.filters["tex"] = tex_escape
     env.filters["comment"] = comment_text
     env.filters["title"] = markup.title_tex
+    env.filters["phrase"] = lambda phrase: _marked(phrase).tex
     return env
 
 
