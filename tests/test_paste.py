@@ -103,6 +103,7 @@ def test_the_latex_block_has_no_residue_no_check_note_and_no_internal_name(name,
     needs = re.search(r"^% preamble: (.*)$", block, flags=re.MULTILINE)
     assert needs and r"\usepackage{amsmath}" in needs.group(1)
     assert (r"\usepackage{amssymb}" in needs.group(1)) == (r"\mathbb" in seen)
+    assert (r"\usepackage{ctex}" in needs.group(1)) == bool(re.search("[\u4e00-\u9fff]", block))
 
 
 def _spans(line: str) -> list[str]:
@@ -145,13 +146,15 @@ def test_the_text_results_are_labelled_with_the_wording_not_the_target_key(name)
 
 ARTICLE = "\\documentclass{{article}}\n{preamble}\n\\usepackage[textwidth=16cm]{{geometry}}\n" \
           "\\begin{{document}}\n{block}\n\\end{{document}}\n"
-LONG = ["xavier", "kaiming", "prelu-init", "mlp-backprop", "softmax-ce", "conv-backprop"]
+LONG = [*(pytest.param(name, "en", id=name) for name in
+          ("xavier", "kaiming", "prelu-init", "mlp-backprop", "softmax-ce", "conv-backprop")),
+        pytest.param("kaiming", "zh", id="kaiming-zh", marks=pytest.mark.slow)]  # ctex's fonts: 6 s
 
 
 @needs_tex
-@pytest.mark.parametrize("name", LONG)
-def test_the_latex_block_fits_a_plain_article_and_fills_its_first_page(tmp_path, name):
-    block = render(derive.get(name), "latex", "en")
+@pytest.mark.parametrize("name, lang", LONG)
+def test_the_latex_block_fits_a_plain_article_and_fills_its_first_page(tmp_path, name, lang):
+    block = render(derive.get(name), "latex", lang)
     preamble = re.search(r"^% preamble: (.*)$", block, flags=re.MULTILINE).group(1)
     pdf.build_pdf(ARTICLE.format(preamble=preamble, block=block), name, tmp_path, keep_log=True)
     log = (tmp_path / f"{name}.log").read_text(encoding="utf-8", errors="replace")
