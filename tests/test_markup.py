@@ -206,19 +206,20 @@ def test_piecewise_results_in_chinese_have_no_english(name):
 HOSTILE = [("title", value) for value in (r"$x$ \input{x}", "神经网络基础 第三次作业 $", TEX_ATTACKS[0])]
 HOSTILE += [("statement", value) for value in (r"$\input{x}$", TEX_ATTACKS[1])]
 HOSTILE += [("network title", value) for value in (r"Net $a_b$ \input{x}", TEX_ATTACKS[3])]
+HOSTILE += [("network name", value) for value in (r"N$a_b$", TEX_ATTACKS[2])]
 
 
-def _sheet(title="Sheet", statement="Find it.", network_title=None) -> str:
-    network = "" if network_title is None else "[[problem]]\nnetwork = \"net.toml\"\n"
+def _sheet(title="Sheet", statement="Find it.", network=False) -> str:
+    network = "[[problem]]\nnetwork = \"net.toml\"\n" if network else ""
     return (f"title = {toml_string(title)}\ncourse = \"C\"\ndate = \"May\"\nlang = \"zh\"\n"
             f"[[problem]]\nentry = \"mse\"\nstatement = {toml_string(statement)}\n{network}")
 
 
 @pytest.mark.parametrize("where, value", HOSTILE)
 def test_user_strings_print_literally(tmp_path, capsys, where, value):
-    if where == "network title":
-        write(tmp_path / "net.toml", net_spec(title=value))
-        spec = _sheet(network_title=value)
+    if where.startswith("network"):
+        write(tmp_path / "net.toml", net_spec(**{where.split()[1]: value}))
+        spec = _sheet(network=True)
     else:
         spec = _sheet(**{where: value})
     status, _, err = run_cli(capsys, "sheet", write(tmp_path / "s.toml", spec), "--tex", "-o", str(tmp_path / "out"))
