@@ -107,8 +107,8 @@ ROUND_TRIP = {
     "sigmoid": None, "tanh": None, "softplus": None, "silu": None, "gelu": None, "lecun": None,
     "log-softmax": None, "softmax": None, "softmax-ce": None, "mse": None, "bce": None, "bce-sigmoid": None,
     "huber": None, "kaiming": None, "prelu-init": None,
-    "xavier": "reader: the evaluation bar \\frac{d}{dz} \\tanh z\\big|_{z=0} and f'(0)^2 (f is no function "
-              "of xavier's table) are unreadable",
+    "xavier": "reader: the evaluation bar \\frac{d}{dz} \\tanh z\\big|_{z=0}, f'(0)^2 and the error recursion's "
+              "f'(z_j^{(l-1)}) (f is no function of xavier's table: f'(0) names the slope) are unreadable",
 }
 
 
