@@ -137,6 +137,8 @@ def knowledge(derivation: Derivation, table) -> Knowledge:
             if isinstance(subject, sp.Symbol) and subject not in plain.facts:
                 rule_of.setdefault(subject, step.rule)
         elif step.kind == EQUALS:
+            if step.rhs == expressions[-1]:
+                continue  # the same expression written another way (a display form): no step to count
             expressions.append(step.rhs)
             rules.append(step.rule)
         else:
