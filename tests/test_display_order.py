@@ -2,6 +2,7 @@
 printed in the order the course writes it (pinned by hand), and every display form is the
 computed expression (evaluated independently, with Python floats and math, at random points)."""
 
+import itertools
 import math
 import pickle
 import random
@@ -35,9 +36,9 @@ RESULTS = [
     ("bce-sigmoid", "dl_dw1", r"\left(\hat{y} - y\right) x_1"),
     ("bce-sigmoid", "dl_dw2", r"\left(\hat{y} - y\right) x_2"),
     ("bce-sigmoid", "dl_db", r"\hat{y} - y"),
-    ("huber", "dl_dyhat", r"\begin{cases} \hat{y} - y & \text{for}\: \left|{\hat{y} - y}\right| \leq \delta \\ "
-                          r"\delta \operatorname{sign}(\hat{y} - y) & \text{for}\: \left|{\hat{y} - y}\right| > \delta "
-                          r"\end{cases}"),
+    ("huber", "dl_dyhat", (r"\begin{cases} \hat{y} - y & \text{for}\: \left|{\hat{y} - y}\right| \leq \delta \\ "
+                           r"\delta \operatorname{sign}(\hat{y} - y) & \text{for}\: \left|{\hat{y} - y}\right| > \delta "
+                           r"\end{cases}")),
     ("softmax", "jacobian", r"{p}_{i} \left(\delta_{i k} - {p}_{k}\right)"),
     ("log-softmax", "grad", r"\delta_{i k} - {p}_{k}"),
     ("softmax-ce", "dl_dz", r"{p}_{k} - {y}_{k}"),
@@ -50,8 +51,8 @@ RESULTS = [
     ("mlp-backprop", "grad_w", r"{\delta^{(l)}}_{i} {a^{(l-1)}}_{j}"),
     ("mlp-backprop", "grad_b", r"{\delta^{(l)}}_{i}"),
     ("conv-backprop", "error_recursion",
-     r"f'({z^{(l)}}_{ij}) \sum_{\substack{0 \leq u \leq K - 1\\0 \leq v \leq K - 1}} "
-     r"{\omega^{(l+1)}}_{uv} {\tilde{\delta}^{(l+1)}}_{i - u, j - v}"),
+     (r"f'({z^{(l)}}_{ij}) \sum_{\substack{0 \leq u \leq K - 1\\0 \leq v \leq K - 1}} "
+      r"{\omega^{(l+1)}}_{uv} {\tilde{\delta}^{(l+1)}}_{i - u, j - v}")),
     ("pool-backprop", "average_error", r"\frac{\delta^{(l)}}{K'^{2}}"),
 ]
 
@@ -165,7 +166,7 @@ def test_steps_follow_the_course(name, rule, expected):
 @pytest.mark.parametrize("name", NUMERIC + ["mlp-backprop", "conv-backprop", "pool-backprop"])
 def test_no_step_repeats_the_line_before_and_no_bare_substitute_twice(name):
     steps = derive.get(name).steps
-    for before, after in zip(steps, steps[1:]):
+    for before, after in itertools.pairwise(steps):
         if after.kind == "equals":
             assert latex(name, after.display) != latex(name, before.display), (name, after.rule)
         assert not (before.rule == after.rule == "substitute"), name

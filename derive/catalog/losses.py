@@ -52,9 +52,7 @@ def loss_gradient(b: Builder, loss: sp.Basic, tidy=None, shown: tuple = (None, N
     return b.current
 
 
-#: binary cross-entropy as the course writes it, and its derivative before the fractions are combined
-BCE_SHOWN = times(-1, plus(times(y, sp.log(yhat)), times(1 - y, sp.log(1 - yhat))))
-BCE_SHOWN_DERIVATIVE = times(-1, plus(over(y, yhat), times(-1, over(1 - y, 1 - yhat))))
+#: the gradient of binary cross-entropy as the course writes it
 BCE_SHOWN_GRADIENT = over(yhat - y, times(yhat, 1 - yhat))
 
 
@@ -73,7 +71,7 @@ def mse() -> Derivation:
 def bce() -> Derivation:
     """Binary cross-entropy: dL/dyhat = (yhat - y) / (yhat (1 - yhat))."""
     b = Builder("bce", "losses", (YHAT_PROBABILITY, LABEL_Y, DL_DYHAT))
-    loss_gradient(b, BCE, _tidy_bce, (BCE_SHOWN, BCE_SHOWN_DERIVATIVE, BCE_SHOWN_GRADIENT))
+    loss_gradient(b, BCE, _tidy_bce, (None, None, BCE_SHOWN_GRADIENT))
     return b.build()
 
 
@@ -92,7 +90,7 @@ def bce_sigmoid() -> Derivation:
     linear = w1 * x1 + w2 * x2 + bias
     b = Builder("bce-sigmoid", "losses", quantities, assumptions=("yhat-is-sigmoid", "z-is-linear"),
                 relations={yhat: sigma(z), z: linear})
-    loss_gradient(b, BCE, _tidy_bce, (BCE_SHOWN, BCE_SHOWN_DERIVATIVE, BCE_SHOWN_GRADIENT))
+    loss_gradient(b, BCE, _tidy_bce, (None, None, BCE_SHOWN_GRADIENT))
 
     b.define(dyhat_dz.symbol, sp.Derivative(sigma(z), z), "definition-yhat")
     sigmoid_d1 = get("sigmoid").target("d1")
