@@ -40,8 +40,8 @@ def plus(*terms: sp.Basic) -> sp.Basic:
 
 def over(numerator: sp.Basic, denominator: sp.Basic) -> sp.Basic:
     """The fraction numerator/denominator as written, nothing cancelled."""
-    reciprocal = sp.Pow(denominator, -1, evaluate=False)
-    return reciprocal if numerator == 1 else sp.Mul(numerator, reciprocal, evaluate=False)
+    reciprocals = [sp.Pow(factor, -1, evaluate=False) for factor in sp.Mul.make_args(denominator)]
+    return times(*reciprocals) if numerator == 1 else times(numerator, *reciprocals)
 
 
 def dot(*factors: sp.Basic) -> sp.Basic:
