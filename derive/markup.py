@@ -99,23 +99,9 @@ def marked(phrase: str, fields: Mapping[str, Marked] | None = None) -> Marked:
     return result
 
 
-def tex(phrase: str) -> str:
-    """A wording phrase as LaTeX (see :func:`marked`)."""
-    return marked(phrase).tex
-
-
-def text(phrase: str) -> str:
-    """A wording phrase as plain Unicode text (see :func:`marked`)."""
-    return marked(phrase).text
-
-
-def md(phrase: str) -> str:
-    """A wording phrase as Markdown (see :func:`marked`)."""
-    return marked(phrase).md
-
-
-_CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]) +(?=[\u3000-\u303f\u3400-\u4dbf"
-                        r"\u4e00-\u9fff\uff00-\uffef])")
+#: Chinese characters and punctuation (CJK symbols, ideographs, full-width forms), as a class
+CJK = "[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"
+_CJK_SPACE = re.compile(f"(?<={CJK}) +(?={CJK})")
 
 
 def title_tex(title) -> str:

@@ -74,7 +74,7 @@ def comment_text(text) -> str:
     return " ".join(str(text).split())
 
 
-_CJK = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+_CJK = re.compile(markup.CJK)
 
 
 def fill(template: str, template_dir: str | None = None, /, **values) -> str:
