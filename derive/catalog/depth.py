@@ -38,6 +38,7 @@ from .initialization import (
     ZERO_MEAN_WEIGHTS,
     Z,
     alpha,
+    course_fraction,
     forward_recursion,
     moment_against_density,
     n_in,
@@ -183,10 +184,7 @@ def _condition(b: Builder, gain: Quantity, shown: sp.Basic, target: str,
     b.equation(times(n_in, VAR_W.symbol, gain.symbol), 1, "unit-factor")
     b.implies("substitute-gain", times(n_in, VAR_W.symbol) if shown == 1 else times(n_in, VAR_W.symbol, shown),
               sp.S.One)
-    value = b.solve(VAR_W.symbol)
-    numerator, denominator = sp.fraction(value)
-    factors = sorted(sp.Mul.make_args(denominator), key=lambda factor: not isinstance(factor, sp.Add))
-    b.show(over(numerator, factors[0] if len(factors) == 1 else times(*factors)))
+    b.show(course_fraction(b.solve(VAR_W.symbol)))
     b.result(target)
     for rule, result, given in matches:
         b.implies(rule, VAR_W.symbol, result.symbol, given)

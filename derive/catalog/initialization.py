@@ -198,50 +198,49 @@ def moment_against_density(b: Builder, lhs: sp.Symbol, slope: sp.Basic, root: sp
 
 
 def variance_condition(b: Builder, before: sp.Symbol, after: sp.Symbol, recursion_shown: sp.Basic,
-                       target: str, rule: str, substitution: str, solved_shown: sp.Basic | None = None) -> sp.Basic:
+                       target: str, rule: str, substitution: str) -> sp.Basic:
     """Require the variance to stay the same across the layer (``after`` = ``before``), substitute
     the recursion (written ``recursion_shown``, in the course's order), solve for Var(W) (shown
-    ``solved_shown`` if given) and name the result ``target``."""
+    as the course writes the fraction) and name the result ``target``."""
     b.equation(after, before, rule)
     b.implies(substitution, recursion_shown, before)
     value = b.solve(VAR_W.symbol)
-    if solved_shown is not None:
-        b.show(solved_shown)
+    b.show(course_fraction(value))
     b.result(target)
     return value
 
 
-def standard_deviation(b: Builder, variance: sp.Basic, variance_shown: sp.Basic, target: str,
-                       root_shown: sp.Basic | None = None) -> sp.Basic:
+def standard_deviation(b: Builder, variance: sp.Basic, target: str, root_shown: sp.Basic | None = None) -> sp.Basic:
     """sigma^2 = Var(W), solved for sigma > 0, shown as the square root of the variance's fraction
     (or ``root_shown``)."""
     b.equation(STD.symbol**2, variance, "normal-with-variance")
-    b.show(variance_shown)
+    b.show(course_fraction(variance))
     value = b.solve(STD.symbol)
-    b.show(_root_of(variance_shown) if root_shown is None else root_shown)
+    b.show(_root_of(course_fraction(variance)) if root_shown is None else root_shown)
     b.result(target)
     return value
 
 
-def uniform_bound(b: Builder, variance: sp.Basic, variance_shown: sp.Basic, target: str = "uniform_bound") -> sp.Basic:
+def uniform_bound(b: Builder, variance: sp.Basic, target: str = "uniform_bound") -> sp.Basic:
     """Var U(-r, r) = r^2/3, obtained by integration, set equal to Var(W) and solved for r > 0:
     r = sqrt(3 Var(W)), shown as the square root of one fraction (sqrt(6/(M_{l-1} + M_l)))."""
     r = BOUND.symbol
     b.define(VAR_UNIFORM.symbol, sp.Integral(w**2 / (2 * r), (w, -r, r)), "variance-of-uniform")
     spread = b.apply("integrate", sp.Integral.doit)
     b.equation(spread, variance, "match-variance")
-    b.show(variance_shown)
+    b.show(course_fraction(variance))
     value = b.solve(r)
-    numerator, denominator = sp.fraction(sp.factor(3 * variance))
-    b.show(_root_of(_fraction(numerator, *_factors(denominator))))
+    b.show(_root_of(course_fraction(sp.factor(3 * variance))))
     b.result(target)
     return value
 
 
-def _factors(product: sp.Basic) -> tuple[sp.Basic, ...]:
-    """The factors of a denominator, a sum of sizes or alpha's term first: ((1 + alpha^2), n_in)."""
-    factors = sp.Mul.make_args(product)
-    return tuple(sorted(factors, key=lambda factor: not isinstance(factor, sp.Add)))
+def course_fraction(value: sp.Basic) -> sp.Basic:
+    """A fraction as the course writes it, the sum in its denominator first: 2/M_{l-1},
+    2/((1 + alpha^2) M_{l-1}), 6/(M_{l-1} + M_l)."""
+    numerator, denominator = sp.fraction(value)
+    factors = sorted(sp.Mul.make_args(denominator), key=lambda factor: not isinstance(factor, sp.Add))
+    return _fraction(numerator, *factors)
 
 
 def _recursion_builder(name: str, extra: tuple[Quantity, ...], assumptions: tuple[str, ...],
@@ -292,9 +291,8 @@ def xavier() -> Derivation:
     b.show(_fraction(n_in + n_out, 2))
     variance = b.solve(var_w)
     b.result("var")
-    shown = _fraction(2, n_in + n_out)
-    uniform_bound(b, variance, shown)
-    standard_deviation(b, variance, shown, "normal_std")
+    uniform_bound(b, variance)
+    standard_deviation(b, variance, "normal_std")
     return b.build()
 
 
@@ -309,8 +307,7 @@ def _rectifier(name: str, slope: sp.Basic, extra: tuple[Quantity, ...], fan_out:
     b.result("second_moment")
     gain = _fraction(1 + slope**2, 2) if slope != 0 else sp.Rational(1, 2)
     variance = variance_condition(b, previous, VAR_Z.symbol, times(n_in, var_w, gain, previous), "var",
-                                  "forward-condition", "substitute-second-moment",
-                                  _fraction(2, 1 + slope**2, n_in) if slope != 0 else None)
+                                  "forward-condition", "substitute-second-moment")
     if fan_out:
         error_recursion(b)
         moment_against_density(b, SQUARE_SLOPE.symbol, slope, sp.S.One)
@@ -321,17 +318,11 @@ def _rectifier(name: str, slope: sp.Basic, extra: tuple[Quantity, ...], fan_out:
     return b, variance
 
 
-def _shown(variance: sp.Basic) -> sp.Basic:
-    """Var(W) of a rectifier as the course writes it: 2/M_{l-1}, 2/((1 + alpha^2) M_{l-1})."""
-    numerator, denominator = sp.fraction(variance)
-    return _fraction(numerator, *_factors(denominator))
-
-
 def kaiming() -> Derivation:
     """He (ReLU, fan-in): E[ReLU(z)^2] = Var(z)/2, so Var(W) = 2/n_in; fan-out: 2/n_out."""
     b, variance = _rectifier("kaiming", sp.Integer(0), (), fan_out=True)
-    standard_deviation(b, variance, _shown(variance), "std")
-    uniform_bound(b, variance, _shown(variance))
+    standard_deviation(b, variance, "std")
+    uniform_bound(b, variance)
     return b.build()
 
 
@@ -339,14 +330,14 @@ def prelu_init() -> Derivation:
     """PReLU/leaky ReLU with slope alpha, as seed 000 section 3.2: E[f(z)^2] = (1 + alpha^2)/2 Var(z),
     Var(W) = 2/((1 + alpha^2) n_in); the standard deviation, the gain and the uniform bound."""
     b, variance = _rectifier("prelu-init", alpha, (ALPHA, GAIN), fan_out=False)
-    std = standard_deviation(b, variance, _shown(variance), "std")
+    std = standard_deviation(b, variance, "std")
     b.equation(STD.symbol, GAIN.symbol / sp.sqrt(n_in), "gain-definition")
     b.show(_fraction(GAIN.symbol, sp.sqrt(n_in)))
-    b.implies("substitute-std", _root_of(_shown(variance)), GAIN.symbol / sp.sqrt(n_in), given={STD.symbol: std})
+    b.implies("substitute-std", _root_of(course_fraction(variance)), GAIN.symbol / sp.sqrt(n_in), given={STD.symbol: std})
     b.solve(GAIN.symbol)
     b.show(_root_of(_fraction(2, 1 + alpha**2)))
     b.result("gain")
-    uniform_bound(b, variance, _shown(variance))
+    uniform_bound(b, variance)
     return b.build()
 
 
@@ -362,7 +353,7 @@ def lecun() -> Derivation:
             given={VAR_A.symbol: z_before.symbol})
     variance = variance_condition(b, z_before.symbol, VAR_Z.symbol, times(n_in, VAR_W.symbol, z_before.symbol),
                                   "var", "forward-condition", "substitute-second-moment")
-    standard_deviation(b, variance, variance, "std", _fraction(1, sp.sqrt(n_in)))
+    standard_deviation(b, variance, "std", _fraction(1, sp.sqrt(n_in)))
     return b.build()
 
 
