@@ -124,6 +124,8 @@ def test_every_markdown_math_span_opens_and_closes_with_a_non_space(name, lang):
     for line in document.splitlines():
         for span in _spans(line):
             assert span and not span[0].isspace() and not span[-1].isspace(), (span, line)
+            # GitHub reads a backslash before punctuation as a Markdown escape, even in math
+            assert not re.search(r"\\[!-\"$-/:-@\[-`{-~]", span), span
         assert not re.search(r"(?<!\\)\$\d", re.sub(r"(?<!\\)\$[^$]*(?<!\\)\$", "", line)), line
     seen = _visible_md(document)
     for pattern in _check_notes(lang):
