@@ -88,6 +88,6 @@ def test_every_example_spec_reads(tmp_path):
 def test_handout_asks_without_answering():
     sheet = read_spec(EXAMPLES / "hw2-derivatives-zh.toml")
     handout, key = (render_sheet(sheet, layout, "zh") for layout in ("handout", "key"))
-    answer = r"\left(1 - \sigma(x)\right) \sigma(x)"
+    answer = r"\sigma(x) \left(1 - \sigma(x)\right)"
     assert answer not in handout and answer in key
     assert "求： 一阶导数 $\\sigma'(x)$；二阶导数 $\\sigma''(x)$。" in handout
