@@ -13,6 +13,7 @@ ones render. About 90 documents: marked slow.
 import os
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,9 @@ from derive.sheet import read_spec
 EXAMPLES = Path(__file__).parents[1] / "examples"
 TOLERANCE_PT = 1.0  # TeX's own \hfuzz is 0.1 pt; a box over by less than 1 pt cannot be seen
 
-_MISSING = re.compile(r"^Missing character: There is no (\S+(?: \(U\+[0-9A-F]+\))?) in font ([^:!\n]+)", re.M)
-_OVERFULL = re.compile(r"^Overfull \\([hv])box \(([\d.]+)pt too (?:wide|high)\) (.*)$", re.M)
+_MISSING = re.compile(r"^Missing character: There is no (\S+(?: \(U\+[0-9A-F]+\))?) in font ([^:!\n]+)",
+                      re.MULTILINE)
+_OVERFULL = re.compile(r"^Overfull \\([hv])box \(([\d.]+)pt too (?:wide|high)\) (.*)$", re.MULTILINE)
 _LINES = re.compile(r"lines? (\d+)")
 
 
@@ -50,9 +52,10 @@ def problems_in_log(log: str, tex: str = "") -> list[str]:
     ("Missing character: There is no σ (U+03C3) in font [lmroman10-regular]:mapping=tex-text;!\n",
      ["Missing character σ (U+03C3) ([lmroman10-regular])"]),
     ("Missing character: There is no ω in font cmr10!\n" * 3, ["Missing character ω (cmr10)"]),
-    ("Missing character: There is no δ (U+03B4) in font [lmroman10-regular]:mapping=t\nex-text;!\n",  # wrapped
+    ("Missing character: There is no δ (U+03B4) in font [lmroman10-regular]:mapping=t\nex-text;!\n",
      ["Missing character δ (U+03B4) ([lmroman10-regular])"]),
-    ("Overfull \\hbox (147.2pt too wide) detected at line 12\n", ["Overfull \\hbox 147.2pt detected at line 12"]),
+    ("Overfull \\hbox (147.2pt too wide) detected at line 12\n",
+     ["Overfull \\hbox 147.2pt detected at line 12"]),
     ("Overfull \\hbox (1.5pt too wide) in paragraph at lines 3--4\n",
      ["Overfull \\hbox 1.5pt in paragraph at lines 3--4"]),
     ("Overfull \\vbox (20.0pt too high) has occurred while \\output is active\n",
@@ -70,19 +73,26 @@ def documents():
     """(file stem, a function giving its .tex) for every document the test builds."""
     for entry in catalog.entries():
         for lang in LANGUAGES:
-            yield f"{entry.name}-{lang}", lambda name=entry.name, lang=lang: render_document(catalog.get(name), lang)
+            yield f"{entry.name}-{lang}", partial(_entry_tex, entry.name, lang)
     for spec in sorted(EXAMPLES.glob("*.toml")):
         for layout in LAYOUTS:
             for lang in LANGUAGES:
-                yield (f"{spec.stem}-{layout}-{lang}",
-                       lambda spec=spec, layout=layout, lang=lang: render_sheet(read_spec(spec), layout, lang))
+                yield f"{spec.stem}-{layout}-{lang}", partial(_sheet_tex, spec, layout, lang)
+
+
+def _entry_tex(name: str, lang: str) -> str:
+    return render_document(catalog.get(name), lang)  # as derive NAME --pdf --lang LANG
+
+
+def _sheet_tex(spec: Path, layout: str, lang: str) -> str:
+    return render_sheet(read_spec(spec), layout, lang)  # as derive sheet SPEC --formulas --lang LANG
 
 
 def _submit(pool: ThreadPoolExecutor, make, stem: str, folder: Path) -> Future:
     """Render here (SymPy holds the interpreter), build in the pool (TeX runs as processes)."""
     try:
         tex = make()
-    except Exception as error:  # one document that cannot render must not hide the others
+    except DeriveError as error:  # one document that cannot render must not hide the others
         failed = Future()
         failed.set_result([f"cannot render: {type(error).__name__}: {error}"])
         return failed
