@@ -88,12 +88,18 @@ def _write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
 class TemplateCache(jinja2.BytecodeCache):
     """Compiled Jinja templates, kept in ``templates-JINJA_VERSION/`` of the cache folder.
 
-    An entry is found by the template's name and file path, and used only if a hash of the
-    template's text is the one it was compiled from (Jinja checks it): an edited template, or a
-    template pack's file of the same name, is compiled afresh. The folder is looked up at every
-    use, so ``DERIVE_NO_CACHE`` and ``DERIVE_CACHE_DIR`` take effect at once; a damaged entry is
-    compiled again.
+    An entry is found by the template's name and file path and by the environment's settings
+    that the compiled code depends on (see :func:`_compiled_with`), and used only if a hash of
+    the template's text is the one it was compiled from (Jinja checks it): an edited template, a
+    template pack's file of the same name, or the same file compiled by another environment is
+    compiled afresh. The folder is looked up at every use, so ``DERIVE_NO_CACHE`` and
+    ``DERIVE_CACHE_DIR`` take effect at once; a damaged entry is compiled again.
     """
+
+    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
+                   source: str) -> jinja2.bccache.Bucket:
+        """The entry of template ``name`` as ``environment`` compiles it, loaded if it is kept."""
+        return super().get_bucket(environment, f"{_compiled_with(environment)}|{name}", filename, source)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         """Fill ``bucket`` from the cache, or leave it empty."""
@@ -123,3 +129,21 @@ class TemplateCache(jinja2.BytecodeCache):
     def _path(bucket: jinja2.bccache.Bucket) -> Path | None:
         where = folder()
         return None if where is None else where / f"templates-{jinja2.__version__}" / f"{bucket.key}.cache"
+
+
+def _compiled_with(environment: jinja2.Environment) -> str:
+    """A hash of what Jinja's compiled code depends on besides the template's text: the
+    environment's class and sandbox, its syntax, escaping, and how each filter and test is called."""
+    def passes(table: dict) -> list:
+        return sorted((name, str(getattr(function, "jinja_pass_arg", ""))) for name, function in table.items())
+
+    syntax = [getattr(environment, setting) for setting in (
+        "block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
+        "comment_start_string", "comment_end_string", "line_statement_prefix", "line_comment_prefix",
+        "trim_blocks", "lstrip_blocks", "newline_sequence", "keep_trailing_newline", "optimized", "is_async")]
+    settings = (type(environment).__module__, type(environment).__qualname__, getattr(environment, "sandboxed", False),
+                sorted(getattr(environment, "intercepted_binops", ())), sorted(getattr(environment, "intercepted_unops", ())),
+                syntax, sorted(environment.extensions), getattr(environment.finalize, "__qualname__", None),
+                getattr(environment.autoescape, "__qualname__", environment.autoescape),
+                passes(environment.filters), passes(environment.tests))
+    return hashlib.sha256(repr(settings).encode()).hexdigest()[:16]

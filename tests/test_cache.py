@@ -6,6 +6,7 @@ import shutil
 
 import jinja2
 import pytest
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 import derive
 from derive import cache, render
@@ -100,6 +101,37 @@ def test_a_template_is_compiled_again_exactly_when_its_text_or_file_changes(pack
     assert fill() == "first x\n" and compiled == [PROBE]
     assert fill(change(folder)) == text
     assert compiled == [PROBE] * (1 + compiled_again)
+
+
+SYNTAX = {"block_start_string": r"\BLOCK{", "block_end_string": "}", "variable_start_string": r"\VAR{",
+          "variable_end_string": "}", "comment_start_string": r"\#{", "comment_end_string": "}"}
+ENVIRONMENTS = {
+    "plain": lambda loader: jinja2.Environment(loader=loader, bytecode_cache=cache.TemplateCache(), **SYNTAX),
+    "default syntax": lambda loader: jinja2.Environment(loader=loader, bytecode_cache=cache.TemplateCache()),
+    "sandboxed": lambda loader: ImmutableSandboxedEnvironment(loader=loader, bytecode_cache=cache.TemplateCache(),
+                                                              **SYNTAX),
+}
+
+
+@pytest.mark.parametrize("source, first, first_text, second, second_text", [
+    # the same file compiled with other delimiters reads other placeholders
+    (r"\VAR{who}", "plain", "x", "default syntax", r"\VAR{who}"),
+    # code compiled without the sandbox never runs in it: the list stays unchangeable
+    (r"\VAR{items.append(1) or items}", "plain", "[1]", "sandboxed", jinja2.exceptions.SecurityError),
+])
+def test_a_template_compiled_by_another_environment_is_compiled_again(pack, source, first, first_text, second,
+                                                                       second_text):
+    folder, compiled, _ = pack
+    (folder / PROBE).write_text(source, encoding="utf-8")
+    loader = jinja2.FileSystemLoader(str(folder))
+    assert ENVIRONMENTS[first](loader).get_template(PROBE).render(who="x", items=[]) == first_text
+    template = ENVIRONMENTS[second](loader).get_template(PROBE)
+    if isinstance(second_text, str):
+        assert template.render(who="x", items=[]) == second_text
+    else:
+        with pytest.raises(second_text):
+            template.render(who="x", items=[])
+    assert compiled == [PROBE, PROBE]
 
 
 @pytest.mark.parametrize("switched_off, kept", [("1", False), ("", True)])
