@@ -100,10 +100,10 @@ def test_the_latex_block_has_no_residue_no_check_note_and_no_internal_name(name,
         assert key.replace("_", r"\_") not in seen and f"{{{key}}}" not in seen, key
     assert seen.count(r"\begin{align*}") == seen.count(r"\end{align*}") >= 1
     assert r"&&" not in seen and r"\\" + "\n" + r"\end{align*}" not in seen
-    needs = re.search(r"^% preamble: (.*)$", block, flags=re.MULTILINE)
-    assert needs and r"\usepackage{amsmath}" in needs.group(1)
-    assert (r"\usepackage{amssymb}" in needs.group(1)) == (r"\mathbb" in seen)
-    assert (r"\usepackage{ctex}" in needs.group(1)) == bool(re.search("[\u4e00-\u9fff]", block))
+    needs = _preamble(block)
+    assert r"\usepackage{amsmath}" in needs
+    assert (r"\usepackage{amssymb}" in needs) == (r"\mathbb" in seen)
+    assert (r"\usepackage{ctex}" in needs) == bool(re.search("[\u4e00-\u9fff]", block))
 
 
 def _spans(line: str) -> list[str]:
@@ -153,19 +153,41 @@ LONG = [*(pytest.param(name, "en", id=name) for name in
         pytest.param("kaiming", "zh", id="kaiming-zh", marks=pytest.mark.slow)]  # ctex's fonts: 6 s
 
 
-@needs_tex
-@pytest.mark.parametrize("name, lang", LONG)
-def test_the_latex_block_fits_a_plain_article_and_fills_its_first_page(tmp_path, name, lang):
-    block = render(derive.get(name), "latex", lang)
-    preamble = re.search(r"^% preamble: (.*)$", block, flags=re.MULTILINE).group(1)
-    pdf.build_pdf(ARTICLE.format(preamble=preamble, block=block), name, tmp_path, keep_log=True)
-    log = (tmp_path / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+def _preamble(block: str) -> list[str]:
+    """The packages the block's preamble line asks for."""
+    line = re.search(r"^% preamble: (.*)$", block, flags=re.MULTILINE).group(1)
+    return re.findall(r"\\usepackage\{\w+\}", line)
+
+
+def _build_in_article(blocks: list[str], stem: str, folder) -> str:
+    """The blocks in the plain article, built by xelatex; the log, after checking that no box is
+    overfull by more than 1 pt and that no character is missing."""
+    preamble = "".join(sorted({package for block in blocks for package in _preamble(block)}))
+    pdf.build_pdf(ARTICLE.format(preamble=preamble, block="\n".join(blocks)), stem, folder, keep_log=True)
+    log = (folder / f"{stem}.log").read_text(encoding="utf-8", errors="replace")
     overfull = [float(points) for points in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide", log)]
     assert all(points <= 1 for points in overfull), overfull
     assert "Missing character" not in log
+    return log
+
+
+@needs_tex
+@pytest.mark.parametrize("name, lang", LONG)
+def test_the_latex_block_fits_a_plain_article_and_fills_its_first_page(tmp_path, name, lang):
+    _build_in_article([render(derive.get(name), "latex", lang)], name, tmp_path)
     first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(tmp_path / f"{name}.pdf"), "-"],
                            check=True, capture_output=True, text=True).stdout
     assert len(first.split()) > 20, first
+
+
+@needs_tex
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", pytest.param("zh", marks=pytest.mark.xfail(strict=True, reason=(
+    "mlp-cost's row #x(backward) = L(#x(delta) + ... + #x(b - alpha grad b)) is 8 pt wider than the line "
+    "with ctex's fonts: a right side wider than the line needs a display form that breaks it")))])
+def test_every_latex_block_fits_the_article(tmp_path, lang):
+    """All the catalog's blocks, one after the other in one article (one TeX run for all)."""
+    _build_in_article([render(derive.get(name), "latex", lang) for name in NAMES], lang, tmp_path)
 
 
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed (optional: apt-get install pandoc)")
