@@ -35,6 +35,38 @@ def tex_escape(text: str) -> str:
     return "".join(_TEX_SPECIALS.get(character, character) for character in str(text).translate(_TEX_SPACES))
 
 
+_COMMAND = re.compile(r"\\[A-Za-z]+\s*")
+_TERM_BREAK = re.compile(r" (?=[+-] )")
+
+
+def glyphs(tex: str) -> int:
+    """About how many glyphs ``tex`` prints (a command is one, braces and scripts' marks none)."""
+    return len(re.sub(r"[{}^_ ]", "", _COMMAND.sub("x", tex)))
+
+
+def _depth(tex: str) -> int:
+    """How many groups, brackets and environments ``tex`` opens and does not close."""
+    brackets = sum({"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}.get(c, 0) for c in tex)
+    return brackets + tex.count("\\begin{") - tex.count("\\end{")
+
+
+def sum_rows(tex: str, longest: int = 120, row: int = 64) -> list[str]:
+    """A sum of more than about ``longest`` glyphs cut into rows of about ``row`` glyphs before
+    its top-level + and - signs (one row otherwise, or when it has no such sign): a paste
+    block's right side that would run past the line, such as a network's total of 41 terms."""
+    if glyphs(tex) <= longest:
+        return [tex]
+    cuts = [m.start() for m in _TERM_BREAK.finditer(tex) if _depth(tex[:m.start()]) == 0]
+    terms = [tex[a:b] for a, b in zip([0, *cuts], [*cuts, len(tex)])]
+    rows = [terms[0]]
+    for term in terms[1:]:
+        if glyphs(rows[-1] + term) > row:
+            rows.append(term.strip())
+        else:
+            rows[-1] += term
+    return rows
+
+
 def _named_function_derivative(expr: sp.Derivative):
     """(function, argument, order) when expr is f^(n)(x) of a one-argument named function."""
     inner = expr.expr

@@ -22,7 +22,7 @@ from . import catalog, markup, profiles
 from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
 from .figures import activation_figure
-from .printing import NotationLatexPrinter, NotationStrPrinter, tex_escape
+from .printing import NotationLatexPrinter, NotationStrPrinter, sum_rows, tex_escape
 from .sheet import Problem, Sheet
 
 FORMATS = ("text", "latex", "md", "json")
@@ -64,6 +64,7 @@ def environment(template_dir: str | None = None) -> jinja2.Environment:
     )
     env.filters["tex"] = tex_escape
     env.filters["comment"] = comment_text
+    env.filters["rows"] = sum_rows
     env.filters["title"] = markup.title_tex
     env.filters["phrase"] = lambda phrase: _marked(phrase).tex
     return env

@@ -16,7 +16,8 @@ import sympy as sp
 import derive
 from derive import pdf
 from derive.catalog import entries
-from derive.printing import NotationLatexPrinter, NotationStrPrinter
+from derive.cli import cli
+from derive.printing import NotationLatexPrinter, NotationStrPrinter, sum_rows
 from derive.render import render, wording
 
 NAMES = [entry.name for entry in entries()]
@@ -54,6 +55,26 @@ PRINTED = {
 def test_the_printers_write_what_a_textbook_writes(expr, latex, text):
     assert NotationLatexPrinter([]).doprint(expr) == latex
     assert NotationStrPrinter([]).doprint(expr) == text
+
+
+LONG_SUM = " + ".join(str(1000 * k + 7) for k in range(1, 45))  # 44 terms, 254 glyphs
+CASES = r"\begin{cases} \hat{y} - y & \text{for}\: a \\ b - c & d \end{cases}"
+ROWS = {
+    "a short sum stays one row": ("a + b - c", ["a + b - c"]),
+    "a long sum: rows before its signs": (LONG_SUM, [
+        " + ".join(str(1000 * k + 7) for k in range(1, 13)),
+        "+ " + " + ".join(str(1000 * k + 7) for k in range(13, 23)),
+        "+ " + " + ".join(str(1000 * k + 7) for k in range(23, 33)),
+        "+ " + " + ".join(str(1000 * k + 7) for k in range(33, 43)),
+        "+ 43007 + 44007"]),
+    "never inside braces, brackets or an environment": (
+        rf"\left({LONG_SUM}\right) + {CASES}", [rf"\left({LONG_SUM}\right)", f"+ {CASES}"]),
+}
+
+
+@pytest.mark.parametrize("tex, rows", ROWS.values(), ids=ROWS)
+def test_a_long_sum_is_cut_into_rows_before_its_top_level_signs(tex, rows):
+    assert sum_rows(tex) == rows
 
 
 # -- every catalog entry's blocks ---------------------------------------------------------------
@@ -178,6 +199,14 @@ def test_the_latex_block_fits_a_plain_article_and_fills_its_first_page(tmp_path,
     first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(tmp_path / f"{name}.pdf"), "-"],
                            check=True, capture_output=True, text=True).stdout
     assert len(first.split()) > 20, first
+
+
+@needs_tex
+def test_a_networks_block_breaks_its_long_totals_and_fits(tmp_path, capsys):
+    assert cli(["net", "resnet18", "--latex"]) == 0
+    block = capsys.readouterr().out
+    assert re.search(r"^ &\\quad \+ \d+ \+ ", block, flags=re.MULTILINE)  # the totals' continued rows
+    _build_in_article([block], "resnet18", tmp_path)
 
 
 @needs_tex
