@@ -241,7 +241,10 @@ def test_a_sheet_problem_may_be_a_simulation(tmp_path):
     assert "ymode=log" in handout and "ymode=log" in key
     assert handout.count(r"\addplot") == 2 and key.count(r"\addplot") == 4   # measured only; all four
     assert "stated as definitions" not in key          # no derivation, so no count of verified steps
-    assert r"\begin{tabular}{rrrrr}" in key and "Per layer (geometric mean" in formulas
+    assert r"\begin{tabular}{rrrrr}" in key and "Per layer (geometric mean" in key
+    # a formula sheet states the factor per layer the recursion predicts, never the measured ratios
+    assert r"\frac{\operatorname{Var}(z^{(l+1)})}{\operatorname{Var}(z^{(l)})} &= n \operatorname{Var}(W)" in formulas
+    assert "geometric mean" not in formulas and r"\addplot" not in formulas
 
 
 @pytest.mark.parametrize("simulate, message", [
