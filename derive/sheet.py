@@ -55,6 +55,8 @@ class Problem:
     points: int | None
     statement: str | None
     simulation: object | None = None
+    #: what the derivation was worked from, for a handout's givens: a backprop :class:`~derive.backprop.graph.Run`
+    source: object | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def _problem(table: dict, where: str, path: Path) -> Problem:
     if table.get("convention", "full") not in ("full", "sheet"):
         raise SpecError(f"{path}: '{where}.convention' must be \"full\" or \"sheet\"")
     try:
-        derivation = catalog.get(table["entry"]) if "entry" in table else _worked(table, path)
+        derivation, source = (catalog.get(table["entry"]), None) if "entry" in table else _worked(table, path)
         targets = tuple(table.get("targets") or derivation.targets)
         for target in targets:
             derivation.target(str(target))
@@ -100,7 +102,7 @@ def _problem(table: dict, where: str, path: Path) -> Problem:
     points = table.get("points")
     if points is not None and points < 0:
         raise SpecError(f"{path}: '{where}.points' must not be negative")
-    return Problem(derivation, targets, values, points, table.get("statement"))
+    return Problem(derivation, targets, values, points, table.get("statement"), source=source)
 
 
 def _simulation(table: dict, where: str, path: Path) -> Problem:
@@ -127,9 +129,10 @@ def _simulation(table: dict, where: str, path: Path) -> Problem:
     return Problem(None, (), {}, points, table.get("statement"), config)
 
 
-def _worked(table: dict, path: Path) -> Derivation:
+def _worked(table: dict, path: Path) -> tuple[Derivation, object | None]:
     """A problem that is not a catalog entry: a network's arithmetic (built-in or a spec beside
-    the sheet spec), a built-in worked example, or a backprop problem spec."""
+    the sheet spec), a built-in worked example, or a backprop problem spec; with what it was worked
+    from where a handout states that (a backprop run), else None."""
     from .architecture.arithmetic import Convention, analyse
     from .architecture.spec import read_network
     from .backprop.conv import exact_matrix, worked
@@ -140,15 +143,17 @@ def _worked(table: dict, path: Path) -> Derivation:
     if "network" in table:
         name = table["network"]
         network = read_network(path.parent / name) if name.endswith(".toml") else builtin(name)
-        return analyse(network, Convention(sheet=table.get("convention") == "sheet")).derivation
+        return analyse(network, Convention(sheet=table.get("convention") == "sheet")).derivation, None
     if "backprop" in table:
-        return run(read_graph(path.parent / table["backprop"])).derivation
+        result = run(read_graph(path.parent / table["backprop"]))
+        return result.derivation, result
     spec = example(table["example"])
     if spec.pop("kind") == "conv2d":
         return worked(exact_matrix(spec["image"]), exact_matrix(spec["kernel"]), spec["parts"], False,
-                      spec["name"], spec["title"])[0]
+                      spec["name"], spec["title"])[0], None
     spec.pop("published", None)
-    return run(graph_from(spec, spec["name"])).derivation
+    result = run(graph_from(spec, spec["name"]))
+    return result.derivation, result
 
 
 def read_spec(path: str | Path, template_dir: str | None = None) -> Sheet:
