@@ -13,7 +13,8 @@ everything outside the dollars is text. :func:`marked` turns a phrase into a :cl
 
 A phrase's ``{name}`` placeholders (outside the formulas) are filled with values that are
 already :class:`Marked`: :func:`user` for a user's string (never read as markup, always
-escaped), :func:`math` for a formula a printer wrote.
+escaped), :func:`math` for a formula a printer wrote. Inside a formula, ``\\q{name}`` is the
+quantity ``name`` as the document's notation profile writes it (``$\\q{n_in} \\operatorname{Var}(W)$``).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def marked(phrase: str, fields: Mapping[str, Marked] | None = None) -> Marked:
         if is_math:
             if not piece.strip():
                 raise MarkupError(f"an empty formula '$$' in {phrase!r}")
-            result += math(piece)
+            result += math(_QUANTITY.sub(lambda found: _inside(found.group(1), phrase, fields), piece))
             continue
         try:
             pieces = list(string.Formatter().parse(piece))
@@ -97,6 +98,18 @@ def marked(phrase: str, fields: Mapping[str, Marked] | None = None) -> Marked:
                 raise MarkupError(f"cannot fill in the placeholder {{{name}}} of {phrase!r}")
             result += fields[name]
     return result
+
+
+#: ``\q{key}`` inside a formula: the quantity ``key`` as the document's notation writes it
+_QUANTITY = re.compile(r"\\q\{(\w+)\}")
+
+
+def _inside(name: str, phrase: str, fields: Mapping[str, Marked] | None) -> str:
+    """The LaTeX of the field ``name`` (a formula) for use inside another formula, grouped."""
+    field = (fields or {}).get(name)
+    if field is None or not (field.tex.startswith("$") and field.tex.endswith("$")):
+        raise MarkupError(f"cannot fill in \\q{{{name}}} of {phrase!r}: no quantity '{name}'")
+    return "{" + field.tex[1:-1] + "}"
 
 
 #: Chinese characters and punctuation (CJK symbols, ideographs, full-width forms), as a class

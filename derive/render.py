@@ -7,6 +7,7 @@ every sentence they print comes from the zh/en wording tables beside them.
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import re
@@ -19,6 +20,7 @@ import sympy as sp
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import catalog, markup, profiles
+from .backprop.conv import sheet_givens
 from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
 from .figures import activation_figure
@@ -319,7 +321,7 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
     return {
         "name": derivation.name, "family": derivation.family,
         **_title(derivation, words),
-        "words": words, "lines": lines, "targets": targets,
+        "words": words, "lines": lines, "targets": targets, "quantity_names": names,
         **_phrase_lists("assumptions", [words["assumptions"][key] for key in derivation.assumptions], names),
         **_phrase_lists("conventions", [words["conventions"][key] for key in derivation.conventions], names),
         "symbols": [{"name": q.key, "latex": q.latex, "domain": q.domain.latex if q.domain else None,
@@ -396,7 +398,7 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
     if problem.simulation is not None:
         from .simulate_view import problem_view
 
-        return problem_view(problem, number, lang, template_dir)
+        return problem_view(problem, number, lang, template_dir, notation)
     view = context(problem.derivation, lang, problem.values, template_dir, notation)
     words = view["words"]
     asked = []
@@ -405,6 +407,9 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
             label = target["label_tex"]
             asked.append(f"${target['tex_left']}$" if not label else
                          label if "$" in label else f"{label} ${target['tex_left']}$")
+    conv = sheet_givens(problem.derivation, words)  # conv2d: I and K as matrices, padding and stride in words
+    if conv:
+        asked = [phrase.tex for name, phrase in conv["asked"] if name in problem.targets]
     # A formula sheet keeps a worked problem's results only where they are formulas (its
     # all-numeric results are the homework's answers); a catalog entry's constants (g = 1/2) stay.
     from_catalog = problem.derivation.name in {entry.name for entry in catalog.entries()}
@@ -414,8 +419,11 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
         "number": number, "points": problem.points, "statement": problem.statement,
         "default_statement": _marked(words["statements"].get(problem.derivation.name)
                                      or words["sheet"][f"{problem.derivation.family}_statement"],
-                                     {"title": markup.Marked(view["title"], view["title_tex"], view["title_md"])}).tex,
+                                     collections.ChainMap({"title": markup.Marked(view["title"], view["title_tex"],
+                                                                                  view["title_md"])},
+                                                          view["quantity_names"])).tex,
         "values_tex": view["values_tex"], "asked": asked, "names": list(problem.targets),
+        "givens": [given.tex for given in conv["givens"]] if conv else [],
         "view": view, "figure": activation_figure(problem.derivation, problem.values), "simulation": None,
     }
 

@@ -61,13 +61,37 @@ BAD_PHRASES = {
     "a {nope} b": "placeholder {nope}",
     "a {x:>3} b": "placeholder {x}",
     "a } b": "brace",
+    r"$\q{nope} + 1$": r"\q{nope}",
+    r"$\q{y}$": r"\q{y}",  # a user's text is no formula
 }
 
 
 @pytest.mark.parametrize("phrase", BAD_PHRASES)
 def test_a_phrase_that_cannot_be_read_is_named(phrase):
     with pytest.raises(markup.MarkupError, match=re.escape(BAD_PHRASES[phrase])):
-        markup.marked(phrase, {"x": markup.user("1")})
+        markup.marked(phrase, {"x": markup.user("1"), "y": markup.user("M")})
+
+
+def test_a_quantity_inside_a_formula_is_written_in_the_documents_notation():
+    phrase = r"推导 $\operatorname{Var}(z) = \q{n} \operatorname{Var}(W)$。"
+    course = markup.marked(phrase, {"n": markup.math("M_{l-1}", "M_(l-1)")})
+    assert course.tex == r"推导 $\operatorname{Var}(z) = {M_{l-1}} \operatorname{Var}(W)$。"
+    assert course.text == "推导 Var(z) = M_(l-1) Var(W)。"
+    textbook = markup.marked(phrase, {"n": markup.math(r"n_{\text{in}}")})
+    assert r"{n_{\text{in}}} \operatorname{Var}(W)" in textbook.md
+
+
+@pytest.mark.parametrize("notation, shown, absent", [("course", "{M_{l-1}}", "n_{l-1}"),
+                                                     ("textbook", r"{n_{\text{in}}}", "M_{l-1}")])
+def test_the_deep_init_statement_uses_the_keys_notation(tmp_path, notation, shown, absent):
+    from derive.render import render_sheet
+    from derive.sheet import read_spec
+
+    sheet = read_spec(Path(__file__).resolve().parent.parent / "examples" / "deep-init-zh.toml")
+    handout, key = (render_sheet(sheet, layout, "zh", notation=notation) for layout in ("handout", "key"))
+    statement = next(line for line in handout.splitlines() if "推导方差递推" in line)
+    assert shown in statement and absent not in statement
+    assert shown.strip("{}") in key
 
 
 # a user's string as a field: (value, tex, text)
