@@ -104,3 +104,40 @@ def exact_matrix(rows) -> list[list[sp.Rational]]:
 def agrees_with_published(outputs: list[list[list]], published: list) -> list[bool]:
     """For each computed output, whether it equals the matrix the sheet published (exactly)."""
     return [exact_matrix(matrix) == output for matrix, output in zip(published, outputs, strict=True)]
+
+
+def bmatrix(matrix) -> str:
+    """A matrix as LaTeX ``bmatrix`` (exact entries, minus signs as minus signs)."""
+    rows = r" \\ ".join(" & ".join(sp.latex(value) for value in row) for row in matrix)
+    return rf"\begin{{bmatrix}} {rows} \end{{bmatrix}}"
+
+
+def _plain(matrix) -> str:
+    return "[" + "; ".join(", ".join(sp.sstr(value) for value in row) for row in matrix) + "]"
+
+
+def sheet_givens(derivation, words) -> dict | None:
+    """What a handout states of a conv2d problem (a sheet poses one by a built-in example): the
+    sentence naming the image I and the kernel K, then both as matrices (``givens``, two
+    :class:`~derive.markup.Marked`), and one question per padding and stride in words (``asked``:
+    (target name, Marked) pairs); None for any other derivation. ``words`` is the wording table of the document's language."""
+    from .. import markup
+    from ..catalog.examples import EXAMPLES
+
+    spec = EXAMPLES.get(derivation.name) if derivation.family == "conv2d" else None
+    if spec is None or spec.get("kind") != "conv2d":
+        return None
+    image, kernel = exact_matrix(spec["image"]), exact_matrix(spec["kernel"])
+    sheet = words["sheet"]
+    given = markup.marked(sheet["conv2d_given"])
+    shown = markup.Marked(f"I = {_plain(image)},  K = {_plain(kernel)}",
+                          rf"\[ \mathbf{{I}} = {bmatrix(image)}, \qquad \mathbf{{K}} = {bmatrix(kernel)} \]",
+                          f"$$\\mathbf{{I}} = {bmatrix(image)}, \\qquad \\mathbf{{K}} = {bmatrix(kernel)}$$")
+    names = {q.key: q for q in derivation.quantities}
+    asked = []
+    for padding, stride in spec["parts"]:
+        output = names[f"output{f'p{padding}s{stride}' if len(spec['parts']) > 1 else ''}"]
+        asked.append((output.key, markup.marked(sheet["conv2d_part"], {
+            "padding": markup.user(padding), "stride": markup.user(stride),
+            "output": markup.math(output.latex, output.key)})))
+    return {"givens": [given, shown], "asked": asked}
