@@ -7,7 +7,7 @@ agree. Conventions (count batch norm, count biases, the course sheet's way) are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import sympy as sp
 
@@ -71,6 +71,13 @@ class Row:
         return self.weights + self.bias
 
 
+@dataclass(frozen=True)
+class NetworkDerivation(Derivation):
+    """A network's Derivation with its :class:`Report` (the rows its documents print as tables)."""
+
+    report: Report | None = field(default=None, compare=False, repr=False)
+
+
 @dataclass
 class _State:
     shape: tuple[int, ...]
@@ -110,11 +117,13 @@ class _Walker:
                       "params-bias" if self.convention.bias else "params-no-bias"]
         return tuple(notes)
 
-    def symbol(self, quantity: str, layer: str, latex: str) -> sp.Symbol:
+    def symbol(self, quantity: str, layer: str, latex: str, written: str | None = None) -> sp.Symbol:
+        """The symbol of ``quantity[layer]``, written ``latex`` with the layer as subscript (or ``written``)."""
         key = f"{quantity}[{layer}]"
         if key not in self.quantities:
             symbol = sp.Symbol(key)
-            self.quantities[key] = Quantity(key, symbol, rf"{latex}_{{\text{{{tex_escape(layer)}}}}}", text=key)
+            self.quantities[key] = Quantity(key, symbol, written or rf"{latex}_{{\text{{{tex_escape(layer)}}}}}",
+                                            text=key)
         return self.quantities[key].symbol
 
     def compute(self, quantity: str, layer: str, latex: str, formula, values: dict, check: int, rule: str):
@@ -148,11 +157,13 @@ class _Walker:
         macs = new_h * new_w * out * k * k * (channels // groups)
         new = _State((out, new_h, new_w), state.rf + d * (k - 1) * state.jump, state.jump * s)
         self._sizes(layer, height, width, k, s, p, d)
-        self.compute("weights", layer.name, r"\#w", K**2 * C_IN * C_OUT / G,
+        # groups = 1: the formula without its "/ g" (printed, it would read 1^{-1})
+        per_group = (lambda formula: formula / G) if groups != 1 else (lambda formula: formula)
+        self.compute("weights", layer.name, r"\#w", per_group(K**2 * C_IN * C_OUT),
                      {K: k, C_IN: channels, C_OUT: out, G: groups}, weights, "conv-weights")
         if bias:
             self.compute("bias", layer.name, r"\#b", C_OUT, {C_OUT: out}, bias, "conv-bias")
-        self.compute("MACs", layer.name, r"\mathrm{MACs}", H * W * C_OUT * K**2 * C_IN / G,
+        self.compute("MACs", layer.name, r"\mathrm{MACs}", per_group(H * W * C_OUT * K**2 * C_IN),
                      {H: new_h, W: new_w, C_OUT: out, K: k, C_IN: channels, G: groups}, macs, "macs")
         self._field(layer, state, new, k, s, d)
         self._record(layer, new, path, weights=weights, bias=bias, macs=macs)
@@ -339,12 +350,21 @@ def analyse(network: Network, convention: Convention | None = None, bytes_per_va
                  "downsample": sum(r.params for r in rows if r.path == "downsample")}
         full = sum(r.params for r in rows)
         symbols = {name: sp.Symbol(f"part_{name}") for name in parts}
-        builder.compute(walker.symbol("difference", "full - sheet", r"\Delta p"), sp.Add(*symbols.values()),
+        builder.compute(walker.symbol("difference", "full - sheet", "", r"\#p_{\text{full}} - \#p_{\text{sheet}}"),
+                        sp.Add(*symbols.values()),
                         {symbols[n]: sp.Integer(v) for n, v in parts.items()}, full - totals["params"], "difference")
         totals["difference_from_full"] = {"full": full, **parts}
-        builder.quantities = (*builder.quantities, *(Quantity(f"part_{n}", sym, rf"\#p_{{\text{{{tex_escape(n)}}}}}")
+        part_latex = {"bias": r"\#b", "batch_norm": r"\#p_{\text{BN}}", "downsample": r"\#p_{\text{downsample}}"}
+        builder.quantities = (*builder.quantities, *(Quantity(f"part_{n}", sym, part_latex[n])
                                                      for n, sym in symbols.items()))
-    return Report(network, rows, convention, bytes_per_value, builder.build(title=network.title), totals)
+    # the quantities named after the totals (largest_..., difference) print in their notation too
+    known = {q.key for q in builder.quantities}
+    builder.quantities = (*builder.quantities, *(q for q in walker.quantities.values() if q.key not in known))
+    report = Report(network, rows, convention, bytes_per_value, None, totals)
+    built = builder.build(title=network.title)
+    report.derivation = NetworkDerivation(**{f.name: getattr(built, f.name) for f in fields(Derivation)},
+                                          report=report)
+    return report
 
 
 def to_json(report: Report) -> str:
