@@ -398,9 +398,11 @@ def _backprop(argv: list[str], table: dict | None = None) -> int:
     parser = _worked_parser("derive backprop", "Forward pass, chain rule and one SGD step, exactly.")
     if table is None:
         parser.add_argument("spec", help="a problem spec (TOML)")
+    parser.add_argument("--exact", action="store_true",
+                        help="print exact fractions, not the course's decimals (the values are exact either way)")
     options = parser.parse_args(argv)
     graph = graph_from(table, table["name"]) if table else read_graph(options.spec)
-    result = run_graph(graph)
+    result = run_graph(graph, exact=options.exact)
     return _emit(result.derivation, graph_json(result), options,
                  _summary_lines(result, options.lang) + _published_lines(compare_published(result), options.lang),
                  graph_picture(result))
@@ -467,6 +469,7 @@ def _simulate_parser() -> argparse.ArgumentParser:
     group.add_argument("--json", action="store_true", help="print the layers and ratios as JSON")
     group.add_argument("--pdf", action="store_true", help="write a LaTeX report and its PDF into a folder (default out/)")
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="wording: en or zh")
+    _notation_option(parser, profiles.DEFAULT)
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
     return parser
 
@@ -477,11 +480,13 @@ def _simulate(argv: list[str]) -> int:
     from .simulate_view import to_json as simulation_json
     options = _simulate_parser().parse_args(argv)
     config = parse_config(options.act, options.init, options.depth, options.width, options.batch, options.seed)
+    profiles.load(options.notation)   # a profile that does not exist is refused before the simulation runs
     result = simulate(config)
     if options.pdf:
-        return _document(f"simulate-{config.act}-{config.init}".replace("_", "-"), render_tex(result, options.lang),
-                         options)
-    write_output(simulation_json(result) if options.json else render_text(result, options.lang), options.output)
+        tex = render_tex(result, options.lang, options.notation)
+        return _document(f"simulate-{config.act}-{config.init}".replace("_", "-"), tex, options)
+    text = simulation_json(result) if options.json else render_text(result, options.lang, options.notation)
+    write_output(text, options.output)
     return 0
 
 
