@@ -309,7 +309,8 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
                  **_phrases("label", words["targets"].get(target.name, ""), names),
                  "entrywise": "; ".join(f"{size} = {', '.join(map(str, values))}"
                                         for size, values in target.entrywise)}
-        if not values and isinstance(target.rhs, sp.Expr) and target.rhs.is_number and not target.rhs.is_Integer:
+        if not values and isinstance(target.rhs, sp.Expr) and target.rhs.is_number and not target.rhs.is_Integer \
+                and not isinstance(target.display, sp.Float):  # a decimal display is its own rounding
             entry["float"] = float(sp.N(target.rhs, 17))
         if values:
             value = derivation.value(target.name, values)

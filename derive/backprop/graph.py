@@ -21,6 +21,7 @@ from ..files import read_toml
 from ..notation import REAL, Quantity
 from ..params import parse_number
 from ..printing import tex_escape
+from .display import Record, course_form
 from .exact import bounded, evaluate
 from .expressions import FUNCTIONS, GraphError, read_node
 
@@ -150,6 +151,15 @@ class _Worker:
         names = [*graph.inputs, *graph.params, *graph.nodes]
         self.quantities = {n: Quantity(n, _symbol(n), _latex_name(n), REAL) for n in names}
         self.builder = Builder(graph.name, "backprop", self.quantities.values())
+        self.records: list[Record] = []
+
+    def compute(self, lhs: sp.Symbol, formula: sp.Basic, numbers: dict, value: sp.Basic, rule: str,
+                toward: str = "") -> sp.Basic:
+        """Builder.compute, remembered for the course's display (see :mod:`derive.backprop.display`)."""
+        before = len(self.builder.steps)
+        result = self.builder.compute(lhs, formula, numbers, value, rule)
+        self.records.append(Record(lhs, formula, dict(numbers), result, rule, len(self.builder.steps) - before, toward))
+        return result
 
     def quantity(self, key: str, latex: str, text: str) -> sp.Symbol:
         if key not in self.quantities:
@@ -164,7 +174,7 @@ class _Worker:
             if not value.is_number:
                 raise GraphError(f"node {name}: {expr} is undefined at these values (division by zero?)")
             lhs = self.quantity(f"{name}{label}", _latex_name(name) + _mark(label), f"{name}{label}")
-            self.builder.compute(lhs, expr, {s: values[s] for s in expr.free_symbols if s in values}, value, "forward")
+            self.compute(lhs, expr, {s: values[s] for s in expr.free_symbols if s in values}, value, "forward")
             values[_symbol(name)] = value
             result[name] = value
         return result
@@ -182,8 +192,9 @@ class _Worker:
                 lhs = self.quantity(f"d{name}/d{operand.name}{label}", rf"\frac{{\partial {_latex_name(name)}}}"
                                     rf"{{\partial {_latex_name(operand.name)}}}" + _mark(label),
                                     f"d{name}/d{operand.name}{label}")
-                self.builder.compute(lhs, derivative, {s: values[s] for s in derivative.free_symbols if s in values},
-                                     value, "local-derivative")
+                kind = "input" if operand.name in self.graph.inputs else "other"
+                self.compute(lhs, derivative, {s: values[s] for s in derivative.free_symbols if s in values},
+                             value, "local-derivative", kind)
         adjoint = {self.graph.loss: sp.Integer(1)}
         below_of: dict[str, list[tuple[str, sp.Basic]]] = {}
         for (top, below), value in local.items():
@@ -208,7 +219,7 @@ class _Worker:
                            **{_partial_symbol(n, param): local[(n, param)] for n in users}}
             lhs = self.quantity(f"dL/d{param}{label}", rf"\frac{{\partial {_latex_name(self.graph.loss)}}}"
                                 rf"{{\partial {_latex_name(param)}}}" + _mark(label), f"d{self.graph.loss}/d{param}{label}")
-            grads[param] = self.builder.compute(lhs, chain, numbers, adjoint.get(param, sp.Integer(0)), "chain-rule")
+            grads[param] = self.compute(lhs, chain, numbers, adjoint.get(param, sp.Integer(0)), "chain-rule")
             if final:
                 self.builder.result(f"grad_{param}")
             chains[param] = sp.sstr(chain)
@@ -248,7 +259,7 @@ class _Worker:
             lhs = self.quantity(f"{param}+", _latex_name(param) + "^{+}", f"{param}+")
             formula = _symbol(param) - eta * g
             value = bounded(self.graph.params[param] - self.graph.learning_rate * grad, f"updated {param}")
-            updated[param] = self.builder.compute(lhs, formula, {_symbol(param): self.graph.params[param],
+            updated[param] = self.compute(lhs, formula, {_symbol(param): self.graph.params[param],
                                                                   eta: self.graph.learning_rate, g: grad},
                                                   value, "sgd-step")
             self.builder.result(f"updated_{param}")
@@ -296,12 +307,15 @@ def _mean(worker: _Worker, key: str, latex: str, parts: list[sp.Basic], rule: st
     total = sp.Integer(0)
     for part in parts:
         total = bounded(total + part, f"the sum over the samples of {key}")
-    return worker.builder.compute(lhs, sp.Add(*symbols) / len(parts), dict(zip(symbols, parts, strict=True)),
+    return worker.compute(lhs, sp.Add(*symbols) / len(parts), dict(zip(symbols, parts, strict=True)),
                                   total / len(parts), rule)
 
 
-def run(graph: Graph) -> Run:
+def run(graph: Graph, exact: bool = False) -> Run:
     """Forward, gradients, the SGD steps and the loss after them, as exact values and a Derivation.
+
+    The derivation prints the course's arithmetic (decimals, one line per value; see
+    :mod:`derive.backprop.display`), or the exact fractions with ``exact``; its targets are exact.
 
     With several steps, each step's gradients are taken at the parameters the step before left;
     with a batch of samples, the loss and the gradients are the means over the samples.
@@ -346,7 +360,7 @@ def run(graph: Graph) -> Run:
             worker.after = f"+{step + 1}"
             grads, _ = gradients(params, forwards)
     worker.builder.quantities = tuple(worker.quantities.values())
-    derivation = worker.builder.build(title=graph.title)
+    derivation = course_form(worker.builder.build(title=graph.title), worker.records, exact)
     return Run(graph, initial, loss, first_grads, chains, params if graph.steps else {}, loss_after, derivation,
                adjoints)
 

@@ -1,0 +1,237 @@
+"""A worked backprop problem in the course's arithmetic: decimals, max{0, x}, one line per value.
+
+The run computes exactly (see :mod:`derive.backprop.exact`); this module only changes how its
+derivation is printed. Every value becomes a decimal as seed 000 2.1 writes it: a value with at
+most :data:`EXACT_DECIMALS` decimals in full (0.025538, 0.3212453271), any other rounded to
+:data:`DIGITS` significant digits and marked with ≈ (0.01598), the rounding stated once as a
+convention of the derivation. ``exact=True`` keeps the exact fractions. A ReLU node prints as
+max{0, x}; its derivative as cases with the complementary condition (never "otherwise").
+
+Each computed value is one line, ``lhs = formula = numbers = value`` (a chain-rule sum: the
+formula on one line, the numbers and the value on the next), and a local derivative is shown only
+where the chain-rule lines do not already show it: not toward an input, not a bare name or number.
+The targets keep their exact values (the checker grades against them); only their display changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from fractions import Fraction
+
+import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
+
+from ..engine import DEFINE, EQUALS, Derivation, Step
+
+#: Significant digits of a value that is not a short decimal (the seed's 0.01598, 0.3212).
+DIGITS = 4
+#: A value with at most this many decimals is printed in full (the seed's 0.3212453271).
+EXACT_DECIMALS = 10
+#: The convention key (wording tables, ``[conventions]``) that states the rounding.
+ROUNDING = "backprop-decimals"
+
+
+class Times(sp.Expr):
+    """A product of numbers as the seed writes it: 0.6 × 0.2, a negative factor in parentheses."""
+
+    is_commutative = True
+    precedence = PRECEDENCE["Mul"]
+
+    def _latex(self, printer):
+        return r" \times ".join(_factor(printer, a, r"\left(", r"\right)") for a in self.args)
+
+    def _derive_str(self, printer):
+        return " * ".join(_factor(printer, a, "(", ")") for a in self.args)
+
+    _sympystr = _derive_str
+
+
+def _factor(printer, factor, left: str, right: str) -> str:
+    shown = printer._print(factor)
+    negative = factor.is_number and factor.is_negative
+    return f"{left}{shown}{right}" if negative or printer.parenthesize(factor, PRECEDENCE["Mul"]) != shown else shown
+
+
+class Relu(sp.Expr):
+    """max{0, x}: the course's ReLU (seed 000: f(x) = max{0, x})."""
+
+    is_commutative = True
+
+    def _latex(self, printer):
+        return rf"\max\{{0, {printer._print(self.args[0])}\}}"
+
+    def _derive_str(self, printer):
+        return f"max{{0, {printer._print(self.args[0])}}}"
+
+    _sympystr = _derive_str
+
+
+class Cases(sp.Expr):
+    """A piecewise value (ReLU's derivative): cases in LaTeX, "1 if a > 0; 0 if a <= 0" in text."""
+
+    is_commutative = True
+
+    def _latex(self, printer):
+        return printer._print(self.args[0])
+
+    def _derive_str(self, printer):
+        branches, previous = [], None
+        for value, condition in self.args[0].args:
+            if condition is sp.true and isinstance(previous, sp.core.relational.Relational):
+                condition = previous.negated
+            branches.append(f"{printer._print(value)} if {printer._print(condition)}")
+            previous = condition
+        return "(" + "; ".join(branches) + ")"
+
+    _sympystr = _derive_str
+
+
+class Chain(sp.Expr):
+    """Equal (or, where a number is rounded, approximately equal) forms of one value on one line."""
+
+    is_commutative = True
+
+    def _latex(self, printer):
+        return self._joined(printer, " = ", r" \approx ")
+
+    def _derive_str(self, printer):
+        return self._joined(printer, " = ", " ~ ")
+
+    _sympystr = _derive_str
+
+    def _joined(self, printer, equal: str, approx: str) -> str:
+        parts, text = self.args[::2], printer._print(self.args[0])
+        for part, rounded in zip(parts[1:], self.args[1::2], strict=True):
+            text += (approx if rounded else equal) + printer._print(part)
+        return text
+
+
+def decimal(value: sp.Basic) -> tuple[sp.Basic, bool]:
+    """``value`` as the seed prints it, and whether it was rounded: an integer as it is, a
+    rational with at most EXACT_DECIMALS decimals in full, anything else to DIGITS significant
+    digits (a value that is not a real number is returned as it is)."""
+    if value.is_Integer or not value.is_number or not value.is_real:
+        return value, False
+    if value.is_Rational and 10**EXACT_DECIMALS % value.q == 0:
+        text, rounded = str(Decimal(value.p) / Decimal(value.q)), False
+    else:
+        number = Decimal(str(sp.N(value, 30)))
+        if number == 0:
+            return sp.Integer(0), True
+        text, rounded = f"{number:.{DIGITS}g}", True
+        text = format(Decimal(text), "f") if "e" in text.lower() and abs(Decimal(text)) >= 1 else text
+    shown = Decimal(text).normalize()
+    if shown == shown.to_integral_value() and not rounded:
+        return sp.Integer(int(shown)), False
+    digits = max(1, len(shown.as_tuple().digits))
+    return sp.Float(format(shown, "f") if abs(shown) >= Decimal("1e-4") else str(shown), digits), rounded
+
+
+def _numbers(expr: sp.Basic, exact: bool) -> tuple[sp.Basic, bool]:
+    """An exact number shown as a decimal (or kept, ``exact``), and whether it was rounded."""
+    return (expr, False) if exact else decimal(expr)
+
+
+def _course(expr: sp.Basic) -> sp.Basic:
+    """ReLU written as max{0, x}: Piecewise((a, a > 0), (0, True)) becomes Relu(a)."""
+    def relu(node):
+        if isinstance(node, sp.Piecewise) and len(node.args) == 2 and node.args[1].cond is sp.true \
+                and node.args[1].expr == 0 and isinstance(node.args[0].cond, sp.StrictGreaterThan) \
+                and node.args[0].cond.rhs == 0 and node.args[0].cond.lhs == node.args[0].expr:
+            return Relu(_course(node.args[0].expr))
+        return Cases(node) if isinstance(node, sp.Piecewise) else None
+    if not isinstance(expr, sp.Basic) or expr.is_Atom:
+        return expr
+    replaced = relu(expr)
+    if replaced is not None:
+        return replaced
+    with sp.evaluate(False):
+        return expr.func(*(_course(a) for a in expr.args)) if expr.args else expr
+
+
+def _substituted(formula: sp.Basic, values: dict, exact: bool) -> tuple[sp.Basic, bool]:
+    """The formula with the numbers put in (as decimals unless ``exact``), products of numbers
+    written with ×; and whether a number was rounded."""
+    rounded = False
+    shown = {}
+    for symbol, value in values.items():
+        shown[symbol], was = _numbers(value, exact)
+        rounded |= was
+    with sp.evaluate(False):
+        result = _course(formula).xreplace(shown)
+    return _times(result), rounded
+
+
+def _times(expr: sp.Basic) -> sp.Basic:
+    if not isinstance(expr, sp.Basic) or expr.is_Atom:
+        return expr
+    args = [_times(a) for a in expr.args]
+    with sp.evaluate(False):
+        sign = 1 if args and args[0] == -1 else 0
+        if isinstance(expr, sp.Mul) and sign and len(args) == 2 and isinstance(args[1], sp.Number):
+            return -args[1]
+        if isinstance(expr, sp.Mul) and len(args) - sign >= 2 and all(
+                isinstance(a, (sp.Float, sp.Integer)) or isinstance(a, sp.Rational) and 10**EXACT_DECIMALS % a.q == 0
+                for a in args):
+            return sp.Mul(-1, Times(*args[1:])) if sign else Times(*args)
+        return expr.func(*args)
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """One value the run computed: ``lhs = formula``, the numbers put in, the exact value, the
+    rule, and the operand a local derivative is taken toward (its kind: input, param or node)."""
+
+    lhs: sp.Basic
+    formula: sp.Basic
+    values: dict
+    value: sp.Basic
+    rule: str
+    count: int
+    toward: str = ""
+
+
+def course_form(derivation: Derivation, records: list[Record], exact: bool = False) -> Derivation:
+    """The derivation as the course prints it (see the module's docstring): one line per value,
+    decimals unless ``exact``, the local derivatives the chain-rule lines do not show left out."""
+    steps, position = [], 0
+    for record in records:
+        made = derivation.steps[position:position + record.count]
+        position += record.count
+        proof = made[-1].certificate
+        if record.rule == "local-derivative" and (record.toward == "input" or isinstance(
+                record.formula, (sp.Symbol, sp.Number))):
+            continue
+        value, rounded = _numbers(record.value, exact)
+        formula = _course(record.formula)
+        if record.formula.is_Number:
+            steps.append(Step(record.rule, DEFINE, record.value, record.lhs, proof, shown=value))
+            continue
+        numbers, approx = _substituted(record.formula, record.values, exact)
+        piecewise = record.formula.has(sp.Piecewise) and not isinstance(formula, Relu)
+        parts = [] if not record.values or piecewise or numbers == value else [numbers, approx]
+        if record.rule in ("chain-rule", "batch-mean"):
+            steps.append(Step(record.rule, DEFINE, record.formula, record.lhs, shown=formula))
+            shown = Chain(numbers, sp.true if rounded or approx else sp.false, value) if parts else value
+            steps.append(Step("evaluate", EQUALS, record.value, None, proof, shown=shown))
+            continue
+        steps.append(Step(record.rule, DEFINE, record.value, record.lhs, proof, shown=_chain(formula, parts, value,
+                                                                                              rounded)))
+    targets = {name: dataclasses.replace(target, shown=_numbers(target.rhs, exact)[0])
+               if isinstance(target.rhs, sp.Expr) and target.rhs.is_number else target
+               for name, target in derivation.targets.items()}
+    conventions = derivation.conventions + ((ROUNDING,) if not exact and ROUNDING not in derivation.conventions
+                                            else ())
+    return dataclasses.replace(derivation, steps=tuple(steps), targets=targets, conventions=conventions)
+
+
+def _chain(formula: sp.Basic, parts: list, value: sp.Basic, rounded: bool) -> sp.Basic:
+    """formula = numbers = value, with ≈ before a rounded result (or after rounded numbers)."""
+    args = [formula]
+    if parts:
+        numbers, approx = parts
+        args += [sp.false, numbers, sp.true if approx or rounded else sp.false, value]
+    else:
+        args += [sp.true if rounded else sp.false, value]
+    return Chain(*args)
