@@ -445,9 +445,9 @@ def _conv2d(argv: list[str], table: dict | None = None) -> int:
 
 
 def _example(argv: list[str]) -> int:
-    from .catalog.examples import EXAMPLES, example
+    from .catalog.examples import EXAMPLES, example, title
     if not argv or argv[0] == "list":
-        print("\n".join(f"{name:18} {value['title']}" for name, value in EXAMPLES.items()))
+        print("\n".join(f"{name:18} {title(name)}" for name in EXAMPLES))
         return 0
     table = example(argv[0])
     kind = table.pop("kind")

@@ -30,17 +30,22 @@ __all__ = ["FUNCTIONS", "Graph", "GraphError", "Run", "compare_published", "grap
 MAX_PATHS, MAX_FACTORS = 16, 8
 #: What an input, parameter or node name must look like (it is printed as a symbol in LaTeX).
 NAME_RULE = r"[A-Za-z][A-Za-z0-9_]*"
-KEYS = {"name", "title", "inputs", "params", "nodes", "loss", "learning_rate", "steps", "published", "sample"}
+KEYS = {"name", "title", "inputs", "params", "nodes", "loss", "learning_rate", "steps", "published", "sample",
+        "handout"}
+#: What a handout may show of a problem beside its values: the nodes' equations, the graph's picture.
+HANDOUT_PARTS = ("nodes", "graph")
 
 
 @dataclass(frozen=True)
 class Graph:
     """A problem: exact inputs and parameters, nodes in order, the loss node, the SGD settings,
     and optionally a batch of samples (each giving some inputs other values; the loss is then
-    the mean of the samples' losses)."""
+    the mean of the samples' losses). ``texts`` are the nodes as the spec wrote them (a handout
+    prints them); ``handout`` what a handout shows beside the values (:data:`HANDOUT_PARTS`); a
+    built-in example's ``title`` is None (the wording tables hold it in each language)."""
 
     name: str
-    title: str
+    title: str | None
     inputs: dict[str, sp.Rational]
     params: dict[str, sp.Rational]
     nodes: dict[str, sp.Basic]
@@ -49,6 +54,8 @@ class Graph:
     steps: int
     published: dict[str, sp.Rational] = field(default_factory=dict)
     samples: tuple[dict[str, sp.Rational], ...] = ()
+    texts: dict[str, str] = field(default_factory=dict)
+    handout: tuple[str, ...] = ("nodes",)
 
 
 def _exact(value, where: str) -> sp.Rational:
@@ -100,9 +107,17 @@ def graph_from(table: dict, where: str) -> Graph:
         if unknown:
             raise GraphError(f"{where}: sample {number} gives '{sorted(unknown)[0]}', which is not an input")
         samples.append({k: _exact(v, f"{where}: sample {number}, {k}") for k, v in sample.items()})
-    return Graph(str(table.get("name", where)), str(table.get("title", table.get("name", where))), inputs, params,
+    title = table.get("title", table.get("name", where))
+    return Graph(str(table.get("name", where)), None if title is None else str(title), inputs, params,
                  nodes, loss, _exact(table.get("learning_rate", 1), f"{where}: learning_rate"), steps, published,
-                 tuple(samples))
+                 tuple(samples), dict(table.get("nodes", {})), _handout(table.get("handout", ["nodes"]), where))
+
+
+def _handout(parts, where: str) -> tuple[str, ...]:
+    """What a spec's ``handout`` asks a handout to show, checked against :data:`HANDOUT_PARTS`."""
+    if not isinstance(parts, list) or any(part not in HANDOUT_PARTS for part in parts):
+        raise GraphError(f"{where}: 'handout' must be a list of {', '.join(map(repr, HANDOUT_PARTS))}")
+    return tuple(parts)
 
 
 def read_graph(path: str | Path) -> Graph:
