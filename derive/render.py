@@ -19,13 +19,14 @@ import jinja2
 import sympy as sp
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import catalog, markup, profiles
+from . import catalog, markup, profiles, statements
 from .backprop.conv import sheet_givens
 from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
 from .figures import activation_figure
 from .printing import NotationLatexPrinter, NotationStrPrinter, sum_rows, tex_escape
 from .sheet import Problem, Sheet
+from .subquestions import subquestions
 
 FORMATS = ("text", "latex", "md", "json")
 LANGUAGES = ("en", "zh")
@@ -399,18 +400,19 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
     if problem.simulation is not None:
         from .simulate_view import problem_view
 
-        return problem_view(problem, number, lang, template_dir, notation)
+        return {**problem_view(problem, number, lang, template_dir, notation), "subquestions": [],
+                "statement_tex": statements.to_tex(problem.statement) if problem.statement is not None else None}
     view = context(problem.derivation, lang, problem.values, template_dir, notation)
     words = view["words"]
-    asked = []
-    for target in view["targets"]:
-        if target["name"] in problem.targets:
-            label = target["label_tex"]
-            asked.append(f"${target['tex_left']}$" if not label else
-                         label if "$" in label else f"{label} ${target['tex_left']}$")
+    # the targets asked, in the spec's order: the derivation's own and the checker's (params[Conv-1])
+    symbols = {symbol["name"]: symbol["latex"] for symbol in view["symbols"]}
+    subs = subquestions(problem, view, words, symbols.get)
     conv = sheet_givens(problem.derivation, words)  # conv2d: I and K as matrices, padding and stride in words
     if conv:
-        asked = [phrase.tex for name, phrase in conv["asked"] if name in problem.targets]
+        labels = {name: phrase.tex for name, phrase in conv["asked"]}
+        subs = [{**sub, "label_tex": labels.get(sub["name"], sub["label_tex"])} for sub in subs]
+    asked = [sub["question_tex" if problem.numbered else "label_tex"] for sub in subs]
+    quantities = profiles.apply(problem.derivation, notation, template_dir).quantities
     # A formula sheet keeps a worked problem's results only where they are formulas (its
     # all-numeric results are the homework's answers); a catalog entry's constants (g = 1/2) stay.
     from_catalog = problem.derivation.name in {entry.name for entry in catalog.entries()}
@@ -418,6 +420,9 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
         "formulas": [t["name"] for t in view["targets"]
                      if t["name"] in problem.targets and (from_catalog or t["formula"])],
         "number": number, "points": problem.points, "statement": problem.statement,
+        "statement_tex": statements.to_tex(problem.statement, problem.derivation, quantities)
+        if problem.statement is not None else None,
+        "subquestions": subs if problem.numbered else [],
         "default_statement": _marked(words["statements"].get(problem.derivation.name)
                                      or words["sheet"][f"{problem.derivation.family}_statement"],
                                      collections.ChainMap({"title": markup.Marked(view["title"], view["title_tex"],
