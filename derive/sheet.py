@@ -13,16 +13,18 @@ notation = "course"               # optional: the notation profile (course, text
 [[problem]]
 entry = "xavier"                  # a catalog name (or network = "resnet18", a network's arithmetic,
                                   # or simulate = {act = "relu", init = "kaiming", depth = 30}, a Monte Carlo)
-targets = ["var", "uniform_bound", "normal_std"]   # optional; default: all
+targets = ["var", "uniform_bound", "normal_std"]   # optional; default: all. Also any name the checker
+                                  # grades (derive check NAME --targets): params[Conv-1], grad[w11], ...
 points = 10                       # optional
-statement = "..."                 # optional: replaces the default statement (plain text)
+statement = "..."                 # optional: replaces the default statement; $...$ spans are formulas,
+                                  # read by the course reader and printed again (derive.statements)
 params = { n_in = 256, n_out = 128 }               # optional
 ```
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sympy as sp
@@ -57,6 +59,10 @@ class Problem:
     simulation: object | None = None
     #: what the derivation was worked from, for a handout's givens: a backprop :class:`~derive.backprop.graph.Run`
     source: object | None = None
+    #: the checker's value of each asked target that is not the derivation's own (``params[Conv-1]``)
+    answers: dict = field(default_factory=dict)
+    #: whether the targets are numbered sub-questions, (1), (2), ...: the spec lists two or more
+    numbered: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,15 @@ class Sheet:
     lang: str | None
     problems: tuple[Problem, ...]
     notation: str | None = None
+
+    @property
+    def title_tex(self) -> str:
+        """The title for TeX: its text escaped, its ``$...$`` spans printed from their parsed form
+        (see :mod:`derive.statements`)."""
+        from .markup import title_tex
+        from .statements import to_tex
+
+        return to_tex(self.title, escape=title_tex)
 
 
 def _check_keys(table: dict, allowed: dict, where: str, path: Path) -> None:
@@ -92,17 +107,80 @@ def _problem(table: dict, where: str, path: Path) -> Problem:
         raise SpecError(f"{path}: '{where}.convention' must be \"full\" or \"sheet\"")
     try:
         derivation, source = (catalog.get(table["entry"]), None) if "entry" in table else _worked(table, path)
-        targets = tuple(table.get("targets") or derivation.targets)
-        for target in targets:
-            derivation.target(str(target))
         params = [f"{key}={value}" for key, value in table.get("params", {}).items()]
         values = parse_params(derivation, params)
     except DeriveError as error:
         raise SpecError(f"{path}: {where}: {error}") from None
+    targets, answers = _targets(table, derivation, where, path)
     points = table.get("points")
     if points is not None and points < 0:
         raise SpecError(f"{path}: '{where}.points' must not be negative")
-    return Problem(derivation, targets, values, points, table.get("statement"), source=source)
+    _statement(table.get("statement"), derivation, f"{where}.statement", path)
+    return Problem(derivation, targets, values, points, table.get("statement"), source=source, answers=answers,
+                   numbered=len(table.get("targets") or ()) > 1)
+
+
+def _targets(table: dict, derivation: Derivation, where: str, path: Path) -> tuple[tuple[str, ...], dict]:
+    """The targets asked (default: the derivation's) and the value of each that is not one of the
+    derivation's own but one the checker grades for this problem (``params[Conv-1]``, ``grad[w11]``:
+    the names ``derive check NAME --targets`` lists). An unknown, repeated or non-string target is
+    a SpecError naming it, with the closest names."""
+    import difflib
+
+    asked = table.get("targets") or list(derivation.targets)
+    gradable = _gradable(table, path)
+    answers = {}
+    for n, target in enumerate(asked, 1):
+        if not isinstance(target, str):
+            raise SpecError(f"{path}: '{where}.targets' item {n} must be a string, not {type(target).__name__}")
+        shown = " ".join(target.split())
+        shown = shown if len(shown) <= 60 else shown[:60] + "…"
+        if asked.index(target) != n - 1:
+            raise SpecError(f"{path}: {where}: target '{shown}' is asked twice")
+        if target in derivation.targets:
+            continue
+        if target in gradable:
+            answers[target] = gradable[target]
+            continue
+        known = [*derivation.targets, *(name for name in gradable if name not in derivation.targets)]
+        close = difflib.get_close_matches(target[:200], known, n=3, cutoff=0.5)
+        hint = (f"did you mean {', '.join(repr(name) for name in close)}?" if close else
+                f"known: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''}")
+        raise SpecError(f"{path}: {where}: unknown target '{shown}' in '{derivation.name}'; {hint}")
+    return tuple(asked), answers
+
+
+def _gradable(table: dict, path: Path) -> dict:
+    """What the checker grades for a network or a worked problem, by name: the one list of
+    :mod:`derive.check.numeric` (under the problem's counting convention), else nothing."""
+    from .check import numeric
+
+    if "network" in table:
+        name = table["network"]
+        source = str(path.parent / name) if name.endswith(".toml") else name
+    elif "backprop" in table:
+        source = str(path.parent / table["backprop"])
+    elif "example" in table:
+        source = table["example"]
+    else:
+        return {}
+    try:
+        found = numeric.problem(source)
+    except DeriveError as error:
+        raise SpecError(f"{path}: {error}") from None
+    return dict(found.values.get(table.get("convention", "full"), found.values["full"]))
+
+
+def _statement(text: str | None, derivation: Derivation | None, where: str, path: Path) -> None:
+    """A statement or title whose ``$...$`` spans cannot be read is a SpecError naming the span."""
+    from .statements import StatementError, check
+
+    if text is None:
+        return
+    try:
+        check(text, derivation)
+    except StatementError as error:
+        raise SpecError(f"{path}: {where}: {error}") from None
 
 
 def _simulation(table: dict, where: str, path: Path) -> Problem:
@@ -126,6 +204,7 @@ def _simulation(table: dict, where: str, path: Path) -> Problem:
     points = table.get("points")
     if points is not None and points < 0:
         raise SpecError(f"{path}: '{where}.points' must not be negative")
+    _statement(table.get("statement"), None, f"{where}.statement", path)
     return Problem(None, (), {}, points, table.get("statement"), config)
 
 
@@ -137,13 +216,17 @@ def _worked(table: dict, path: Path) -> tuple[Derivation, object | None]:
     from .architecture.spec import read_network
     from .backprop.conv import exact_matrix, worked
     from .backprop.graph import graph_from, read_graph, run
+    from .catalog import architectures
     from .catalog.architectures import builtin
     from .catalog.examples import example
 
     if "network" in table:
         name = table["network"]
         network = read_network(path.parent / name) if name.endswith(".toml") else builtin(name)
-        return analyse(network, Convention(sheet=table.get("convention") == "sheet")).derivation, None
+        convention = Convention(sheet=table.get("convention") == "sheet")
+        reference = architectures.REFERENCES.get(name)  # Inception's 1x1 reductions: the MACs ratio to naive
+        reference = analyse(builtin(reference), convention) if reference else None
+        return analyse(network, convention, reference=reference).derivation, None
     if "backprop" in table:
         result = run(read_graph(path.parent / table["backprop"]))
         return result.derivation, result
@@ -174,6 +257,7 @@ def read_spec(path: str | Path, template_dir: str | None = None) -> Sheet:
             profiles.load(table["notation"], template_dir)
         except UsageError as error:
             raise SpecError(f"{path}: 'notation': {error}") from None
+    _statement(table.get("title"), None, "title", path)
     return Sheet(
         name=path.stem,
         title=table.get("title", path.stem),

@@ -57,7 +57,9 @@ def test_user_text_is_escaped_everywhere(tmp_path):
     tex = render_sheet(read_spec(spec), "key", "en")
     escaped = (r"\textbackslash{}input\{/etc/passwd\} \textbackslash{}write18\{touch pwned\} \$x\$ 100\% "
                r"A\&B \#1 a\_b \{c\} \textasciitilde{}d")
-    assert tex.count(escaped) == 3
+    assert tex.count(escaped) == 1  # the course: plain text
+    # a title's and a statement's $x$ is a formula, printed again from its parsed form (derive.statements)
+    assert tex.count(escaped.replace(r"\$x\$", "$x$")) == 2
     assert r"\input{" not in tex and r"\write18{" not in tex
 
 
@@ -90,4 +92,4 @@ def test_handout_asks_without_answering():
     handout, key = (render_sheet(sheet, layout, "zh") for layout in ("handout", "key"))
     answer = r"\sigma(x) \left(1 - \sigma(x)\right)"
     assert answer not in handout and answer in key
-    assert "求： 一阶导数 $\\sigma'(x)$；二阶导数 $\\sigma''(x)$。" in handout
+    assert "求： （1）一阶导数 $\\sigma'(x)$；（2）二阶导数 $\\sigma''(x)$。" in handout  # numbered sub-questions

@@ -1,0 +1,167 @@
+"""Mathematics in a sheet spec's text: ``$...$`` spans in a ``statement`` or a title.
+
+A span is read by the checker's course reader (:mod:`derive.check.reader`, the parser of a
+student's LaTeX) into SymPy and printed again by :class:`derive.printing.NotationLatexPrinter`:
+what reaches TeX is the printer's LaTeX of a formula, never a command the user wrote. Text
+outside the spans is escaped (:func:`derive.printing.tex_escape`); ``\\$`` is a literal dollar.
+A span the reader cannot read (``$\\input{f}$``, an unclosed ``$``, a span too long) is a
+:class:`StatementError`, one line naming the span.
+
+Decimals print as written (``0.2``, not 1/5), ``\\hat y`` as a hat, and a product of numbers
+keeps its factors (``3 \\times 3``): the reader reads without evaluating where it can.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+import sympy as sp
+
+from .errors import UsageError
+from .printing import NotationLatexPrinter, tex_escape
+
+#: Control words the printer may write; anything else in its output refuses the span (a second
+#: wall behind the reader: no command of the user's can come out).
+_ALLOWED = {
+    "frac", "dfrac", "left", "right", "cdot", "times", "hat", "text", "mathrm", "operatorname", "mathbf",
+    "mathbb", "sqrt", "sum", "prod", "int", "infty", "leq", "geq", "neq", "le", "ge", "ne", "lt", "gt", "in",
+    "begin", "end", "matrix", "pmatrix", "bmatrix", "cases", "log", "ln", "exp", "sin", "cos", "tan", "sinh",
+    "cosh", "tanh", "max", "min", "partial", "quad", "qquad", "mathit", "operatorname", "limits", "equiv",
+    "approx", "pm", "mp", "prime", "ldots", "cdots", "dots", "lfloor", "rfloor", "lceil", "rceil", "vert",
+    "lvert", "rvert", "mid", "wedge", "vee", "land", "lor", "neg", "emptyset", "varnothing", "cup", "cap",
+    "setminus", "subseteq", "subset", "to", "rightarrow", "mapsto", "nabla", "odot", "circ", "top", "intercal",
+    "textbackslash", "textasciitilde", "operatorname", "sign", "max", "operatorname", "delta", "overline",
+    "bar", "tilde", "vec", "dot", "ddot", "boldsymbol", "mathcal", "erf", "arcsin", "arccos", "arctan",
+    "alpha", "beta", "gamma", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi",
+    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+}
+_CONTROL = re.compile(r"\\([A-Za-z]+|.)", re.S)
+_DECIMAL = re.compile(r"(?<![\d.])(\d*\.\d+)")
+_HAT = re.compile(r"hat\(([A-Za-z])\)")
+#: How much of a span an error message quotes.
+QUOTED = 60
+
+
+class StatementError(UsageError):
+    """A ``$...$`` span of a statement or title that cannot be read as mathematics."""
+
+
+def parts(text: str) -> list[tuple[bool, str]]:
+    """``text`` cut into ``(is_math, piece)``: text outside the spans (``\\$`` a literal dollar)
+    and the spans' contents. An unclosed or empty span is a :class:`StatementError`."""
+    pieces, current, math, opened = [], [], False, 0
+    index = 0
+    while index < len(text):
+        character = text[index]
+        if character == "\\" and text[index + 1:index + 2] == "$" and not math:
+            current.append("$")
+            index += 2
+            continue
+        if character == "$":
+            if math and not current:
+                raise StatementError("an empty formula '$$' (write the formula between one pair of '$')")
+            pieces.append((math, "".join(current)))
+            current, math, opened = [], not math, index
+        else:
+            current.append(character)
+        index += 1
+    if math:
+        raise StatementError(f"an unclosed '$' at character {opened + 1}: '{_quoted(text[opened:])}'")
+    pieces.append((False, "".join(current)))
+    return [(is_math, piece) for is_math, piece in pieces if piece or is_math]
+
+
+def _quoted(span: str) -> str:
+    """A span for a one-line message: whitespace as single spaces, cut at :data:`QUOTED` characters."""
+    span = " ".join(span.split())
+    return span if len(span) <= QUOTED else span[:QUOTED] + "…"
+
+
+class _StatementPrinter(NotationLatexPrinter):
+    """The notation printer, with decimals as the span wrote them and ``hat(y)`` as a hat."""
+
+    def __init__(self, quantities: Iterable, decimals: dict[sp.Rational, str]):
+        super().__init__(quantities)
+        self._decimals = decimals
+        self._settings["mul_symbol_latex_numbers"] = r" \times "
+
+    def _print_Rational(self, expr):
+        return self._decimals.get(expr) or super()._print_Rational(expr)
+
+    def _print_Float(self, expr):
+        return self._decimals.get(sp.Rational(str(expr))) or super()._print_Float(expr)
+
+    def _print_Mul(self, expr):
+        """An unevaluated -1 factor (the reader's -0.5) as a minus sign."""
+        if expr.args and expr.args[0] is sp.S.NegativeOne or sp.S.NegativeOne in expr.args[1:]:
+            rest = list(expr.args)
+            rest.remove(sp.S.NegativeOne)
+            inner = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+            shown = self._print(inner)
+            return "-" + (rf"\left({shown}\right)" if isinstance(inner, sp.Add) else shown)
+        return super()._print_Mul(expr)
+
+    def _print_Symbol(self, expr, style="plain"):
+        hat = _HAT.fullmatch(expr.name)
+        if hat and expr not in self._settings["symbol_names"]:
+            return rf"\hat{{{hat[1]}}}"
+        return super()._print_Symbol(expr, style)
+
+
+def _read(span: str, table):
+    """The reader's Reading of a span: unevaluated where the reader allows it (3 \\times 3 stays)."""
+    from .check.reader import read
+
+    try:
+        with sp.evaluate(False):
+            return read(span, table)
+    except (TypeError, AttributeError, ValueError, NotImplementedError, ArithmeticError, RecursionError):
+        return read(span, table)
+
+
+def span_tex(span: str, derivation=None, quantities: Iterable = ()) -> str:
+    """One span as LaTeX printed from its parsed form (a StatementError naming it if unreadable).
+
+    Args:
+        span: the text between the dollars (untrusted).
+        derivation: the problem's derivation (its quantities' names are read as themselves), or None.
+        quantities: the quantities to print in the document's notation (those of ``derivation``).
+    """
+    from .check.reader import ReadError
+    from .check.table import table_for
+
+    try:
+        reading = _read(span, table_for(derivation, True))
+    except ReadError as error:
+        raise StatementError(f"cannot read the formula '${_quoted(span)}$': {' '.join(str(error).split())}") \
+            from None
+    decimals = {}
+    for literal in _DECIMAL.findall(span):
+        value = sp.Rational(literal)
+        decimals.setdefault(value, literal if not literal.startswith(".") else "0" + literal)
+    printer = _StatementPrinter(quantities, decimals)
+    if "list" in reading.notes and len(reading.sides) == 1 and isinstance(reading.sides[0], sp.Tuple):
+        sides = [r",\ ".join(printer.doprint(item) for item in reading.sides[0])]
+    else:
+        sides = [printer.doprint(side) for side in reading.sides]
+    tex = (r" \in " if "in" in reading.notes else " = ").join(sides)
+    for control in _CONTROL.findall(tex):
+        if control.isalpha() and control not in _ALLOWED or "^^" in tex:
+            raise StatementError(f"the formula '${_quoted(span)}$' cannot be printed safely (\\{control})")
+    return tex
+
+
+def to_tex(text: str, derivation=None, quantities: Iterable = (),
+           escape: Callable[[str], str] = tex_escape) -> str:
+    """A statement or title for TeX: its text escaped with ``escape``, its spans as ``$...$``
+    printed from their parsed form (see :func:`span_tex`)."""
+    quantities = tuple(quantities)
+    return "".join(f"${span_tex(piece, derivation, quantities)}$" if is_math else escape(piece)
+                   for is_math, piece in parts(text))
+
+
+def check(text: str, derivation=None) -> None:
+    """Raise a :class:`StatementError` if a span of ``text`` cannot be read (nothing printed)."""
+    to_tex(text, derivation, derivation.quantities if derivation is not None else ())

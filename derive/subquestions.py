@@ -1,0 +1,86 @@
+"""A sheet problem's targets as numbered sub-questions, (1), (2), ... as the course's sheets ask them.
+
+A target is one of the derivation's own (its label from the ``[targets]`` wording, its value the
+derivation's) or one the checker grades for the problem (``params[Conv-1]``, ``output_shape[FC-1]``,
+``grad[w11]``, ``forward[y]``, ``loss``: :mod:`derive.check.numeric`'s names), its label from the
+``[subtargets]`` wording and its value the checker's (kept in :attr:`derive.sheet.Problem.answers`).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, localcontext
+from collections.abc import Callable, Mapping
+
+import sympy as sp
+
+from . import markup
+
+_NAME = re.compile(r"(?P<quantity>[A-Za-z_]+)(?:\[(?P<inner>.+)\])?")
+#: digits of a decimal that does not terminate
+DIGITS = 6
+
+
+def number_tex(value) -> str:
+    """A checker's value as LaTeX: a shape ``27 \\times 27 \\times 256``, an integer with thin spaces
+    between groups of three digits, a fraction with its decimal (exact when it terminates)."""
+    if isinstance(value, tuple):
+        return r" \times ".join(map(str, value))
+    value = sp.sympify(value)
+    if value.is_Integer:
+        digits = str(abs(int(value)))
+        grouped = r"\," .join(digits[max(0, end - 3):end] for end in range(len(digits), 0, -3)[::-1]) \
+            if len(digits) > 4 else digits
+        return ("-" if value < 0 else "") + grouped
+    if value.is_Rational:
+        q = int(value.q)
+        while q % 10 == 0 or q % 2 == 0 or q % 5 == 0:
+            q //= 2 if q % 2 == 0 else 5
+        if q == 1:  # a terminating decimal: exact
+            with localcontext() as context:
+                context.prec = 200
+                decimal = Decimal(int(value.p)) / Decimal(int(value.q))
+            return f"{sp.latex(value)} = {format(decimal.normalize(), 'f')}"
+        return rf"{sp.latex(value)} \approx {sp.N(value, DIGITS)}"
+    return sp.latex(value)
+
+
+def _label(target: str, words: Mapping, quantity_latex: Callable[[str], str | None]) -> markup.Marked:
+    """The wording of a checker's target: ``the number of parameters of Conv-1``."""
+    match = _NAME.fullmatch(target)
+    phrase = words["subtargets"][match["quantity"]]
+    inner = match["inner"] or ""
+    latex = quantity_latex(inner) if inner else None
+    name = markup.math(latex, inner) if latex else markup.user(inner)
+    return markup.marked(phrase, {"layer": markup.user(inner), "name": name})
+
+
+def subquestions(problem, view: Mapping, words: Mapping, quantity_latex: Callable[[str], str | None]) -> list[dict]:
+    """Each asked target in the spec's order: ``{"number", "name", "label_tex", "answer_tex"}``, with
+    ``question_tex`` (``(1) the number of parameters of Conv-1``) and ``answer_line_tex`` (the
+    same with its value) from the ``sheet.subquestion`` and ``sheet.subanswer`` wording.
+
+    Args:
+        problem: the sheet's :class:`~derive.sheet.Problem`.
+        view: the derivation's view (:func:`derive.render.context`): its targets' labels and values.
+        words: the document's wording table.
+        quantity_latex: a name of the problem (a parameter, a node) -> its LaTeX, or None.
+    """
+    own = {target["name"]: target for target in view["targets"]}
+    items = []
+    for number, name in enumerate(problem.targets, 1):
+        if name in own:
+            target = own[name]
+            label = target["label_tex"]
+            label = (f"${target['tex_left']}$" if not label else
+                     label if "$" in label else f"{label} ${target['tex_left']}$")
+            answer = target.get("value_tex") or target["tex_right"]
+        else:
+            label = _label(name, words, quantity_latex).tex
+            answer = number_tex(problem.answers[name])
+        forms = {"number": markup.user(str(number)), "asked": markup.Marked(label, label, label),
+                 "answer": markup.math(answer, answer)}
+        items.append({"number": number, "name": name, "label_tex": label, "answer_tex": answer,
+                      "question_tex": markup.marked(words["sheet"]["subquestion"], forms).tex,
+                      "answer_line_tex": markup.marked(words["sheet"]["subanswer"], forms).tex})
+    return items
