@@ -23,6 +23,7 @@ from . import catalog, markup, profiles, statements
 from .backprop.conv import sheet_givens
 from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
+from .architecture.view import problem_network as network_view
 from .figures import activation_figure
 from .printing import NotationLatexPrinter, NotationStrPrinter, sum_rows, tex_escape
 from .sheet import Problem, Sheet
@@ -431,6 +432,7 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
         "values_tex": view["values_tex"], "asked": asked, "names": list(problem.targets),
         "givens": [given.tex for given in conv["givens"]] if conv else [],
         "view": view, "figure": activation_figure(problem.derivation, problem.values), "simulation": None,
+        "network": network_view(problem.derivation, view, lang, template_dir, notation),  # layer tables
     }
 
 
