@@ -40,6 +40,7 @@ _ALLOWED = {
 _CONTROL = re.compile(r"\\([A-Za-z]+|.)", re.S)
 _DECIMAL = re.compile(r"(?<![\d.])(\d*\.\d+)")
 _HAT = re.compile(r"hat\(([A-Za-z])\)")
+_UNSAFE_NAME = re.compile(r"[\\{}^%#&~$]")
 #: How much of a span an error message quotes.
 QUOTED = 60
 
@@ -94,8 +95,11 @@ class _StatementPrinter(NotationLatexPrinter):
         return self._decimals.get(sp.Rational(str(expr))) or super()._print_Float(expr)
 
     def _print_Mul(self, expr):
-        """An unevaluated -1 factor (the reader's -0.5) as a minus sign."""
-        if expr.args and expr.args[0] is sp.S.NegativeOne or sp.S.NegativeOne in expr.args[1:]:
+        """An unevaluated -1 factor (the reader's -0.5) as a minus sign; a factor 1 left out."""
+        if sp.S.One in expr.args and len(expr.args) > 1:
+            rest = [arg for arg in expr.args if arg is not sp.S.One] or [sp.S.One]
+            return self._print(rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False))
+        if sp.S.NegativeOne in expr.args:
             rest = list(expr.args)
             rest.remove(sp.S.NegativeOne)
             inner = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
@@ -137,6 +141,11 @@ def span_tex(span: str, derivation=None, quantities: Iterable = ()) -> str:
     except ReadError as error:
         raise StatementError(f"cannot read the formula '${_quoted(span)}$': {' '.join(str(error).split())}") \
             from None
+    for side in reading.sides:
+        for atom in side.atoms(sp.Symbol, sp.Function, sp.IndexedBase) if isinstance(side, sp.Basic) else ():
+            name = getattr(atom, "name", None) or type(atom).__name__
+            if _UNSAFE_NAME.search(str(name)):  # a command the reader kept inside a name (\hat{\write18})
+                raise StatementError(f"cannot read the formula '${_quoted(span)}$': the name '{_quoted(str(name))}'")
     decimals = {}
     for literal in _DECIMAL.findall(span):
         value = sp.Rational(literal)
