@@ -21,6 +21,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import catalog, markup, profiles, statements
 from .backprop.conv import sheet_givens
+from .backprop.givens import worked_view
 from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
 from .architecture.view import problem_network as network_view
@@ -278,7 +279,8 @@ def _title(derivation: Derivation, words: Mapping) -> dict:
     title (a user's network) literally, a catalog entry's from the wording table."""
     if derivation.title:
         return _phrases("title", markup.user(derivation.title))
-    return _phrases("title", words["titles"].get(derivation.name) or markup.user(derivation.name))
+    return _phrases("title", words["titles"].get(derivation.name)
+                    or words.get("examples", {}).get(derivation.name, {}).get("title") or markup.user(derivation.name))
 
 
 def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Rational] | None = None,
@@ -414,6 +416,7 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
         subs = [{**sub, "label_tex": labels.get(sub["name"], sub["label_tex"])} for sub in subs]
     asked = [sub["question_tex" if problem.numbered else "label_tex"] for sub in subs]
     quantities = profiles.apply(problem.derivation, notation, template_dir).quantities
+    worked = worked_view(problem, view, words)  # backprop: the givens, what to compute, the graph
     # A formula sheet keeps a worked problem's results only where they are formulas (its
     # all-numeric results are the homework's answers); a catalog entry's constants (g = 1/2) stay.
     from_catalog = problem.derivation.name in {entry.name for entry in catalog.entries()}
@@ -424,13 +427,14 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
         "statement_tex": statements.to_tex(problem.statement, problem.derivation, quantities)
         if problem.statement is not None else None,
         "subquestions": subs if problem.numbered else [],
-        "default_statement": _marked(words["statements"].get(problem.derivation.name)
+        "default_statement": worked["statement"] if worked else _marked(words["statements"].get(problem.derivation.name)
                                      or words["sheet"][f"{problem.derivation.family}_statement"],
                                      collections.ChainMap({"title": markup.Marked(view["title"], view["title_tex"],
                                                                                   view["title_md"])},
                                                           view["quantity_names"])).tex,
         "values_tex": view["values_tex"], "asked": asked, "names": list(problem.targets),
-        "givens": [given.tex for given in conv["givens"]] if conv else [],
+        "givens": [given.tex for given in conv["givens"]] if conv else worked["givens"] if worked else [],
+        "handout_picture": worked and worked["handout_picture"], "key_picture": worked and worked["key_picture"],
         "view": view, "figure": activation_figure(problem.derivation, problem.values), "simulation": None,
         "network": network_view(problem.derivation, view, lang, template_dir, notation),  # layer tables
     }

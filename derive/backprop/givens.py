@@ -212,7 +212,7 @@ def blank_picture(picture: dict) -> dict:
     """A computation graph's picture without its numbers (a handout's: the key's carries the
     forward values and the gradients)."""
     return {**picture, "edges": [{**edge, "above": "", "below": ""} for edge in picture["edges"]],
-            "blank": True}
+            "labels": [], "blank": True}
 
 
 def worked_view(problem, view: Mapping, words: Mapping) -> dict | None:
