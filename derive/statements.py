@@ -27,17 +27,17 @@ _ALLOWED = {
     "frac", "dfrac", "left", "right", "cdot", "times", "hat", "text", "mathrm", "operatorname", "mathbf",
     "mathbb", "sqrt", "sum", "prod", "int", "infty", "leq", "geq", "neq", "le", "ge", "ne", "lt", "gt", "in",
     "begin", "end", "matrix", "pmatrix", "bmatrix", "cases", "log", "ln", "exp", "sin", "cos", "tan", "sinh",
-    "cosh", "tanh", "max", "min", "partial", "quad", "qquad", "mathit", "operatorname", "limits", "equiv",
+    "cosh", "tanh", "max", "min", "partial", "quad", "qquad", "mathit", "limits", "equiv",
     "approx", "pm", "mp", "prime", "ldots", "cdots", "dots", "lfloor", "rfloor", "lceil", "rceil", "vert",
     "lvert", "rvert", "mid", "wedge", "vee", "land", "lor", "neg", "emptyset", "varnothing", "cup", "cap",
     "setminus", "subseteq", "subset", "to", "rightarrow", "mapsto", "nabla", "odot", "circ", "top", "intercal",
-    "textbackslash", "textasciitilde", "operatorname", "sign", "max", "operatorname", "delta", "overline",
+    "textbackslash", "textasciitilde", "sign", "delta", "overline",
     "bar", "tilde", "vec", "dot", "ddot", "boldsymbol", "mathcal", "erf", "arcsin", "arccos", "arctan",
     "alpha", "beta", "gamma", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
     "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi",
     "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
 }
-_CONTROL = re.compile(r"\\([A-Za-z]+|.)", re.S)
+_CONTROL = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _DECIMAL = re.compile(r"(?<![\d.])(\d*\.\d+)")
 _HAT = re.compile(r"hat\(([A-Za-z])\)")
 _UNSAFE_NAME = re.compile(r"[\\{}^%#&~$]")

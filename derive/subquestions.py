@@ -9,8 +9,8 @@ derivation's) or one the checker grades for the problem (``params[Conv-1]``, ``o
 from __future__ import annotations
 
 import re
-from decimal import Decimal, localcontext
 from collections.abc import Callable, Mapping
+from decimal import Decimal, localcontext
 
 import sympy as sp
 

@@ -9,8 +9,15 @@ All rows run in one fresh process (``run_table``).
 from __future__ import annotations
 
 import pytest
-
-from hostile import TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, run_table, sheet_spec, toml_string, write
+from hostile import (
+    TEX_ATTACKS,
+    assert_no_raw_tex,
+    assert_one_line_error,
+    run_table,
+    sheet_spec,
+    toml_string,
+    write,
+)
 
 REFUSED, MATH = "refused", "math"
 #: statement -> what must happen (refused, or printed as mathematics)
@@ -68,7 +75,7 @@ def _tex(out) -> str:
 
 @pytest.mark.parametrize("row", list(STATEMENTS))
 def test_a_hostile_span_is_refused_or_printed_as_mathematics(results, row):
-    status, out, err, spec, folder = results[row]
+    status, _, err, spec, folder = results[row]
     if STATEMENTS[row][1] == REFUSED:
         assert_one_line_error(status, err, 2, mentions=f"{spec}: problem[1].statement: ")
         assert len(err) < 400, err  # the span is quoted, cut short
@@ -80,7 +87,7 @@ def test_a_hostile_span_is_refused_or_printed_as_mathematics(results, row):
 
 @pytest.mark.parametrize("row", list(RIGHT))
 def test_a_formula_comes_out_as_mathematics(results, row):
-    status, out, err, spec, folder = results[row]
+    status, _, err, _, folder = results[row]
     assert status == 0, err
     tex = _tex(folder)
     assert tex.count(RIGHT[row][1]) == 2, tex[-2000:]  # the handout and the key
