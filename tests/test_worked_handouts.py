@@ -13,7 +13,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hostile import TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, backprop_spec, run_cli, toml_string, write
+from hostile import (
+    TEX_ATTACKS,
+    assert_no_raw_tex,
+    assert_one_line_error,
+    backprop_spec,
+    run_cli,
+    toml_string,
+    write,
+)
 
 from derive.catalog.examples import EXAMPLES
 
@@ -161,3 +169,11 @@ def test_a_hostile_title_reads_literally_in_the_pdf(capsys, tmp_path):
     text = subprocess.run(["pdftotext", str(out / "worked-en.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert attack in text
+
+
+def test_a_batch_states_each_samples_inputs(capsys, tmp_path):
+    write(tmp_path / "batch.toml", "loss = \"E\"\nsteps = 1\n[inputs]\nx = 1\nt = 0\n[params]\nw = 0.5\n"
+          "[nodes]\ny = \"w*x\"\nE = \"(y - t)^2/2\"\n[[sample]]\nx = 1\nt = 0\n[[sample]]\nx = 2\nt = 1.5\n")
+    handout, _ = build(capsys, tmp_path, sheet(tmp_path, "zh", "[[problem]]\nbackprop = \"batch.toml\"\n"))
+    assert "样本 1：$x = 1$，$t = 0$；样本 2：$x = 2$，$t = 1.5$" in handout
+    assert "$w = 0.5$" in handout and r"$\eta = 1$" in handout

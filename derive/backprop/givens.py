@@ -176,16 +176,22 @@ def handout_givens(run: Run, words: Mapping, asks_update: bool) -> list[markup.M
     the learning rate is stated when the problem asks for an update."""
     graph, worked = run.graph, words["worked"]
     comma, separator = words["sheet"]["comma"], words["sheet"]["separator"]
-    targets = _targets(run)
-    inputs = [n for n in graph.inputs if n not in targets]
+    every = set.intersection(*(set(sample) for sample in graph.samples)) if graph.samples else set()
+    targets = [n for n in _targets(run) if n not in every]  # what every sample gives is stated per sample
+    inputs = [n for n in graph.inputs if n not in targets and n not in every]
     parts = []
     if inputs:
         parts.append(markup.marked(worked["inputs"], {"values": _values(inputs, graph.inputs, comma)}))
     if targets:
         parts.append(markup.marked(worked["targets"], {"values": _values(targets, graph.inputs, comma)}))
+    for number, sample in enumerate(graph.samples, 1):  # a batch: each sample's own inputs
+        parts.append(markup.marked(worked["sample"], {"number": markup.user(number),
+                                                      "values": _values(sample, sample, comma)}))
     if graph.params:
-        key = "initial" if asks_update else "params"
-        parts.append(markup.marked(worked[key], {"values": _values(graph.params, graph.params, comma)}))
+        values = _values(graph.params, graph.params, comma)
+        # named only beside other values (002 Q4 gives "x = 1, y = 2, z = -6" as they are)
+        key = "initial" if asks_update else "params" if parts else None
+        parts.append(markup.marked(worked[key], {"values": values}) if key else values)
     if asks_update:
         parts.append(markup.marked(worked["learning_rate"], {"value": markup.math(
             rf"\eta = {decimal_tex(graph.learning_rate)}", f"eta = {sp.sstr(graph.learning_rate)}")}))
