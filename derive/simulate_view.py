@@ -87,11 +87,11 @@ def _init_fields(result: Simulation, notation: str, template_dir: str | None) ->
     entry = INITS.get(result.config.init)   # normal:S has no catalog entry: its Var(W) is S^2
     if entry is None:
         profiles.load(notation, template_dir)
-        quantities = ()
+        quantities, formula = (), result.var_w_formula
     else:
-        quantities = profiles.apply(catalog.get(entry), notation, template_dir).quantities
+        derivation = profiles.apply(catalog.get(entry), notation, template_dir)
+        quantities, formula = derivation.quantities, derivation.target("var").display  # as the entry prints it
     latex, text = NotationLatexPrinter(quantities).doprint, NotationStrPrinter(quantities).doprint
-    formula = result.var_w_formula
     sizes = [latex(q.symbol) for q in quantities if q.key in ("n_in", "n_out") and q.symbol in formula.free_symbols]
     return {"formula": markup.math(latex(formula), text(formula)),
             "value": markup.math(latex(result.var_w), text(result.var_w)),

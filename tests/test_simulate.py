@@ -9,18 +9,22 @@ from the same random numbers, drawn here by the documented recipe.
 import json
 import math
 import os
+import re
+import tomllib
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
 
-from derive import pdf
+from derive import markup, pdf
 from derive.cli import cli
 from derive.render import render_sheet
 from derive.sheet import read_spec
 from derive.simulate import parse_config, simulate, weight_variance
 
+WORDING = Path(__file__).resolve().parent.parent / "templates" / "wording"
 needs_tex = pytest.mark.skipif(not pdf.tex_available() and not os.environ.get("CI"),
                                reason="TeX is not installed (the README's test command installs it)")
 
@@ -196,16 +200,73 @@ def test_json_contract(capsys):
     assert one["forward_ratio"] is None and one["backward_ratio"] is None
 
 
+def _text(capsys, *args) -> str:
+    """The text report of a small run, its lines joined (the report wraps at 100 columns)."""
+    assert cli(["simulate", "--depth", "3", "--width", "8", "--batch", "4", *args]) == 0
+    return " ".join(capsys.readouterr()[0].split())
+
+
 def test_text_says_what_the_readout_is_in_both_languages(capsys):
-    assert cli(["simulate", "--act", "relu", "--init", "xavier", "--depth", "3", "--width", "8", "--batch", "4"]) == 0
-    out, _ = capsys.readouterr()
+    out = _text(capsys, "--act", "relu", "--init", "xavier")
     assert "fixed vector of random signs" in out and "Not a plain sum of the outputs" in out
-    assert "forward var" in out and "backward m2" in out and "Var(W) = 2/(n_in + n_out) = 1/8" in out
-    assert len([line for line in out.splitlines() if line.strip()[:2] in ("1 ", "2 ", "3 ")]) == 3
-    assert cli(["simulate", "--act", "relu", "--init", "xavier", "--depth", "3", "--width", "8", "--batch", "4",
-                "--lang", "zh"]) == 0
-    out, _ = capsys.readouterr()
-    assert "随机符号向量" in out and "不直接对输出求和" in out and "前向方差" in out
+    # the course's notation by default: Var(W) = 2/(M_(l-1) + M_l), the sizes named as they are here
+    assert "Var(W) = 2/(M_(l-1) + M_l) = 1/8 ≈ 0.125 (M_(l-1) = M_l = n = 8)" in out
+    # formulas in Unicode: the expectation as 𝔼, the partial derivative as ∂, no markup left
+    assert "𝔼[(∂ L / ∂ z^(l))^2]" in out and "x ∼ N(0, 1)" in out and "√(2/8)" in out
+    assert "$" not in out and "\\" not in out and "operatorname" not in out
+    assert _text(capsys, "--act", "relu", "--init", "xavier", "--notation", "textbook").count("2/(n_in + n_out)") == 1
+    out = _text(capsys, "--act", "relu", "--init", "xavier", "--lang", "zh")
+    assert "随机符号向量" in out and "不直接对输出求和" in out and "Var(W) = 2/(M_(l-1) + M_l) = 1/8" in out
+
+
+#: outside a phrase's formulas, what would be a formula typed as text
+ASCII_FORMULAS = ("Var(", "E[", "^2", "dL/dz", "sqrt(", "alpha", "sigma", " ~ ", "+1 or -1", "[l]", "_in", "float64")
+
+
+def _simulate_phrases():
+    for lang in ("en", "zh"):
+        table = tomllib.loads((WORDING / f"{lang}.toml").read_text(encoding="utf-8"))["simulate"]
+        for key, phrase in table.items():
+            yield pytest.param(lang, key, phrase, id=f"{lang}-{key}")
+
+
+@pytest.mark.parametrize("lang, key, phrase", _simulate_phrases())
+def test_a_simulation_phrase_types_its_formulas_as_math(lang, key, phrase):
+    assert not key.endswith("_tex")                      # one phrase, every form from it
+    text = "".join(piece for is_math, piece in markup.parts(phrase) if not is_math)
+    assert not [residue for residue in ASCII_FORMULAS if residue in text], text
+    assert r"\operatorname{E}" not in phrase              # an expectation is \mathbb{E}
+    if lang == "zh":  # Chinese text ends its clauses with full-width punctuation
+        assert not re.search(f"{markup.CJK}[,.;:!?]", text), text
+
+
+def _sim_spec(tmp_path, init: str, notation: str = "") -> str:
+    path = tmp_path / "sim.toml"
+    path.write_text(f'title = "t"\nlang = "en"\n{notation}\n[[problem]]\nsimulate = {{act = "relu", init = "{init}", '
+                    'depth = 3, width = 8, batch = 4}\npoints = 3\n', encoding="utf-8")
+    return str(path)
+
+
+# (init, --notation, the spec's notation key) -> what the statement's Var(W) reads, and what it never reads
+NOTATIONS = [
+    ("xavier", None, "", r"$\operatorname{Var}(W) = {\frac{2}{M_{l-1} + M_l}} = {\frac{1}{8}}$", ("n_{in}", r"\text{in}")),
+    ("xavier", "course", 'notation = "textbook"', r"{M_{l-1} = M_l = n} = {8}", ("n_{in}", r"\text{in}")),
+    ("xavier", "textbook", "", r"{\frac{2}{n_{\text{in}} + n_{\text{out}}}} = {\frac{1}{8}}", ("n_{in}", "M_{l-1}")),
+    ("xavier", None, 'notation = "textbook"', r"{n_{\text{in}} = n_{\text{out}} = n} = {8}", ("n_{in}", "M_l")),
+    ("kaiming", None, "", r"$\operatorname{Var}(W) = {\frac{2}{M_{l-1}}} = {\frac{1}{4}}$", ("n_{in}", "M_l =")),
+    ("kaiming", None, "", r"{M_{l-1} = n} = {8}", ("n_{in}",)),
+    ("prelu:0.5", "textbook", "", r"{\frac{2}{\left(1 + \alpha^{2}\right) n_{\text{in}}}} = {\frac{1}{5}}",
+     ("n_{in}", "M_{l-1}")),                                   # 2/((1 + 1/4) 8), the order the catalog entry prints
+    ("normal:0.5", None, "", r"$\operatorname{Var}(W) = {S^{2}} = {\frac{1}{4}}$", ("n_{in}", "M_{l-1}")),
+]
+
+
+@pytest.mark.parametrize("init, notation, key, printed, never", NOTATIONS)
+def test_a_simulation_statement_writes_var_w_in_the_documents_notation(tmp_path, init, notation, key, printed, never):
+    sheet = read_spec(_sim_spec(tmp_path, init, key))
+    for layout in ("handout", "key"):
+        tex = render_sheet(sheet, layout, "en", notation=notation)
+        assert printed in tex and not [name for name in never if name in tex], (layout, tex)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -221,6 +282,7 @@ def test_text_says_what_the_readout_is_in_both_languages(capsys):
     (["--act", "relu", "--init", "xavier", "--width", "16384", "--depth", "30"], "too many to allocate"),
     (["--act", "relu", "--init", "xavier", "--batch", "100000000"], "--batch 100000000 and --width 512"),
     (["--init", "xavier"], "the following arguments are required: --act"),
+    (["--act", "relu", "--init", "xavier", "--notation", "nope"], "unknown notation profile 'nope'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, args, message):
     status = cli(["simulate", *args])
