@@ -310,7 +310,9 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
         entry = {"name": target.name, "tex_left": latex(target.lhs), "tex_right": latex(target.display),
                  "text_left": text(target.lhs), "text_right": text(target.display), "sympy": sp.sstr(target.rhs),
                  "formula": bool(getattr(target.rhs, "free_symbols", True)),
-                 **_phrases("label", words["targets"].get(target.name, ""), names),
+                 # a worked problem's grad_b is its own parameter's, not the catalog's gradient in the biases
+                 **_phrases("label", words["targets"].get(target.name, "") if derivation.family != "backprop" else "",
+                            names),
                  "entrywise": "; ".join(f"{size} = {', '.join(map(str, values))}"
                                         for size, values in target.entrywise)}
         if not values and isinstance(target.rhs, sp.Expr) and target.rhs.is_number and not target.rhs.is_Integer \

@@ -177,3 +177,10 @@ def test_a_batch_states_each_samples_inputs(capsys, tmp_path):
     handout, _ = build(capsys, tmp_path, sheet(tmp_path, "zh", "[[problem]]\nbackprop = \"batch.toml\"\n"))
     assert "样本 1：$x = 1$，$t = 0$；样本 2：$x = 2$，$t = 1.5$" in handout
     assert "$w = 0.5$" in handout and r"$\eta = 1$" in handout
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_worked_problems_gradient_is_not_a_catalog_label(capsys, tmp_path, lang):
+    # seed 004's last problem asks for dL/dw1, dL/dw2, dL/db: its b is a bias of its own
+    handout, _ = build(capsys, tmp_path, sheet(tmp_path, lang, example_problem("linear-unit")))
+    assert r"\frac{\partial L}{\partial b}" in problem_text(handout) and r"\nabla b" not in handout
