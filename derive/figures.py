@@ -42,43 +42,53 @@ def activation_figure(derivation: Derivation, values: Mapping[str, sp.Rational])
             "settings": {str(symbol): sp.sstr(value) for symbol, value in settings.items()}}
 
 
-def _decimal(mantissa: int, exponent: int) -> float:
-    """``mantissa`` x 10^``exponent`` as the nearest float (``2e-9``, not ``2 * 10**-9``)."""
-    return float(f"{mantissa}e{exponent}")
+def log_steps(low: float, high: float, most: int = MOST_TICKS) -> list[tuple[int, int]]:
+    """Tick values of a log axis covering ``low``..``high`` (both > 0), as (mantissa, exponent)
+    pairs (``(2, -9)`` is 2e-9): the 1-2-5 steps (..., 0.5, 1, 2, 5, 10, ...) from the last at or
+    below ``low`` to the first at or above ``high`` when that is at most ``most`` ticks, else
+    powers of ten (every k-th one, at multiples of k, when there would be more than ``most``).
+    At least two ticks. Worked out on exponents, so that ticks beyond float's range stay exact."""
+    if not 0 < low <= high < math.inf:
+        raise ValueError(f"a log axis needs 0 < low <= high < inf, not {low}, {high}")
+    bottom, top = math.log10(low), math.log10(high)
+    steps = [(m, k) for k in range(math.floor(bottom) - 1, math.ceil(top) + 2) for m in (1, 2, 5)]
+    where = [math.log10(m) + k for m, k in steps]
+    first = max(n for n, x in enumerate(where) if x <= bottom + 1e-12)
+    last = min(n for n, x in enumerate(where) if x >= top - 1e-12)
+    last = max(last, first + 1)
+    if last - first + 1 <= most:
+        return steps[first:last + 1]
+    bottom, top = math.floor(bottom + 1e-12), math.ceil(top - 1e-12)
+    every = max(1, math.ceil((top - bottom) / (most - 1)))
+    while math.ceil(top / every) - math.floor(bottom / every) + 1 > most:
+        every += 1
+    return [(1, k) for k in range(every * math.floor(bottom / every), every * math.ceil(top / every) + 1, every)]
 
 
 def log_ticks(low: float, high: float, most: int = MOST_TICKS) -> list[float]:
-    """Tick values of a log axis covering ``low``..``high`` (both > 0): the 1-2-5 steps
-    (..., 0.5, 1, 2, 5, 10, ...) from the last at or below ``low`` to the first at or above
-    ``high`` when that is at most ``most`` ticks, else powers of ten (every k-th one, at
-    multiples of k, when there would be more than ``most``). At least two ticks."""
-    if not 0 < low <= high < math.inf:
-        raise ValueError(f"a log axis needs 0 < low <= high < inf, not {low}, {high}")
-    first, last = math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1
-    steps = [_decimal(m, k) for k in range(first, last + 1) for m in (1, 2, 5)]
-    start = max(v for v in steps if v <= low * (1 + 1e-12))
-    end = min(v for v in steps if v >= high * (1 - 1e-12))
-    ticks = [v for v in steps if start <= v <= end]
-    if len(ticks) == 1:
-        ticks.append(steps[steps.index(end) + 1])
-    if len(ticks) <= most:
-        return ticks
-    bottom = math.floor(math.log10(low) + 1e-12)
-    top = math.ceil(math.log10(high) - 1e-12)
-    every = max(1, math.ceil((top - bottom) / (most - 1)))
-    bottom, top = every * math.floor(bottom / every), every * math.ceil(top / every)
-    return [_decimal(1, k) for k in range(bottom, top + 1, every)]
+    """:func:`log_steps` as floats (a tick beyond float's range is 0.0 or inf)."""
+    return [float(f"{m}e{k}") for m, k in log_steps(low, high, most)]
 
 
 def tick_label(value: float, powers: bool) -> str:
     """A log-axis tick as TeX math: ``10^{-9}`` on an axis of powers of ten (``powers``), else
     fixed point from 0.001 to 5000 (``0.5``, ``20``) and ``2 \\cdot 10^{-5}`` beyond."""
     mantissa, exponent = (int(part) for part in f"{value:.0e}".split("e"))
-    if powers:
+    return _label(mantissa, exponent, powers)
+
+
+def _label(mantissa: int, exponent: int, powers: bool) -> str:
+    if powers or (mantissa == 1 and not -3 <= exponent <= 3):
         return f"$10^{{{exponent}}}$"
     if -3 <= exponent <= 3:
-        return f"${value:.{max(0, -exponent)}f}$"
-    return f"$10^{{{exponent}}}$" if mantissa == 1 else f"${mantissa} \\cdot 10^{{{exponent}}}$"
+        return f"${mantissa * 10.0 ** exponent:.{max(0, -exponent)}f}$"
+    return f"${mantissa} \\cdot 10^{{{exponent}}}$"
+
+
+def _power(x: float) -> str:
+    """10^x written for pgfplots (``4.6663e-1``), exact for any exponent."""
+    exponent = math.floor(x)
+    return f"{10 ** (x - exponent):.4f}e{exponent}"
 
 
 def log_axis(series: Iterable[Iterable[float]]) -> dict | None:
@@ -88,9 +98,10 @@ def log_axis(series: Iterable[Iterable[float]]) -> dict | None:
     values = [v for values in series for v in values if 0 < v < math.inf]
     if not values:
         return None
-    ticks = log_ticks(min(values), max(values))
-    powers = len(ticks) > 1 and all(f"{v:.0e}".startswith("1e") for v in ticks) and ticks[1] / ticks[0] > 5
-    margin = (ticks[-1] / ticks[0]) ** 0.03
-    return {"ticks": ",".join(f"{v:g}" for v in ticks),
-            "labels": ",".join(f"{{{tick_label(v, powers)}}}" for v in ticks),
-            "ymin": f"{ticks[0] / margin:.6g}", "ymax": f"{ticks[-1] * margin:.6g}"}
+    ticks = log_steps(min(values), max(values))
+    powers = all(m == 1 for m, _ in ticks) and ticks[1][1] - ticks[0][1] >= 1
+    low, high = (math.log10(m) + k for m, k in (ticks[0], ticks[-1]))
+    margin = 0.03 * (high - low)
+    return {"ticks": ",".join(f"{m}e{k}" for m, k in ticks),
+            "labels": ",".join(f"{{{_label(m, k, powers)}}}" for m, k in ticks),
+            "ymin": _power(low - margin), "ymax": _power(high + margin)}

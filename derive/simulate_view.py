@@ -58,7 +58,7 @@ def _column(values) -> list[tuple[str, str]]:
     for value in values:
         if value == 0 or not math.isfinite(value):
             text = "0" if value == 0 else str(value)
-            cells.append((text, {"inf": r"$\infty$", "-inf": r"$-\infty$"}.get(text, f"${text}$")))
+            cells.append((text, {"inf": r"$\infty$", "-inf": r"$-\infty$", "nan": r"$\mathrm{NaN}$"}.get(text, f"${text}$")))
         elif fixed:
             cells.append((f"{value:.{decimals}f}", f"${value:.{decimals}f}$"))
         else:

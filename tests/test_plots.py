@@ -38,6 +38,13 @@ def test_log_ticks_are_1_2_5_steps_or_powers_of_ten(low, high, expected):
     assert ticks[0] <= low and ticks[-1] >= high
 
 
+def test_ticks_beyond_floats_range_stay_exact_for_pgfplots():
+    # an exploding network (relu, normal:1.2, 400 layers) reaches 1e300: every 100th power
+    assert figures.log_steps(1e-300, 1.7e308) == [(1, k) for k in range(-300, 401, 100)]
+    axis = figures.log_axis([[1e-300, 1.7e308, float("inf"), 0.0]])
+    assert axis["ticks"].split(",")[-1] == "1e400" and axis["labels"].endswith("{$10^{400}$}")
+
+
 @pytest.mark.parametrize("value, powers, label", [
     (0.5, False, "$0.5$"), (20, False, "$20$"), (0.002, False, "$0.002$"), (2e-5, False, r"$2 \cdot 10^{-5}$"),
     (1e-8, True, "$10^{-8}$"), (1, True, "$10^{0}$"), (1e4, False, "$10^{4}$"),
@@ -57,6 +64,8 @@ def test_a_column_of_mixed_magnitudes_is_scientific_with_three_digits():
     assert _column([1.466e-09, 0.0009914, 1.0]) == [
         ("1.47e-09", r"$1.47 \times 10^{-9}$"), ("9.91e-04", r"$9.91 \times 10^{-4}$"),
         ("1.00e+00", r"$1.00 \times 10^{0}$")]
+    assert _column([1.0, float("inf"), float("nan"), 0.0])[1:] == [
+        ("inf", r"$\infty$"), ("nan", r"$\mathrm{NaN}$"), ("0", "$0$")]
     assert _column([2.0104, 1.7312, 0.5]) == [("2.0104", "$2.0104$"), ("1.7312", "$1.7312$"), ("0.5000", "$0.5000$")]
 
 
