@@ -195,18 +195,28 @@ def course_form(derivation: Derivation, records: list[Record], exact: bool = Fal
     """The derivation as the course prints it (see the module's docstring): one line per value,
     decimals unless ``exact``, the local derivatives the chain-rule lines do not show left out."""
     steps, position = [], 0
+    local = {}
     for record in records:
         made = derivation.steps[position:position + record.count]
         position += record.count
         proof = made[-1].certificate
+        if record.rule == "local-derivative":
+            local[record.lhs.name] = record
         if record.rule == "local-derivative" and (record.toward == "input" or isinstance(
                 record.formula, (sp.Symbol, sp.Number))):
             continue
+        if record.rule == "chain-rule" and isinstance(record.formula, sp.Symbol) and record.formula.name in local:
+            # one edge to the loss (df/dz of f = s z): the local derivative is the whole chain
+            direct = local[record.formula.name]
+            record = dataclasses.replace(record, formula=direct.formula, values=direct.values, rule="local-derivative")
         value, rounded = _numbers(record.value, exact)
         formula = _course(record.formula)
         if record.formula.is_Number:
             steps.append(Step(record.rule, DEFINE, record.value, record.lhs, proof, shown=value))
             continue
+        if record.rule == "chain-rule":
+            record = dataclasses.replace(record, formula=_along_paths(record.formula))
+            formula = record.formula
         numbers, approx = _substituted(record.formula, record.values, exact)
         piecewise = record.formula.has(sp.Piecewise) and not isinstance(formula, Relu)
         parts = [] if not record.values or piecewise or numbers == value else [numbers, approx]
@@ -220,9 +230,34 @@ def course_form(derivation: Derivation, records: list[Record], exact: bool = Fal
     targets = {name: dataclasses.replace(target, shown=_numbers(target.rhs, exact)[0])
                if isinstance(target.rhs, sp.Expr) and target.rhs.is_number else target
                for name, target in derivation.targets.items()}
-    conventions = derivation.conventions + ((ROUNDING,) if not exact and ROUNDING not in derivation.conventions
+    decimals = any(isinstance(step.shown, sp.Basic) and step.shown.has(sp.Float) for step in steps)
+    conventions = derivation.conventions + ((ROUNDING,) if decimals and ROUNDING not in derivation.conventions
                                             else ())
     return dataclasses.replace(derivation, steps=tuple(steps), targets=targets, conventions=conventions)
+
+
+def _along_paths(chain: sp.Basic) -> sp.Basic:
+    """A chain-rule sum with each product's factors in the order of its path, from the loss down
+    (dE/dy dy/dbeta dbeta/dw, as the seed writes it), not SymPy's alphabetical order."""
+    def split(factor):
+        top, _, below = factor.name[1:].partition("/d") if isinstance(factor, sp.Symbol) else ("", "", "")
+        return top, below
+
+    def ordered(term):
+        factors = list(sp.Mul.make_args(term))
+        if not all(isinstance(f, sp.Symbol) and "/d" in f.name for f in factors):
+            return term
+        belows = {split(f)[1] for f in factors}
+        path = [f for f in factors if split(f)[0] not in belows][:1]
+        while path and len(path) < len(factors):
+            following = [f for f in factors if split(f)[0] == split(path[-1])[1] and f not in path]
+            if not following:
+                return term
+            path.append(following[0])
+        return sp.Mul(*path, evaluate=False) if len(path) == len(factors) else term
+
+    terms = [ordered(t) for t in sp.Add.make_args(chain)]
+    return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
 
 
 def _chain(formula: sp.Basic, parts: list, value: sp.Basic, rounded: bool) -> sp.Basic:
