@@ -95,9 +95,10 @@ def test_the_2_1_pdf_reads_the_givens(capsys, tmp_path, lang):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_problem_asks_for_an_update_only_when_it_has_one(capsys, tmp_path, lang):
     problems = (example_problem("sigmoid-upstream") + example_problem("bp-221-relu", ["grad_w11", "grad_v11"])
-                + example_problem("bp-221-relu", ["grad_w11", "loss_after"]) + example_problem("graph-xyz"))
+                + example_problem("bp-221-relu", ["grad_w11", "loss_after"]) + example_problem("graph-xyz")
+                + example_problem("bp-221-relu", ["grad[w11]", "updated[w11]"]))
     handout, _ = build(capsys, tmp_path, sheet(tmp_path, lang, problems))
-    assert [UPDATE[lang] in problem_text(handout, n) for n in range(1, 5)] == [False, False, True, False]
+    assert [UPDATE[lang] in problem_text(handout, n) for n in range(1, 6)] == [False, False, True, False, True]
     assert r"\eta = 1" not in problem_text(handout, 2) and r"\eta = 1" in problem_text(handout, 3)
     sigmoid = problem_text(handout, 1)
     assert "$x = 0$" in sigmoid and r"\sigma(x) = \frac{1}{1 + e^{-x}}" in sigmoid  # seed 003 1 (b)

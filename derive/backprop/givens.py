@@ -209,9 +209,9 @@ def handout_givens(run: Run, words: Mapping, asks_update: bool) -> list[markup.M
 
 
 def asks_update(targets) -> bool:
-    """Whether a problem's targets ask for the step of gradient descent (an updated parameter
-    or the loss after the step)."""
-    return any(str(t).startswith("updated_") or t == "loss_after" for t in targets)
+    """Whether a problem's targets ask for the step of gradient descent (an updated parameter,
+    ``updated_w11`` or ``updated[w11]``, or the loss after the step)."""
+    return any(str(t).startswith(("updated_", "updated[")) or t == "loss_after" for t in targets)
 
 
 def blank_picture(picture: dict) -> dict:
