@@ -411,7 +411,7 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
     words = view["words"]
     # the targets asked, in the spec's order: the derivation's own and the checker's (params[Conv-1])
     symbols = {symbol["name"]: symbol["latex"] for symbol in view["symbols"]}
-    subs = subquestions(problem, view, words, symbols.get)
+    subs = subquestions(problem, view, words, symbols.get, lang)
     conv = sheet_givens(problem.derivation, words)  # conv2d: I and K as matrices, padding and stride in words
     if conv:
         labels = {name: phrase.tex for name, phrase in conv["asked"]}

@@ -21,21 +21,21 @@ _NAME = re.compile(r"(?P<quantity>[A-Za-z_]+)(?:\[(?P<inner>.+)\])?")
 DIGITS = 6
 
 
-def number_tex(value) -> str:
-    """A checker's value as LaTeX: a shape ``27 \\times 27 \\times 256``, an integer with thin spaces
-    between groups of three digits, a fraction with its decimal (exact when it terminates)."""
+def number_tex(value, lang: str = "en") -> str:
+    """A checker's value as LaTeX: a shape ``27 \\times 27 \\times 256``, an integer with its thousands
+    grouped as the document's language writes them, a fraction with its decimal (exact when it terminates)."""
+    from .architecture.view import number
+
     if isinstance(value, tuple):
         return r" \times ".join(map(str, value))
     value = sp.sympify(value)
     if value.is_Integer:
-        digits = str(abs(int(value)))
-        grouped = r"\," .join(digits[max(0, end - 3):end] for end in range(len(digits), 0, -3)[::-1]) \
-            if len(digits) > 4 else digits
-        return ("-" if value < 0 else "") + grouped
+        return number(int(value), lang)
     if value.is_Rational:
         q = int(value.q)
-        while q % 10 == 0 or q % 2 == 0 or q % 5 == 0:
-            q //= 2 if q % 2 == 0 else 5
+        for prime in (2, 5):
+            while q % prime == 0:
+                q //= prime
         if q == 1:  # a terminating decimal: exact
             with localcontext() as context:
                 context.prec = 200
@@ -55,7 +55,8 @@ def _label(target: str, words: Mapping, quantity_latex: Callable[[str], str | No
     return markup.marked(phrase, {"layer": markup.user(inner), "name": name})
 
 
-def subquestions(problem, view: Mapping, words: Mapping, quantity_latex: Callable[[str], str | None]) -> list[dict]:
+def subquestions(problem, view: Mapping, words: Mapping, quantity_latex: Callable[[str], str | None],
+                 lang: str = "en") -> list[dict]:
     """Each asked target in the spec's order: ``{"number", "name", "label_tex", "answer_tex"}``, with
     ``question_tex`` (``(1) the number of parameters of Conv-1``) and ``answer_line_tex`` (the
     same with its value) from the ``sheet.subquestion`` and ``sheet.subanswer`` wording.
@@ -65,6 +66,7 @@ def subquestions(problem, view: Mapping, words: Mapping, quantity_latex: Callabl
         view: the derivation's view (:func:`derive.render.context`): its targets' labels and values.
         words: the document's wording table.
         quantity_latex: a name of the problem (a parameter, a node) -> its LaTeX, or None.
+        lang: the document's language (how numbers group their thousands).
     """
     own = {target["name"]: target for target in view["targets"]}
     items = []
@@ -77,7 +79,7 @@ def subquestions(problem, view: Mapping, words: Mapping, quantity_latex: Callabl
             answer = target.get("value_tex") or target["tex_right"]
         else:
             label = _label(name, words, quantity_latex).tex
-            answer = number_tex(problem.answers[name])
+            answer = number_tex(problem.answers[name], lang)
         forms = {"number": markup.user(str(number)), "asked": markup.Marked(label, label, label),
                  "answer": markup.math(answer, answer)}
         items.append({"number": number, "name": name, "label_tex": label, "answer_tex": answer,
