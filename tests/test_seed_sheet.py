@@ -128,19 +128,25 @@ SEEDS = [
     Seed("002-Q6-alexnet-like", 5,
          [shape("227×227×3"), number("96"), number("11"), number("256"), number("4096"), number("1000")],
          [number("34944"), f"(?:{shape('27×27×96')}|{number('69984')})", shape("27×27"), number("177213440"),
-          number("4097000")]),
+          number("4097000")],
+         missing={"chinese": "the built-in network's title is English in Chinese (计算 Sheet 002, question 6: an "
+                             "AlexNet-like network 每一层的...)"}),
     # 003 二2: 32×32×3, 10 filters 5×5, S = 1, P = 2: 32×32×10, 760.
     Seed("003-2-output-size", 6, [shape("32×32×3"), number("10"), shape("5×5"), given("S", "1"), given("P", "2")],
          [shape("32×32×10"), number("760")]),
     # 003 二3 (a): branches 25.7 M, 346.8 M, 481.7 M, total 854.2 M.
     Seed("003-3a-inception-naive", 7, [shape("28×28×256"), number("128"), number("192"), number("96")],
          [mega("25.7"), mega("346.8"), mega("481.7"), mega("854.2")],
-         missing={"answers": "the key prints MACs exactly (25 690 112) with no M beside them (25.7 M, 854.2 M)"}),
+         missing={"chinese": "the built-in network's title is English in Chinese (Inception module (naive) "
+                             "on 28x28x256)",
+                  "answers": "the key prints MACs exactly (25 690 112) with no M beside them (25.7 M, 854.2 M)"}),
     # 003 二3 (b): 191 873 024 operations (the seed's 191.8 M adds rounded parts), 77.5 % fewer.
     Seed("003-3b-inception-bottleneck", 8,
          [shape("28×28×256"), number("128"), number("192"), number("96"), number("64"), number("32")],
          [number("191 873 024"), number("77.5") + r" ?\\?%"],
-         missing={"answers": "the key gives the ratio naive/bottleneck = 1064/239 ≈ 4.45, not the "
+         missing={"chinese": "the built-in network's title is English in Chinese (Inception module (1x1 "
+                             "reductions) on 28x28x256)",
+                  "answers": "the key gives the ratio naive/bottleneck = 1064/239 ≈ 4.45, not the "
                              "reduction 77.5 % the seed asks for"}),
     # 003 二4: I and K; (a) padding 1, stride 1 (b) padding 0, stride 2: the seed's two matrices.
     Seed("003-4-conv2d-4x4", 9, entries(I) + entries(K), entries(CONV_A) + entries(CONV_B), words=True),
@@ -276,6 +282,19 @@ def test_each_handout_states_its_givens(built, lang, seed):
     words = [w for w in WORDS[lang] if w not in handout.lower()] if seed.words else []
     assert not _absent(handout, seed.givens) and not words, (_absent(handout, seed.givens), words, handout)
     assert "$" not in handout and "\\" not in handout, handout  # a statement's $...$ printed as math
+
+
+# Words of the built-in English titles ("Sheet 002, question 6: an AlexNet-like network", "Inception
+# module (naive) on 28x28x256"): a Chinese handout must not print them.
+ENGLISH_TITLE = re.compile(r"\b(?:Sheet|question|network|module|naive|reductions|filters|fully)\b")
+
+
+@needs_tex
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, seed", [row for row in _rows("chinese") if row.values[0] == "zh"])
+def test_chinese_handouts_carry_no_english_titles(built, lang, seed):
+    handout = _document(built, lang, seed, "handout")
+    assert not ENGLISH_TITLE.findall(handout), (ENGLISH_TITLE.findall(handout), handout)
 
 
 @needs_tex
