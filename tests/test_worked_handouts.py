@@ -185,3 +185,11 @@ def test_a_worked_problems_gradient_is_not_a_catalog_label(capsys, tmp_path, lan
     # seed 004's last problem asks for dL/dw1, dL/dw2, dL/db: its b is a bias of its own
     handout, _ = build(capsys, tmp_path, sheet(tmp_path, lang, example_problem("linear-unit")))
     assert r"\frac{\partial L}{\partial b}" in problem_text(handout) and r"\nabla b" not in handout
+
+
+@pytest.mark.parametrize("value", ['"graph"', '["graph", "\\\\input{/etc/hostname}"]', '[1]', '[["nodes"]]'])
+def test_a_handout_key_that_is_not_a_list_of_parts_is_refused(capsys, tmp_path, value):
+    write(tmp_path / "bp.toml", f"handout = {value}\n" + backprop_spec())
+    status, _, err = run_cli(capsys, "sheet", sheet(tmp_path, "en", "[[problem]]\nbackprop = \"bp.toml\"\n"),
+                             "-o", str(tmp_path / "out"))
+    assert_one_line_error(status, err, mentions="'handout'")
