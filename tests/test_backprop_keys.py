@@ -33,6 +33,9 @@ SEED_2_1 = [
     ("y", "0.274"),
     ("E", "0.025538"),       # E = 1/2 (0.274 − 0.5)^2 = 0.025538
     ("dE/dy", "-0.226"),     # g_j = −(y − ŷ) = 0.226
+    ("delta_beta1", "-0.226"),  # g_j = −∂E/∂β_j = −(y − ŷ) f′(β_j) = 0.226: the error δ = ∂E/∂β = −g_j
+    ("dE/dw11", "-0.04068"),  # Δw11 = η g_j b_1 = 0.226 × 0.18
+    ("dE/dv11", "-0.0226"),   # Δv11 = η w11 g_1 x_1 = 1 × 0.5 × 0.226 × 0.2
     ("w11+", "0.54068"), ("w21+", "0.85198"),
     ("v11+", "0.6226"), ("v12+", "0.13616"), ("v21+", "0.2339"), ("v22+", "0.75424"),
     ("y+", "0.3212"),        # y' = 0.3212453271 ≈ 0.3212
@@ -54,10 +57,12 @@ def _torch_2_1() -> dict[str, float]:
         return {"alpha1": a1, "alpha2": a2, "b1": b1, "b2": b2, "beta1": beta, "y": y, "E": (y - target) ** 2 / 2}
 
     values = forward(p)
-    values["y"].retain_grad()
+    for name in ("y", "beta1"):
+        values[name].retain_grad()
     values["E"].backward()
     found = {k: v.item() for k, v in values.items()}
-    found["dE/dy"] = values["y"].grad.item()
+    found["dE/dy"], found["delta_beta1"] = values["y"].grad.item(), values["beta1"].grad.item()
+    found.update({f"dE/d{k}": v.grad.item() for k, v in p.items()})
     with torch.no_grad():
         updated = {k: v - 1.0 * v.grad for k, v in p.items()}
         after = forward(updated)

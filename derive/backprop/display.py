@@ -22,6 +22,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
 from ..engine import DEFINE, EQUALS, Derivation, Step
+from .deltas import with_deltas
 
 #: Significant digits of a value that is not a short decimal (the seed's 0.01598, 0.3212).
 DIGITS = 4
@@ -193,47 +194,69 @@ class Record:
 
 def course_form(derivation: Derivation, records: list[Record], exact: bool = False) -> Derivation:
     """The derivation as the course prints it (see the module's docstring): one line per value,
-    decimals unless ``exact``, the local derivatives the chain-rule lines do not show left out."""
-    steps, position = [], 0
-    local = {}
+    decimals unless ``exact``, the local derivatives the chain-rule lines do not show left out,
+    the errors δ of shared nodes written once (:mod:`derive.backprop.deltas`)."""
+    proved, position = [], 0
     for record in records:
-        made = derivation.steps[position:position + record.count]
+        proof = derivation.steps[position + record.count - 1].certificate
         position += record.count
-        proof = made[-1].certificate
-        if record.rule == "local-derivative":
-            local[record.lhs.name] = record
-        if record.rule == "local-derivative" and (record.toward == "input" or isinstance(
-                record.formula, (sp.Symbol, sp.Number))):
-            continue
-        if record.rule == "chain-rule" and isinstance(record.formula, sp.Symbol) and record.formula.name in local:
-            # one edge to the loss (df/dz of f = s z): the local derivative is the whole chain
-            direct = local[record.formula.name]
-            record = dataclasses.replace(record, formula=direct.formula, values=direct.values, rule="local-derivative")
-        value, rounded = _numbers(record.value, exact)
-        formula = _course(record.formula)
-        if record.formula.is_Number:
-            steps.append(Step(record.rule, DEFINE, record.value, record.lhs, proof, shown=value))
-            continue
         if record.rule == "chain-rule":
             record = dataclasses.replace(record, formula=_along_paths(record.formula))
-            formula = record.formula
-        numbers, approx = _substituted(record.formula, record.values, exact)
-        piecewise = record.formula.has(sp.Piecewise) and not isinstance(formula, Relu)
-        parts = [] if not record.values or piecewise or numbers == value else [numbers, approx]
-        if record.rule in ("chain-rule", "batch-mean"):
-            steps.append(Step(record.rule, DEFINE, record.formula, record.lhs, shown=formula))
-            shown = Chain(numbers, sp.true if rounded or approx else sp.false, value) if parts else value
-            steps.append(Step("evaluate", EQUALS, record.value, None, proof, shown=shown))
+        proved.append((record, proof))
+    latex = {q.key: q.latex for q in derivation.quantities}
+    shown_records, quantities, group = [], [], []
+    for record, proof in [*proved, (None, None)]:
+        if record is not None and record.rule == "chain-rule":
+            group.append((record, proof))
             continue
-        steps.append(Step(record.rule, DEFINE, record.value, record.lhs, proof, shown=_chain(formula, parts, value,
-                                                                                              rounded)))
+        if group:
+            proofs = {id(r): p for r, p in group}
+            rewritten, made = with_deltas([r for r, _ in group], latex)
+            first = group[0][1]
+            shown_records += [(r, proofs.get(id(r), first)) for r in rewritten]
+            quantities += made
+            group = []
+        if record is not None:
+            shown_records.append((record, proof))
+    steps, local = [], {}
+    for record, proof in shown_records:
+        steps += _lines(record, proof, local, exact)
     targets = {name: dataclasses.replace(target, shown=_numbers(target.rhs, exact)[0])
                if isinstance(target.rhs, sp.Expr) and target.rhs.is_number else target
                for name, target in derivation.targets.items()}
     decimals = any(isinstance(step.shown, sp.Basic) and step.shown.has(sp.Float) for step in steps)
     conventions = derivation.conventions + ((ROUNDING,) if decimals and ROUNDING not in derivation.conventions
                                             else ())
-    return dataclasses.replace(derivation, steps=tuple(steps), targets=targets, conventions=conventions)
+    known = {q.key for q in derivation.quantities}
+    quantities = derivation.quantities + tuple({q.key: q for q in quantities if q.key not in known}.values())
+    return dataclasses.replace(derivation, steps=tuple(steps), targets=targets, conventions=conventions,
+                               quantities=quantities)
+
+
+def _lines(record: Record, proof, local: dict, exact: bool) -> list[Step]:
+    """The lines of one computed value: none for a local derivative the chain lines show, one
+    (lhs = formula = numbers = value), or two for a chain-rule sum (the formula, then the rest)."""
+    if record.rule == "local-derivative":
+        local[record.lhs.name] = record
+        if record.toward == "input" or isinstance(record.formula, (sp.Symbol, sp.Number)):
+            return []
+    if record.rule == "chain-rule" and isinstance(record.formula, sp.Symbol) and record.formula.name in local \
+            and record.toward != "delta":
+        # one edge to the loss (df/dz of f = s z): the local derivative is the whole chain
+        direct = local[record.formula.name]
+        record = dataclasses.replace(record, formula=direct.formula, values=direct.values, rule="local-derivative")
+    value, rounded = _numbers(record.value, exact)
+    formula = _course(record.formula)
+    if record.formula.is_Number:
+        return [Step(record.rule, DEFINE, record.value, record.lhs, proof, shown=value)]
+    numbers, approx = _substituted(record.formula, record.values, exact)
+    piecewise = record.formula.has(sp.Piecewise) and not isinstance(formula, Relu)
+    parts = [] if not record.values or piecewise or numbers == value else [numbers, approx]
+    if record.rule in ("chain-rule", "batch-mean") and record.toward != "delta":
+        shown = Chain(numbers, sp.true if rounded or approx else sp.false, value) if parts else value
+        return [Step(record.rule, DEFINE, record.formula, record.lhs, shown=formula),
+                Step("evaluate", EQUALS, record.value, None, proof, shown=shown)]
+    return [Step(record.rule, DEFINE, record.value, record.lhs, proof, shown=_chain(formula, parts, value, rounded))]
 
 
 def _along_paths(chain: sp.Basic) -> sp.Basic:
