@@ -37,7 +37,8 @@ from .params import parse_params
 
 TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "notation": str, "problem": list}
 PROBLEM_KEYS = {"entry": str, "network": str, "example": str, "backprop": str, "simulate": dict, "targets": list,
-                "points": int, "statement": str, "params": dict, "convention": str}
+                "points": int, "statement": str, "params": dict, "convention": str,
+                "exact": bool}
 SOURCES = ("entry", "network", "example", "backprop", "simulate")
 SIMULATE_KEYS = ("act", "init", "depth", "width", "batch", "seed")
 
@@ -105,6 +106,8 @@ def _problem(table: dict, where: str, path: Path) -> Problem:
         return _simulation(table, where, path)
     if table.get("convention", "full") not in ("full", "sheet"):
         raise SpecError(f"{path}: '{where}.convention' must be \"full\" or \"sheet\"")
+    if "exact" in table and "backprop" not in table and "example" not in table:
+        raise SpecError(f"{path}: '{where}.exact' applies to a worked problem ('example' or 'backprop') only")
     try:
         derivation, source = (catalog.get(table["entry"]), None) if "entry" in table else _worked(table, path)
         params = [f"{key}={value}" for key, value in table.get("params", {}).items()]
@@ -228,14 +231,14 @@ def _worked(table: dict, path: Path) -> tuple[Derivation, object | None]:
         reference = analyse(builtin(reference), convention) if reference else None
         return analyse(network, convention, reference=reference).derivation, None
     if "backprop" in table:
-        result = run(read_graph(path.parent / table["backprop"]))
+        result = run(read_graph(path.parent / table["backprop"]), exact=table.get("exact", False))
         return result.derivation, result
     spec = example(table["example"])
     if spec.pop("kind") == "conv2d":
         return worked(exact_matrix(spec["image"]), exact_matrix(spec["kernel"]), spec["parts"], False,
                       spec["name"], spec["title"])[0], None
     spec.pop("published", None)
-    result = run(graph_from(spec, spec["name"]))
+    result = run(graph_from(spec, spec["name"]), exact=table.get("exact", False))
     return result.derivation, result
 
 

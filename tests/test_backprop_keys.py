@@ -181,3 +181,29 @@ def test_a_negative_gradient_is_drawn_with_a_minus_sign(tmp_path, capsys):
 def test_exact_where_it_does_not_apply_is_one_line(capsys, args):
     status, _, err = run_cli(capsys, *args)
     assert_one_line_error(status, err)
+
+
+def _sheet(tmp_path, problem: str) -> str:
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'title = "S"\n[[problem]]\n{problem}\n', encoding="utf-8")
+    return str(spec)
+
+
+def test_a_sheet_problem_may_ask_for_exact_fractions(tmp_path, capsys):
+    for exact, shown, absent in (("", "= 0.54068", r"\frac{13517}"), ("exact = true", r"= \frac{13517}{25000}", "= 0.54068")):
+        spec = _sheet(tmp_path, f'example = "bp-221-relu"\n{exact}')
+        status, _, err = run_cli(capsys, "sheet", spec, "-o", str(tmp_path / "out"))
+        assert status == 0, err
+        key = (tmp_path / "out" / "s-key.tex").read_text(encoding="utf-8")
+        # w11+ = 0.5 + 0.226 x 0.18 = 0.54068 = 13517/25000 (by hand)
+        assert shown in key and absent not in key
+
+
+@pytest.mark.parametrize("problem, mentions", [
+    ('entry = "mse"\nexact = true', "'problem[1].exact' applies to a worked problem"),
+    ('example = "bp-221-relu"\nexact = "yes"', "must be bool"),
+    ('example = "bp-221-relu"\nexact = 1', "must be bool"),
+])
+def test_a_sheets_exact_key_where_it_cannot_be_is_one_line(tmp_path, capsys, problem, mentions):
+    status, _, err = run_cli(capsys, "sheet", _sheet(tmp_path, problem), "-o", str(tmp_path / "out"))
+    assert_one_line_error(status, err, mentions=mentions)
