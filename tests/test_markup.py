@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
-from hostile import TEX_ATTACKS, assert_no_raw_tex, net_spec, run_cli, toml_string, write
+from hostile import TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, net_spec, run_cli, toml_string, write
 
 from derive import markup
 from derive.engine import Builder
@@ -225,7 +225,8 @@ def test_piecewise_results_in_chinese_have_no_english(name):
     assert not re.search(r"otherwise|\\text\{for\}|\bfor\b", tex), tex
 
 
-# Hostile table: a user's string in a sheet or a network prints literally. (where, value)
+# Hostile table: a user's string in a sheet or a network prints literally, or, for a title's and a
+# statement's $...$ spans, as mathematics read and printed again (derive/statements.py) or refused. (where, value)
 HOSTILE = [("title", value) for value in (r"$x$ \input{x}", "神经网络基础 第三次作业 $", TEX_ATTACKS[0])]
 HOSTILE += [("statement", value) for value in (r"$\input{x}$", TEX_ATTACKS[1])]
 HOSTILE += [("network title", value) for value in (r"Net $a_b$ \input{x}", TEX_ATTACKS[3])]
@@ -246,8 +247,17 @@ def test_user_strings_print_literally(tmp_path, capsys, where, value):
     else:
         spec = _sheet(**{where: value})
     status, _, err = run_cli(capsys, "sheet", write(tmp_path / "s.toml", spec), "--tex", "-o", str(tmp_path / "out"))
+    spans = where in ("title", "statement") and "$" in value
+    if spans and status == 2:  # a span that is not mathematics (\input, an unclosed $)
+        assert_one_line_error(status, err, 2, mentions=f"{where}: ")
+        assert not (tmp_path / "out").exists()
+        return
     assert status == 0, err
     key = (tmp_path / "out" / "s-key.tex").read_text(encoding="utf-8")
     assert_no_raw_tex(key)
     expected = markup.title_tex(value) if where == "title" else tex_escape(value)
+    if spans:
+        from derive.statements import to_tex
+
+        expected = to_tex(value, escape=markup.title_tex if where == "title" else tex_escape)
     assert expected in key
