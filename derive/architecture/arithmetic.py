@@ -330,7 +330,8 @@ def analyse(network: Network, convention: Convention | None = None, bytes_per_va
                           Quantity("A_total", sp.Symbol("A_total"), r"A_{\text{total}}"))
     if reference is not None:
         ratio = sp.Rational(reference.totals["macs"], totals["macs"])
-        builder.compute(walker.symbol("ratio", reference.network.name, r"\mathrm{MACs ratio}"),
+        written = rf"\mathrm{{MACs}}_{{\text{{{tex_escape(reference.network.name)}}}}} / \mathrm{{MACs}}"
+        builder.compute(walker.symbol("ratio", reference.network.name, "", written),
                         sp.Symbol("M_ref") / sp.Symbol("M"), {sp.Symbol("M_ref"): sp.Integer(reference.totals["macs"]),
                                                                sp.Symbol("M"): sp.Integer(totals["macs"])}, ratio,
                         "macs-ratio")

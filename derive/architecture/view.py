@@ -67,9 +67,9 @@ def _name(name: str) -> str:
     return tex_escape(name).replace(".", r".\allowbreak{}")
 
 
-def _shape(shape: tuple[int, ...]) -> str:
+def _shape(shape: tuple[int, ...], lang: str) -> str:
     shown = shape[1:] + shape[:1] if len(shape) == 3 else shape
-    return "$" + r"\times ".join(str(v) for v in shown) + "$"
+    return "$" + r"\times ".join(number(v, lang) for v in shown) + "$"
 
 
 def _kind(row_or_layer, words: Mapping) -> str:
@@ -93,15 +93,16 @@ def _params_formula(row: Row, layer: Layer | None, counted: int, lang: str) -> s
     if row.kind == "conv" and layer is not None:
         kernel, groups = layer.get("kernel", 1), layer.get("groups", 1)
         per_kernel = row.weights // (kernel * kernel * row.output_shape[0])
-        formula = rf"({kernel}\times {kernel}\times {per_kernel})\times {row.output_shape[0]}"
-        formula += f" + {row.bias}" if row.bias else ""
+        formula = (rf"({kernel}\times {kernel}\times {number(per_kernel, lang)})\times "
+                   rf"{number(row.output_shape[0], lang)}" + (f" + {number(row.bias, lang)}" if row.bias else ""))
         return f"${formula} = {value}$" + (f" ($g = {groups}$)" if groups != 1 else "")
     if row.kind == "linear":
         fan_in = row.weights // row.output_shape[0]
-        formula = rf"{fan_in}\times {row.output_shape[0]}" + (f" + {row.bias}" if row.bias else "")
+        formula = (rf"{number(fan_in, lang)}\times {number(row.output_shape[0], lang)}"
+                   + (f" + {number(row.bias, lang)}" if row.bias else ""))
         return f"${formula} = {value}$"
     if row.kind == "bn" and row.bias:
-        return rf"$2\times {row.output_shape[0]} = {value}$"
+        return rf"$2\times {number(row.output_shape[0], lang)} = {value}$"
     return f"${value}$"
 
 
@@ -135,7 +136,7 @@ def key_rows(report: Report, words: Mapping, lang: str) -> tuple[list[dict], boo
         rows.append({
             "name": _name(row.name) if row.kind != "input" else markup.marked(words["kinds"]["input"]).tex,
             "type": _kind(layer or row, words),
-            "output": _shape(row.output_shape),
+            "output": _shape(row.output_shape, lang),
             "memory": (f"${number(memory, lang)}$ (${scaled(memory)}$)" if memory else
                        "---" if row.activations else "$0$"),
             "params": (_params_formula(row, layer, params, lang) if params else "---" if row.params else "$0$"),
