@@ -122,7 +122,8 @@ SEEDS = [
     # 002 Q5 (2): 100 filters 5×5×3, stride 1: 7600 parameters, W2 = 296, 296×296×100 = 8761600 neurons.
     Seed("002-Q5-2-conv", 4, [number("300"), number("100"), shape("5×5×3")],
          [number("7600"), number("296"), number("8761600")],
-         missing={"typeset-zh": "the Chinese key's layer table (templates/network.tex.j2) is 2 pt too wide"}),
+         missing={"typeset-zh": "the Chinese key's layer table (templates/network.tex.j2) is 2 pt too wide: "
+                                "the conv row's 8 761 600 (8.76 M) and 657 120 000 in r columns"}),
     # 002 Q6: the layer list (i)-(vii); (1) 34944 (2) 27×27×96 (seed 003 6: = 69,984) (3) 27×27
     # (4) 177213440 (5) 4097000.
     Seed("002-Q6-alexnet-like", 5,
@@ -321,7 +322,9 @@ def test_each_problem_typesets_cleanly(built, lang, seed):
     assert built[lang, seed.id].log == {"handout": [], "key": []}
 
 
-WHOLE_MISSING = {}  # lang -> what of issue 16 is missing for the whole sheet
+WHOLE_MISSING = {  # lang -> what of issue 16 is missing for the whole sheet
+    "zh": "002 Q5 (2)'s layer table in the Chinese key (templates/network.tex.j2) is 2 pt too wide",
+}
 
 
 @needs_tex
