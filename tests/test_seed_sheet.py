@@ -85,6 +85,8 @@ CONV_A = [[20, 50, 80, 110, 40], [100, 160, 180, 200, 40], [180, 240, 260, 280, 
           [0, -130, -140, -150, -160]]
 CONV_B = [[160, 200], [320, 360]]
 WORDS = {"zh": ["填充", "步长"], "en": ["padding", "stride"]}  # padding and stride said in words
+UPDATE = {"zh": "梯度下降", "en": "gradient descent"}  # how a problem asks for an update
+HYPHEN_MINUS = re.compile(r"(?<![\w-])-\d")  # a hyphen before a digit: a minus sign printed as text
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Seed:
     answers: list[str]
     max_key_pages: int | None = None
     words: bool = False  # the handout says padding and stride in words
+    update: bool = False  # the problem asks for a step of gradient descent
     missing: dict[str, str] = field(default_factory=dict)  # test or test-lang -> what of issue 16 is missing
 
 
@@ -106,7 +109,8 @@ SEEDS = [
     Seed("000-2.1-bp-221-relu", 0,
          [number(v) for v in ("0.2", "0.3", "0.6", "0.5", "0.8", "0.1", "0.7")],
          [number(v) for v in ("0.18", "0.23", "0.274", "0.025538", "0.226", "0.54068", "0.85198", "0.6226",
-                              "0.13616", "0.2339", "0.75424", "0.3212", "0.01598")], max_key_pages=3),
+                              "0.13616", "0.2339", "0.75424", "0.3212", "0.01598")], max_key_pages=3,
+         update=True),
     # 000 3.3: ResNet-18's layers; the seed's per-layer params, total 11 506 880, ≈ 10.6 MB per image.
     Seed("000-3.3-resnet18", 1,
          [number(v) for v in ("224", "64", "128", "256", "512", "1000")],
@@ -187,19 +191,21 @@ def single_problem_spec(spec: Path, index: int, folder: Path) -> Path:
 @dataclass
 class Built:
     """A sheet's handout and key as built: their text (pdftotext, whitespace made single spaces,
-    the minus sign ``-``), page counts and log problems; or why they could not be built."""
+    the minus sign ``-``), as pdftotext gives it, page counts and log problems; or why they could
+    not be built."""
 
     error: str = ""
     text: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)
     pages: dict[str, int] = field(default_factory=dict)
     log: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _read(pdf: Path) -> tuple[str, int]:
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+def _read(pdf: Path) -> tuple[str, str, int]:
+    raw = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    text = re.sub(r"\s+", " ", text.replace("\u2212", "-").replace("\u2009", " ").replace("\u202f", " "))
-    return text, int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
+    text = re.sub(r"\s+", " ", raw.replace("\u2212", "-").replace("\u2009", " ").replace("\u202f", " "))
+    return text, raw, int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
 
 
 def _build(spec: Path, lang: str, folder: Path, pool: ThreadPoolExecutor) -> Built:
@@ -220,7 +226,7 @@ def _build(spec: Path, lang: str, folder: Path, pool: ThreadPoolExecutor) -> Bui
             return built
         log = (folder / f"{stems[layout]}.log").read_text(encoding="utf-8", errors="replace")
         built.log[layout] = problems_in_log(log, texs[layout])
-        built.text[layout], built.pages[layout] = _read(folder / f"{stems[layout]}.pdf")
+        built.text[layout], built.raw[layout], built.pages[layout] = _read(folder / f"{stems[layout]}.pdf")
     return built
 
 
@@ -296,6 +302,23 @@ ENGLISH_TITLE = re.compile(r"\b(?:Sheet|question|network|module|naive|reductions
 def test_chinese_handouts_carry_no_english_titles(built, lang, seed):
     handout = _document(built, lang, seed, "handout")
     assert not ENGLISH_TITLE.findall(handout), (ENGLISH_TITLE.findall(handout), handout)
+
+
+@needs_tex
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, seed", _rows("update"))
+def test_a_problem_asks_for_an_update_only_when_it_has_one(built, lang, seed):
+    handout = _document(built, lang, seed, "handout")
+    assert (UPDATE[lang] in handout.lower()) == seed.update, handout
+
+
+@needs_tex
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, seed", _rows("minus"))
+def test_minus_signs_are_minus_signs(built, lang, seed):
+    _document(built, lang, seed, "key")
+    raw = built[lang, seed.id].raw
+    assert not HYPHEN_MINUS.findall(raw["handout"] + raw["key"]), raw
 
 
 @needs_tex
