@@ -17,8 +17,9 @@ from derive.printing import tex_escape
 from derive.render import context, render
 
 WORDING = Path(__file__).resolve().parent.parent / "templates" / "wording"
-#: The sections a document prints (the checker's feedback and the simulation's _tex keys are not markup).
-DOCUMENT_SECTIONS = ("ui", "checks", "titles", "rules", "assumptions", "conventions", "sheet", "targets", "statements")
+#: The sections a document prints (the checker's feedback is not markup).
+DOCUMENT_SECTIONS = ("ui", "checks", "titles", "rules", "assumptions", "conventions", "sheet", "targets", "statements",
+                     "simulate")
 
 # phrase -> (tex, text, md), written by hand
 CONVERSIONS = {
@@ -154,7 +155,8 @@ ZH = [(key, value) for key, value in _phrases("zh")]
 @pytest.mark.parametrize("key, phrase", ZH, ids=[key for key, _ in ZH])
 def test_chinese_is_followed_by_full_width_punctuation(key, phrase):
     text = markup.marked(phrase, {"facts": markup.math("x = 0"), "reason": markup.user("甲"),
-                                  **{name: markup.user("1") for name in re.findall(r"\{(\w+)\}", phrase)}}).text
+                                  **{name: markup.user("1") for name in re.findall(r"\{(\w+)\}", phrase)},
+                                  **{name: markup.math("n") for name in re.findall(r"\\q\{(\w+)\}", phrase)}}).text
     assert not re.search(f"{markup.CJK} ?[;:,.!?]", text), text
     assert not text.rstrip().endswith((";", ":", ",", ".")), text
     if key.startswith("statements."):
