@@ -230,25 +230,33 @@ def _build(spec: Path, lang: str, folder: Path, pool: ThreadPoolExecutor) -> Bui
     return built
 
 
+class Builds(dict):
+    """The sheets built so far, keyed (lang, id): a problem alone (``id`` a :class:`Seed`'s) or the
+    whole sheet (``"sheet"``), each built on first use, its handout and key two TeX jobs at once."""
+
+    def __init__(self, folder: Path, pool: ThreadPoolExecutor):
+        super().__init__()
+        self.folder, self.pool = folder, pool
+
+    def __missing__(self, key: tuple[str, str]) -> Built:
+        lang, id = key
+        spec = EXAMPLES / f"seeds-numeric-{lang}.toml"
+        if id != "sheet":
+            spec = single_problem_spec(spec, next(seed.index for seed in SEEDS if seed.id == id), self.folder)
+        self[key] = _build(spec, lang, self.folder, self.pool)
+        return self[key]
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict[tuple[str, str], Built]:
-    """Every problem alone and the whole sheet, handout and key, zh and en, keyed (lang, id)."""
+def built(tmp_path_factory) -> Builds:
+    """Each problem alone and the whole sheet, handout and key, zh and en, built when a test asks."""
     if not shutil.which("pdftotext") or not shutil.which("pdfinfo"):
         pytest.skip("pdftotext and pdfinfo (poppler-utils) are needed")
-    folder = tmp_path_factory.mktemp("seed-sheet")
     mp = pytest.MonkeyPatch()
     mp.setenv("max_print_line", "10000")  # one log line per message, never wrapped
-    found = {}
-    try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for lang in LANGUAGES:
-                spec = EXAMPLES / f"seeds-numeric-{lang}.toml"
-                found[lang, "sheet"] = _build(spec, lang, folder, pool)
-                for seed in SEEDS:
-                    found[lang, seed.id] = _build(single_problem_spec(spec, seed.index, folder), lang, folder, pool)
-    finally:
-        mp.undo()
-    return found
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield Builds(tmp_path_factory.mktemp("seed-sheet"), pool)
+    mp.undo()
 
 
 def _rows(test: str, only=lambda seed: True):
