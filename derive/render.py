@@ -397,7 +397,8 @@ def render_document(derivation: Derivation, lang: str = "en", values: Mapping[st
     notation profile ``notation``."""
     view = context(derivation, lang, values, template_dir, notation)
     return fill("single.tex.j2", template_dir, view=view, words=view["words"], lang=lang,
-                plot=activation_figure(derivation, values or {}), picture=picture, show_checks=show_checks)
+                plot=activation_figure(derivation, values or {}), picture=picture, show_checks=show_checks,
+                network=network_view(derivation, view, lang, template_dir, notation))  # a network: its tables
 
 
 def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | None,

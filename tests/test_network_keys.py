@@ -197,3 +197,13 @@ def test_layer_names_that_are_tex_commands_print_literally_in_the_tables(hostile
         # (TeX's fonts print a backtick as a left quote: tex_escape leaves ` as it is)
         for piece in re.split(r"[\s-]+", name):
             assert piece in _flat(text).replace("\u2018", "`"), (name, piece)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_net_commands_document_uses_the_same_table(lang):
+    from derive.render import render_document
+
+    tex = render_document(analyse(builtin("resnet18")).derivation, lang)  # as derive net resnet18 --pdf
+    assert r"\begin{longtable}" in tex
+    assert (r"(3\times 3\times 64)\times 64 = 36" + {"zh": r"\,", "en": "{,}"}[lang] + "864") in tex
+    assert "layer4.1.conv2" in tex.replace(r"\allowbreak{}", "") and "largest_" not in tex
