@@ -84,7 +84,8 @@ K = [[-1, 0], [1, 2]]
 CONV_A = [[20, 50, 80, 110, 40], [100, 160, 180, 200, 40], [180, 240, 260, 280, 40], [260, 320, 340, 360, 40],
           [0, -130, -140, -150, -160]]
 CONV_B = [[160, 200], [320, 360]]
-WORDS = {"zh": ["填充", "步长"], "en": ["padding", "stride"]}  # padding and stride said in words
+PADDING_STRIDE = {"zh": ["填充", "步长"], "en": ["padding", "stride"]}  # padding and stride said in words
+CONVENTION = {"zh": ["约定"], "en": ["convention"]}  # a counting convention other than the full count stated
 UPDATE = {"zh": "梯度下降", "en": "gradient descent"}  # how a problem asks for an update
 HYPHEN_MINUS = re.compile(r"(?<![\w-])-\d")  # a hyphen before a digit: a minus sign printed as text
 
@@ -99,7 +100,7 @@ class Seed:
     givens: list[str]
     answers: list[str]
     max_key_pages: int | None = None
-    words: bool = False  # the handout says padding and stride in words
+    said: dict[str, list[str]] = field(default_factory=dict)  # lang -> words the handout must say
     update: bool = False  # the problem asks for a step of gradient descent
     missing: dict[str, str] = field(default_factory=dict)  # test or test-lang -> what of issue 16 is missing
 
@@ -116,7 +117,7 @@ SEEDS = [
          [number(v) for v in ("224", "64", "128", "256", "512", "1000")],
          [number(v) for v in ("9 408", "36 864", "73 728", "147 456", "294 912", "589 824", "1 179 648",
                               "2 359 296", "512 000", "11 506 880")] + [number("10.6") + r" ?MB"],
-         max_key_pages=3),
+         max_key_pages=3, said=CONVENTION),
     # 002 Q4: x = 1, y = 2, z = -6. The seed publishes no answer: q = 3, s = 9, f = -54,
     # ∂f/∂x = ∂f/∂y = 2(x + y)z = -36, ∂f/∂z = (x + y)² = 9 (by hand).
     Seed("002-Q4-graph-xyz", 2, [given("x", "1"), given("y", "2"), given("z", "-6")],
@@ -154,7 +155,7 @@ SEEDS = [
                   "answers": "the key gives the ratio naive/bottleneck = 1064/239 ≈ 4.45, not the "
                              "reduction 77.5 % the seed asks for"}),
     # 003 二4: I and K; (a) padding 1, stride 1 (b) padding 0, stride 2: the seed's two matrices.
-    Seed("003-4-conv2d-4x4", 9, entries(I) + entries(K), entries(CONV_A) + entries(CONV_B), words=True),
+    Seed("003-4-conv2d-4x4", 9, entries(I) + entries(K), entries(CONV_A) + entries(CONV_B), said=PADDING_STRIDE),
     # 004: x1 = 1, x2 = 2, y = 2, w1 = w2 = 1, b1 = 0, w3 = 2, b2 = 0: z = h = 3, ŷ = 6, L = 8;
     # ∂L/∂w1 = 8, ∂L/∂w2 = 16, ∂L/∂b1 = 8, ∂L/∂w3 = 12, ∂L/∂b2 = 4.
     Seed("004-relu-chain", 10,
@@ -294,7 +295,7 @@ def test_the_number_patterns_read_numbers_as_the_seeds_write_them():
 @pytest.mark.parametrize("lang, seed", _rows("givens"))
 def test_each_handout_states_its_givens(built, lang, seed):
     handout = _document(built, lang, seed, "handout")
-    words = [w for w in WORDS[lang] if w not in handout.lower()] if seed.words else []
+    words = [w for w in seed.said.get(lang, []) if w not in handout.lower()]
     assert not _absent(handout, seed.givens) and not words, (_absent(handout, seed.givens), words, handout)
     assert "$" not in handout and "\\" not in handout, handout  # a statement's $...$ printed as math
 
