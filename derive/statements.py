@@ -41,6 +41,8 @@ _CONTROL = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _DECIMAL = re.compile(r"(?<![\d.])(\d*\.\d+)")
 _HAT = re.compile(r"hat\(([A-Za-z])\)")
 _UNSAFE_NAME = re.compile(r"[\\{}^%#&~$]")
+#: Names a statement applies as functions where an argument list follows (``\\theta(u)``, ``\\text{ReLU}(x)``).
+FUNCTIONS = ("sigma", "theta", "phi", "varphi", "psi", "ReLU", "relu", "softmax", "Softmax")
 #: How much of a span an error message quotes.
 QUOTED = 60
 
@@ -96,6 +98,8 @@ class _StatementPrinter(NotationLatexPrinter):
 
     def _print_Mul(self, expr):
         """An unevaluated -1 factor (the reader's -0.5) as a minus sign; a factor 1 left out."""
+        if not isinstance(expr, sp.Mul):  # the printer's 1/x: a power, printed as a fraction
+            return super()._print_Mul(expr)
         if sp.S.One in expr.args and len(expr.args) > 1:
             rest = [arg for arg in expr.args if arg is not sp.S.One] or [sp.S.One]
             return self._print(rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False))
@@ -112,6 +116,21 @@ class _StatementPrinter(NotationLatexPrinter):
         if hat and expr not in self._settings["symbol_names"]:
             return rf"\hat{{{hat[1]}}}"
         return super()._print_Symbol(expr, style)
+
+
+def _tidy(expr: sp.Basic) -> sp.Basic:
+    """An unevaluated reading without its factors 1 (``\\frac{-1}{x}`` is read as 1 (-1) / x) and
+    with -1 times a number as that negative number; other products of numbers kept (3 \\times 3)."""
+    def tidy(product: sp.Mul) -> sp.Basic:
+        factors = [factor for factor in product.args if factor is not sp.S.One] or [sp.S.One]
+        if sp.S.NegativeOne in factors and len(factors) == 2:
+            other = factors[1 - factors.index(sp.S.NegativeOne)]
+            if other.is_Number:
+                return -other
+        return factors[0] if len(factors) == 1 else sp.Mul(*factors, evaluate=False)
+
+    with sp.evaluate(False):
+        return expr.replace(lambda node: isinstance(node, sp.Mul), tidy)
 
 
 def _read(span: str, table):
@@ -134,10 +153,14 @@ def span_tex(span: str, derivation=None, quantities: Iterable = ()) -> str:
         quantities: the quantities to print in the document's notation (those of ``derivation``).
     """
     from .check.reader import ReadError
-    from .check.table import table_for
+    from .check.table import declare_function, table_for
 
+    table = table_for(derivation, True)
+    for name in FUNCTIONS:  # sigma(x) is the function sigma at x, not sigma times x
+        if name not in table.names and name not in table.functions:
+            declare_function(table, name, sp.Function(name))
     try:
-        reading = _read(span, table_for(derivation, True))
+        reading = _read(span, table)
     except ReadError as error:
         raise StatementError(f"cannot read the formula '${_quoted(span)}$': {' '.join(str(error).split())}") \
             from None
@@ -146,15 +169,18 @@ def span_tex(span: str, derivation=None, quantities: Iterable = ()) -> str:
             name = getattr(atom, "name", None) or type(atom).__name__
             if _UNSAFE_NAME.search(str(name)):  # a command the reader kept inside a name (\hat{\write18})
                 raise StatementError(f"cannot read the formula '${_quoted(span)}$': the name '{_quoted(str(name))}'")
+    sides = [_tidy(side) if isinstance(side, sp.Basic) else side for side in reading.sides]
     decimals = {}
     for literal in _DECIMAL.findall(span):
         value = sp.Rational(literal)
-        decimals.setdefault(value, literal if not literal.startswith(".") else "0" + literal)
+        literal = literal if not literal.startswith(".") else "0" + literal
+        decimals.setdefault(value, literal)
+        decimals.setdefault(-value, "-" + literal)  # -0.3 is read as -1 times 3/10
     printer = _StatementPrinter(quantities, decimals)
-    if "list" in reading.notes and len(reading.sides) == 1 and isinstance(reading.sides[0], sp.Tuple):
-        sides = [r",\ ".join(printer.doprint(item) for item in reading.sides[0])]
+    if "list" in reading.notes and len(sides) == 1 and isinstance(sides[0], sp.Tuple):
+        sides = [r",\ ".join(printer.doprint(item) for item in sides[0])]
     else:
-        sides = [printer.doprint(side) for side in reading.sides]
+        sides = [printer.doprint(side) for side in sides]
     tex = (r" \in " if "in" in reading.notes else " = ").join(sides)
     for control in _CONTROL.findall(tex):
         if control.isalpha() and control not in _ALLOWED or "^^" in tex:

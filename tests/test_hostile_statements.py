@@ -48,6 +48,8 @@ RIGHT = {
     "loss": (r"The loss $\frac{1}{2}(\hat y - y)^2$.", r"The loss $\frac{\left(\hat{y} - y\right)^{2}}{2}$."),
     "dollar": (r"It costs \$5 & 50% of #1.", r"It costs \$5 \& 50\% of \#1."),
     "negative": (r"Start at $w_{11} = -0.3$.", r"Start at $w_{11} = -0.3$."),
+    "function": (r"With $\theta(u) = \frac{1}{1+e^{-u}}$.", r"With $\theta(u) = \frac{1}{1 + e^{-u}}$."),
+    "relu": (r"With $\text{ReLU}(x) = \max(0, x)$.", r"With $\operatorname{ReLU}(x) = \max\left(0, x\right)$."),
 }
 
 
