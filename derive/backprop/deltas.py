@@ -11,11 +11,19 @@ to the run's. A group with a product of more than one path (a sum) is left as it
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import sympy as sp
 
 from ..errors import VerificationError
 from ..notation import Quantity
+
+
+def _mark(label: str) -> str:
+    """A label's LaTeX mark, as the run's quantities carry it (' after a step, (s) of sample s)."""
+    from .graph import _mark as mark  # graph imports this module
+
+    return mark(label)
 
 
 def _split(factor: sp.Symbol) -> tuple[str, str]:
@@ -61,7 +69,8 @@ def with_deltas(group: list, latex: dict[str, str]) -> tuple[list, list[Quantity
         for k in points:
             node = nodes[k]
             if node not in defined:
-                symbol = sp.Symbol(f"delta_{node}")
+                label = re.search(r"(\+\d*)?(\[\d+\])?$", record.lhs.name).group(0)  # after a step, of a sample
+                symbol = sp.Symbol(f"delta_{node}{label}")
                 start = 0 if previous is None else previous[0] + 1
                 head = [] if previous is None else [defined[nodes[previous[0]]][0]]
                 part = factors[start:k + 1]
@@ -69,8 +78,8 @@ def with_deltas(group: list, latex: dict[str, str]) -> tuple[list, list[Quantity
                 if previous is not None:
                     values[head[0]] = defined[nodes[previous[0]]][1]
                 value = _product(values.values())
-                quantities.append(Quantity(symbol.name, symbol, rf"\delta_{{{latex.get(node, node)}}}",
-                                           text=f"delta_{node}"))
+                quantities.append(Quantity(symbol.name, symbol, rf"\delta_{{{latex.get(node, node)}}}" + _mark(label),
+                                           text=symbol.name))
                 shown.append(dataclasses.replace(record, lhs=symbol, formula=sp.Mul(*head, *part, evaluate=False),
                                                  values=values, value=value, toward="delta"))
                 defined[node] = (symbol, value)

@@ -16,12 +16,14 @@ The targets keep their exact values (the checker grades against them); only thei
 from __future__ import annotations
 
 import dataclasses
+import re
 from decimal import Decimal
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
 from ..engine import DEFINE, EQUALS, Derivation, Step
+from ..notation import Quantity
 from .deltas import with_deltas
 
 #: Significant digits of a value that is not a short decimal (the seed's 0.01598, 0.3212).
@@ -228,9 +230,24 @@ def course_form(derivation: Derivation, records: list[Record], exact: bool = Fal
     conventions = derivation.conventions + ((ROUNDING,) if decimals and ROUNDING not in derivation.conventions
                                             else ())
     known = {q.key for q in derivation.quantities}
+    quantities += _partials(steps, latex, known)
     quantities = derivation.quantities + tuple({q.key: q for q in quantities if q.key not in known}.values())
     return dataclasses.replace(derivation, steps=tuple(steps), targets=targets, conventions=conventions,
                                quantities=quantities)
+
+
+def _partials(steps: list[Step], latex: dict[str, str], known: set[str]) -> list[Quantity]:
+    """The factors dT/dB of the chain lines that have no quantity of their own (a sample's or a
+    later step's chain: its local derivatives carry the label), written as fractions of partials."""
+    found = []
+    for step in steps:
+        for symbol in step.shown.free_symbols if isinstance(step.shown, sp.Basic) else ():
+            match = re.fullmatch(r"d([A-Za-z]\w*)/d([A-Za-z]\w*)", symbol.name)
+            if match and symbol.name not in known:
+                top, below = (latex.get(n, n) for n in match.groups())
+                found.append(Quantity(symbol.name, symbol, rf"\frac{{\partial {top}}}{{\partial {below}}}",
+                                      text=symbol.name))
+    return found
 
 
 def _lines(record: Record, proof, local: dict, exact: bool) -> list[Step]:
