@@ -85,7 +85,9 @@ CONV_A = [[20, 50, 80, 110, 40], [100, 160, 180, 200, 40], [180, 240, 260, 280, 
           [0, -130, -140, -150, -160]]
 CONV_B = [[160, 200], [320, 360]]
 PADDING_STRIDE = {"zh": ["填充", "步长"], "en": ["padding", "stride"]}  # padding and stride said in words
-CONVENTION = {"zh": ["约定"], "en": ["convention"]}  # a counting convention other than the full count stated
+# The course's counting convention for ResNet-18 (no biases, no batch norm, no downsample path): a
+# handout that states it names what it leaves out.
+CONVENTION = {"zh": ["偏置", "批归一化"], "en": ["bias", "batch norm"]}
 UPDATE = {"zh": "梯度下降", "en": "gradient descent"}  # how a problem asks for an update
 HYPHEN_MINUS = re.compile(r"(?<![\w-])-\d")  # a hyphen before a digit: a minus sign printed as text
 
