@@ -133,9 +133,23 @@ def _tidy(expr: sp.Basic) -> sp.Basic:
         return expr.replace(lambda node: isinstance(node, sp.Mul), tidy)
 
 
+#: the course's layer index after a name, W^{(l)}: kept as an index, never read as a power
+_LAYER_INDEX = re.compile(r"(?<=[A-Za-z}])\^\{\((?P<index>[A-Za-z0-9+\- ]{1,8})\)\}")
+#: a letter and digits, D1 or W2 as the seeds write them: the digits a subscript, never a factor
+_LETTER_DIGITS = re.compile(r"(?<![A-Za-z\\])(?P<letter>[A-Za-z])(?P<digits>\d+)(?![\d.])")
+
+
+def _prepared(span: str) -> str:
+    """A span as the reader should see it: ``W^{(l)}`` a layer index, ``D1`` the name D_1."""
+    span = _LAYER_INDEX.sub(lambda match: rf"^{{\text{{({match['index']})}}}}", span)
+    return _LETTER_DIGITS.sub(lambda match: f"{match['letter']}_{{{match['digits']}}}", span)
+
+
 def _read(span: str, table):
     """The reader's Reading of a span: unevaluated where the reader allows it (3 \\times 3 stays)."""
     from .check.reader import read
+
+    span = _prepared(span)
 
     try:
         with sp.evaluate(False):

@@ -49,6 +49,9 @@ RIGHT = {
     "dollar": (r"It costs \$5 & 50% of #1.", r"It costs \$5 \& 50\% of \#1."),
     "negative": (r"Start at $w_{11} = -0.3$.", r"Start at $w_{11} = -0.3$."),
     "function": (r"With $\theta(u) = \frac{1}{1+e^{-u}}$.", r"With $\theta(u) = \frac{1}{1 + e^{-u}}$."),
+    "layer-index": (r"With $S_j^{(3)} = \sum_{i=0}^{d^{(2)}} w_{ij}^{(3)} x_i^{(2)}$.",
+                    r"With $S_{j}^{(3)} = \sum_{i=0}^{d^{(2)}} w_{ij}^{(3)} x_{i}^{(2)}$."),
+    "seed-subscripts": (r"So $W2=(W1-F+2P)/S+1$.", r"So $W_{2} = \frac{W_{1} - F + 2 P}{S} + 1$."),
     "relu": (r"With $\text{ReLU}(x) = \max(0, x)$.", r"With $\operatorname{ReLU}(x) = \max\left(0, x\right)$."),
 }
 
