@@ -8,6 +8,7 @@ PyTorch computes the same network again on the CPU from the sheet's givens.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -19,7 +20,7 @@ import torch
 from hostile import assert_one_line_error, run_cli
 
 from derive.backprop.graph import graph_from, run
-from derive.backprop.picture import boxes, graph_picture, overlaps
+from derive.backprop.picture import INNER, LABEL_H, PT, boxes, graph_picture, label_width, overlaps
 from derive.catalog.examples import EXAMPLES, example
 
 BACKPROP = [name for name, e in EXAMPLES.items() if e["kind"] == "backprop"]
@@ -207,3 +208,23 @@ def test_a_sheet_problem_may_ask_for_exact_fractions(tmp_path, capsys):
 def test_a_sheets_exact_key_where_it_cannot_be_is_one_line(tmp_path, capsys, problem, mentions):
     status, _, err = run_cli(capsys, "sheet", _sheet(tmp_path, problem), "-o", str(tmp_path / "out"))
     assert_one_line_error(status, err, mentions=mentions)
+
+
+@pytest.mark.skipif(shutil.which("xelatex") is None, reason="needs xelatex")
+def test_the_label_width_estimate_covers_what_tex_sets(tmp_path):
+    """The boxes the layout is measured with are at least as wide as TeX makes the labels (and not
+    absurdly wider): every label of every example, set at the macro's font in an 11 pt document."""
+    labels = sorted({label["tex"] for name in BACKPROP for label in _picture(name)["labels"]})
+    lines = [rf"\sbox{{\lb}}{{\scriptsize {tex}}}\typeout{{W={index}:\the\wd\lb:\the\ht\lb:\the\dp\lb}}"
+             for index, tex in enumerate(labels)]
+    (tmp_path / "w.tex").write_text("\\documentclass[11pt]{article}\n\\newsavebox{\\lb}\n\\begin{document}\n"
+                                    + "\n".join(lines) + "\nx\n\\end{document}\n", encoding="utf-8")
+    done = subprocess.run(["xelatex", "-interaction=nonstopmode", "-no-shell-escape", "w.tex"], cwd=tmp_path,
+                          capture_output=True, text=True, check=False)
+    found = re.findall(r"W=(\d+):([\d.]+)pt:([\d.]+)pt:([\d.]+)pt", done.stdout)
+    assert len(found) == len(labels)
+    for index, width, height, depth in found:
+        tex = labels[int(index)]
+        estimate = (label_width(tex) - 2 * INNER) / PT
+        assert float(width) <= estimate <= 1.6 * float(width), (tex, width, estimate)
+        assert float(height) + float(depth) <= (LABEL_H - 2 * INNER) / PT, tex

@@ -23,7 +23,7 @@ PT = 2.54 / 72.27  # one TeX point in cm
 #: The label font (\scriptsize of an 11 pt document) and the node font (\small), in pt.
 LABEL_PT, NODE_PT = 8.0, 10.0
 #: Width of one character of a label, in em (digits are 0.5 em; the minus sign 0.78 em).
-CHAR_EM, MINUS_EM = 0.55, 0.8
+CHAR_EM, MINUS_EM = 0.55, 0.9
 #: TikZ inner sep of a label and the box sizes of a name (the macro's minimum width and height), cm.
 INNER, NODE_W, NODE_H = 1.0 * PT, 1.1, 0.6
 LABEL_H = 1.2 * LABEL_PT * PT + 2 * INNER
