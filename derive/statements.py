@@ -111,6 +111,13 @@ class _StatementPrinter(NotationLatexPrinter):
             return "-" + (rf"\left({shown}\right)" if isinstance(inner, sp.Add) else shown)
         return super()._print_Mul(expr)
 
+    def _print_log(self, expr, exp=None):
+        """A logarithm read unevaluated with its base (\\log_2 x) keeps the base."""
+        if len(expr.args) == 2:
+            shown = rf"\log_{{{self._print(expr.args[1])}}}\left({self._print(expr.args[0])}\right)"
+            return rf"\left({shown}\right)^{{{exp}}}" if exp else shown
+        return super()._print_log(expr, exp)
+
     def _print_Symbol(self, expr, style="plain"):
         hat = _HAT.fullmatch(expr.name)
         if hat and expr not in self._settings["symbol_names"]:
