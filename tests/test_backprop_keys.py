@@ -19,6 +19,7 @@ import sympy as sp
 import torch
 from hostile import assert_one_line_error, run_cli
 
+from derive.backprop.display import decimal
 from derive.backprop.graph import graph_from, run
 from derive.backprop.picture import INNER, LABEL_H, PT, boxes, graph_picture, label_width, overlaps
 from derive.catalog.examples import EXAMPLES, example
@@ -228,3 +229,19 @@ def test_the_label_width_estimate_covers_what_tex_sets(tmp_path):
         estimate = (label_width(tex) - 2 * INNER) / PT
         assert float(width) <= estimate <= 1.6 * float(width), (tex, width, estimate)
         assert float(height) + float(depth) <= (LABEL_H - 2 * INNER) / PT, tex
+
+
+@pytest.mark.parametrize("value, printed, rounded", [
+    (sp.Rational(12769, 500000), "0.025538", False),      # the seed's E, exact
+    (sp.Rational(4015566589, 12500000000), "0.3212", True),  # y' = 0.321245327 12 (11 decimals): the seed's ≈ 0.3212
+    (sp.Rational(1, 3), "0.3333", True),
+    (sp.Rational(-1000, 7), "-142.9", True),
+    (sp.Rational(10**6, 3), "333333", True),
+    (sp.Rational(-2, 3) / 10**6, "-6.667e-7", True),
+    (sp.Rational(12345678901234567890123, 1000), "12345678901234567890.123", False),
+    (sp.Integer(-54), "-54", False),
+    (sp.E, "2.718", True),
+])
+def test_decimals_by_hand(value, printed, rounded):
+    shown, was = decimal(value)
+    assert (sp.sstr(shown), was) == (printed, rounded)

@@ -2,14 +2,15 @@
 
 The run computes exactly (see :mod:`derive.backprop.exact`); this module only changes how its
 derivation is printed. Every value becomes a decimal as seed 000 2.1 writes it: a value with at
-most :data:`EXACT_DECIMALS` decimals in full (0.025538, 0.3212453271), any other rounded to
+most :data:`EXACT_DECIMALS` decimals in full (0.025538, 0.253504), any other rounded to
 :data:`DIGITS` significant digits and marked with ≈ (0.01598), the rounding stated once as a
 convention of the derivation. ``exact=True`` keeps the exact fractions. A ReLU node prints as
 max{0, x}; its derivative as cases with the complementary condition (never "otherwise").
 
 Each computed value is one line, ``lhs = formula = numbers = value`` (a chain-rule sum: the
 formula on one line, the numbers and the value on the next), and a local derivative is shown only
-where the chain-rule lines do not already show it: not toward an input, not a bare name or number.
+where the chain-rule lines do not already show it: not toward an input, not a bare name or number;
+the error δ of a node shared by several gradients is written once (:mod:`derive.backprop.deltas`).
 The targets keep their exact values (the checker grades against them); only their display changes.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
@@ -116,13 +117,16 @@ def decimal(value: sp.Basic) -> tuple[sp.Basic, bool]:
     if value.is_Integer or not value.is_number or not value.is_real:
         return value, False
     if value.is_Rational and 10**EXACT_DECIMALS % value.q == 0:
-        text, rounded = str(Decimal(value.p) / Decimal(value.q)), False
+        with localcontext() as context:
+            context.prec = len(str(abs(value.p))) + EXACT_DECIMALS + 2
+            text, rounded = str(Decimal(value.p) / Decimal(value.q)), False
     else:
         number = Decimal(str(sp.N(value, 30)))
         if number == 0:
             return sp.Integer(0), True
+        if abs(number) >= 10 ** (DIGITS - 1):  # 1234.5678 -> 1235, 123456.7 -> 123457: a whole number
+            return sp.Integer(int(number.to_integral_value())), True
         text, rounded = f"{number:.{DIGITS}g}", True
-        text = format(Decimal(text), "f") if "e" in text.lower() and abs(Decimal(text)) >= 1 else text
     shown = Decimal(text).normalize()
     if shown == shown.to_integral_value() and not rounded:
         return sp.Integer(int(shown)), False
