@@ -412,11 +412,9 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
     words = view["words"]
     # the targets asked, in the spec's order: the derivation's own and the checker's (params[Conv-1])
     symbols = {symbol["name"]: symbol["latex"] for symbol in view["symbols"]}
-    subs = subquestions(problem, view, words, symbols.get, lang)
     conv = sheet_givens(problem.derivation, words)  # conv2d: I and K as matrices, padding and stride in words
-    if conv:
-        labels = {name: phrase.tex for name, phrase in conv["asked"]}
-        subs = [{**sub, "label_tex": labels.get(sub["name"], sub["label_tex"])} for sub in subs]
+    labels = {name: phrase.tex for name, phrase in conv["asked"]} if conv else {}
+    subs = subquestions(problem, view, words, symbols.get, lang, labels)
     asked = [sub["question_tex" if problem.numbered else "label_tex"] for sub in subs]
     quantities = profiles.apply(problem.derivation, notation, template_dir).quantities
     worked = worked_view(problem, view, words)  # backprop: the givens, what to compute, the graph

@@ -130,7 +130,7 @@ def _targets(table: dict, derivation: Derivation, where: str, path: Path) -> tup
     a SpecError naming it, with the closest names."""
     import difflib
 
-    asked = table.get("targets") or list(derivation.targets)
+    asked = list(table.get("targets") or derivation.targets)
     gradable = _gradable(table, path)
     answers = {}
     for n, target in enumerate(asked, 1):
@@ -141,6 +141,9 @@ def _targets(table: dict, derivation: Derivation, where: str, path: Path) -> tup
         if asked.index(target) != n - 1:
             raise SpecError(f"{path}: {where}: target '{shown}' is asked twice")
         if target in derivation.targets:
+            continue
+        if target.replace("[", "").replace("]", "") in derivation.targets:  # output[p1s1]: the result outputp1s1
+            asked[n - 1] = target.replace("[", "").replace("]", "")
             continue
         if target in gradable:
             answers[target] = gradable[target]

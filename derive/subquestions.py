@@ -28,6 +28,9 @@ def number_tex(value, lang: str = "en") -> str:
 
     if isinstance(value, tuple):
         return r" \times ".join(map(str, value))
+    if isinstance(value, list):  # a matrix, as rows
+        rows = (" & ".join(number_tex(entry, lang) for entry in row) for row in value)
+        return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
     value = sp.sympify(value)
     if value.is_Integer:
         return number(int(value), lang)
@@ -56,7 +59,7 @@ def _label(target: str, words: Mapping, quantity_latex: Callable[[str], str | No
 
 
 def subquestions(problem, view: Mapping, words: Mapping, quantity_latex: Callable[[str], str | None],
-                 lang: str = "en") -> list[dict]:
+                 lang: str = "en", labels: Mapping[str, str] | None = None) -> list[dict]:
     """Each asked target in the spec's order: ``{"number", "name", "label_tex", "answer_tex"}``, with
     ``question_tex`` (``(1) the number of parameters of Conv-1``) and ``answer_line_tex`` (the
     same with its value) from the ``sheet.subquestion`` and ``sheet.subanswer`` wording.
@@ -67,6 +70,8 @@ def subquestions(problem, view: Mapping, words: Mapping, quantity_latex: Callabl
         words: the document's wording table.
         quantity_latex: a name of the problem (a parameter, a node) -> its LaTeX, or None.
         lang: the document's language (how numbers group their thousands).
+        labels: a target's label (LaTeX) where the problem words it itself (a convolution's
+            padding and stride), instead of the wording's.
     """
     own = {target["name"]: target for target in view["targets"]}
     items = []
@@ -80,6 +85,7 @@ def subquestions(problem, view: Mapping, words: Mapping, quantity_latex: Callabl
         else:
             label = _label(name, words, quantity_latex).tex
             answer = number_tex(problem.answers[name], lang)
+        label = (labels or {}).get(name, label)
         forms = {"number": markup.user(str(number)), "asked": markup.Marked(label, label, label),
                  "answer": markup.math(answer, answer)}
         items.append({"number": number, "name": name, "label_tex": label, "answer_tex": answer,

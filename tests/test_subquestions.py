@@ -100,6 +100,22 @@ def test_worked_problem_targets_are_the_checkers(tmp_path):
     assert answers[1].endswith("= 0.274") and answers[2].endswith("= 0.025538"), answers
 
 
+def test_convolution_outputs_by_the_checkers_names(tmp_path):
+    """Seed 003 二4: the outputs for padding 1, stride 1 and padding 0, stride 2, as the seed prints them."""
+    spec = write(tmp_path / "conv.toml", "lang = \"zh\"\n[[problem]]\nexample = \"conv2d-4x4\"\n"
+                                         "targets = [\"output[p1s1]\", \"output[p0s2]\"]\n")
+    sheet = read_spec(spec)
+    handout, key = (render_sheet(sheet, layout, "zh") for layout in ("handout", "key"))
+    assert "（1）填充（padding）为 1、步长（stride）为 1 时的输出" in handout
+    assert "（2）填充（padding）为 0、步长（stride）为 2 时的输出" in handout
+    seed = {1: [[20, 50, 80, 110, 40], [100, 160, 180, 200, 40], [180, 240, 260, 280, 40],
+                [260, 320, 340, 360, 40], [0, -130, -140, -150, -160]], 2: [[160, 200], [320, 360]]}
+    for number, rows in seed.items():
+        line = re.search(rf"\\par\\noindent （{number}）.*：\$(.*)\$\n", key)[1]
+        shown = re.search(r"\\begin\{matrix\}(.*)\\end\{matrix\}", line)[1]
+        assert [[int(v) for v in row.split("&")] for row in shown.split(r"\\")] == rows
+
+
 #: target names a spec may try -> what the one-line error must mention
 HOSTILE_TARGETS = {
     "unknown-layer": (["params[Conv-9]"], "unknown target 'params[Conv-9]'"),
