@@ -33,10 +33,14 @@ def number(value: int, lang: str) -> str:
 
 
 def scaled(value: float, unit: str = "") -> str:
-    """``value`` in K, M or G (powers of 1000) to three significant digits: ``803\\,\\mathrm{K}``."""
+    r"""``value`` in K, M or G (powers of 1000) as the seeds write them: one decimal from 10 up
+    (``802.8\,\mathrm{K}``, ``854.2\,\mathrm{M}``, ``1\,\mathrm{K}``), three significant digits
+    below (``2.66\,\mathrm{M}``, ``0.512\,\mathrm{K}``)."""
     for power, prefix in ((9, "G"), (6, "M"), (3, "K")):
         if value >= 10 ** power or prefix == "K":
-            return rf"{value / 10 ** power:.3g}\,\mathrm{{{prefix}{unit}}}"
+            amount = value / 10 ** power
+            shown = f"{amount:.1f}".removesuffix(".0") if amount >= 10 else f"{amount:.3g}"
+            return rf"{shown}\,\mathrm{{{prefix}{unit}}}"
     return str(value)
 
 
@@ -140,7 +144,7 @@ def key_rows(report: Report, words: Mapping, lang: str) -> tuple[list[dict], boo
             "memory": (f"${number(memory, lang)}$ (${scaled(memory)}$)" if memory else
                        "---" if row.activations else "$0$"),
             "params": (_params_formula(row, layer, params, lang) if params else "---" if row.params else "$0$"),
-            "macs": f"${number(row.macs, lang)}$",
+            "macs": f"${number(row.macs, lang)}$" + (f" (${scaled(row.macs)}$)" if row.macs >= 10 ** 6 else ""),
             "rf": f"${row.receptive_field}$",
         })
     return rows, dashed
