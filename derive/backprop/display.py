@@ -42,7 +42,7 @@ class Times(sp.Expr):
     precedence = PRECEDENCE["Mul"]
 
     def _latex(self, printer):
-        return r" \times ".join(_factor(printer, a, r"\left(", r"\right)") for a in self.args)
+        return r" \times ".join(_factor(printer, a, r"\left(", r"\right)", strict=True) for a in self.args)
 
     def _derive_str(self, printer):
         return " * ".join(_factor(printer, a, "(", ")") for a in self.args)
@@ -50,10 +50,13 @@ class Times(sp.Expr):
     _sympystr = _derive_str
 
 
-def _factor(printer, factor, left: str, right: str) -> str:
+def _factor(printer, factor, left: str, right: str, strict: bool = False) -> str:
+    """A factor of a product of numbers, in parentheses where it is negative or binds more loosely
+    (a fraction too in text, 9/50 * 1/2 being ambiguous there; not in LaTeX, where it is stacked)."""
     shown = printer._print(factor)
     negative = factor.is_number and factor.is_negative
-    return f"{left}{shown}{right}" if negative or printer.parenthesize(factor, PRECEDENCE["Mul"]) != shown else shown
+    loose = printer.parenthesize(factor, PRECEDENCE["Mul"], strict=strict) != shown
+    return f"{left}{shown}{right}" if negative or loose else shown
 
 
 class Relu(sp.Expr):
