@@ -43,6 +43,8 @@ _HAT = re.compile(r"hat\(([A-Za-z])\)")
 _UNSAFE_NAME = re.compile(r"[\\{}^%#&~$]")
 #: Names a statement applies as functions where an argument list follows (``\\theta(u)``, ``\\text{ReLU}(x)``).
 FUNCTIONS = ("sigma", "theta", "phi", "varphi", "psi", "ReLU", "relu", "softmax", "Softmax")
+#: How many formulas one statement or title may hold.
+MAX_SPANS = 200
 #: How much of a span an error message quotes.
 QUOTED = 60
 
@@ -165,26 +167,34 @@ def _read(span: str, table):
         return read(span, table)
 
 
-def span_tex(span: str, derivation=None, quantities: Iterable = ()) -> str:
-    """One span as LaTeX printed from its parsed form (a StatementError naming it if unreadable).
-
-    Args:
-        span: the text between the dollars (untrusted).
-        derivation: the problem's derivation (its quantities' names are read as themselves), or None.
-        quantities: the quantities to print in the document's notation (those of ``derivation``).
-    """
-    from .check.reader import ReadError
+def _table(derivation):
+    """The reading table of a statement: the problem's names (or the general one), and the
+    course's functions applied where an argument list follows."""
     from .check.table import declare_function, table_for
 
     table = table_for(derivation, True)
     for name in FUNCTIONS:  # sigma(x) is the function sigma at x, not sigma times x
         if name not in table.names and name not in table.functions:
             declare_function(table, name, sp.Function(name))
+    return table
+
+
+def span_tex(span: str, derivation=None, quantities: Iterable = (), table=None) -> str:
+    """One span as LaTeX printed from its parsed form (a StatementError naming it if unreadable).
+
+    Args:
+        span: the text between the dollars (untrusted).
+        derivation: the problem's derivation (its quantities' names are read as themselves), or None.
+        quantities: the quantities to print in the document's notation (those of ``derivation``).
+        table: the reading table, if already built for ``derivation`` (one per statement).
+    """
+    from .check.reader import ReadError
+
     try:
-        reading = _read(span, table)
+        reading = _read(span, table if table is not None else _table(derivation))
     except ReadError as error:
-        raise StatementError(f"cannot read the formula '${_quoted(span)}$': {' '.join(str(error).split())}") \
-            from None
+        reason = " ".join(str(error).replace("the answer", "the formula").split())
+        raise StatementError(f"cannot read the formula '${_quoted(span)}$': {reason}") from None
     for side in reading.sides:
         for atom in side.atoms(sp.Symbol, sp.Function, sp.IndexedBase) if isinstance(side, sp.Basic) else ():
             name = getattr(atom, "name", None) or type(atom).__name__
@@ -213,9 +223,13 @@ def to_tex(text: str, derivation=None, quantities: Iterable = (),
            escape: Callable[[str], str] = tex_escape) -> str:
     """A statement or title for TeX: its text escaped with ``escape``, its spans as ``$...$``
     printed from their parsed form (see :func:`span_tex`)."""
-    quantities = tuple(quantities)
-    return "".join(f"${span_tex(piece, derivation, quantities)}$" if is_math else escape(piece)
-                   for is_math, piece in parts(text))
+    quantities, pieces = tuple(quantities), parts(text)
+    spans = sum(is_math for is_math, _ in pieces)
+    if spans > MAX_SPANS:
+        raise StatementError(f"{spans} formulas; at most {MAX_SPANS} are read in one text")
+    table = _table(derivation) if spans else None
+    return "".join(f"${span_tex(piece, derivation, quantities, table)}$" if is_math else escape(piece)
+                   for is_math, piece in pieces)
 
 
 def check(text: str, derivation=None) -> None:

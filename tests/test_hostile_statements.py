@@ -36,6 +36,8 @@ STATEMENTS = {
     "unclosed": ("It costs $5 and more.", REFUSED),
     "long-span": ("Long $" + "x" * 10_000 + "$.", REFUSED),
     "empty-display": ("Display $$x$$.", REFUSED),
+    "many-spans": ("$x$ " * 5000, REFUSED),
+    "deep": ("$" + "(" * 300 + "x" + ")" * 300 + "$", REFUSED),
     "control-character": ("Null $x\u0000$.", REFUSED),
     "nested": ("Nested $a $b$ c$.", MATH),  # two spans, a and c, around the text b
     "text-input": (r"Text $\text{\input{/etc/hostname}}$.", MATH),  # letters only: the command is gone
