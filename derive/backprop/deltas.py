@@ -60,7 +60,8 @@ def with_deltas(group: list, latex: dict[str, str]) -> tuple[list, list[Quantity
     shown, quantities, defined = [], [], {}
     for index, (record, factors) in enumerate(zip(group, paths, strict=True)):
         nodes = [_split(f)[1] for f in factors[:-1]]
-        points = [k for k, node in enumerate(nodes) if len(through[node]) >= 2 and (
+        # a δ at the first node below the loss would only rename its one factor ∂E/∂n
+        points = [k for k, node in enumerate(nodes) if k > 0 and len(through[node]) >= 2 and (
             k + 1 == len(nodes) or through[nodes[k + 1]] != through[node])]
         if not points:
             shown.append(record)

@@ -276,7 +276,9 @@ def _lines(record: Record, proof, local: dict, exact: bool) -> list[Step]:
     numbers, approx = _substituted(record.formula, record.values, exact)
     piecewise = record.formula.has(sp.Piecewise) and not isinstance(formula, Relu)
     parts = [] if not record.values or piecewise or numbers == value else [numbers, approx]
-    if record.rule in ("chain-rule", "batch-mean") and record.toward != "delta":
+    one_product = record.rule == "chain-rule" and len(sp.Mul.make_args(record.formula)) <= 5 and not isinstance(
+        record.formula, sp.Add)
+    if record.rule in ("chain-rule", "batch-mean") and record.toward != "delta" and not one_product:
         shown = Chain(numbers, sp.true if rounded or approx else sp.false, value) if parts else value
         return [Step(record.rule, DEFINE, record.formula, record.lhs, shown=formula),
                 Step("evaluate", EQUALS, record.value, None, proof, shown=shown)]
