@@ -250,7 +250,6 @@ def layer_list(report: Report, words: Mapping) -> list[dict]:
             elif layer.kind == "concat":
                 for index, branch in enumerate(layer.paths, 1):
                     walk(branch, depth + 1, markup.marked(words["branch"].format(number=index)).tex + " ")
-            prefix = ""
 
     walk(report.network.layers, 0)
     return rows
