@@ -207,3 +207,31 @@ def test_the_net_commands_document_uses_the_same_table(lang):
     assert r"\begin{longtable}" in tex
     assert (r"(3\times 3\times 64)\times 64 = 36" + {"zh": r"\,", "en": "{,}"}[lang] + "864") in tex
     assert "layer4.1.conv2" in tex.replace(r"\allowbreak{}", "") and "largest_" not in tex
+
+
+@pytest.mark.parametrize("tex, lang, expected", [
+    ("= 118013952", "zh", r"= 118\,013\,952"),
+    ("= 118013952", "en", "= 118{,}013{,}952"),
+    (r"3 \cdot 64 \cdot 7^{2} = 9408", "zh", r"3 \cdot 64 \cdot 7^{2} = 9\,408"),
+    (r"A_{\text{conv12345}} = 802816", "en", r"A_{\text{conv12345}} = 802{,}816"),  # a name is not a number
+    (r"A_{\text{a\}1234}} = 1000", "en", r"A_{\text{a\}1234}} = 1{,}000"),        # an escaped brace in a name
+    ("= 0.5 + 123", "en", "= 0.5 + 123"),
+])
+def test_digits_are_grouped_outside_names(tex, lang, expected):
+    from derive.architecture.view import group_digits
+
+    assert group_digits(tex, lang) == expected
+
+
+@pytest.mark.parametrize("value, unit, expected", [
+    (150528, "", r"150.5\,\mathrm{K}"),      # seed 000 3.3: 224×224×3 = 150 K (cut, not rounded)
+    (512, "", r"0.512\,\mathrm{K}"),         # seed: 1×1×512 = 0.512 K
+    (1000, "", r"1\,\mathrm{K}"),            # seed: 1×1×1000 = 1 K
+    (11506880, "", r"11.5\,\mathrm{M}"),     # seed: ≈ 11.5 M parameters
+    (10643360, "B", r"10.6\,\mathrm{MB}"),   # seed: ≈ 10.6 MB
+    (854196224, "", r"854.2\,\mathrm{M}"),   # seed 003 二3: 854.2 M
+])
+def test_k_m_g_as_the_seeds_write_them(value, unit, expected):
+    from derive.architecture.view import scaled
+
+    assert scaled(value, unit) == expected
