@@ -219,6 +219,23 @@ def examples(report: Report):
     return dataclasses.replace(derivation, steps=tuple(steps)) if steps else None
 
 
+def chains(lines: list[dict], lang: str) -> list[dict]:
+    """A derivation's lines (as :func:`derive.render.context` prints them) with each quantity on one
+    line, as the seed writes a layer (``memory: 56×56×64 = 200 K``): its formula, the formula with
+    the numbers and the value joined by ``=`` (``right``), its reason, each step's check (``checks``)."""
+    rows: list[dict] = []
+    for line in lines:
+        right = group_digits(line["tex_right"], lang)
+        if line["tex_left"] or not rows:
+            rows.append({"left": group_digits(line["tex_left"], lang), "right": [right],
+                         "reason": line["reason_tex"], "checks": [line["check_text"]]})
+        else:
+            if right != rows[-1]["right"][-1]:  # F_out = 1000, not = 1000 = 1000
+                rows[-1]["right"].append(right)
+            rows[-1]["checks"].append(line["check_text"])
+    return [{**row, "right": " = ".join(row["right"])} for row in rows]
+
+
 def layer_list(report: Report, words: Mapping) -> list[dict]:
     """The handout's layer list: type, kernel, stride, padding and output channels of every
     layer, batch norm, activation, dropout and LRN folded into the row before them
@@ -294,10 +311,7 @@ def problem_network(derivation, view_of_problem: Mapping, lang: str, template_di
         return None
     words = view_of_problem["words"]
     shown = examples(report)
-    worked = context(shown, lang, None, template_dir, notation) if shown else None
-    if worked:
-        worked["lines"] = [{**line, "tex_left": group_digits(line["tex_left"], lang),
-                            "tex_right": group_digits(line["tex_right"], lang)} for line in worked["lines"]]
+    worked = chains(context(shown, lang, None, template_dir, notation)["lines"], lang) if shown else None
     targets = [{**target, **{key: group_digits(target[key], lang) for key in ("tex_right", "value_tex") if key in target}}
                for target in view_of_problem["targets"]]
     return {**view(report, words, lang), "examples": worked, "results_view": {**view_of_problem, "targets": targets}}
