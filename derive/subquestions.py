@@ -75,20 +75,22 @@ def subquestions(problem, view: Mapping, words: Mapping, quantity_latex: Callabl
     """
     own = {target["name"]: target for target in view["targets"]}
     items = []
-    for number, name in enumerate(problem.targets, 1):
+    for index, name in enumerate(problem.targets, 1):
         if name in own:
             target = own[name]
             label = target["label_tex"]
             label = (f"${target['tex_left']}$" if not label else
                      label if "$" in label else f"{label} ${target['tex_left']}$")
             answer = target.get("value_tex") or target["tex_right"]
+            if re.fullmatch(r"\d+", answer):  # a count: its thousands grouped as the language writes them
+                answer = number_tex(int(answer), lang)
         else:
             label = _label(name, words, quantity_latex).tex
             answer = number_tex(problem.answers[name], lang)
         label = (labels or {}).get(name, label)
-        forms = {"number": markup.user(str(number)), "asked": markup.Marked(label, label, label),
+        forms = {"number": markup.user(str(index)), "asked": markup.Marked(label, label, label),
                  "answer": markup.math(answer, answer)}
-        items.append({"number": number, "name": name, "label_tex": label, "answer_tex": answer,
+        items.append({"number": index, "name": name, "label_tex": label, "answer_tex": answer,
                       "question_tex": markup.marked(words["sheet"]["subquestion"], forms).tex,
                       "answer_line_tex": markup.marked(words["sheet"]["subanswer"], forms).tex})
     return items

@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from hostile import assert_no_raw_tex, assert_one_line_error, run_table, toml_string, write
 
 from derive.render import render_sheet
 from derive.sheet import read_spec
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 #: seed 002 Q6, as the seed words it (the layer list is the problem's givens)
 STATEMENT = (r"某一个卷积神经网络结构如下：输入层 Input 的 RGB 图像大小是 $227 \times 227 \times 3$；"
@@ -153,3 +156,12 @@ def test_a_bad_target_is_one_line_naming_the_spec_problem_and_target(refused, ro
     assert "problem[1]" in err and HOSTILE_TARGETS[row][1] in err, err
     assert len(err) < 500, "the target is quoted, cut short"
     assert not folder.exists() or not any(folder.iterdir()), "nothing is written"
+
+
+@pytest.mark.parametrize("lang, grouped", [("zh", r"$11\,506\,880$"), ("en", r"$11{,}506{,}880$")])
+def test_a_count_answered_in_a_sub_question_has_its_thousands_grouped(lang, grouped):
+    # seed 000 3.3: ResNet-18 under the sheet's convention has 11 506 880 parameters
+    key = render_sheet(read_spec(EXAMPLES / "resnet18-zh.toml"), "key", lang)
+    lines = [line.replace(r"\par\noindent", "").strip() for line in key.splitlines()]
+    (line,) = [line for line in lines if line.startswith(("（1）", "(1)"))]
+    assert line.endswith(grouped), line
