@@ -20,6 +20,7 @@ from .notation import Quantity
 _TEX_SPECIALS = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+    "`": r"\textasciigrave{}",  # TeX's ligatures would print ` as an opening quote
 }
 # Control characters and line or paragraph separators (TeX would end a line, a comment or a
 # paragraph there, or refuse the character): printed as a space.
