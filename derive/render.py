@@ -274,10 +274,21 @@ def _reason(words: Mapping, step, latex, text, names: Mapping) -> markup.Marked:
     return _marked(words["ui"][joined], {"reason": reason, "facts": facts})
 
 
+def _builtin_network_title(derivation: Derivation) -> bool:
+    """Whether a derivation is a built-in network under its built-in title (a user's spec may
+    reuse a built-in name: its own title is then kept)."""
+    from .catalog import architectures
+
+    return (derivation.name in architectures.network_names()
+            and derivation.title == architectures.builtin(derivation.name).title)
+
+
 def _title(derivation: Derivation, words: Mapping) -> dict:
     """The title in each output form (``title``, ``title_tex``, ``title_md``): a derivation's own
     title (a user's network) literally, a catalog entry's from the wording table."""
     if derivation.title:
+        if _builtin_network_title(derivation) and derivation.name in words.get("networks", {}):
+            return _phrases("title", words["networks"][derivation.name])
         return _phrases("title", markup.user(derivation.title))
     return _phrases("title", words["titles"].get(derivation.name)
                     or words.get("examples", {}).get(derivation.name, {}).get("title") or markup.user(derivation.name))

@@ -234,3 +234,27 @@ def test_k_m_g_as_the_seeds_write_them(value, unit, expected):
     from derive.architecture.view import scaled
 
     assert scaled(value, unit) == expected
+
+
+@pytest.mark.parametrize("network, lang, title", [
+    ("resnet18", "zh", "ResNet-18（torchvision）"),
+    ("inception-naive", "zh", r"$28 \times 28 \times 256$ 输入上的朴素 Inception 模块"),
+    ("sheet002-q6", "zh", "第二次作业第 6 题：一个类似 AlexNet 的网络"),
+    ("sheet002-q6", "en", "Sheet 002, question 6: an AlexNet-like network"),
+])
+def test_a_built_in_network_is_titled_in_the_documents_language(tmp_path, network, lang, title):
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'title = "t"\n[[problem]]\nnetwork = "{network}"\n', encoding="utf-8")
+    handout = render_sheet(read_spec(spec), "handout", lang)
+    assert title in handout
+    assert builtin(network).title not in handout or lang == "en"
+
+
+def test_a_users_network_keeps_its_own_title_under_a_built_in_name(tmp_path):
+    net = tmp_path / "net.toml"
+    net.write_text('name = "resnet18"\ntitle = "My own net"\ninput = [8, 8, 3]\n'
+                   '[[layer]]\ntype = "conv"\nout = 4\nkernel = 3\n', encoding="utf-8")
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'title = "t"\n[[problem]]\nnetwork = {toml_string(str(net))}\n', encoding="utf-8")
+    handout = render_sheet(read_spec(spec), "handout", "zh")
+    assert "My own net" in handout and "ResNet-18（torchvision）" not in handout
