@@ -327,8 +327,9 @@ def test_displayed_depth_product_is_the_computed_one_at_concrete_depths():
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_boxed_recursion_reads_as_its_question_writes_it(lang):
     # the deep-init sheet asks for Var(z^(l)) = n_{l-1} Var(W^(l)) E[(a^(l-1))^2]: its key boxes that order
+    # (the question names the fan-in \q{n_in}: the same quantity in the document's notation)
     factors = ("n_{l-1}", r"\operatorname{Var}(W^{(l)})", "(a^{(l-1)})^2")
-    question = wording(lang)["statements"]["variance-recursion"]
+    question = wording(lang)["statements"]["variance-recursion"].replace(r"\q{n_in}", "n_{l-1}")
     boxed = latex("variance-recursion", derive.get("variance-recursion").target("recursion").display)
     positions = [[text.index(factor) for factor in factors] for text in (question, boxed)]
     assert all(p == sorted(p) for p in positions), positions
