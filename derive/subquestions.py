@@ -23,7 +23,8 @@ DIGITS = 6
 
 def number_tex(value, lang: str = "en") -> str:
     """A checker's value as LaTeX: a shape ``27 \\times 27 \\times 256``, an integer with its thousands
-    grouped as the document's language writes them, a fraction with its decimal (exact when it terminates)."""
+    grouped as the document's language writes them, a terminating fraction as its decimal, any
+    other with its decimal to six digits."""
     from .architecture.view import number
 
     if isinstance(value, tuple):
@@ -43,7 +44,7 @@ def number_tex(value, lang: str = "en") -> str:
             with localcontext() as context:
                 context.prec = 200
                 decimal = Decimal(int(value.p)) / Decimal(int(value.q))
-            return f"{sp.latex(value)} = {format(decimal.normalize(), 'f')}"
+            return format(decimal.normalize(), "f")  # as the sheets write it: 0.274, not 137/500 = 0.274
         return rf"{sp.latex(value)} \approx {sp.N(value, DIGITS)}"
     return sp.latex(value)
 
