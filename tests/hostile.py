@@ -146,3 +146,19 @@ def assert_display_is_computed(shown, computed, ranges: dict[str, tuple[float, f
         point = [rng.uniform(*ranges.get(s.name, (0.1, 5.0))) for s in symbols]
         a, b = float(first(*point)), float(second(*point))
         assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15), (shown, dict(zip(symbols, point)), a, b)
+
+
+def assert_each_step_moves_on(name: str) -> None:
+    """No line of the catalog entry ``name`` repeats the one before it (as printed), and no two
+    substitutions follow each other (never a bare 代入 twice in a row)."""
+    from itertools import pairwise
+
+    import derive
+    from derive.printing import NotationLatexPrinter
+
+    derivation = derive.get(name)
+    printed = NotationLatexPrinter(derivation.quantities).doprint
+    for before, after in pairwise(derivation.steps):
+        if after.kind == "equals":
+            assert printed(after.display) != printed(before.display), (name, after.rule)
+        assert not (before.rule == after.rule and after.rule.startswith("substitute")), (name, after.rule)
