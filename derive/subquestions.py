@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal, localcontext
 
 import sympy as sp
 
@@ -36,15 +35,11 @@ def number_tex(value, lang: str = "en") -> str:
     if value.is_Integer:
         return number(int(value), lang)
     if value.is_Rational:
-        q = int(value.q)
-        for prime in (2, 5):
-            while q % prime == 0:
-                q //= prime
-        if q == 1:  # a terminating decimal: exact
-            with localcontext() as context:
-                context.prec = 200
-                decimal = Decimal(int(value.p)) / Decimal(int(value.q))
-            return format(decimal.normalize(), "f")  # as the sheets write it: 0.274, not 137/500 = 0.274
+        from .backprop.givens import decimal_tex
+
+        shown = decimal_tex(value)  # a terminating value as its decimal (0.274), as the sheets write it
+        if r"\frac" not in shown:
+            return shown
         return rf"{sp.latex(value)} \approx {sp.N(value, DIGITS)}"
     return sp.latex(value)
 
