@@ -77,6 +77,8 @@ class Target:
     entrywise: tuple[tuple[str, tuple[int, ...]], ...] = ()
     #: the result as the reader sees it, proved equal to ``rhs`` (see :attr:`Step.shown`)
     shown: sp.Basic | None = None
+    #: a fraction the documents approximate as a percentage (825/1064 ≈ 77.54 %)
+    percent: bool = False
 
     @property
     def display(self) -> sp.Basic:
@@ -308,7 +310,7 @@ class Builder:
         return step.rhs
 
     def result(self, name: str, entrywise: Mapping[sp.Symbol, Iterable[int]] | None = None,
-               constraint: Callable[[int], Mapping] | None = None) -> Target:
+               constraint: Callable[[int], Mapping] | None = None, percent: bool = False) -> Target:
         """Name the line's result a target.
 
         Args:
@@ -318,6 +320,7 @@ class Builder:
                 against its definition, expanded for each concrete size.
             constraint: for a concrete size n, substitutions that impose an assumption
                 (labels summing to one: ``y_n = 1 - y_1 - ... - y_{n-1}``).
+            percent: the result is a fraction the documents approximate as a percentage.
         """
         lhs, rhs = self._lhs, self._current
         sizes: tuple = ()
@@ -325,7 +328,7 @@ class Builder:
             sizes = self._check_entrywise(name, lhs, rhs, entrywise, constraint or (lambda *sizes: {}))
         last = self.steps[-1] if self.steps else None
         shown = last.shown if last is not None and last.rhs == rhs else None
-        target = Target(name, lhs, rhs, sizes, shown)
+        target = Target(name, lhs, rhs, sizes, shown, percent)
         self.targets[name] = target
         return target
 

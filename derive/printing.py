@@ -340,3 +340,12 @@ class NotationStrPrinter(_NotationRules, StrPrinter):
         signs = "".join(f"Σ_({self._print(limit[0])}={self._print(limit[1])})^({self._print(limit[2])})"
                         if len(limit) == 3 else "Σ" for limit in reversed(expr.limits))
         return f"{signs} {self.parenthesize(expr.function, PRECEDENCE['Mul'], strict=True)}"
+
+
+def approximate(value: float, percent: bool = False) -> dict:
+    """A target's decimal beside its exact value: ``{"approx", "approx_tex"}``, six significant
+    digits (``4.45188``), or a percentage to two decimals (``77.54 %``, ``77.54\\,\\%``)."""
+    if percent:
+        shown = f"{100 * value:.2f}"
+        return {"approx": f"{shown} %", "approx_tex": rf"{shown}\,\%"}
+    return {"approx": f"{value:.6g}", "approx_tex": f"{value:.6g}"}

@@ -26,7 +26,7 @@ from .engine import EQUALS, IMPLIES, Derivation
 from .errors import UsageError
 from .architecture.view import problem_network as network_view
 from .figures import activation_figure
-from .printing import NotationLatexPrinter, NotationStrPrinter, sum_rows, tex_escape
+from .printing import NotationLatexPrinter, NotationStrPrinter, approximate, sum_rows, tex_escape
 from .sheet import Problem, Sheet
 from .subquestions import subquestions
 
@@ -334,6 +334,8 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
             entry.update(value=sp.sstr(value), value_tex=latex(value))
             if value.is_number:
                 entry["float"] = float(sp.N(value, 17))
+        if "float" in entry:
+            entry.update(approximate(entry["float"], target.percent))
         targets.append(entry)
     counts = {kind: sum(1 for s in derivation.steps if s.check == kind) for kind in ("symbolic", "numeric", "given")}
     return {

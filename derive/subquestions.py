@@ -80,6 +80,8 @@ def subquestions(problem, view: Mapping, words: Mapping, quantity_latex: Callabl
             answer = target.get("value_tex") or target["tex_right"]
             if re.fullmatch(r"\d+", answer):  # a count: its thousands grouped as the language writes them
                 answer = number_tex(int(answer), lang)
+            elif "approx_tex" in target:
+                answer = rf"{answer} \approx {target['approx_tex']}"
         else:
             label = _label(name, words, quantity_latex).tex
             answer = number_tex(problem.answers[name], lang)

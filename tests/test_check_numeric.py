@@ -203,6 +203,18 @@ DIGITS = [
     ("resnet18", "params", "1,5", "unparsable", "thousands separator"),
     ("resnet18", "params", "11 68 9512", "unparsable", "groups of three"),
     ("resnet18", "params", r"11\,68\,9512", "unparsable", "groups of three"),
+    # seed 003 二3 (b): (854.2 M - 191.8 M) / 854.2 M ≈ 77.5 %, asked to two decimals; by hand
+    # (854 196 224 - 191 873 024) / 854 196 224 = 0.775376; naive / bottleneck = 4.45188.
+    ("inception-bottleneck", "macs_reduction", r"77.54\%", "correct", "to the digits shown"),
+    ("inception-bottleneck", "macs_reduction", "77.5 %", "correct", "to the digits shown"),
+    ("inception-bottleneck", "macs_reduction", "0.7754", "correct", "to the digits shown"),
+    ("inception-bottleneck", "macs_reduction", r"\frac{662323200}{854196224}", "correct", "Exactly"),
+    ("inception-bottleneck", "macs_reduction", r"77.53\%", "incorrect", "rounded down"),
+    ("inception-bottleneck", "macs_reduction", r"22.46\%", "incorrect", "0.7754"),
+    ("inception-bottleneck", "macs_reduction", "77.6 %", "incorrect", "0.775"),
+    ("inception-bottleneck", "macs_reduction", "4.45", "incorrect", "0.78"),
+    ("inception-bottleneck", "macs_ratio", "4.45", "correct", "to the digits shown"),
+    ("inception-bottleneck", "macs_ratio", "0.2246", "incorrect", "4.4519"),
 ]
 
 

@@ -145,13 +145,7 @@ SEEDS = [
     # question asks for two decimals: 77.54 % is as good).
     Seed("003-3b-inception-bottleneck", 8,
          [shape("28×28×256"), number("128"), number("192"), number("96"), number("64"), number("32")],
-         [number("191 873 024"), f"(?:{number('77.5')}|{number('77.54')})" + r" ?\\?%"],
-         missing={"chinese": "the ratio's symbol names the reference network by its catalog key in the "
-                             "Chinese handout (MACs_{inception-naive}/MACs)",
-                  "names": "the ratio's symbol names the reference network by its catalog key "
-                           "(MACs_{inception-naive}/MACs)",
-                  "answers": "the key gives the ratio naive/bottleneck = 1064/239 ≈ 4.45, not the "
-                             "reduction 77.5 % the seed asks for"}),
+         [number("191 873 024"), f"(?:{number('77.5')}|{number('77.54')})" + r" ?\\?%"]),
     # 003 二4: I and K; (a) padding 1, stride 1 (b) padding 0, stride 2: the seed's two matrices.
     Seed("003-4-conv2d-4x4", 9, entries(I) + entries(K), entries(CONV_A) + entries(CONV_B), said=PADDING_STRIDE),
     # 004: x1 = 1, x2 = 2, y = 2, w1 = w2 = 1, b1 = 0, w3 = 2, b2 = 0: z = h = 3, ŷ = 6, L = 8;

@@ -85,12 +85,17 @@ def test_the_key_pdf_reads_the_seeds_answers(tmp_path, capsys):
 
 
 def test_inception_reduction_is_a_target_with_the_seeds_ratio(tmp_path):
-    """Seed 003 二3: 854.2 M MACs naive, 191.8 M with 1x1 reductions, a drop of about 77.5 %."""
-    sheet = read_spec(_spec(tmp_path, "en", ["macs_ratio", "macs"], "inception-bottleneck", "Inception."))
+    """Seed 003 二3: 854.2 M MACs naive, 191.8 M with 1x1 reductions, a drop of about 77.5 %,
+    asked to two decimals: the key answers 77.54 % beside the exact fraction."""
+    sheet = read_spec(_spec(tmp_path, "en", ["macs_reduction", "macs", "macs_ratio"], "inception-bottleneck",
+                            "Inception."))
     answers = _answers(render_sheet(sheet, "key", "en"), "en")
-    numerator, denominator = map(int, re.fullmatch(r"\\frac\{(\d+)\}\{(\d+)\}", answers[1]).groups())
-    assert abs(numerator / denominator - 854.2 / 191.8) < 0.01
-    assert round(100 * (1 - denominator / numerator), 1) == 77.5
+    reduction = re.fullmatch(r"\\frac\{(\d+)\}\{(\d+)\} \\approx (\d+\.\d\d)\\%", answers[1])
+    numerator, denominator, percent = reduction.groups()
+    assert abs(int(numerator) / int(denominator) - (854.2 - 191.8) / 854.2) < 0.001
+    assert percent == "77.54" and round(float(percent), 1) == 77.5
+    ratio = re.fullmatch(r"\\frac\{(\d+)\}\{(\d+)\} \\approx ([\d.]+)", answers[3])
+    assert abs(int(ratio[1]) / int(ratio[2]) - 854.2 / 191.8) < 0.01 and abs(float(ratio[3]) - 854.2 / 191.8) < 0.01
     assert abs(int(answers[2]) / 1e6 - 191.8) < 0.1  # the seed adds branches rounded to 0.1 M
 
 

@@ -295,7 +295,8 @@ def analyse(network: Network, convention: Convention | None = None, bytes_per_va
         network: the layers.
         convention: what the parameter and activation totals include (default: everything).
         bytes_per_value: bytes per stored activation (4 for float32).
-        reference: another network's report; the MACs ratio to it is derived too.
+        reference: another network's report; the MACs ratio to it and the reduction from it
+            (1 - M/M_ref, a percentage) are derived too.
 
     Raises:
         SpecError: a layer that cannot be built (empty output, groups that do not divide, ...).
@@ -329,14 +330,18 @@ def analyse(network: Network, convention: Convention | None = None, bytes_per_va
     builder.quantities = (*builder.quantities, *walker.quantities.values(),
                           Quantity("A_total", sp.Symbol("A_total"), r"A_{\text{total}}"))
     if reference is not None:
+        macs = {sp.Symbol("M_ref"): sp.Integer(reference.totals["macs"]), sp.Symbol("M"): sp.Integer(totals["macs"])}
         ratio = sp.Rational(reference.totals["macs"], totals["macs"])
-        written = rf"\mathrm{{MACs}}_{{\text{{{tex_escape(reference.network.name)}}}}} / \mathrm{{MACs}}"
-        builder.compute(walker.symbol("ratio", reference.network.name, "", written),
-                        sp.Symbol("M_ref") / sp.Symbol("M"), {sp.Symbol("M_ref"): sp.Integer(reference.totals["macs"]),
-                                                               sp.Symbol("M"): sp.Integer(totals["macs"])}, ratio,
-                        "macs-ratio")
+        builder.compute(walker.symbol("ratio", "ref", "", r"\mathrm{MACs}_{\text{ref}} / \mathrm{MACs}"),
+                        sp.Symbol("M_ref") / sp.Symbol("M"), macs, ratio, "macs-ratio")
         builder.result("macs_ratio")
+        reduction = 1 - sp.Rational(totals["macs"], reference.totals["macs"])
+        builder.compute(walker.symbol("reduction", "ref", "", r"\rho_{\mathrm{MACs}}"),
+                        (sp.Symbol("M_ref") - sp.Symbol("M")) / sp.Symbol("M_ref"), macs, reduction, "macs-reduction")
+        builder.result("macs_reduction", percent=True)
         totals["macs_ratio"] = {"reference": reference.network.name, "exact": sp.sstr(ratio), "float": float(ratio)}
+        totals["macs_reduction"] = {"reference": reference.network.name, "exact": sp.sstr(reduction),
+                                    "float": float(reduction), "reference_macs": reference.totals["macs"]}
     builder.quantities = (*builder.quantities, Quantity("M_ref", sp.Symbol("M_ref"), r"M_{\text{ref}}"),
                           Quantity("M", sp.Symbol("M"), "M"))
     for key, count, symbol_text in (("largest_params", convention.counts, r"\#p"),

@@ -12,8 +12,10 @@ import dataclasses
 import re
 from collections.abc import Mapping
 
+import sympy as sp
+
 from .. import markup
-from ..printing import tex_escape
+from ..printing import approximate, tex_escape
 from .arithmetic import Report, Row
 from .spec import Layer
 
@@ -180,6 +182,13 @@ def totals(report: Report, words: Mapping, lang: str) -> list[dict]:
                      "sum": rf"{per_value} \times {number(result['activations'], lang)}",
                      "value": number(result["activation_bytes"], lang) + r"\,\mathrm{B}",
                      "scaled": scaled(result["activation_bytes"], "B")})
+    reduction = result.get("macs_reduction")
+    if reduction:
+        before, after = number(reduction["reference_macs"], lang), number(result["macs"], lang)
+        lines.append({"label": markup.marked(words["total_reduction"]).tex,
+                      "sum": rf"({before} - {after}) / {before}",
+                      "value": "{0.p}/{0.q}".format(sp.Rational(reduction["exact"])),
+                      "scaled": approximate(reduction["float"], percent=True)["approx_tex"]})
     difference = result.get("difference_from_full")
     if difference:
         lines.append({"label": markup.marked(words["difference"]).tex,
@@ -296,7 +305,20 @@ def view(report: Report, words: Mapping, lang: str) -> dict:
         "intro": markup.marked(network_words["layers_given"],
                                {"input": markup.math(rf"{height}\times {width}\times {channels}")}).tex,
         "convention": convention_sentence(report, network_words, words["conventions"]),
+        "reference": reference_sentence(report, words),
     }
+
+
+def reference_sentence(report: Report, words: Mapping) -> str | None:
+    """The handout's sentence naming the module a MACs ratio or reduction is measured from
+    (None when there is none): its title in the document's language."""
+    reduction = report.totals.get("macs_reduction")
+    if not reduction:
+        return None
+    name = reduction["reference"]
+    title = words["networks"].get(name)
+    title = markup.marked(title) if title else markup.user(name)
+    return markup.marked(words["network"]["reference_given"], {"reference": title}).tex
 
 
 def problem_network(derivation, view_of_problem: Mapping, lang: str, template_dir: str | None,

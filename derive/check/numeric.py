@@ -112,8 +112,13 @@ def _spec_problem(path: str, stamp) -> Problem:
 
 def _network_problem(name: str, network) -> Problem:
     from ..architecture.arithmetic import Convention, analyse
+    from ..catalog import architectures
 
-    rows = analyse(network).rows
+    reference = architectures.REFERENCES.get(name)  # Inception's 1x1 reductions: measured from naive
+    report = analyse(network, reference=analyse(architectures.builtin(reference)) if reference else None)
+    rows = report.rows
+    compared = {key: sp.Rational(report.totals[key]["exact"]) for key in ("macs_ratio", "macs_reduction")
+                if key in report.totals}
     values = {}
     for convention, flags in CONVENTIONS.items():
         rules = Convention(*flags)
@@ -128,7 +133,7 @@ def _network_problem(name: str, network) -> Problem:
             for quantity in LAYER_QUANTITIES if row.kind != "residual" else _RESIDUAL:
                 value = layer[quantity]
                 table[f"{quantity}[{row.name}]"] = value if isinstance(value, tuple) else sp.Integer(value)
-        values[convention] = table
+        values[convention] = {**table, **compared}
     return Problem(name, "network", values)
 
 
