@@ -17,8 +17,8 @@ from multiprocessing.connection import Connection
 
 from ..errors import DeriveError, UsageError
 from ..render import wording
+from .lines import split_lines
 from .pool import DEFAULT_MEMORY_MB
-from .steps import split_lines
 
 
 def _serve(connection: Connection, text: str, problem: str, lang: str, memory_mb: int) -> None:
