@@ -96,13 +96,13 @@ def steps_text(steps) -> str:
 
 def _run_steps(request: Mapping) -> dict:
     """A derivation checked line by line, as a grading result with its per-line verdicts."""
-    from .steps import check_steps
+    from .timed import check_steps_guarded
 
     problem = request.get("problem")
     try:
         if not isinstance(problem, str):
             raise DeriveError("'problem' must be a string")
-        report = check_steps(steps_text(request.get("steps")), problem, request.get("lang", "en"))
+        report = check_steps_guarded(steps_text(request.get("steps")), problem, request.get("lang", "en"))
         if request.get("report"):
             return report
     except DeriveError as error:
@@ -116,14 +116,18 @@ def _run_steps(request: Mapping) -> dict:
 
 
 def summarize_steps(report: Mapping, lang: str) -> dict:
-    """The grading fields of a line-by-line report: correct when no line is wrong or unreadable
-    and the final result is right."""
+    """The grading fields of a line-by-line report: correct when no line is wrong, unreadable,
+    undecided or ``error`` and the final result is right; ``error`` when the checker failed on a
+    line (or on the final result) and no line is wrong or unreadable."""
     from ..render import wording
 
     phrases = wording(lang)["steps"]
     lines, final = report["lines"], report["final"]
-    bad = [line for line in lines if line["verdict"] in ("wrong", "unreadable", "undecided")]
+    bad = [line for line in lines if line["verdict"] in ("wrong", "unreadable", "undecided", "error")]
+    failed = final["verdict"] == "error" or any(line["verdict"] == "error" for line in lines)
     verdict = "correct" if not bad and final["verdict"] == "correct" else "incorrect"
+    if failed and not any(line["verdict"] in ("wrong", "unreadable") for line in lines):
+        verdict = "error"
     feedback = [phrases["first_error"].format(n=bad[0]["n"], feedback=bad[0]["feedback"])] if bad else []
     feedback.append(phrases[f"final_{final['verdict']}"].format(target=final["target"] or "-"))
     skipped = [str(line["n"]) for line in lines if line["verdict"] == "skips"]

@@ -1,0 +1,252 @@
+"""check-steps: a crash is never a timeout (issue 17, point 5).
+
+An exception while one line is judged (the reader, SymPy, the verifier) is that line's verdict
+``error`` with the exception in one line; the other lines are still judged, a wrong line after
+it is still found, and nothing reaches standard error. A worker that dies is ``error`` for the
+line it was judging, never "took longer than". A line that really is slow stays a timeout.
+
+Faults are planted by patching a function on the worker's path; the worker tests fork the
+worker from the test process (``forked``) so that the patch is in it.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+
+import pytest
+from hostile import TEX_ATTACKS, run_cli, run_table, write
+
+from derive.check import steps, timed
+from derive.check.batch import run_request
+from derive.errors import UsageError, VerificationError
+
+#: sigma' derived; line 3 carries the fault marker, line 6 is wrong (sigma + sigma^2).
+LINES = [
+    r"\sigma'(x) = \frac{d}{dx}\left(\frac{1}{1+e^{-x}}\right)",
+    r"= \frac{e^{-x}}{(1+e^{-x})^2}",
+    r"= \frac{e^{-x}}{(1+e^{-x})^2} \cdot q_{fault}",
+    r"\sigma'(x) = \sigma(x)(1-\sigma(x))",
+    r"= \sigma(x) - \sigma(x)^2",
+    r"= \sigma(x) + \sigma(x)^2",
+]
+FOLLOWS = {"start", "equal", "valid", "skips"}
+MARKER = "q_{fault}"
+
+
+def _faulty_read(fault):
+    """steps.read, but ``fault()`` on a part holding the marker."""
+    real = steps.read
+
+    def read(part, table):
+        if MARKER in part:
+            fault()
+        return real(part, table)
+
+    return read
+
+
+def _raise(error: BaseException):
+    def fault():
+        raise error
+    return fault
+
+
+def _spin():
+    while True:  # a line that never ends: only the per-line limit stops it
+        pass
+
+
+def _die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.fixture
+def forked(monkeypatch):
+    """check-steps' worker forked from this process, so that a function patched here is patched there."""
+    real = multiprocessing.get_context
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: real("fork"))
+
+
+def _assert_one_line_reason(line: dict, reason: str) -> None:
+    assert line["verdict"] == "error", line
+    assert reason in line["feedback"] and "\n" not in line["feedback"], line["feedback"]
+    assert "longer than" not in line["feedback"] and "Traceback" not in line["feedback"]
+
+
+def _assert_others_judged(report: dict, failed: int) -> None:
+    """Every other line as hand-checked: lines 1-5 follow, line 6 is wrong and found."""
+    verdicts = {line["n"]: line["verdict"] for line in report["lines"]}
+    assert [n for n in verdicts if verdicts[n] == "error"] == [failed], report["lines"]
+    assert all(verdicts[n] in FOLLOWS for n in (1, 2, 4, 5) if n != failed), report["lines"]
+    assert verdicts[6] == "wrong" and report["first_error"] == 6, report["lines"]
+
+
+# -- in process: the exception types a line can meet, each an error of that line only --------------------
+@pytest.mark.parametrize(("error", "reason"), [
+    (KeyError("n"), "KeyError: 'n'"),                       # seed 000 2.3 before ed52cde: verify._point
+    (RecursionError("maximum recursion depth exceeded"), "RecursionError: maximum recursion depth"),
+    (ZeroDivisionError("division by zero"), "ZeroDivisionError: division by zero"),
+    (MemoryError(), "MemoryError"),
+    (TypeError("cannot determine truth value\nof Relational"), "TypeError: cannot determine truth value of"),
+    # a DeriveError inside a line is not bad input (exit 2) either
+    (VerificationError("no domain declared for 'n'"), "VerificationError: no domain declared"),
+    (UsageError("a usage error inside a line"), "UsageError: a usage error inside a line"),  # not exit 2
+])
+def test_an_exception_in_one_line_is_that_lines_error(monkeypatch, error, reason):
+    monkeypatch.setattr(steps, "read", _faulty_read(_raise(error)))
+    report = timed.check_steps_guarded("\n".join(LINES), "sigmoid")
+    _assert_one_line_reason(report["lines"][2], reason)
+    _assert_others_judged(report, 3)
+    assert [line["n"] for line in report["lines"]] == [1, 2, 3, 4, 5, 6]
+    assert report["final"]["verdict"] == "incorrect"  # the last line, sigma + sigma^2, is not sigma'
+
+
+@pytest.mark.parametrize(("where", "final"), [
+    (0, "correct"),  # the first line; line 2 continues it: not judged
+    (1, "correct"),  # the middle
+    (2, "error"),    # the last line: the final result is not compared
+])
+def test_the_failed_line_may_be_anywhere(monkeypatch, where, final):
+    text = [r"\sigma'(x) = \frac{e^{-x}}{(1+e^{-x})^2}", r"= \sigma(x)(1-\sigma(x))",
+            r"= \sigma(x) - \sigma(x)^2"]
+    text[where] += f" + 0 {MARKER}"
+    monkeypatch.setattr(steps, "read", _faulty_read(_raise(KeyError("n"))))
+    report = timed.check_steps_guarded("\n".join(text), "sigmoid")
+    got = [line["verdict"] for line in report["lines"]]
+    assert got[where] == "error" and all(v in FOLLOWS for i, v in enumerate(got) if i != where), got
+    assert report["final"]["verdict"] == final
+    after = report["lines"][where + 1:where + 2]
+    assert all(line["feedback"] == "not judged: the checker failed on the line before" for line in after)
+    assert len(got) == 3
+
+
+def test_a_failed_final_comparison_keeps_every_line(monkeypatch):
+    monkeypatch.setattr(steps, "_final", lambda *args: {}["n"])
+    report = timed.check_steps_guarded("\n".join(LINES[:2] + LINES[3:5]), "sigmoid")
+    assert all(line["verdict"] in FOLLOWS for line in report["lines"]), report["lines"]
+    assert report["final"] == {"target": None, "verdict": "error"}
+
+
+def test_a_failure_before_any_line_is_every_lines_error_not_bad_input(monkeypatch):
+    monkeypatch.setattr(steps, "knowledge", lambda *args: {}["n"])
+    report = timed.check_steps_guarded("\n".join(LINES[:2]), "sigmoid", "zh")
+    assert [line["verdict"] for line in report["lines"]] == ["error", "error"]
+    assert report["lines"][0]["feedback"] == "未判定：检查器在这一行出错（KeyError: 'n'）；之后的各行照常判定"
+    assert report["final"]["verdict"] == "error"
+
+
+def test_an_unknown_entry_is_still_bad_input():
+    with pytest.raises(UsageError, match="unknown"):
+        timed.check_steps_guarded("x = 1", "no-such-entry")
+
+
+def test_grade_reports_a_failed_line_as_error_and_a_wrong_one_as_incorrect(monkeypatch):
+    monkeypatch.setattr(steps, "read", _faulty_read(_raise(KeyError("n"))))
+    failed = run_request({"problem": "sigmoid", "steps": LINES[:5]})
+    assert failed["verdict"] == "error" and failed["lines"][2]["verdict"] == "error"
+    assert "line 3" in failed["feedback"] and "KeyError: 'n'" in failed["feedback"]
+    wrong = run_request({"problem": "sigmoid", "steps": LINES})
+    assert wrong["verdict"] == "incorrect" and wrong["first_error"] == 6
+
+
+# -- the command line, the check in its worker -------------------------------------------------------------
+@pytest.mark.parametrize("as_json", [True, False])
+def test_an_exception_in_the_worker_is_an_error_line_and_the_rest_is_judged(monkeypatch, forked, capsys,
+                                                                             tmp_path, as_json):
+    monkeypatch.setattr(steps, "read", _faulty_read(_raise(KeyError("n"))))
+    answer = write(tmp_path / "answer.tex", "\n".join(LINES))
+    options = ["--json"] if as_json else []
+    status, out, err = run_cli(capsys, "check-steps", "sigmoid", "--file", answer, *options)
+    assert status == 1 and err == ""
+    assert "longer than" not in out and "Traceback" not in out
+    if as_json:
+        report = json.loads(out)
+        _assert_one_line_reason(report["lines"][2], "KeyError: 'n'")
+        _assert_others_judged(report, 3)
+        assert "stopped" not in report
+    else:
+        assert "  3. error      not judged: the checker failed on this line (KeyError: 'n')" in out, out
+        assert "  6. wrong" in out and "The first line that does not follow is line 6" in out, out
+
+
+def test_a_worker_that_dies_is_an_error_not_a_timeout(monkeypatch, forked, capsys, tmp_path):
+    monkeypatch.setattr(steps, "read", _faulty_read(_die))
+    answer = write(tmp_path / "answer.tex", "\n".join(LINES))
+    status, out, err = run_cli(capsys, "check-steps", "sigmoid", "--file", answer, "--json")
+    report = json.loads(out)
+    assert status == 1 and err == ""
+    assert [line["verdict"] for line in report["lines"]][2:] == ["error", *["undecided"] * 3]
+    _assert_one_line_reason(report["lines"][2], "stopped by SIGKILL")
+    assert all(line["verdict"] in FOLLOWS for line in report["lines"][:2])
+    assert "longer than" not in out and report["final"]["verdict"] == "undecided"
+
+
+def test_a_slow_line_is_still_a_timeout(monkeypatch, forked, capsys, tmp_path):
+    # the first line spins (no earlier line can meet the tiny limit on a busy machine)
+    monkeypatch.setattr(steps, "read", _faulty_read(_spin))
+    answer = write(tmp_path / "answer.tex", "\n".join([f"{LINES[0]} + 0 {MARKER}", *LINES[1:]]))
+    status, out, err = run_cli(capsys, "check-steps", "sigmoid", "--file", answer, "--json",
+                               "--timeout", "0.2")
+    report = json.loads(out)
+    assert status == 1 and err == ""
+    assert [line["verdict"] for line in report["lines"]] == ["undecided"] * 6
+    assert "took longer than 0.2 s" in report["lines"][0]["feedback"]
+    assert report["stopped"] == report["lines"][0]["feedback"]
+
+
+# -- the seeds' lines that crashed the worker, and odd lines: each a verdict, never a traceback ------------
+SEED_MLP = [  # seed 000 2.3, as the sheet writes it
+    r"z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}",
+    r"\delta^{(L)} = (a^{(L)} - y) \odot \sigma'(z^{(L)})",
+    r"\delta^{(l)} = ((W^{(l+1)})^T \delta^{(l+1)}) \odot \sigma'(z^{(l)})",
+    r"\nabla_{W^{(l)}} = \delta^{(l)} (a^{(l-1)})^T",
+    r"\nabla_{b^{(l)}} = \delta^{(l)}",
+    r"\delta^{(L)}_i = a^{(L)}_i - y_i",  # the index i of size n, n in neither side: the KeyError 'n'
+]
+SEED_THETA = [  # seed 002 question 3, theta for the sigmoid
+    r"\hat{y} = \theta(S_j^{(3)})",
+    r"\frac{\partial \hat{y}}{\partial S_j^{(3)}} = \theta'(S_j^{(3)})",
+    r"\theta'(S_j^{(3)}) = \theta(S_j^{(3)})(1 - \theta(S_j^{(3)}))",
+]
+ODD = {  # (problem, text)
+    "empty-sides": ("sigmoid", "= =\na = b = \n= "),
+    "division-by-zero": ("sigmoid", r"\frac{1}{0} = 1/0"),
+    "a-tower": ("sigmoid", r"10^{10^{10}} = x^{x^{x^{x}}}"),
+    "deep-parentheses": ("sigmoid", "(" * 150 + "x" + ")" * 150 + " = x"),
+    "a-huge-sum": ("xavier", r"\sum_{i=1}^{10^{9}} i = 0"),
+    "a-size-as-a-variable": ("xavier", (r"\frac{\partial n_{in}}{\partial n_{in}} = 1" "\n"
+                                        r"\Rightarrow n_{in} = 0")),
+    "an-index-alone": ("softmax", r"\delta_{ik} = \delta_{ki}" + "\n" + r"= p_i"),
+    "tex-attacks": ("sigmoid", "\n".join(TEX_ATTACKS)),
+}
+VERDICTS = FOLLOWS | {"wrong", "unreadable", "undecided", "error"}
+
+
+@pytest.fixture(scope="module")
+def odd_runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("odd")
+    mlp, theta = (write(folder / name, "\n".join(lines)) for name, lines in
+                  (("mlp.tex", SEED_MLP), ("theta.tex", SEED_THETA)))
+    rows = {"seed-mlp": ["check-steps", "mlp-backprop", "--file", mlp, "--json", "--budget", "900",
+                         "--timeout", "60"],
+            "seed-theta": ["check-steps", "sigmoid", "--file", theta, "--json", "--timeout", "60"]}
+    for key, (problem, text) in ODD.items():
+        answer = write(folder / f"{key}.tex", text)
+        rows[key] = ["check-steps", problem, "--file", answer, "--json", "--timeout", "60"]
+    return run_table(rows, timeout=1500)
+
+
+@pytest.mark.parametrize("key", ["seed-mlp", "seed-theta", *ODD])
+def test_odd_lines_get_a_verdict_never_a_traceback(odd_runs, key):
+    status, out, err = odd_runs[key]
+    assert status in (0, 1) and err == "", err
+    report = json.loads(out)
+    for line in report["lines"]:
+        assert line["verdict"] in VERDICTS and "\n" not in line["feedback"], line
+        assert "longer than" not in line["feedback"], line
+    # none of these crashes the checker any more: every line is judged, or refused as unreadable
+    assert not [line for line in report["lines"] if line["verdict"] == "error"], report["lines"]
+    assert report["final"]["verdict"] != "error"
