@@ -8,25 +8,30 @@ E[W]^2), what its lines derived, and the assumptions its steps hold under (E[W] 
 
 A link is ``equal`` (algebra alone shows it), ``valid`` (it follows by a named rule of the
 reference: independence, zero mean, solving...), ``skips`` (it follows, but by more steps of
-the reference at once than a reader can follow), or ``wrong`` (it does not follow: a point
-where the two sides differ is given). After a wrong line, later lines are judged against what
+the reference at once than a reader can follow), ``definition`` (a line that introduces a
+quantity, ``z_i = sum_j W_ij a_j + b_i``, as the problem defines it), or ``wrong`` (it does not
+follow: a point where the two sides differ is given). A line right only under a convention the
+reference holds (the error taken as 0 outside its map) is valid, and its verdict names the
+convention (:mod:`derive.check.conventions`). After a wrong line, later lines are judged against what
 the student wrote (error carried forward), and the last line is compared with the targets.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 import sympy as sp
 
-from ..engine import DEFINE, EQUALS, Derivation
+from ..engine import DEFINE, EQUALS, EQUATION, Derivation
 from ..errors import VerificationError
-from ..notation import REAL
+from ..notation import REAL, Quantity
 from ..printing import NotationLatexPrinter
 from ..render import rule_texts, wording
 from ..verify import Verifier, cheaply_zero, shown, shown_pair
+from .conventions import Convention, conventions_of, under_convention
 from .decide import private_table, problem_table, problem_verifier
 from .lines import split_lines
 from .reader import ReadError, read
@@ -34,6 +39,9 @@ from .reader.course import up_to_order
 
 #: A link that covers more reference steps than this skips too much.
 MOST_STEPS_AT_ONCE = 2
+#: The reference's stated lines that define a quantity (their rule keys): the input of a unit,
+#: the error delta = dL/dz, a named definition. Other stated lines are premises (a variance rule).
+DEFINING_RULES = re.compile(r"definition|^layer-input$")
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,10 @@ class Knowledge:
     rule_of: Mapping[sp.Basic, str]
     names: Mapping[str, str] = field(default_factory=dict)
     definitions: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)
+    #: what the problem defines a quantity (a symbol, or an indexed family) to be: (value, rule)
+    defines: Mapping[sp.Basic, tuple[sp.Basic, str]] = field(default_factory=dict)
+    #: the conventions a line may be right under (the error 0 outside its map)
+    conventions: tuple[Convention, ...] = ()
 
 
 def knowledge(derivation: Derivation, table) -> Knowledge:
@@ -66,8 +78,18 @@ def knowledge(derivation: Derivation, table) -> Knowledge:
     expressions: list[sp.Basic] = []
     rules: list[str] = []
     subject = None
+    # a quantity's meaning is its definition, unless the reference derives it (a chain opens with
+    # it: the error delta^(l) = sum_k ... is a result, not a definition)
+    derived = {getattr(s.lhs, "base", s.lhs) for s in derivation.steps if s.kind == DEFINE}
+    defines: dict = {q.symbol: (q.meaning, "definition") for q in derivation.quantities
+                     if q.meaning is not None and isinstance(q.symbol, (sp.Symbol, sp.IndexedBase))
+                     and q.symbol not in derived}
     for step in derivation.steps:
+        step = replace(step, rhs=opaque(full, step.rhs), lhs=None if step.lhs is None else opaque(full, step.lhs))
         given.update(dict(step.given))
+        if step.kind in (DEFINE, EQUATION) and step.certificate is None and DEFINING_RULES.search(step.rule) \
+                and isinstance(step.lhs, (sp.Symbol, sp.Indexed)):
+            defines.setdefault(_canonical(step.lhs), (_canonical(step.rhs), step.rule))
         if step.kind == DEFINE:
             if expressions:
                 chains.append((tuple(expressions), tuple(rules)))
@@ -88,7 +110,52 @@ def knowledge(derivation: Derivation, table) -> Knowledge:
         chains.append((tuple(expressions), tuple(rules)))
     names = {str(q.symbol): q.text or q.key for q in table.quantities.values() if isinstance(q.symbol, sp.Symbol)}
     given = {_canonical(k): v for k, v in given.items()}
-    return Knowledge(plain, full, given, tuple(chains), tuple(equations), rule_of, names, definitions)
+    return Knowledge(plain, full, given, tuple(chains), tuple(equations), rule_of, names, definitions, defines,
+                     conventions_of(derivation))
+
+
+#: the derivatives :func:`opaque` named, by name (to print them as written): a derivative, or for
+#: a family a Lambda of its indices
+_OPAQUE: dict[sp.Basic, sp.Basic] = {}
+_INDICES = sp.symbols("_r0:4", integer=True)
+
+
+def revealed(expr: sp.Basic) -> sp.Basic:
+    """``expr`` with the derivatives :func:`opaque` named written back (for printing)."""
+    if not isinstance(expr, sp.Basic):
+        return expr
+    expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base in _OPAQUE,
+                        lambda e: _OPAQUE[e.base](*e.indices))
+    return expr.xreplace({s: _OPAQUE[s] for s in expr.free_symbols & _OPAQUE.keys()})
+
+
+def opaque(verifier: Verifier, expr: sp.Basic) -> sp.Basic:
+    """``expr`` with every derivative of a quantity that means nothing further (dL/dz of a loss L
+    the problem leaves undefined) as a quantity of its own: SymPy would take it as 0 (L does not
+    contain z), and dL/da would then equal dL/dz."""
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Derivative):
+        return expr
+
+    def text(obj: sp.Basic) -> str:
+        quantity = verifier.quantities.get(obj)
+        return (quantity.text or quantity.key) if quantity is not None else str(obj)
+
+    def named(derivative: sp.Derivative) -> sp.Basic:
+        variables = derivative.variables
+        if len(variables) == 1 and isinstance(variables[0], sp.Indexed):
+            # dL/dz_(i-u): a family of its own, indexed as z is (it depends on the indices)
+            base = sp.IndexedBase(f"d{text(derivative.expr)}/d{text(variables[0].base)}", real=True)
+            verifier.quantities.setdefault(base, Quantity(str(base), base, str(base), REAL))
+            _OPAQUE[base] = sp.Lambda(_INDICES[:len(variables[0].indices)], sp.Derivative(
+                derivative.expr, variables[0].base[_INDICES[:len(variables[0].indices)]]))
+            return base[variables[0].indices]
+        symbol = sp.Symbol(f"d{text(derivative.expr)}/d{' d'.join(map(text, variables))}", real=True)
+        verifier.quantities.setdefault(symbol, Quantity(symbol.name, symbol, sp.latex(derivative), REAL))
+        _OPAQUE[symbol] = derivative
+        return symbol
+
+    return expr.replace(lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, sp.Symbol)
+                        and e.expr not in verifier.facts and all(v != e.expr for v in e.variables), named)
 
 
 @dataclass
@@ -104,6 +171,10 @@ class Link:
     expected: sp.Basic | None = None
     #: for a wrong link between two sides of one line (A = B = C), the two sides as written
     sides: tuple[str, str] | None = None
+    #: for a definition (or a wrong one), the quantity it defines as written
+    name: str | None = None
+    #: for a link right only under a convention of the reference, that convention
+    convention: Convention | None = None
 
 
 def _same(verifier: Verifier, a: sp.Basic, b: sp.Basic, given: Mapping | None = None) -> bool:
@@ -135,13 +206,18 @@ def _place(known: Knowledge, expr: sp.Basic) -> list[tuple[int, int]]:
 
 def _canonical(expr: sp.Basic, depth: int = 0) -> sp.Basic:
     """Every sum's index renamed by how deep the sum is nested (sum_k x_k and sum_j x_j are then
-    the same expression, and so is an assumption about such a sum, sum_i y_i = 1)."""
+    the same expression, and so is an assumption about such a sum, sum_i y_i = 1). The new index
+    is as positive as the sum's lower bound makes it, no more."""
     if not isinstance(expr, sp.Basic) or not expr.has(sp.Sum):
         return expr
     if isinstance(expr, sp.Sum):
         names = {}
-        for number, limit in enumerate(expr.limits):
-            names[limit[0]] = sp.Symbol(f"_bound{depth}_{number}", integer=True, positive=True)
+        for number, (variable, *bounds) in enumerate(expr.limits):
+            # as positive as its lower bound makes it (u from 0 is not positive: an index u - 1 may be 0)
+            low = bounds[0] if bounds else None
+            sign = {"positive": True} if low is not None and low.is_positive else (
+                {"nonnegative": True} if low is not None and low.is_nonnegative else {})
+            names[variable] = sp.Symbol(f"_bound{depth}_{number}", integer=True, **sign)
         inner = _canonical(expr.function, depth + 1).xreplace(names)
         return sp.Sum(inner, *((names[v], *bounds) for v, *bounds in expr.limits))
     return expr.func(*(_canonical(arg, depth) for arg in expr.args))
@@ -196,12 +272,45 @@ def link(known: Knowledge, a: sp.Basic, b: sp.Basic) -> Link:
         return Link("skips" if len(rules) > MOST_STEPS_AT_ONCE else "valid", rules[0], rules)
     full = known.full.compare(a, b, given=known.given, thorough=False)
     if full.counterexample is not None:
+        convention = under_convention(known.full, known.conventions, a, b, known.given)
+        if convention is not None:
+            return Link("valid", "convention", ("convention",), convention=convention)
         return Link("wrong", counterexample=_counterexample(full.counterexample), expected=a)
     if rules is None:
         rules = _facts_used(known, a, b)
     if len(rules) > MOST_STEPS_AT_ONCE or not rules:
         return Link("skips", rules[0] if rules else None, rules)
     return Link("valid", rules[0], rules)
+
+
+def definition(known: Knowledge, lhs: sp.Basic, rhs: sp.Basic) -> Link | None:
+    """Judge ``lhs = rhs`` as the definition of the quantity ``lhs`` (a symbol, or an entry of an
+    indexed family): ``definition`` when ``rhs`` is what the problem defines it to be (by algebra
+    and the notation alone, under no assumption: a dropped bias, a wrong bound or sign is wrong),
+    ``wrong`` when it is not (the caller then judges the line as a step: sigma = sqrt(2/(n+m))
+    is a result, not a definition); None when the problem does not define ``lhs``."""
+    if isinstance(lhs, sp.Indexed) and lhs.base in known.defines:
+        meaning, rule = known.defines[lhs.base]
+        if not isinstance(meaning, sp.Lambda) or len(meaning.variables) != len(lhs.indices):
+            return None
+        value = meaning(*lhs.indices)
+    elif _canonical(lhs) in known.defines:
+        value, rule = known.defines[_canonical(lhs)]
+    else:
+        return None
+    try:
+        comparison = known.plain.compare(value, _canonical(rhs), thorough=False)
+    except VerificationError:
+        return None
+    if comparison.certificate is not None:
+        return Link("definition", rule, (rule,))
+    return Link("wrong", rule, (rule,), counterexample=_counterexample(comparison.counterexample), expected=lhs)
+
+
+def _names_only(expr: sp.Basic, new: set) -> bool:
+    """Whether ``expr`` is a new name, or a power of one (sigma^2)."""
+    base = expr.base if isinstance(expr, sp.Pow) and expr.exp.is_Integer else expr
+    return isinstance(base, sp.Symbol) and base in new
 
 
 def _facts_used(known: Knowledge, a: sp.Basic, b: sp.Basic) -> tuple[str, ...]:
@@ -309,7 +418,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 values.append(None)
                 continue
             try:
-                values.append(read(part, table).value)
+                values.append(opaque(known.full, read(part, table).value))
             except ReadError as error:
                 unreadable = str(error)
                 break
@@ -319,7 +428,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
             entry.update(verdict="unreadable", feedback=phrases["unreadable"].format(reason=unreadable))
             current = None  # the next line cannot be judged against a line that was not read
             continue
-        entry["parsed"] = " = ".join(printer.doprint(v) if v is not None else "" for v in values)
+        entry["parsed"] = " = ".join(printer.doprint(revealed(v)) if v is not None else "" for v in values)
         links, starts_chain = [], values[0] is not None
         if starts_chain:
             subject = values[0]
@@ -330,16 +439,34 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
             if a is None or b is None:
                 continue
             try:
-                judged = link(known, a, b)
-                if judged.verdict == "wrong" and len(chain) == 2 and (starts_chain or line.implies):
+                defined = definition(known, a, b) if starts_chain and not line.implies and len(chain) == 2 else None
+                judged = defined if defined is not None and defined.verdict == "definition" else link(known, a, b)
+                if judged.verdict == "wrong" and starts_chain and position == 0 and len(chain) > 2 \
+                        and _names_only(b, set(table.names.values()) - set(shared.names.values())):
+                    # Var(W) = sigma^2 = ... with sigma a name the line brings: sigma^2 names Var(W)
+                    judged = Link("definition", "name", ("name",), name=printer.doprint(revealed(b)),
+                                  sides=(printer.doprint(revealed(a)), printer.doprint(revealed(b))))
+                elif defined is not None and defined.verdict == "definition":
+                    judged = replace(judged, name=printer.doprint(revealed(a)))
+                    equation = (a, b)
+                elif judged.verdict == "wrong" and starts_chain and len(chain) > 2 and position == len(chain) - 2 \
+                        and all(lk.verdict in ACCEPTED for lk in links):
+                    # A = B = C where A = B holds (B another name of A: Var(W) = sigma^2): the line states A = C
+                    as_equation = equation_link(known, equation, chain[0], b)
+                    if as_equation.verdict != "wrong":
+                        judged, equation = as_equation, (chain[0], b)
+                elif judged.verdict == "wrong" and len(chain) == 2 and (starts_chain or line.implies):
                     as_identity, judged = judged, equation_link(known, equation, a, b)
                     equation = (a, b) if judged.verdict != "wrong" else equation
                     if judged.verdict == "wrong" and judged.counterexample is None:
                         judged = replace(judged, counterexample=as_identity.counterexample)
+                if judged.verdict == "wrong" and defined is not None:
+                    # a line that neither defines its quantity as the problem does nor follows
+                    judged = replace(defined, name=printer.doprint(revealed(a)))
             except Exception as error:  # noqa: BLE001 - SymPy fails in many ways: the link is not judged
                 judged = Link("undecided", counterexample={"reason": type(error).__name__})
             if judged.verdict == "wrong" and len(chain) > 2 and (starts_chain or position > 0):
-                judged = replace(judged, sides=(printer.doprint(a), printer.doprint(b)))
+                judged = replace(judged, sides=(printer.doprint(revealed(a)), printer.doprint(revealed(b))))
             links.append(judged)
         if starts_chain and len(values) == 1:
             links.append(Link("start", "statement"))
@@ -361,7 +488,9 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     return {"problem": problem, "lines": results, "final": final, "first_error": first_error}
 
 
-_ORDER = ("wrong", "undecided", "skips", "valid", "equal", "start")
+_ORDER = ("wrong", "undecided", "skips", "valid", "definition", "equal", "start")
+#: The verdicts of a link that holds.
+ACCEPTED = ("skips", "valid", "definition", "equal")
 
 
 def _worst(links: list[Link]) -> str:
@@ -372,7 +501,14 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
               names: Mapping[str, str]) -> str:
     link_ = links[0] if links else Link(verdict)
     named = ", ".join(rules.get(r, r) for r in (link_.rules or ((link_.rule,) if link_.rule else ())))
-    if verdict == "wrong":
+    if verdict == "wrong" and link_.name is not None:
+        text = phrases["definition_wrong"].format(name=link_.name)
+        counter = link_.counterexample
+        if counter and "point" in counter:
+            point = ", ".join(f"{names.get(k, k)} = {v}" for k, v in counter["point"].items()) or phrases["a_density"]
+            text += " " + phrases["definition_counterexample"].format(point=point, left=counter["left"],
+                                                                         right=counter["right"])
+    elif verdict == "wrong":
         text = phrases["wrong"] if link_.sides is None else phrases["wrong_link"].format(
             left=link_.sides[0], right=link_.sides[1])
         counter = link_.counterexample
@@ -384,6 +520,13 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
             text += " " + phrases[which].format(point=point, left=counter["left"], right=counter["right"])
     elif verdict == "undecided":
         text = phrases["undecided"].format(rule=(link_.counterexample or {}).get("reason", "-"))
+    elif verdict == "definition" and link_.rule == "name":
+        text = phrases["name_bound"].format(name=link_.name, value=link_.sides[0])
+    elif verdict == "definition":
+        text = phrases["definition"].format(name=link_.name)
+    elif link_.convention is not None:
+        convention = phrases[f"convention_{link_.convention.kind}"].format(name=link_.convention.latex)
+        text = phrases["under_convention"].format(convention=convention)
     else:
         text = phrases[verdict].format(rule=named or phrases["algebra"])
     return text + (" " + phrases["carried"] if carried and verdict != "wrong" else "")
@@ -401,7 +544,8 @@ def _final(known: Knowledge, derivation: Derivation, subject, value, expected=No
     aim = expected if expected is not None else value
     chosen = next((t for t in about if _agrees(known.full, aim, t.rhs, known.given)), about[-1])
     try:
-        correct = known.plain.compare(value, chosen.rhs, thorough=False).certificate is not None
+        correct = known.plain.compare(value, chosen.rhs, thorough=False).certificate is not None \
+            or under_convention(known.plain, known.conventions, value, chosen.rhs, {}) is not None
     except VerificationError:  # evaluable at no point: the result is not judged
         return {"target": None, "verdict": "undecided"}
     return {"target": chosen.name, "verdict": "correct" if correct else "incorrect"}

@@ -1,0 +1,79 @@
+"""Conventions a written line may be right under, named instead of failed.
+
+A reference derivation holds conventions as data: a quantity it defines as another one extended
+by zero (the convolution's error delta~^(l+1), which is delta^(l+1) inside the output map and 0
+outside it). A student who writes delta^(l+1)_(i-u)(j-v) for every u, v means that extension:
+the line is right under the convention "delta^(l+1) is 0 outside its map", and the verdict says
+so. One mechanism reads every such quantity of every problem; the problem's own reading (the
+course's) is tried first, so a line right as written is never said to need a convention, and a
+line wrong under every convention (a flipped kernel) stays wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..engine import Derivation
+from ..verify import Verifier
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A reading of the student's quantities the reference allows: ``substitution`` (what a
+    written quantity stands for under it) and ``kind`` (the wording key, ``[steps]
+    convention_<kind>``), about the quantity written ``latex``."""
+
+    kind: str
+    substitution: tuple[tuple[sp.Basic, sp.Basic], ...]
+    latex: str
+
+
+def conventions_of(derivation: Derivation) -> tuple[Convention, ...]:
+    """The conventions of a reference derivation: every quantity it defines as another family
+    extended by zero (``X~(r, c) = X(r, c)`` inside a range, ``0`` outside)."""
+    found = []
+    latex = {q.symbol: q.latex for q in derivation.quantities}
+    for quantity in derivation.quantities:
+        base = _extended(quantity.meaning)
+        if isinstance(quantity.symbol, sp.IndexedBase) and base is not None:
+            found.append(Convention("zero_outside", ((base, quantity.symbol),), latex.get(base, str(base))))
+    return tuple(found)
+
+
+def _extended(meaning: sp.Basic | None) -> sp.IndexedBase | None:
+    """The family ``meaning`` extends by zero: Lambda(args, Piecewise((F[args], inside), (0, True)))."""
+    if not isinstance(meaning, sp.Lambda) or not isinstance(meaning.expr, sp.Piecewise):
+        return None
+    pieces = meaning.expr.args
+    if len(pieces) != 2 or pieces[1].expr != 0 or pieces[1].cond != sp.true:
+        return None
+    inside = pieces[0].expr
+    if isinstance(inside, sp.Indexed) and tuple(inside.indices) == tuple(meaning.variables):
+        return inside.base
+    return None
+
+
+def under_convention(verifier: Verifier, conventions: tuple[Convention, ...], a: sp.Basic, b: sp.Basic,
+                     given: Mapping) -> Convention | None:
+    """The first convention under which ``a = b`` holds (the written quantities read as it says),
+    or None. Only conventions about a quantity the line writes are tried."""
+    for convention in conventions:
+        substitution = dict(convention.substitution)
+        if not any(e.has(old) for e in (a, b) for old in substitution):
+            continue
+        read_a, read_b = (_substituted(e, substitution) for e in (a, b))
+        try:
+            comparison = verifier.compare(read_a, read_b, given=given, thorough=False)
+        except Exception:  # noqa: BLE001, S112 - a reading SymPy cannot evaluate is no convention
+            continue
+        if comparison.certificate is not None:
+            return convention
+    return None
+
+
+def _substituted(expr: sp.Basic, substitution: Mapping) -> sp.Basic:
+    return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base in substitution,
+                        lambda e: substitution[e.base][e.indices])

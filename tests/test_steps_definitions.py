@@ -1,0 +1,169 @@
+"""check-steps: definitions are definitions, conventions are named.
+
+A line that introduces a quantity (seed 001 §3.1: z_i^(l) = sum_j W_ij a_j + b_i, the error
+delta_i^(l) = dL/dz_i^(l)) is accepted as a ``definition`` when it is the problem's own
+definition, and named so; every variant in the same notation that defines something else (a
+sum to M_l, a dropped weight index, a wrong sign, a dropped bias: the course's z has one, the
+error as dL/da) stays wrong. A chain whose middle is another name of its left side (Var(W) =
+sigma^2 = 2/(M_l + M_{l-1}), seed 001 §3.1.2) states its left side's value. A line right under
+a convention of the problem (seed 000 §2.4: the error taken as 0 outside the map) is valid and
+its verdict names the convention; a flipped kernel stays wrong.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from derive.check.batch import summarize_steps
+from derive.check.steps import check_steps
+
+Z_DEFINITION = r"z_i^{(l)} = \sum_{j=1}^{M_{l-1}} W_{ij}^{(l)} a_j^{(l-1)} + b_i^{(l)}"  # seed 001 §3.1, line 1
+ERROR_DEFINITION = r"\delta_i^{(l)} = \frac{\partial \mathcal{L}}{\partial z_i^{(l)}}"
+#: seed 001 §3.1 up to the forward result and the harmonic mean, as the sheet writes it
+XAVIER_HEAD = [
+    r"\text{Var}(z_i^{(l)}) = \sum_{j=1}^{M_{l-1}} \text{Var}(W_{ij}^{(l)} a_j^{(l-1)})",
+    r"\text{Var}(W_{ij}^{(l)} a_j^{(l-1)}) = \text{Var}(W_{ij}^{(l)}) \cdot \text{Var}(a_j^{(l-1)})",
+    r"\sum_{j=1}^{M_{l-1}} \text{Var}(W_{ij}^{(l)}) \cdot \text{Var}(a_j^{(l-1)}) = \text{Var}(a_j^{(l-1)})",
+    r"M_{l-1} \cdot \text{Var}(W_{ij}^{(l)}) \cdot \text{Var}(a_j^{(l-1)}) = \text{Var}(a_j^{(l-1)})",
+    r"\text{Var}(W_{ij}^{(l)}) = \frac{1}{M_{l-1}}",
+    r"\text{Var}(W_{ij}^{(l)}) = \frac{1}{M_l}",
+    r"\text{Var}(W_{ij}^{(l)}) = \frac{2}{M_l + M_{l-1}}",
+]
+#: seed 001 §3.1.2, the last line: sigma^2 names the variance the sheet chose
+SIGMA_LINE = r"\text{Var}(W_{ij}^{(l)}) = \sigma^2 = \frac{2}{M_l + M_{l-1}}"
+#: seed 000 §2.4, equation (5), with delta for dL/dz: right when delta^(l+1) is 0 outside its map
+CONV_RECURSION = (r"\delta_{ij}^{(l)} = f'(z_{ij}^{(l)}) \cdot \sum_{u=0}^{K-1} \sum_{v=0}^{K-1} \omega_{uv}^{(l+1)}"
+                  r" \cdot \delta_{(i-u)(j-v)}^{(l+1)}")
+
+
+def _lines(text: list[str] | str, problem: str, lang: str = "en") -> list[dict]:
+    return check_steps("\n".join([text] if isinstance(text, str) else text), problem, lang)["lines"]
+
+
+# -- definitions ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line, name", [
+    (Z_DEFINITION, "z_i^{(l)}"),
+    (r"z_i^{(l)} = b_i^{(l)} + \sum_{j=1}^{M_{l-1}} a_j^{(l-1)} W_{ij}^{(l)}", "z_i^{(l)}"),   # another order
+    (ERROR_DEFINITION, r"\delta_i^{(l)}"),
+    (r"\delta_i^{(l)} = \frac{\partial L}{\partial z_i^{(l)}}", r"\delta_i^{(l)}"),
+])
+def test_a_definition_that_agrees_with_the_problems_is_named(line, name):
+    (judged,) = _lines(line, "xavier")
+    assert judged["verdict"] == "definition", judged
+    assert judged["feedback"] == f"definition of {name}: agrees with the problem's"
+
+
+@pytest.mark.parametrize("line", [
+    r"z_i^{(l)} = \sum_{j=1}^{M_l} W_{ij}^{(l)} a_j^{(l-1)} + b_i^{(l)}",          # the sum to M_l
+    r"z_i^{(l)} = \sum_{j=1}^{M_{l-1}} W_{j}^{(l)} a_j^{(l-1)} + b_i^{(l)}",       # a dropped weight index
+    r"z_i^{(l)} = -\sum_{j=1}^{M_{l-1}} W_{ij}^{(l)} a_j^{(l-1)} + b_i^{(l)}",     # a wrong sign
+    r"z_i^{(l)} = \sum_{j=1}^{M_{l-1}} W_{ij}^{(l)} a_j^{(l-1)} - b_i^{(l)}",      # the bias subtracted
+    # the course's z has a bias: a definition without it is not the problem's (no "up to the bias")
+    r"z_i^{(l)} = \sum_{j=1}^{M_{l-1}} W_{ij}^{(l)} a_j^{(l-1)}",
+    r"z_i^{(l)} = \sum_{j=1}^{M_{l-1}} W_{ij}^{(l)} a_i^{(l-1)} + b_i^{(l)}",      # the input's index swapped
+    r"z_i^{(l)} = \sum_{j=1}^{M_{l-1}} W_{ij}^{(l)} a_j^{(l-1)} + b_j^{(l)}",      # the bias of another unit
+    r"\delta_i^{(l)} = \frac{\partial \mathcal{L}}{\partial a_i^{(l)}}",           # the error as dL/da
+    r"\delta_i^{(l)} = -\frac{\partial \mathcal{L}}{\partial z_i^{(l)}}",          # a wrong sign
+    r"\delta_i^{(l)} = \frac{\partial \mathcal{L}}{\partial W_{ij}^{(l)}}",        # dL/dW
+    r"\delta_i^{(l)} = 2 \frac{\partial \mathcal{L}}{\partial z_i^{(l)}}",         # a factor
+])
+def test_a_definition_that_does_not_agree_stays_wrong(line):
+    report = check_steps(line, "xavier")
+    (judged,) = report["lines"]
+    assert judged["verdict"] == "wrong", judged
+    assert report["first_error"] == 1
+
+
+def test_a_wrong_definition_after_the_right_one_is_not_a_rearrangement():
+    # dL/da is not dL/dz: SymPy would take both as 0 (L does not contain z), so each is its own quantity
+    lines = _lines([ERROR_DEFINITION, r"\delta_i^{(l)} = \frac{\partial \mathcal{L}}{\partial a_i^{(l)}}"], "xavier")
+    assert [line["verdict"] for line in lines] == ["definition", "wrong"]
+    assert "does not agree with the problem's" in lines[1]["feedback"]
+
+
+@pytest.mark.parametrize("line, verdict", [
+    (r"\frac{\partial \mathcal{L}}{\partial W_{ij}^{(l)}} = \delta_i^{(l)} a_j^{(l-1)}", "valid"),   # seed 001 §3.1
+    (r"\frac{\partial \mathcal{L}}{\partial W_{ij}^{(l)}} = \delta_i^{(l)} \cdot a_j^{(l-1)}", "valid"),
+    (r"\frac{\partial \mathcal{L}}{\partial W_{ij}^{(l)}} = \delta_j^{(l)} a_i^{(l-1)}", "wrong"),   # indices swapped
+    (r"\frac{\partial \mathcal{L}}{\partial W_{ij}^{(l)}} = \delta_i^{(l)} W_{ij}^{(l)}", "wrong"),
+    (r"\frac{\partial \mathcal{L}}{\partial b_{i}^{(l)}} = \delta_i^{(l)} a_j^{(l-1)}", "wrong"),    # dL/db is not dL/dW
+    (r"\frac{\partial \mathcal{L}}{\partial W_{ij}^{(l)}} = -\delta_i^{(l)} a_j^{(l-1)}", "wrong"),
+])
+def test_the_weight_gradient_after_the_error_definition(line, verdict):
+    lines = _lines([ERROR_DEFINITION, line], "xavier")
+    assert lines[0]["verdict"] == "definition" and lines[1]["verdict"] == verdict, lines
+
+
+def test_seed_001_forward_part_with_its_definition_exits_0():
+    report = check_steps("\n".join([Z_DEFINITION, *XAVIER_HEAD, SIGMA_LINE]), "xavier")
+    verdicts = [line["verdict"] for line in report["lines"]]
+    assert verdicts[0] == "definition" and "wrong" not in verdicts and "unreadable" not in verdicts, verdicts
+    assert report["first_error"] is None and report["final"] == {"target": "var", "verdict": "correct"}
+    assert summarize_steps(report, "en")["verdict"] == "correct"
+
+
+# -- a chain whose middle is another name ------------------------------------------------------
+
+@pytest.mark.parametrize("line, verdict", [
+    (SIGMA_LINE, "valid"),                                                    # sigma is the normal's std
+    (r"\text{Var}(W_{ij}^{(l)}) = \sigma^2 = \frac{1}{M_l + M_{l-1}}", "wrong"),   # sigma^2 bound to the wrong value
+    (r"\text{Var}(W_{ij}^{(l)}) = \sigma^2 = \frac{2}{M_l - M_{l-1}}", "wrong"),
+    (r"\text{Var}(W_{ij}^{(l)}) = \sigma = \frac{2}{M_l + M_{l-1}}", "wrong"),     # sigma is not the variance
+    (r"\text{Var}(W_{ij}^{(l)}) = \sigma^2 = \frac{2}{M_l}", "wrong"),
+])
+def test_a_name_in_the_middle_of_a_result(line, verdict):
+    lines = _lines([*XAVIER_HEAD, line], "xavier")
+    assert lines[-1]["verdict"] == verdict, lines[-1]
+
+
+@pytest.mark.parametrize("line, verdict", [
+    (r"\text{Var}(W_{ij}^{(l)}) = \tau^2 = \frac{2}{M_l + M_{l-1}}", "valid"),    # tau: a name the line brings
+    (r"\text{Var}(W_{ij}^{(l)}) = \tau^2 = \frac{1}{M_l + M_{l-1}}", "wrong"),
+    (r"\text{Var}(W_{ij}^{(l)}) = \tau^2 = \frac{2}{M_l}", "wrong"),
+])
+def test_a_new_name_bound_by_the_line(line, verdict):
+    lines = _lines([*XAVIER_HEAD, line], "xavier")
+    assert lines[-1]["verdict"] == verdict, lines[-1]
+
+
+# -- conventions ------------------------------------------------------------------------------
+
+def test_the_convolution_recursion_is_right_under_the_zero_padding_convention_and_says_so():
+    report = check_steps(CONV_RECURSION, "conv-backprop")
+    (line,) = report["lines"]
+    assert line["verdict"] == "valid" and line["rule"] == "convention"
+    assert line["feedback"] == r"follows under the convention: \delta^{(l+1)} is taken as 0 outside its map"
+    assert report["final"] == {"target": "error_recursion", "verdict": "correct"}
+    zh = check_steps(CONV_RECURSION, "conv-backprop", "zh")["lines"][0]["feedback"]
+    assert zh == r"在约定下成立：\delta^{(l+1)} 在特征图之外取 0"
+
+
+def test_a_line_right_as_written_names_no_convention():
+    padded = CONV_RECURSION.replace(r"\delta_{(i-u)(j-v)}^{(l+1)}", r"\tilde{\delta}^{(l+1)}_{i-u,j-v}")
+    (line,) = _lines(padded, "conv-backprop")
+    assert line["verdict"] == "equal" and "convention" not in line["feedback"]
+
+
+@pytest.mark.parametrize("variant", [
+    r"\delta_{(i+u)(j+v)}^{(l+1)}",      # the kernel not flipped: a true correlation where the course convolves back
+    r"\delta_{(i-v)(j-u)}^{(l+1)}",      # the kernel transposed
+    r"\delta_{(i-u)(j+v)}^{(l+1)}",      # flipped in one direction only
+    r"\delta_{(i-u-1)(j-v)}^{(l+1)}",    # shifted by one
+])
+def test_the_wrong_convention_stays_wrong(variant):
+    report = check_steps(CONV_RECURSION.replace(r"\delta_{(i-u)(j-v)}^{(l+1)}", variant), "conv-backprop")
+    (line,) = report["lines"]
+    assert line["verdict"] == "wrong", line
+    assert report["final"]["verdict"] == "incorrect"
+
+
+@pytest.mark.parametrize("line", [
+    CONV_RECURSION.replace(r"f'(z_{ij}^{(l)}) \cdot ", ""),                        # the slope dropped
+    CONV_RECURSION.replace(r"\omega_{uv}^{(l+1)}", r"\omega_{vu}^{(l+1)}"),       # the kernel's indices swapped
+    CONV_RECURSION.replace("= f'", "= -f'"),                                        # a wrong sign
+    CONV_RECURSION.replace(r"\sum_{u=0}^{K-1}", r"\sum_{u=1}^{K}"),                # the offsets from 1
+])
+def test_a_slip_under_the_convention_stays_wrong(line):
+    (judged,) = _lines(line, "conv-backprop")
+    assert judged["verdict"] == "wrong", judged
