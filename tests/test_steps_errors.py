@@ -32,7 +32,8 @@ LINES = [
     r"= \sigma(x) - \sigma(x)^2",
     r"= \sigma(x) + \sigma(x)^2",
 ]
-FOLLOWS = {"start", "equal", "valid", "skips"}
+#: the verdicts of a line that follows (steps.py's own list, less wrong and undecided)
+FOLLOWS = set(steps._ORDER) - {"wrong", "undecided"}
 MARKER = "q_{fault}"
 
 
@@ -222,7 +223,7 @@ ODD = {  # (problem, text)
     "an-index-alone": ("softmax", r"\delta_{ik} = \delta_{ki}" + "\n" + r"= p_i"),
     "tex-attacks": ("sigmoid", "\n".join(TEX_ATTACKS)),
 }
-VERDICTS = FOLLOWS | {"wrong", "unreadable", "undecided", "error"}
+VERDICTS = set(steps._ORDER) | {"unreadable", "error"}
 
 
 @pytest.fixture(scope="module")
