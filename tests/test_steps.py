@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import re
 import subprocess
 import sys
 import time
@@ -23,11 +22,9 @@ from pathlib import Path
 
 import pytest
 
-import derive
 from derive.check.batch import summarize_steps
 from derive.check.steps import check_steps
 from derive.cli import cli
-from derive.render import render
 
 CORPUS_FILE = Path(__file__).parent / "steps_corpus.jsonl"
 CORPUS = [json.loads(line) for line in CORPUS_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -101,26 +98,8 @@ def test_a_planted_slip_is_never_reported_all_correct(case):
         assert report["first_error"] is not None or any(line["verdict"] == "unreadable" for line in report["lines"])
 
 
-# -- the reference's own derivations ---------------------------------------------------------
-
-ROUND_TRIP = {
-    "sigmoid": None, "tanh": None, "softplus": None, "silu": None, "gelu": None, "lecun": None,
-    "log-softmax": None, "softmax": None, "softmax-ce": None, "mse": None, "bce": None, "bce-sigmoid": None,
-    "huber": None, "kaiming": None, "prelu-init": None,
-    "xavier": "reader: the evaluation bar \\frac{d}{dz} \\tanh z\\big|_{z=0}, f'(0)^2 and the error recursion's "
-              "f'(z_j^{(l-1)}) (f is no function of xavier's table: f'(0) names the slope) are unreadable",
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(name, marks=[pytest.mark.xfail(reason=reason, strict=True)] if reason
-                                               else []) for name, reason in ROUND_TRIP.items()])
-def test_the_reference_derivation_as_printed_checks_all_correct(name):
-    """The entry's own `--latex` block (reasons and comments dropped) is a derivation no line of which is wrong."""
-    block = [re.sub(r"\s*\\tag\*\{.*\}(\s*\\\\)?\s*(%.*)?$", r" \1", line)
-             for line in render(derive.get(name), "latex").splitlines() if not line.startswith("%")]
-    report = check_steps("\n".join(block), name)
-    assert [line for line in report["lines"] if line["verdict"] in ("wrong", "unreadable")] == []
-    assert report["first_error"] is None and report["final"]["verdict"] == "correct"
+# The reference's own derivations, as derive prints them (--latex, --md, both languages and profiles),
+# are checked in tests/test_round_trip.py.
 
 
 # -- verdicts and rules on small cases -------------------------------------------------------
