@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from ..engine import Derivation
 from ..notation import LOSS_NAMES, REAL, Quantity
@@ -139,6 +140,7 @@ def table_for(derivation: Derivation | None, log_base_e: bool = True) -> Reading
             table.add(quantity, written)
     for function in table.functions.values():
         table.defaults[function] = _default_argument(derivation, function)
+    _activations(table)
     if derivation:
         # the reader's tokens, imported late: the reader imports this module
         from .reader.course import written_names
@@ -149,8 +151,35 @@ def table_for(derivation: Derivation | None, log_base_e: bool = True) -> Reading
         sides = [e for t in derivation.targets.values() for e in (t.lhs, t.rhs)]
         sides += [e for s in derivation.steps for e in (s.lhs, s.rhs) if e is not None]
         sides += [q.meaning for q in derivation.quantities if isinstance(q.meaning, sp.Basic)]
+        _applied_functions(table, sides)
         table.arity = {entry.base: len(entry.indices) for side in sides for entry in side.atoms(sp.Indexed)}
     return table
+
+
+def _applied_functions(table: ReadingTable, sides: list[sp.Basic]) -> None:
+    """Functions the derivation applies without declaring them as quantities (the activation f of
+    Xavier's error recursion, f'(z_j^{(l-1)})): read where an argument list follows, as that function."""
+    for side in sides:
+        for applied in (side.atoms(AppliedUndef) if isinstance(side, sp.Basic) else ()):
+            name = str(applied.func)
+            if not (name in table.functions or name in table.names or applied.func in table.quantities):
+                declare_function(table, name, applied.func)
+
+
+#: The course's rectifiers by name, where the problem does not name them otherwise: ReLU(z) is z for
+#: z > 0 and 0 otherwise; PReLU (leaky ReLU) has the problem's own slope alpha for z <= 0.
+_RECTIFIERS = {"ReLU": None, "relu": None, "PReLU": "alpha", "prelu": "alpha", "LeakyReLU": "alpha"}
+
+
+def _activations(table: ReadingTable) -> None:
+    """\\text{PReLU}(z), \\operatorname{ReLU}(z): the rectifiers, where the problem has what they need (its
+    slope alpha for PReLU) and does not use the name for something else."""
+    variable = sp.Dummy("t", real=True)
+    for name, slope in _RECTIFIERS.items():
+        if name in table.functions or name in table.names or (slope is not None and slope not in table.names):
+            continue
+        negative = 0 if slope is None else table.names[slope] * variable
+        table.functions[name] = sp.Lambda(variable, sp.Piecewise((variable, variable > 0), (negative, True)))
 
 
 def _course_statistics(table: ReadingTable) -> None:

@@ -24,17 +24,21 @@ __all__ = ["MAX_DEPTH", "MAX_DIGITS", "MAX_LENGTH", "MAX_TERMS", "MAX_TOWER", "P
            "Reading", "normalize", "read", "tokenize"]
 
 
-def read(text: str, table: ReadingTable) -> Reading:
+def read(text: str, table: ReadingTable, layer_shift: int = 0) -> Reading:
     """Read an answer.
 
     Args:
         text: the LaTeX a student wrote (untrusted; never evaluated).
         table: the problem's reading table.
+        layer_shift: read every layer label relative to l shifted by this much (a derivation written
+            one layer down, delta^{(l-1)} = (W^{(l)})^T delta^{(l)} ..., read with +1 is the problem's
+            delta^{(l)} = (W^{(l+1)})^T delta^{(l+1)} ...); a name whose subscript names l then refuses.
 
     Raises:
         ReadError: the answer cannot be read; the message says why and where.
     """
     parser = Parser(normalize(text), table)
+    parser.layer_shift = layer_shift
     try:
         return parser.answer()
     except ReadError:

@@ -249,13 +249,23 @@ class Commands:
         finally:
             self.tokens = tokens
         name = self.tokens[stop + 1][1]
-        self.index = stop + 2
-        variable = self.table.names.get(name)
-        if not isinstance(variable, sp.Symbol):
-            variable = sp.Symbol(name, real=True)
+        self.index = stop + 1
+        variable = self.integration_variable(name)
         if (low is None) != (high is None):
             raise self.fail("an integral needs both bounds or neither")
         return sp.Integral(body, (variable, low, high)) if low is not None else sp.Integral(body, variable)
+
+    def integration_variable(self, name: str) -> sp.Basic:
+        """The variable after an integral's d: z, or a layered one, dz^{(l-1)} (never a power of the
+        integral)."""
+        if self.peek(1)[1] == "^" and self.peek(2)[1] == "{" and self.peek(3)[1] == "(":
+            variable = self.identifier()
+            if isinstance(variable, (sp.Symbol, sp.Indexed)):
+                return variable
+            raise self.fail(f"cannot integrate over {variable}")
+        self.take()
+        variable = self.table.names.get(name)
+        return variable if isinstance(variable, sp.Symbol) else sp.Symbol(name, real=True)
 
     def cases(self) -> sp.Basic:
         """The body of \\begin{cases} value & condition \\\\ ... \\end{cases}, compared branch by branch."""

@@ -15,6 +15,8 @@ from ..table import ReadingTable, name_key
 from .tokens import MAX_TERMS, ReadError, normalize, tokenize
 
 _GROUPING = ("{", "}")
+#: The loss as the course writes it, after a gradient: \\nabla_{b^{(l)}} L, \\nabla_{W} \\mathcal{L}.
+LOSS_KEYS = ("L", "mathcalL", "E", "J", "ell", "loss")
 
 
 def side_key(tokens: list[tuple[str, str, int]]) -> str:
@@ -36,6 +38,11 @@ def written_names(table: ReadingTable) -> dict[str, sp.Basic]:
             if len([t for t in tokens if t[1] not in _GROUPING]) > 1:
                 written.setdefault(side_key(tokens), quantity.symbol)
     return written
+
+
+def _applied_name(key: str) -> bool:
+    """Whether a written name is a function's value (f'(0), \\max_x \\sigma'(x), \\max |w_l|)."""
+    return "'" in key or key.startswith(r"\max")
 
 
 def _bound_free(expr: sp.Basic) -> sp.Basic:
@@ -107,10 +114,16 @@ class CourseForms:
             start = self.index
             self.group_or_single() if not self.at("{") else self.skip_group()
             wrt = name_key("".join(t[1] for t in self.tokens[start:self.index]))
-            loss = self.power()
+            wrt = re.sub(r"\(l(?:[+-]\d+)?\)", lambda match: self.shifted(match.group()), wrt)
             family = self.table.names.get(self.with_label(f"nabla{wrt}"))
-            if isinstance(family, sp.IndexedBase):  # a gradient the problem names (nabla W^(l))
+            if isinstance(family, sp.IndexedBase):  # a gradient the problem names (nabla W^(l)), of its loss
+                if not self.at("=", r"\end") and self.peek()[0] != "end":
+                    loss = self.power()
+                    if loss not in [v for k, v in self.table.names.items() if k in LOSS_KEYS]:
+                        raise self.fail(f"the gradient of {loss} with respect to {wrt} is not a quantity of "
+                                        "this problem")
                 return self.as_vector(family)
+            loss = self.power()
             variable = self.table.names.get(wrt)
             if not isinstance(variable, sp.IndexedBase) or not isinstance(loss, sp.Symbol):
                 raise self.fail(f"the gradient with respect to {wrt} is not a quantity of this problem")
@@ -118,8 +131,12 @@ class CourseForms:
         return None
 
     def transposed(self, base: sp.Basic) -> sp.Basic | None:
-        """v^T, v^\\top, v^{\\top} of a vector or matrix (after the ^); None when not a transpose."""
+        """v^T, v^\\top, v^{\\top} of a vector or matrix (after the ^); None when not a transpose. A family
+        written whole, outside vector mode, refuses to be transposed (never a power T)."""
         marks = [self.peek()[1]] if self.peek()[1] != "{" else [self.peek(1)[1], self.peek(2)[1]]
+        if not isinstance(base, sp.MatrixBase) and (marks[0] in (r"\top", r"\intercal") or (
+                marks[0] == "T" and isinstance(base, sp.IndexedBase))):
+            raise self.fail("a transposed vector or matrix is read only as a vector form, entry by entry")
         if not isinstance(base, sp.MatrixBase) or marks[0] not in ("T", r"\top", r"\intercal") or \
                 (len(marks) == 2 and marks[1] != "}"):
             return None
@@ -169,9 +186,38 @@ class CourseForms:
                     return side
         return value
 
+    def written_value(self) -> sp.Basic | None:
+        """A quantity the problem writes as a function's value, read where it starts a factor:
+        f'(0) in f'(0)^2, \\max_x \\sigma'(x) and \\max |w_l| inside a product; None (nothing taken)
+        otherwise.
+        The longest such name wins; one followed by a subscript is not it (Var(W)_l)."""
+        candidates = {key: value for key, value in self.table.written.items() if _applied_name(key)}
+        if not candidates:
+            return None
+        longest = max(len(key) for key in candidates)
+        found, text, level = None, "", 0
+        for index in range(self.index, len(self.tokens)):
+            token = self.tokens[index][1]
+            level += {"{": 1, "}": -1}.get(token, 0)
+            if level < 0:
+                break
+            text += token if token not in _GROUPING else ""
+            if len(text) > longest:
+                break
+            following = self.tokens[index + 1][1] if index + 1 < len(self.tokens) else ""
+            if level == 0 and text in candidates and following not in ("_", "'", "("):
+                found = (index + 1, candidates[text])
+        if found is None:
+            return None
+        self.index = found[0]
+        return found[1]
+
     def course_form(self) -> sp.Basic | None:
         """A course form at this token, or None (nothing taken) when there is none."""
         kind, text, _ = self.peek()
+        value = self.written_value()
+        if value is not None:
+            return value
         if self.sizes:
             vector = self.vector_form()
             if vector is not None:

@@ -24,6 +24,7 @@ class Parser(Structures, Commands, Names, CourseForms):
         self.notes: list[str] = []
         self.bound: dict[str, sp.Symbol] = {}
         self.towers = 0
+        self.absolute = 0  # inside |...|: a '|' closes it, never an evaluation bar
 
     # -- token helpers -------------------------------------------------------------
     def peek(self, offset: int = 0) -> tuple[str, str, int]:
@@ -61,9 +62,23 @@ class Parser(Structures, Commands, Names, CourseForms):
             terms.append(-term if sign == "-" else term if sign == "+" else self.plus_minus(sign) * term)
         self.depth -= 1
         if len(terms) == 1:
-            return terms[0]
+            return self.evaluated(terms[0])
         self.scalar(terms[0], "add")
-        return self.total(terms)
+        return self.evaluated(self.total(terms))
+
+    def evaluated(self, value: sp.Basic) -> sp.Basic:
+        """value\\big|_{z=0} (or \\left. value \\right|_{z=0}): the evaluation bar, value at z = 0."""
+        if not (self.at("|") and self.peek(1)[1] == "_") or self.absolute:
+            return value
+        self.index += 2
+        self.expect("{")
+        variable = self.expression()
+        self.expect("=")
+        point = self.expression()
+        self.expect("}")
+        if not isinstance(variable, (sp.Symbol, sp.Indexed)):
+            raise self.fail("an evaluation bar needs a variable, as in |_{z=0}")
+        return sp.Subs(self.scalar(value, "evaluate"), variable, self.scalar(point, "evaluate at"))
 
     def signed(self) -> sp.Basic:
         sign = 1
@@ -77,19 +92,27 @@ class Parser(Structures, Commands, Names, CourseForms):
         while True:
             if self.at(r"\cdot", r"\times", "*"):
                 self.take()
-                result = self.times(result, self.power())
+                result = self.times(result, self.operand())
             elif self.at("/"):
                 self.take()
-                result = self.scalar(result, "divide") / self.scalar(self.power(), "divide")
+                result = self.scalar(result, "divide") / self.scalar(self.operand(), "divide")
             elif self.at(r"\odot"):
                 self.take()
-                result = self.hadamard(result, self.power())
+                result = self.hadamard(result, self.operand())
             elif self.unit():
                 continue
             elif self.starts_factor():
                 result = self.times(result, self.power())
             else:
                 return result
+
+    def operand(self) -> sp.Basic:
+        """The factor after \\cdot, \\times, / or \\odot, which may carry its own sign: e^{-x} \\cdot -1."""
+        if self.at("-", "+"):
+            sign = self.take()[1]
+            value = self.power()
+            return -self.scalar(value, "negate") if sign == "-" else value
+        return self.power()
 
     def starts_factor(self) -> bool:
         kind, text, _ = self.peek()
@@ -173,7 +196,9 @@ class Parser(Structures, Commands, Names, CourseForms):
             return self.braced(sets=True)
         if text == "|":
             self.take()
+            self.absolute += 1
             value = self.scalar(self.expression(), "take the absolute value of")
+            self.absolute -= 1
             self.expect("|")
             return sp.Abs(value)
         course = self.course_form()

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from ..table import argument_keys, name_key
-from .tokens import BUILTIN, NAME_WRAPPERS, ReadError
+from .tokens import BUILTIN, MAX_LAYER_DIGITS, NAME_WRAPPERS, ReadError
+
+#: The statistics as written (\text{var} is the variance) -> their names in the reading table.
+STATISTICS = {"Var": "Var", "var": "Var", "VAR": "Var", "E": "E", "std": "std", "Std": "std"}
+
+
+def written_so_far(parser, start: int) -> str:
+    """The tokens read since ``start``, as written."""
+    return "".join(t[1] for t in parser.tokens[start:parser.index])
 
 
 class Names:
     """The parser's rules for names (mixed into :class:`~derive.check.reader.grammar.Parser`)."""
+
+    #: Read every layer label relative to l shifted by this much: with +1, delta^{(l-1)} is delta^{(l)}.
+    #: A statement about every layer l holds after a shift exactly when it held before; the caller picks
+    #: the shift that makes the left side a name of the problem (see :func:`derive.check.reader.read`).
+    layer_shift: int = 0
 
     # -- names ---------------------------------------------------------------------
     def identifier(self) -> sp.Basic:
@@ -19,10 +34,12 @@ class Names:
         if text in (r"\hat", r"\widehat"):
             base = f"hat({self.name_text()})"
         elif text[1:] in NAME_WRAPPERS:
-            base = name_key(self.name_text())
+            base = self.wrapped_name(text)
         elif text in (r"\mathbb", r"\mathbf"):
             base = name_key(self.name_text())
         elif text == r"\nabla":  # \nabla W^{(l)}: a gradient named in the notation table
+            if self.at("_"):
+                raise self.fail("a gradient \\nabla_{...} is a vector or matrix, read only as a vector form")
             kind, following, _ = self.take()
             base = "nabla" + (self.letters(following) if kind == "letter" else following.lstrip("\\"))
         elif kind == "letter":
@@ -32,8 +49,8 @@ class Names:
         if (base in BUILTIN or base in self.table.functions) and (
                 base not in self.table.applied_only or self.at("(", "'")):  # f(x) applies; f alone is a name
             return self.application(base)
-        if base in ("Var", "E", "std") and self.at("(", "["):
-            return self.statistic_entry(self.statistic(base, position))
+        if base in STATISTICS and self.at("(", "["):  # Var, var, E, std: \text{var}[z], \mathbb{E}[a^2]
+            return self.statistic_entry(self.statistic(STATISTICS[base], position))
         if base in ("1", "I") and self.at("[", "_"):
             return self.indicator()
         if base == "softmax":
@@ -42,23 +59,31 @@ class Names:
             return sp.E
         if base == "pi":
             return sp.pi
-        labeled = self.with_label(base)  # z^{(l)}_j: a layer label before the subscript
+        label = self.layer_label()  # z^{(l)}_j: a layer label before the subscript
         subscript = ""
         if self.at("_"):
             self.take()
             subscript_start = self.index
             self.group_or_single() if not self.at("{") else self.skip_group()
             subscript = " ".join(t[1] for t in self.tokens[subscript_start:self.index])
-        if labeled == base and subscript:
-            labeled = self.with_label(base)  # z_j^{(l)}: the label after it
-        if labeled != base and self.family_named(labeled) is not None and subscript:
+        if label is None and subscript:
+            label = self.layer_label()  # z_j^{(l)}: the label after it
+        if self.layer_shift and "l" not in self.bound and re.search(r"(?<![A-Za-z])l(?![A-Za-z])", subscript):
+            raise self.fail("cannot shift the layer of a name whose subscript names the layer "
+                            f"({written_so_far(self, start)})")
+        labeled = f"{base}^{label}" if label else base
+        if label and self.family_named(labeled) is not None and subscript:
             return self.entry(self.family_named(labeled), subscript)
         bound_entry = self.bound_entry(labeled, subscript)
         if bound_entry is not None:
             return bound_entry
-        key = name_key(f"{labeled}_{{{subscript}}}") if subscript else labeled
-        key = self.with_label(key)
+        plain = name_key(f"{base}_{{{subscript}}}") if subscript else base
+        keys = [f"{plain}^{label}", name_key(f"{labeled}_{{{subscript}}}")] if label else [plain]
+        key = next((k for k in keys if k in self.bound or k in self.table.ambiguous or k in self.table.names),
+                   keys[0])
         written = "".join(t[1] for t in self.tokens[start:self.index])
+        if label and key not in self.table.names and key not in self.table.ambiguous:
+            return self.unknown_layer(labeled, key, subscript)
         return self.as_vector(self.resolve(key, base, subscript, written))
 
     def entry(self, family: sp.IndexedBase, subscript: str) -> sp.Basic:
@@ -82,6 +107,54 @@ class Names:
             inner.bound = self.bound
             indices.append(inner.expression_only())
         return family[tuple(indices)] if len(indices) > 1 else family[indices[0]]
+
+    def wrapped_name(self, command: str) -> str:
+        """The name in \\text{PReLU}, \\operatorname{Var}: letters and digits only (no command runs inside
+        it), and a name the problem does not know is no function: \\text{PReLU}(z) there is unreadable,
+        never the product of a symbol PReLU and z."""
+        base = name_key(self.name_text())
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_\-]*", base):
+            raise self.fail(f"cannot read {command}{{...}} around something that is not a name")
+        known = any(base in names for names in (self.table.names, self.table.functions, BUILTIN, STATISTICS))
+        if len(base) > 1 and not known and self.at("(") and base not in ("softmax", "diag"):
+            raise self.fail(f"{base} is not a function of this problem")
+        return base
+
+    def layer_label(self) -> str | None:
+        """The layer label ``^{(l-1)}``, ``^{(3)}`` after a name (taken), as a key part ``(l-1)``; None
+        (nothing taken) when the superscript is not one. A label is an index, never a power."""
+        if not (self.at("^") and self.peek(1)[1] == "{" and self.peek(2)[1] == "("):
+            return None
+        end = self.matching(self.index + 1)
+        inside = self.tokens[self.index + 3:end - 1]
+        if self.tokens[end - 1][1] != ")" or not inside or any(
+                kind not in ("letter", "number") and text not in ("+", "-") for kind, text, _ in inside):
+            return None
+        if any(kind == "number" and len(text) > MAX_LAYER_DIGITS for kind, text, _ in inside):
+            raise self.fail(f"a layer index of more than {MAX_LAYER_DIGITS} digits", refused=True)
+        label = name_key("".join(t[1] for t in self.tokens[self.index + 1:end + 1]))
+        self.index = end + 1
+        return self.shifted(label)
+
+    def shifted(self, label: str) -> str:
+        """A label (l-1) read with the parser's layer shift (+1: (l)); labels that name no layer
+        relative to l, (L) or (3), stay as written."""
+        match = re.fullmatch(r"\(l(?:([+-])(\d+))?\)", label)
+        if not self.layer_shift or match is None:
+            return label
+        sign, digits = match.groups()
+        offset = (int(digits) * (1 if sign == "+" else -1) if sign else 0) + self.layer_shift
+        return "(l)" if offset == 0 else f"(l{offset:+d})"
+
+    def unknown_layer(self, labeled: str, key: str, subscript: str) -> sp.Basic:
+        """A name at a layer the problem does not name (z^{(l-1)} where it names z, S_j^{(3)}): a
+        quantity of its own, never the name at another layer; with a subscript an entry of its own
+        family, in vector mode the vector of its entries."""
+        if subscript:
+            return self.entry(sp.IndexedBase(labeled, real=True), subscript)
+        if self.sizes:
+            return self.as_vector(sp.IndexedBase(labeled, real=True))
+        return self.table.symbol_for(key)
 
     def with_label(self, key: str) -> str:
         """x^{(l)}: a superscript label belongs to the name when the table knows the name so."""
@@ -158,11 +231,11 @@ class Names:
                 raise ReadError(f"{operator}({'...'} is never closed", position)
             level += {"(": 1, "[": 1, ")": -1, "]": -1}.get(token[1], 0)
         argument = "".join(t[1] for t in self.tokens[start:self.index - 1])
-        keys = [f"{operator}({key})" for key in argument_keys(argument)]
-        for key in keys:
-            if key in self.table.statistics:
-                return self.table.statistics[key]
-        raise ReadError(f"{keys[-1]} is not a quantity of this problem", position)
+        # the name as written, its layer included: Var(z^{(l)}) is never the Var(z^{(l-1)}) that Var(z) means
+        key = f"{operator}({argument_keys(argument)[0]})"
+        if key in self.table.statistics:
+            return self.table.statistics[key]
+        raise ReadError(f"{key} is not a quantity of this problem", position)
 
     def indicator(self) -> sp.Basic:
         """\\mathbb{1}[i=k], \\mathbf{1}_{i=k}: a Kronecker delta."""

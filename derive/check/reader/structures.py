@@ -124,8 +124,25 @@ class Structures:
             if not isinstance(value, sp.Set) or not isinstance(right, sp.Set):
                 raise self.fail("\\cup, \\cap and \\setminus join sets or intervals")
             value = operation(value, right)
+        if self.at(r"\approx"):
+            value = self.approximation(value)
         if "plus-minus" in self.notes and value.has(PLUS_MINUS):
             value = sp.FiniteSet(value.subs(PLUS_MINUS, 1), value.subs(PLUS_MINUS, -1))
+        return value
+
+    def approximation(self, value: sp.Basic) -> sp.Basic:
+        """value \\approx 0.25: the decimal shown beside an exact value. It stands for the value when it
+        is that value rounded to the digits shown; otherwise the decimal is the side's value (and is
+        judged as such)."""
+        position, start = self.take()[2], self.index
+        shown = self.expression()
+        written = [t for t in self.tokens[start:self.index] if t[1] != "-"]
+        if not shown.is_Number or len(written) != 1 or written[0][0] != "number":
+            raise ReadError("\\approx must be followed by a decimal", position)
+        digits = len(written[0][1].partition(".")[2])
+        if not value.is_number or abs(sp.N(value - shown, 30)) > sp.Rational(1, 2 * 10**digits):
+            return shown
+        self.notes.append("approx")
         return value
 
     def scalar(self, value: sp.Basic, action: str) -> sp.Basic:

@@ -15,6 +15,8 @@ import sympy as sp
 
 
 MAX_LENGTH, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, MAX_TERMS = 2000, 60, 2000, 3, 10_000
+#: A layer label ^{(l)}, ^{(3)}: its numbers have at most this many digits (no network is deeper).
+MAX_LAYER_DIGITS = 4
 
 UNICODE = {"−": "-", "–": "-", "·": r"\cdot ", "×": r"\times ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ",
            "σ": r"\sigma ", "α": r"\alpha ", "δ": r"\delta ", "θ": r"\theta ", "φ": r"\varphi ",
@@ -103,6 +105,7 @@ def normalize(text: str) -> str:
     for start, end in (("$$", "$$"), ("$", "$"), (r"\(", r"\)"), (r"\[", r"\]")):
         if text.startswith(start) and text.endswith(end) and len(text) >= len(start) + len(end):
             text = text[len(start):len(text) - len(end)].strip()
+    text = re.sub(r"\\(?:left|right)\.", " ", text)  # \left. f \right|_{z=0}: the bar alone remains
     text = DROPPED.sub("", SPACES.sub(" ", CHINESE_OTHERWISE.sub(r"\\text{otherwise}", text)))
     text = unwrap(text, r"\boxed")
     text = re.sub(r"\\[dtc]frac(?![a-zA-Z])", r"\\frac", text).replace(r"\div", "/")
