@@ -167,3 +167,38 @@ def test_the_wrong_convention_stays_wrong(variant):
 def test_a_slip_under_the_convention_stays_wrong(line):
     (judged,) = _lines(line, "conv-backprop")
     assert judged["verdict"] == "wrong", judged
+
+
+# -- lines written with vectors and matrices (seed 001 §2.3), compared entry by entry ---------------
+
+@pytest.mark.parametrize("line, verdict", [
+    (r"z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}", "definition"),
+    (r"z^{(l)} = (W^{(l)})^T a^{(l-1)} + b^{(l)}", "wrong"),        # the weights transposed
+    (r"z^{(l)} = W^{(l)} a^{(l-1)}", "wrong"),                      # the course's layer has a bias
+    (r"z^{(l)} = W^{(l)} a^{(l-1)} - b^{(l)}", "wrong"),
+    (r"\delta^{(L)} = (a^{(L)} - y) \odot \sigma'(z^{(L)})", "valid"),
+    (r"\delta^{(L)} = (a^{(L)} + y) \odot \sigma'(z^{(L)})", "wrong"),
+    (r"\delta^{(L)} = (a^{(L)} - y) \odot \sigma'(z^{(l)})", "wrong"),                            # the wrong layer's slope
+    (r"\delta^{(l)} = ((W^{(l+1)})^T \delta^{(l+1)}) \odot \sigma'(z^{(l)})", "valid"),
+    (r"\delta^{(l)} = (W^{(l+1)} \delta^{(l+1)}) \odot \sigma'(z^{(l)})", "wrong"),               # no transpose
+    (r"\delta^{(l)} = ((W^{(l+1)})^T \delta^{(l+1)}) \odot \sigma'(z^{(l+1)})", "wrong"),
+    (r"\nabla_{W^{(l)}} = \delta^{(l)} (a^{(l-1)})^T", "valid"),
+    (r"\nabla_{W^{(l)}} = a^{(l-1)} (\delta^{(l)})^T", "wrong"),                                  # the outer product turned
+    (r"\nabla_{b^{(l)}} = \delta^{(l)}", "valid"),
+    (r"\nabla_{b^{(l)}} = \sigma'(z^{(l)}) \odot \delta^{(l)}", "wrong"),
+])
+def test_a_vector_line_is_compared_entry_by_entry(line, verdict):
+    (judged,) = _lines(line, "mlp-backprop")
+    assert judged["verdict"] == verdict, judged
+    if verdict == "valid":
+        assert judged["feedback"] == "follows entry by entry (n = 2, n = 3)"
+    if verdict == "wrong":
+        assert "entry = " in judged["feedback"]
+
+
+def test_a_vector_result_is_the_final_result():
+    report = check_steps("\n".join([r"z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}",
+                                    r"\nabla_{b^{(l)}} = \delta^{(l)}"]), "mlp-backprop")
+    assert report["final"] == {"target": "grad_b", "verdict": "correct"} and report["first_error"] is None
+    slip = check_steps(r"\nabla_{b^{(l)}} = 2 \delta^{(l)}", "mlp-backprop")
+    assert slip["final"] == {"target": "grad_b", "verdict": "incorrect"} and slip["first_error"] == 1

@@ -175,6 +175,8 @@ class Link:
     name: str | None = None
     #: for a link right only under a convention of the reference, that convention
     convention: Convention | None = None
+    #: for a line of vectors or matrices compared entry by entry, the sizes (n = 2, 3)
+    sizes: str | None = None
 
 
 def _same(verifier: Verifier, a: sp.Basic, b: sp.Basic, given: Mapping | None = None) -> bool:
@@ -275,7 +277,7 @@ def link(known: Knowledge, a: sp.Basic, b: sp.Basic) -> Link:
         convention = under_convention(known.full, known.conventions, a, b, known.given)
         if convention is not None:
             return Link("valid", "convention", ("convention",), convention=convention)
-        return Link("wrong", counterexample=_counterexample(full.counterexample), expected=a)
+        return Link("wrong", counterexample=counterexample_text(full.counterexample), expected=a)
     if rules is None:
         rules = _facts_used(known, a, b)
     if len(rules) > MOST_STEPS_AT_ONCE or not rules:
@@ -283,7 +285,7 @@ def link(known: Knowledge, a: sp.Basic, b: sp.Basic) -> Link:
     return Link("valid", rules[0], rules)
 
 
-def definition(known: Knowledge, lhs: sp.Basic, rhs: sp.Basic) -> Link | None:
+def definition(known: Knowledge, lhs: sp.Basic, rhs: sp.Basic, given: Mapping | None = None) -> Link | None:
     """Judge ``lhs = rhs`` as the definition of the quantity ``lhs`` (a symbol, or an entry of an
     indexed family): ``definition`` when ``rhs`` is what the problem defines it to be (by algebra
     and the notation alone, under no assumption: a dropped bias, a wrong bound or sign is wrong),
@@ -299,12 +301,12 @@ def definition(known: Knowledge, lhs: sp.Basic, rhs: sp.Basic) -> Link | None:
     else:
         return None
     try:
-        comparison = known.plain.compare(value, _canonical(rhs), thorough=False)
+        comparison = known.plain.compare(value, _canonical(rhs), given=given, thorough=False)
     except VerificationError:
         return None
     if comparison.certificate is not None:
         return Link("definition", rule, (rule,))
-    return Link("wrong", rule, (rule,), counterexample=_counterexample(comparison.counterexample), expected=lhs)
+    return Link("wrong", rule, (rule,), counterexample=counterexample_text(comparison.counterexample), expected=lhs)
 
 
 def _names_only(expr: sp.Basic, new: set) -> bool:
@@ -345,7 +347,7 @@ def equation_link(known: Knowledge, previous: tuple[sp.Basic, sp.Basic] | None,
                 comparison = known.full.compare(solutions[0], rhs, given=known.given, thorough=False)
                 if comparison.certificate is not None:
                     return Link("valid", "solve", ("solve",))
-                return Link("wrong", counterexample=_counterexample(comparison.counterexample), expected=solutions[0])
+                return Link("wrong", counterexample=counterexample_text(comparison.counterexample), expected=solutions[0])
         if _equivalent(difference, before):
             return Link("valid", "rearrange", ("rearrange",))
     for reference, rule in known.equations:
@@ -371,7 +373,7 @@ def _equivalent(difference: sp.Basic, other: sp.Basic) -> bool:
     return False
 
 
-def _counterexample(counter) -> dict | None:
+def counterexample_text(counter) -> dict | None:
     """A counterexample as text: the point (rounded), the two sides there, and the difference
     where it was shown to be nonzero symbolically."""
     if counter is None:
@@ -399,6 +401,10 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
         "final": {"target", "verdict"}, "first_error"}``. Line verdicts: ``start`` (the first
         statement, a definition), ``equal``, ``valid``, ``skips``, ``wrong``, ``unreadable``.
     """
+    # imported here: the vector lines' module judges with this module's links
+    from . import vectors
+    from .vector_steps import vector_final, vector_links
+
     words = wording(lang)
     derivation, shared = problem_table(problem, True)
     phrases, rules = words["steps"], rule_texts(words, derivation)
@@ -409,6 +415,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     lines = split_lines(text)
     results, current, equation, subject, first_error = [], None, None, None, None
     verdict, expected = "start", None
+    plan, texts = vectors.plan(derivation.targets.values(), table.names), None  # texts: the last vector line's
     for line in lines:
         if progress is not None:
             progress(results)
@@ -424,6 +431,22 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 break
         entry = {"n": line.n, "latex": line.latex, "parsed": "", "verdict": "", "rule": None, "feedback": ""}
         results.append(entry)
+        if plan and (line.parts[0] or texts) and (any(vectors.is_vector_form(p) for p in line.parts if p)
+                                                  or any(vectors.written_whole(v) for v in values)):
+            texts = line.parts if line.parts[0] else [texts[0], texts[-1], *line.parts[1:]]
+            links = vector_links(known, table, line, texts, plan)
+            if isinstance(links, str):  # not a vector form: read as written (sigma'(z) with z a variable)
+                unreadable, texts = unreadable or (links if any(map(vectors.is_vector_form, line.parts)) else None), None
+            else:
+                current = None
+                verdict = _worst(links)
+                named = [lk for lk in links if lk.verdict == verdict]
+                entry.update(verdict=verdict, rule=named[0].rule, feedback=_feedback(
+                    verdict, named, phrases, rules, first_error is not None, known.names))
+                first_error = line.n if verdict == "wrong" and first_error is None else first_error
+                continue
+        else:
+            texts = None
         if unreadable is not None:
             entry.update(verdict="unreadable", feedback=phrases["unreadable"].format(reason=unreadable))
             current = None  # the next line cannot be judged against a line that was not read
@@ -484,7 +507,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
         expected = next((lk.expected for lk in links if lk.verdict == "wrong" and lk.expected is not None), None)
     if progress is not None:
         progress(results)
-    final = _final(known, derivation, subject, current, expected if verdict == "wrong" else None)
+    final = _final(known, derivation, subject, current, expected if verdict == "wrong" else None) \
+        if texts is None else vector_final(known, derivation, table, texts)
     return {"problem": problem, "lines": results, "final": final, "first_error": first_error}
 
 
@@ -524,6 +548,8 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
         text = phrases["name_bound"].format(name=link_.name, value=link_.sides[0])
     elif verdict == "definition":
         text = phrases["definition"].format(name=link_.name)
+    elif link_.sizes is not None:
+        text = phrases["entrywise"].format(sizes=link_.sizes)
     elif link_.convention is not None:
         convention = phrases[f"convention_{link_.convention.kind}"].format(name=link_.convention.latex)
         text = phrases["under_convention"].format(convention=convention)

@@ -41,6 +41,22 @@ def sizes(target: Target, names: dict) -> list[dict]:
     return [] if symbol is None else [{symbol: sp.Integer(v)} for v in values if v <= LARGEST]
 
 
+def plan(targets, names: dict) -> list[dict]:
+    """The concrete sizes a line of a derivation written with vectors is compared at: every size
+    any of the derivation's targets was checked at (in order, each once)."""
+    found: list[dict] = []
+    for target in targets:
+        found += [size for size in sizes(target, names) if size not in found]
+    return found
+
+
+def written_whole(value: sp.Basic) -> bool:
+    """Whether a reading holds a family written whole (z^(l), not z_i^(l)): a vector form."""
+    if not isinstance(value, sp.Basic):
+        return False
+    return bool(value.atoms(sp.IndexedBase) - {entry.base for entry in value.atoms(sp.Indexed)})
+
+
 def indices(target: Target, index_symbols: set) -> list[sp.Symbol]:
     """The target's free indices in the order its left side names them."""
     seen = [s for s in sp.preorder_traversal(target.lhs) if s in index_symbols]
