@@ -202,3 +202,28 @@ def test_a_vector_result_is_the_final_result():
     assert report["final"] == {"target": "grad_b", "verdict": "correct"} and report["first_error"] is None
     slip = check_steps(r"\nabla_{b^{(l)}} = 2 \delta^{(l)}", "mlp-backprop")
     assert slip["final"] == {"target": "grad_b", "verdict": "incorrect"} and slip["first_error"] == 1
+
+
+# -- a recognised reason orders the attempts, never accepts ------------------------------------
+
+@pytest.mark.parametrize("line", [
+    r"\text{Var}(W_{ij}^{(l)}) = \frac{1}{M_l + M_{l-1}} \tag{harmonic mean}",
+    r"\text{Var}(W_{ij}^{(l)}) = \frac{1}{M_l + M_{l-1}} \quad \text{(调和平均)}",
+    r"z_i^{(l)} = \sum_{j=1}^{M_{l-1}} W_{ij}^{(l)} a_j^{(l-1)} \quad \text{(定义)}",
+    r"\text{Var}(W_{ij}^{(l)} a_j^{(l-1)}) = \text{Var}(W_{ij}^{(l)}) + \text{Var}(a_j^{(l-1)}) \quad \text{(独立)}",
+    r"\delta_i^{(l)} = \frac{\partial \mathcal{L}}{\partial a_i^{(l)}} \tag{definition}",
+])
+def test_a_reason_never_makes_a_wrong_line_right(line):
+    (judged,) = _lines(line, "xavier")
+    assert judged["verdict"] == "wrong", judged
+
+
+@pytest.mark.parametrize("line, rule", [
+    (r"\text{Var}(W_{ij}^{(l)}) = \frac{2}{M_l + M_{l-1}} \quad \text{(调和平均)}", "harmonic-mean"),
+    (r"\text{Var}(W_{ij}^{(l)} a_j^{(l-1)}) = \text{Var}(W_{ij}^{(l)}) \text{Var}(a_j^{(l-1)})"
+     r" + \text{Var}(W_{ij}^{(l)}) \mathbb{E}[a_j^{(l-1)}]^2 + \text{Var}(a_j^{(l-1)}) \mathbb{E}[W_{ij}^{(l)}]^2"
+     r" \quad \text{(独立)}", "independence-variance"),
+])
+def test_a_right_line_with_its_reason_names_the_rule(line, rule):
+    (judged,) = _lines(line, "xavier")
+    assert judged["verdict"] == "valid" and judged["rule"] == rule, judged

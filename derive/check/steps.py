@@ -36,6 +36,7 @@ from .decide import private_table, problem_table, problem_verifier
 from .lines import split_lines
 from .reader import ReadError, read
 from .reader.course import up_to_order
+from .reasons import rule_hint
 
 #: A link that covers more reference steps than this skips too much.
 MOST_STEPS_AT_ONCE = 2
@@ -263,8 +264,9 @@ def _reference_rules(known: Knowledge, a: sp.Basic, b: sp.Basic) -> tuple[str, .
     return known.chains[chain][1][start:end]
 
 
-def link(known: Knowledge, a: sp.Basic, b: sp.Basic) -> Link:
-    """Judge ``a = b`` as a step of the derivation."""
+def link(known: Knowledge, a: sp.Basic, b: sp.Basic, hint: str | None = None) -> Link:
+    """Judge ``a = b`` as a step of the derivation (``hint``: the rule the line's reason names,
+    tried first; it only orders the attempts)."""
     a, b = up_to_order(_canonical(a), _canonical(b))  # a Taylor line: compared up to its O(z^n)
     rules = _reference_rules(known, a, b)
     plain = known.plain.compare(a, b, thorough=False)
@@ -279,7 +281,7 @@ def link(known: Knowledge, a: sp.Basic, b: sp.Basic) -> Link:
             return Link("valid", "convention", ("convention",), convention=convention)
         return Link("wrong", counterexample=counterexample_text(full.counterexample), expected=a)
     if rules is None:
-        rules = _facts_used(known, a, b)
+        rules = _facts_used(known, a, b, hint)
     if len(rules) > MOST_STEPS_AT_ONCE or not rules:
         return Link("skips", rules[0] if rules else None, rules)
     return Link("valid", rules[0], rules)
@@ -315,10 +317,20 @@ def _names_only(expr: sp.Basic, new: set) -> bool:
     return isinstance(base, sp.Symbol) and base in new
 
 
-def _facts_used(known: Knowledge, a: sp.Basic, b: sp.Basic) -> tuple[str, ...]:
+def _first(items, hint: str | None, rule_of=lambda item: item[1]) -> list:
+    """``items`` with those whose rule the hint names first (a reason only orders the attempts)."""
+    return sorted(items, key=lambda item: not (hint and _names(hint, rule_of(item))))
+
+
+def _names(hint: str, rule: str) -> bool:
+    """Whether a reason's rule key names a reference rule (independence: independence-variance)."""
+    return rule == hint or rule.startswith(hint) or hint.startswith(rule)
+
+
+def _facts_used(known: Knowledge, a: sp.Basic, b: sp.Basic, hint: str | None = None) -> tuple[str, ...]:
     """The reference facts and assumptions a link needs, found one at a time (empty: several)."""
     used = a.free_symbols | b.free_symbols
-    for symbol, rule in known.rule_of.items():
+    for symbol, rule in _first(known.rule_of.items(), hint):
         if symbol not in used:
             continue
         verifier = Verifier(known.plain.quantities)
@@ -331,7 +343,7 @@ def _facts_used(known: Knowledge, a: sp.Basic, b: sp.Basic) -> tuple[str, ...]:
 
 
 def equation_link(known: Knowledge, previous: tuple[sp.Basic, sp.Basic] | None,
-                  lhs: sp.Basic, rhs: sp.Basic) -> Link:
+                  lhs: sp.Basic, rhs: sp.Basic, hint: str | None = None) -> Link:
     """Judge an equation ``lhs = rhs`` that is not an identity: it follows from the equation
     before it (the same equation rearranged, or solved for its left side), or it is an equation
     or a result the reference states, or it does not follow."""
@@ -350,7 +362,7 @@ def equation_link(known: Knowledge, previous: tuple[sp.Basic, sp.Basic] | None,
                 return Link("wrong", counterexample=counterexample_text(comparison.counterexample), expected=solutions[0])
         if _equivalent(difference, before):
             return Link("valid", "rearrange", ("rearrange",))
-    for reference, rule in known.equations:
+    for reference, rule in _first(known.equations, hint):
         if _equivalent(difference, known.full.unfold(reference, known.given).doit()):
             return Link("valid", rule, (rule,))
     return Link("wrong")
@@ -453,6 +465,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
             continue
         entry["parsed"] = " = ".join(printer.doprint(revealed(v)) if v is not None else "" for v in values)
         links, starts_chain = [], values[0] is not None
+        hint = rule_hint(getattr(line, "reason", ""))
         if starts_chain:
             subject = values[0]
             chain = list(values)
@@ -463,7 +476,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 continue
             try:
                 defined = definition(known, a, b) if starts_chain and not line.implies and len(chain) == 2 else None
-                judged = defined if defined is not None and defined.verdict == "definition" else link(known, a, b)
+                judged = defined if defined is not None and defined.verdict == "definition" \
+                    else link(known, a, b, hint)
                 if judged.verdict == "wrong" and starts_chain and position == 0 and len(chain) > 2 \
                         and _names_only(b, set(table.names.values()) - set(shared.names.values())):
                     # Var(W) = sigma^2 = ... with sigma a name the line brings: sigma^2 names Var(W)
@@ -475,11 +489,11 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 elif judged.verdict == "wrong" and starts_chain and len(chain) > 2 and position == len(chain) - 2 \
                         and all(lk.verdict in ACCEPTED for lk in links):
                     # A = B = C where A = B holds (B another name of A: Var(W) = sigma^2): the line states A = C
-                    as_equation = equation_link(known, equation, chain[0], b)
+                    as_equation = equation_link(known, equation, chain[0], b, hint)
                     if as_equation.verdict != "wrong":
                         judged, equation = as_equation, (chain[0], b)
                 elif judged.verdict == "wrong" and len(chain) == 2 and (starts_chain or line.implies):
-                    as_identity, judged = judged, equation_link(known, equation, a, b)
+                    as_identity, judged = judged, equation_link(known, equation, a, b, hint)
                     equation = (a, b) if judged.verdict != "wrong" else equation
                     if judged.verdict == "wrong" and judged.counterexample is None:
                         judged = replace(judged, counterexample=as_identity.counterexample)
