@@ -260,12 +260,15 @@ class Commands:
         integral)."""
         if self.peek(1)[1] == "^" and self.peek(2)[1] == "{" and self.peek(3)[1] == "(":
             variable = self.identifier()
-            if isinstance(variable, (sp.Symbol, sp.Indexed)):
-                return variable
-            raise self.fail(f"cannot integrate over {variable}")
-        self.take()
-        variable = self.table.names.get(name)
-        return variable if isinstance(variable, sp.Symbol) else sp.Symbol(name, real=True)
+            if not isinstance(variable, (sp.Symbol, sp.Indexed)):
+                raise self.fail(f"cannot integrate over {variable}")
+        else:
+            self.take()
+            variable = self.table.names.get(name)
+            variable = variable if isinstance(variable, sp.Symbol) else sp.Symbol(name, real=True)
+        if self.at("^"):
+            raise self.fail("the variable after an integral's d cannot carry a power")
+        return variable
 
     def cases(self) -> sp.Basic:
         """The body of \\begin{cases} value & condition \\\\ ... \\end{cases}, compared branch by branch."""

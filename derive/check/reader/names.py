@@ -64,7 +64,7 @@ class Names:
         if self.at("_"):
             self.take()
             subscript_start = self.index
-            self.group_or_single() if not self.at("{") else self.skip_group()
+            self.subscript_token()
             subscript = " ".join(t[1] for t in self.tokens[subscript_start:self.index])
         if label is None and subscript:
             label = self.layer_label()  # z_j^{(l)}: the label after it
@@ -107,6 +107,18 @@ class Names:
             inner.bound = self.bound
             indices.append(inner.expression_only())
         return family[tuple(indices)] if len(indices) > 1 else family[indices[0]]
+
+    def subscript_token(self) -> None:
+        """Pass over a subscript: a {group}, one digit of a number (x_12 is x_1 2), or one token (S_j^{(3)}:
+        the label after j is S's, not j's)."""
+        if self.at("{"):
+            self.skip_group()
+        elif self.peek()[0] == "number":
+            self.group_or_single()
+        elif self.peek()[0] == "end":
+            raise self.fail("a subscript is missing after '_'")
+        else:
+            self.take()
 
     def wrapped_name(self, command: str) -> str:
         """The name in \\text{PReLU}, \\operatorname{Var}: letters and digits only (no command runs inside

@@ -131,17 +131,18 @@ class Structures:
         return value
 
     def approximation(self, value: sp.Basic) -> sp.Basic:
-        """value \\approx 0.25: the decimal shown beside an exact value. It stands for the value when it
-        is that value rounded to the digits shown; otherwise the decimal is the side's value (and is
-        judged as such)."""
+        """value \\approx 0.25: the decimal shown beside an exact value, which it must be rounded to the
+        digits shown (1/5 \\approx 0.25 says two things: unreadable, never the one that happens to be
+        right)."""
         position, start = self.take()[2], self.index
         shown = self.expression()
         written = [t for t in self.tokens[start:self.index] if t[1] != "-"]
         if not shown.is_Number or len(written) != 1 or written[0][0] != "number":
-            raise ReadError("\\approx must be followed by a decimal", position)
+            raise ReadError("\\approx must be followed by a decimal", position, refused=True)
         digits = len(written[0][1].partition(".")[2])
         if not value.is_number or abs(sp.N(value - shown, 30)) > sp.Rational(1, 2 * 10**digits):
-            return shown
+            raise ReadError(f"{written[0][1]} is not the value before \\approx rounded to {digits} decimals",
+                            position, refused=True)
         self.notes.append("approx")
         return value
 
