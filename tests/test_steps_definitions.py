@@ -47,6 +47,8 @@ def _lines(text: list[str] | str, problem: str, lang: str = "en") -> list[dict]:
     (r"z_i^{(l)} = b_i^{(l)} + \sum_{j=1}^{M_{l-1}} a_j^{(l-1)} W_{ij}^{(l)}", "z_i^{(l)}"),   # another order
     (ERROR_DEFINITION, r"\delta_i^{(l)}"),
     (r"\delta_i^{(l)} = \frac{\partial L}{\partial z_i^{(l)}}", r"\delta_i^{(l)}"),
+    # seed 001 §3.1 writes the error whole: read at its entry, delta_i^(l) = dL/dz_i^(l)
+    (r"\delta^{(l)} = \frac{\partial \mathcal{L}}{\partial z^{(l)}}", r"\delta^{(l)}"),
 ])
 def test_a_definition_that_agrees_with_the_problems_is_named(line, name):
     (judged,) = _lines(line, "xavier")
@@ -67,6 +69,11 @@ def test_a_definition_that_agrees_with_the_problems_is_named(line, name):
     r"\delta_i^{(l)} = -\frac{\partial \mathcal{L}}{\partial z_i^{(l)}}",          # a wrong sign
     r"\delta_i^{(l)} = \frac{\partial \mathcal{L}}{\partial W_{ij}^{(l)}}",        # dL/dW
     r"\delta_i^{(l)} = 2 \frac{\partial \mathcal{L}}{\partial z_i^{(l)}}",         # a factor
+    r"\delta^{(l)} = \frac{\partial \mathcal{L}}{\partial a^{(l)}}",               # written whole: dL/da
+    r"\delta^{(l)} = -\frac{\partial \mathcal{L}}{\partial z^{(l)}}",
+    r"\delta^{(l)} = \frac{\partial \mathcal{L}}{\partial z^{(l-1)}}",             # the wrong layer
+    r"\delta^{(l-1)} = \frac{\partial \mathcal{L}}{\partial z^{(l)}}",
+    r"\delta^{(l)} = \frac{\partial \mathcal{L}}{\partial W^{(l)}}",
 ])
 def test_a_definition_that_does_not_agree_stays_wrong(line):
     report = check_steps(line, "xavier")
@@ -197,8 +204,8 @@ def test_a_vector_line_is_compared_entry_by_entry(line, verdict):
 
 
 def test_a_vector_result_is_the_final_result():
-    report = check_steps("\n".join([r"z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}",
-                                    r"\nabla_{b^{(l)}} = \delta^{(l)}"]), "mlp-backprop")
+    lines = [r"z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}", r"\nabla_{b^{(l)}} = \delta^{(l)}"]
+    report = check_steps("\n".join(lines), "mlp-backprop")
     assert report["final"] == {"target": "grad_b", "verdict": "correct"} and report["first_error"] is None
     slip = check_steps(r"\nabla_{b^{(l)}} = 2 \delta^{(l)}", "mlp-backprop")
     assert slip["final"] == {"target": "grad_b", "verdict": "incorrect"} and slip["first_error"] == 1
@@ -220,9 +227,9 @@ def test_a_reason_never_makes_a_wrong_line_right(line):
 
 @pytest.mark.parametrize("line, rule", [
     (r"\text{Var}(W_{ij}^{(l)}) = \frac{2}{M_l + M_{l-1}} \quad \text{(调和平均)}", "harmonic-mean"),
-    (r"\text{Var}(W_{ij}^{(l)} a_j^{(l-1)}) = \text{Var}(W_{ij}^{(l)}) \text{Var}(a_j^{(l-1)})"
-     r" + \text{Var}(W_{ij}^{(l)}) \mathbb{E}[a_j^{(l-1)}]^2 + \text{Var}(a_j^{(l-1)}) \mathbb{E}[W_{ij}^{(l)}]^2"
-     r" \quad \text{(独立)}", "independence-variance"),
+    ((r"\text{Var}(W_{ij}^{(l)} a_j^{(l-1)}) = \text{Var}(W_{ij}^{(l)}) \text{Var}(a_j^{(l-1)})"
+      r" + \text{Var}(W_{ij}^{(l)}) \mathbb{E}[a_j^{(l-1)}]^2 + \text{Var}(a_j^{(l-1)}) \mathbb{E}[W_{ij}^{(l)}]^2"
+      r" \quad \text{(独立)}"), "independence-variance"),
 ])
 def test_a_right_line_with_its_reason_names_the_rule(line, rule):
     (judged,) = _lines(line, "xavier")

@@ -415,7 +415,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     """
     # imported here: the vector lines' module judges with this module's links
     from . import vectors
-    from .vector_steps import vector_final, vector_links
+    from .vector_steps import entry_definition, vector_final, vector_links
 
     words = wording(lang)
     derivation, shared = problem_table(problem, True)
@@ -475,7 +475,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
             if a is None or b is None:
                 continue
             try:
-                defined = definition(known, a, b) if starts_chain and not line.implies and len(chain) == 2 else None
+                defined = (definition(known, a, b) or entry_definition(known, set(table.names.values()) - set(
+                    shared.names.values()), a, b)) if starts_chain and not line.implies and len(chain) == 2 else None
                 judged = defined if defined is not None and defined.verdict == "definition" \
                     else link(known, a, b, hint)
                 if judged.verdict == "wrong" and starts_chain and position == 0 and len(chain) > 2 \
@@ -484,7 +485,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                     judged = Link("definition", "name", ("name",), name=printer.doprint(revealed(b)),
                                   sides=(printer.doprint(revealed(a)), printer.doprint(revealed(b))))
                 elif defined is not None and defined.verdict == "definition":
-                    judged = replace(judged, name=printer.doprint(revealed(a)))
+                    judged = replace(judged, name=line.parts[0].strip())
                     equation = (a, b)
                 elif judged.verdict == "wrong" and starts_chain and len(chain) > 2 and position == len(chain) - 2 \
                         and all(lk.verdict in ACCEPTED for lk in links):
@@ -499,7 +500,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                         judged = replace(judged, counterexample=as_identity.counterexample)
                 if judged.verdict == "wrong" and defined is not None:
                     # a line that neither defines its quantity as the problem does nor follows
-                    judged = replace(defined, name=printer.doprint(revealed(a)))
+                    judged = replace(defined, name=line.parts[0].strip())
             except Exception as error:  # noqa: BLE001 - SymPy fails in many ways: the link is not judged
                 judged = Link("undecided", counterexample={"reason": type(error).__name__})
             if judged.verdict == "wrong" and len(chain) > 2 and (starts_chain or position > 0):

@@ -10,6 +10,7 @@ knowledge (:mod:`derive.check.steps`). A line whose left side the problem define
 from __future__ import annotations
 
 import copy
+import re
 from itertools import pairwise
 
 import sympy as sp
@@ -17,7 +18,7 @@ import sympy as sp
 from ..engine import Derivation
 from . import vectors
 from .reader import ReadError
-from .steps import Knowledge, Link, counterexample_text, definition, opaque
+from .steps import Knowledge, Link, counterexample_text, definition, opaque, revealed
 
 #: Random points each entry of a vector line is compared at (every entry is a comparison of its own).
 ENTRY_POINTS = 4
@@ -96,3 +97,27 @@ def _written_out(verifier, expr: sp.Basic, given: dict) -> sp.Basic:
         return verifier.unfold(expr, given).doit()
     except Exception:  # noqa: BLE001 - what SymPy cannot write out is compared as it is
         return expr
+
+
+#: A unit quantity's plain text: its name, one index, its layer (delta_i^(l), z_j^(l-1)).
+_UNIT = re.compile(r"^(?P<name>[A-Za-z]+)_(?P<index>[a-z])\^\((?P<layer>[^()]+)\)$")
+
+
+def entry_definition(known: Knowledge, new: set, lhs: sp.Basic, rhs: sp.Basic) -> Link | None:
+    """``delta^(l) = dL/dz^(l)`` where the problem knows only the units (delta_i^(l), z_i^(l)): the
+    line read at its generic entry, delta_i^(l) = dL/dz_i^(l), is a ``definition`` when that is the
+    problem's. Only a line with one vector on the right (entry by entry, whatever it does to it) is
+    read so; anything else, or a disagreement, is None (the line is then judged as written)."""
+    units: dict[str, list] = {}
+    for symbol, text in known.names.items():
+        match = _UNIT.match(text)
+        if match and symbol in {str(s) for s in known.plain.quantities if isinstance(s, sp.Symbol)}:
+            units.setdefault(f"{match['name']}^({match['layer']})", []).append(symbol)
+    whole = {s: units[s.name][0] for s in new if len(units.get(s.name, ())) == 1}
+    lhs, rhs = revealed(lhs), revealed(rhs)
+    if lhs not in whole or len(rhs.atoms(sp.Symbol) & whole.keys()) != 1:
+        return None
+    symbols = {str(s): s for s in known.plain.quantities if isinstance(s, sp.Symbol)}
+    entry = {s: symbols[name] for s, name in whole.items()}
+    judged = definition(known, entry[lhs], opaque(known.full, rhs.xreplace(entry)))
+    return judged if judged is not None and judged.verdict == "definition" else None
