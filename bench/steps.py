@@ -133,10 +133,11 @@ def main() -> None:
             chosen = [case for case in cases if case["problem"] == problem]
             warm_up(problem, chosen[-2:], [], 2)  # its last two; then every case of it is timed once
         inputs += [(case["id"], case["problem"], case["steps"]) for case in cases]
-    every, finals = [], []
+    every, finals, slowest = [], [], []
     for name, problem, lines in inputs:
         judged, seconds, final_seconds, final = timed_check(lines, problem)
         every += seconds
+        slowest += [(wall, cpu, name, line["n"]) for line, (wall, cpu) in zip(judged, seconds, strict=False)]
         finals.append(final_seconds)
         if not options.corpus or name.startswith("xavier-15"):
             print(f"\n{name}: {len(judged)} lines, final {final['verdict']} ({final_seconds * 1000:.0f} ms)")
@@ -147,6 +148,8 @@ def main() -> None:
         median, p95 = summary(values)
         print(f"one line, warm, {which}: median {median * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
               f"max {max(values) * 1000:.0f} ms; {len(values) / sum(values):.1f} lines/s")
+    print("slowest lines: " + ", ".join(f"{name} line {n} {wall:.1f} s ({cpu:.1f} s CPU)"
+                                        for wall, cpu, name, n in sorted(slowest, reverse=True)[:6]))
     print(f"({len(every)} lines of {len(inputs)} derivations; final comparison median "
           f"{statistics.median(finals) * 1000:.0f} ms wall; load average {os.getloadavg()[0]:.1f})")
     if options.process:
