@@ -35,16 +35,17 @@ _SPACING = re.compile(r"\\(?:quad|qquad|nonumber|notag|displaystyle|left\.|right
                       r"|negthinspace|enspace)(?![A-Za-z])|\\[,;:!]|\$\$|\\\[|\\\]|\$")
 _IMPLIES = re.compile(r"^\s*(?:\\(?:Rightarrow|Longrightarrow|implies|therefore|iff|Leftrightarrow)|=>)\s*")
 _TEXT = r"\\(?:text|mbox|textrm|textit|textbf|textnormal|intertext)"
-#: a text command, and what makes it words (a space, a parenthesis or a non-ASCII letter), not a name
-_TEXT_CALL = re.compile(_TEXT + r"\s*\{([^{}]*+)\}")
+#: what makes a text command's argument words (a space, a parenthesis or a non-ASCII letter), not a name
 _IS_WORDS = re.compile(r"[\s()\u0080-\U0010ffff]")
 _OPENING = re.compile(r"\(?\s*")
 _APPLIED = re.compile(r"\s*[(\[_^{']")
 _TAG = re.compile(r"\\tag\*?\s*\{")
 _LABEL = re.compile(r"\\label\s*\{[^{}]*\}")
 _QUAD = re.compile(r"\\q?quad(?![A-Za-z])\s*")
+#: ``a = b, \quad c = d``: two equations set side by side
+_BESIDE = re.compile(r",\s*(?:\\q?quad(?![A-Za-z])\s*)+")
 _SIZES = re.compile(r"\\(?:small|footnotesize|scriptsize|normalsize|tiny|large|quad|qquad|,|;|:|!)(?![A-Za-z])")
-_TEXT_ARGUMENT = re.compile(_TEXT + r"\s*\{([^{}]*)\}|\\(?:emph)\s*\{([^{}]*)\}")
+_TEXT_OPENING = re.compile(r"(?:" + _TEXT + r"|\\emph)\s*\{")
 #: Markdown: a numbered item, a heading, a bullet, a line in bold, an HTML comment
 _ITEM = re.compile(r"^\s*\d{1,3}[.)]\s+")
 _MARKDOWN = re.compile(r"^\s*(?:\d{1,3}[.)]\s+\S|#{1,6}\s|\$\$)", re.MULTILINE)
@@ -114,13 +115,24 @@ def _joined(reasons: list[str]) -> str:
 def _plain(reason: str) -> str:
     """A reason as plain text: text commands unwrapped, sizes and spacing dropped, one pair of
     enclosing parentheses removed; the math in it (``$...$``) kept."""
-    previous = None
-    while previous != reason:
-        previous, reason = reason, _TEXT_ARGUMENT.sub(lambda m: m.group(1) or m.group(2) or "", reason)
-    reason = " ".join(_SIZES.sub(" ", reason).replace("&", " ").split()).strip(" ,;:")
+    reason = " ".join(_SIZES.sub(" ", _unwrapped(reason)).replace("&", " ").split()).strip(" ,;:")
     while len(reason) >= 2 and reason[0] in "(（" and reason[-1] in ")）" and _closes_at_end(reason):
         reason = reason[1:-1].strip()
     return reason
+
+
+def _unwrapped(reason: str) -> str:
+    """A reason with every text command replaced by its argument (braces inside kept)."""
+    kept, index = [], 0
+    for match in _TEXT_OPENING.finditer(reason):
+        if match.start() < index:
+            continue
+        close = _closing(reason, match.end())
+        if close is None:
+            break
+        kept.append(reason[index:match.start()] + _unwrapped(reason[match.end():close]))
+        index = close + 1
+    return "".join(kept) + reason[index:]
 
 
 def _closes_at_end(text: str) -> bool:
@@ -200,12 +212,13 @@ def _put_back(part: str, blocks: list[str]) -> str:
 def _reason_split(row: str) -> list[tuple[str, list[str]]]:
     """A row's mathematics and its reasons (see the module's docstring), scanning once at the
     top level of braces; a label of words ending in a colon before more mathematics
-    (``\\quad \\text{一阶导数: } \\sigma'(x) = ...``) starts a row of its own."""
+    (``\\quad \\text{一阶导数: } \\sigma'(x) = ...``), and an equation set beside another
+    (``a = b, \\quad c = d``), start a row of their own."""
     rows: list[tuple[str, list[str]]] = []
     reasons: list[str] = []
     row = _LABEL.sub(" ", row)
     math: list[str] = []
-    depth, index, start_of_math = 0, 0, True
+    depth, brackets, index, start_of_math = 0, 0, 0, True
     while index < len(row):
         char = row[index]
         if char == "\\" and index + 1 < len(row) and row[index + 1] in "{}\\%$&":
@@ -218,7 +231,7 @@ def _reason_split(row: str) -> list[tuple[str, list[str]]]:
         elif char == "}":
             depth = max(depth - 1, 0)
         elif depth == 0:
-            taken = _reason_at(row, index, start_of_math)
+            taken = _reason_at(row, index, start_of_math, brackets <= 0)
             if taken is not None:
                 reason, end = taken
                 if end is not None and end < 0:  # a label: the mathematics after it is a row of its own
@@ -232,15 +245,18 @@ def _reason_split(row: str) -> list[tuple[str, list[str]]]:
                 continue
         if not (char.isspace() or char == "&"):
             start_of_math = False
+        if depth == 0:
+            brackets += (char in "([") - (char in ")]")
         math.append(char)
         index += 1
     return [*rows, ("".join(math), reasons)]
 
 
-def _reason_at(row: str, index: int, at_start: bool) -> tuple[str, int | None] | None:
+def _reason_at(row: str, index: int, at_start: bool, outside_brackets: bool) -> tuple[str, int | None] | None:
     """The reason beginning at ``row[index]`` (at the top level) and where the mathematics goes
-    on (None: the reason runs to the end of the row; negative: a label, after which the
-    mathematics is a new row), or None: mathematics."""
+    on (None: the reason runs to the end of the row; negative: a label, or the ``, \\quad``
+    between two equations set side by side, after which the mathematics is a new row), or None:
+    mathematics."""
     rest = row[index:]
     if rest.startswith("\\tag"):
         match = _TAG.match(rest)
@@ -250,9 +266,12 @@ def _reason_at(row: str, index: int, at_start: bool) -> tuple[str, int | None] |
         return row[index + match.end():close], close + 1
     if rest.startswith("&&"):
         column = rest[2:]
-        if "=" in _SPACING.sub(" ", _TEXT_CALL.sub(" ", _TAG.split(column)[0])).replace("\\neq", ""):
+        if "=" in _SPACING.sub(" ", _without_text(column)).replace("\\neq", ""):
             return None  # an equation of its own in the column: mathematics
         return column, None
+    beside = _BESIDE.match(rest)
+    if beside and outside_brackets and "=" in row[:index] and "=" in _without_text(rest) and not _TEXT_OPENING.match(rest, beside.end()):
+        return "", -(index + beside.end())  # two equations side by side: two lines
     quad = _QUAD.match(rest)
     opening = quad.end() if quad else 0
     if not (quad or rest.startswith(("(", "\\"))):
@@ -261,6 +280,8 @@ def _reason_at(row: str, index: int, at_start: bool) -> tuple[str, int | None] |
     if words is None:
         return None
     if at_start and not quad:
+        closing = re.compile(r"\s*\)").match(rest, words) if rest.startswith("(") else None
+        words = closing.end() if closing else words
         return rest[:words], index + words
     text = rest[:words]
     if re.search(r"[:：]\s*\}\s*$", text) and "=" in rest[words:]:
@@ -268,16 +289,29 @@ def _reason_at(row: str, index: int, at_start: bool) -> tuple[str, int | None] |
     return rest, None
 
 
+def _without_text(column: str) -> str:
+    """A column without its text commands and tags (their arguments may hold math: ``\\text{write
+    $e^{-x} = \\dots$}``); an argument that does not close runs to the end."""
+    kept, index = [], 0
+    for match in re.finditer(_TEXT + r"\s*\{|\\tag\*?\s*\{", column):
+        if match.start() < index:
+            continue
+        kept.append(column[index:match.start()])
+        close = _closing(column, match.end())
+        index = len(column) if close is None else close + 1
+    return "".join(kept) + column[index:]
+
+
 def _words(rest: str, start: int, after_space: bool) -> int | None:
     """Where a text command of words (after an optional '(') that begins at ``rest[start]`` ends;
     after a ``\\quad`` one word is enough (``\\quad \\text{simplify}``) unless it is applied
     (``\\quad \\text{Var}(W)``)."""
-    opening = _OPENING.match(rest, start).end()
-    call = _TEXT_CALL.match(rest, opening)
-    if call is None:
+    call = _TEXT_OPENING.match(rest, _OPENING.match(rest, start).end())
+    close = _closing(rest, call.end()) if call is not None and not call.group().startswith("\\emph") else None
+    if close is None:
         return None
-    if _IS_WORDS.search(call.group(1)) or after_space and not _APPLIED.match(rest, call.end()):
-        return call.end()
+    if _IS_WORDS.search(rest[call.end():close]) or after_space and not _APPLIED.match(rest, close + 1):
+        return close + 1
     return None
 
 
