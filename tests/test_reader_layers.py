@@ -57,6 +57,17 @@ READINGS = [
     ("prelu-init", r"\operatorname{var}(W)", lambda n: [n["var_w"]]),
     ("prelu-init", r"\text{Var}(W_{ij}^{(l)})", lambda n: [n["var_w"]]),
     ("prelu-init", r"\text{E}[(a^{(l-1)})^2]", lambda n: [n["square_a"]]),
+    ("prelu-init", r"\mathbb{E} \left[(\text{PReLU}(z^{(l-1)}))^2 \right]",
+     lambda n: [sp.Integral(sp.Piecewise((z, z > 0), (alpha * z, True)) ** 2 * p(z), (z, -sp.oo, sp.oo))]),
+    ("prelu-init", r"\mathbb{E}[\text{PReLU}(z_j^{(l-1)})^2]",
+     lambda n: [sp.Integral(sp.Piecewise((z, z > 0), (alpha * z, True)) ** 2 * p(z), (z, -sp.oo, sp.oo))]),
+    ("prelu-init", r"\frac{1 + \alpha^2}{2} \mathbb{E}(z^{(l-1)})^2", lambda n: [(1 + alpha**2) / 2 * n["var_z_prev"]]),
+    ("prelu-init", r"\mathbb{E}(a^{(l-1)})^{2}", lambda n: [n["mean_a"] ** 2]),  # E(a) is a quantity: its square
+    ("xavier", r"\mathbb{E}W_{ij}^{(l)} = 0", lambda n: [n["mean_w"], sp.Integer(0)]),
+    ("xavier", r"\operatorname{E} a_j^{(l-1)}", lambda n: [n["mean_a"]]),
+    # the loss of sample n is the problem's loss L; y-hat is no name of mlp-backprop: a symbol of its own
+    ("mlp-backprop", r"\frac{\partial \ell_n}{\partial \hat{y}}",
+     lambda n: [sp.Derivative(n["L"], sp.Symbol("hat(y)", real=True))]),
     ("kaiming", r"\operatorname{ReLU}(z)", lambda n: [sp.Piecewise((z, z > 0), (0, True))]),
     ("xavier", r"f'(0)^{2}", lambda n: [n["f'(0)"] ** 2]),
     ("xavier", r"2 f'(0)^2", lambda n: [2 * n["f'(0)"] ** 2]),
@@ -186,6 +197,11 @@ WRONG = [
     ("sigmoid", "d1", r"(1 + e^{-x})^{-2} \cdot (e^{-x} \cdot -1)"),
     ("vanishing", "sigmoid_max", r"\frac{1}{5} \approx 0.25"),                          # the decimal is not 1/5
     ("vanishing", "sigmoid_max", r"\frac{1}{5}"),
+    ("prelu-init", "second_moment", r"\frac{1+\alpha^2}{2} \mathbb{E}(z^{(l)})^2"),           # the wrong layer
+    ("prelu-init", "second_moment", r"(1+\alpha^2) \mathbb{E}(z^{(l-1)})^2"),                 # the half dropped
+    ("prelu-init", "second_moment", r"\frac{1+\alpha^2}{2} \mathbb{E}(a^{(l-1)})^2"),          # (E a)^2, not E[a^2]
+    ("prelu-init", "second_moment", r"\mathbb{E}[\text{PReLU}(z^{(l)})^2]"),                   # another layer's z
+    ("xavier", "forward_var", r"\mathbb{E} W_{ij}^{(l)}"),
 ]
 
 #: Right answers in the same notation: `correct` (so that the wrong rows above are wrong for their slip).
@@ -239,7 +255,40 @@ UNREADABLE = [
     ("mlp-backprop", r"\nabla_{b^{(l)}} = \delta^{(l)}"),   # a vector form outside vector mode
     ("mlp-backprop", r"\delta^{(l)} (a^{(l-1)})^T"),
     ("sigmoid", r"2 \cdot - - 3"),
+    ("prelu-init", r"\mathbb{E}[W z^{(l-1)}]"),                 # W is random too: no integral against p alone
+    ("prelu-init", r"\mathbb{E}[z^{(l)} \text{PReLU}(z^{(l-1)})]"),
+    ("prelu-init", r"\mathbb{E}[z^{(l-1)}]"),                   # a moment the problem does not name
+    ("xavier", r"\mathbb{E} \delta_i^{(l)}"),
 ]
+
+
+# The seed's second moment (000 3.2) line by line: the layered integrals are judged, a slip is found.
+PRELU_CHAIN = [
+    r"\mathbb{E}[(a^{(l-1)})^2] = \mathbb{E}[(\text{PReLU}(z^{(l-1)}))^2]",
+    r"= \int_{-\infty}^0 (\alpha z^{(l-1)})^2 p(z^{(l-1)}) dz^{(l-1)} + \int_0^{+\infty} (z^{(l-1)})^2 p(z^{(l-1)}) dz^{(l-1)}",
+    r"= \alpha^2 \int_{-\infty}^0 (z^{(l-1)})^2 p(z^{(l-1)}) dz^{(l-1)} + \int_0^{+\infty} (z^{(l-1)})^2 p(z^{(l-1)}) dz^{(l-1)}",
+    r"= \frac{1 + \alpha^2}{2} \mathbb{E}(z^{(l-1)})^2",
+]
+SLIPS = {  # line (1-based) -> its slip
+    2: (r"(\alpha z^{(l-1)})^2", r"\alpha (z^{(l-1)})^2"),
+    3: (r"\int_0^{+\infty} (z^{(l-1)})^2 p(z^{(l-1)}) dz^{(l-1)}", r"\int_0^{+\infty} (z^{(l-1)})^3 p(z^{(l-1)}) dz^{(l-1)}"),
+    4: (r"\frac{1 + \alpha^2}{2}", r"(1 + \alpha^2)"),
+}
+
+
+def test_the_seeds_prelu_second_moment_is_judged_line_by_line_and_each_slip_found():
+    from derive.check.steps import check_steps
+
+    report = check_steps("\n".join(PRELU_CHAIN), "prelu-init")
+    assert [line["verdict"] for line in report["lines"]] != [] and report["first_error"] is None, report["lines"]
+    assert all(line["verdict"] in ("valid", "equal", "skips") for line in report["lines"]), report["lines"]
+    assert report["final"] == {"target": "second_moment", "verdict": "correct"}
+    for number, (right, wrong) in SLIPS.items():
+        lines = list(PRELU_CHAIN)
+        assert right in lines[number - 1]
+        lines[number - 1] = lines[number - 1].replace(right, wrong)
+        assert check_steps("\n".join(lines), "prelu-init")["first_error"] == number, (number, wrong)
+
 
 
 @pytest.mark.parametrize(("problem", "text"), UNREADABLE, ids=[f"{r[0]}:{r[1][:40]}" for r in UNREADABLE])

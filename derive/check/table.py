@@ -58,6 +58,9 @@ class ReadingTable:
         written: a quantity's written forms of several tokens (``\\max_x \\sigma'(x)``), matched
             against a whole side of an answer.
         arity: how many indices each indexed family of the problem takes (delta_{11} is delta_{1,1}).
+        densities: name key of a random variable (``z``, ``z^(l-1)``) -> the variable and density its
+            second moment integrates against (prelu-init's Var(z^{(l-1)}) = int z^2 p(z) dz): an
+            expectation E[g(z^{(l-1)})] the problem does not name is that integral of g.
         applied_only: function names that apply only to an argument list written after them
             (``f(x)``); alone they are plain symbols (``f = ma``).
     """
@@ -74,6 +77,7 @@ class ReadingTable:
     applied_only: set[str] = field(default_factory=set)
     written: dict[str, sp.Basic] = field(default_factory=dict)
     arity: dict[sp.IndexedBase, int] = field(default_factory=dict)
+    densities: dict[str, tuple[sp.Symbol, sp.FunctionClass]] = field(default_factory=dict)
 
     def add(self, quantity: Quantity, written: str) -> None:
         """Register one way of writing a quantity."""
@@ -146,6 +150,7 @@ def table_for(derivation: Derivation | None, log_base_e: bool = True) -> Reading
         from .reader.course import written_names
 
         _course_statistics(table)
+        _densities(table)
         _loss_names(table)
         table.written = written_names(table)
         sides = [e for t in derivation.targets.values() for e in (t.lhs, t.rhs)]
@@ -180,6 +185,29 @@ def _activations(table: ReadingTable) -> None:
             continue
         negative = 0 if slope is None else table.names[slope] * variable
         table.functions[name] = sp.Lambda(variable, sp.Piecewise((variable, variable > 0), (negative, True)))
+
+
+_MOMENT_KEY = re.compile(r"E\(\((.+)\)\^2\)|E\((.+)\^2\)|Var\((.+)\)")
+
+
+def _densities(table: ReadingTable) -> None:
+    """The random variables whose second moment the problem defines as int v^2 p(v) dv over the line:
+    the names its statistics give them (E[(z^{(l-1)})^2], Var(z)) -> (v, p)."""
+    for symbol, quantity in table.quantities.items():
+        meaning = quantity.meaning
+        if not isinstance(meaning, sp.Integral) or len(meaning.limits) != 1 or len(meaning.limits[0]) != 3:
+            continue
+        variable, low, high = meaning.limits[0]
+        densities = [f for f in meaning.function.atoms(AppliedUndef) if f.args == (variable,)]
+        if (low, high) != (-sp.oo, sp.oo) or len(densities) != 1:
+            continue
+        (density,) = densities
+        if meaning.function != variable**2 * density:
+            continue
+        for key, value in table.statistics.items():
+            match = _MOMENT_KEY.fullmatch(key)
+            if value == symbol and match:
+                table.densities.setdefault(next(g for g in match.groups() if g), (variable, density.func))
 
 
 def _course_statistics(table: ReadingTable) -> None:

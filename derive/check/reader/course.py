@@ -11,7 +11,8 @@ import re
 
 import sympy as sp
 
-from ..table import ReadingTable, name_key
+from ...notation import REAL
+from ..table import ReadingTable, argument_keys, name_key
 from .tokens import MAX_TERMS, ReadError, normalize, tokenize
 
 _GROUPING = ("{", "}")
@@ -231,6 +232,8 @@ class CourseForms:
                 start = self.index
                 self.group_or_single() if not self.at("{") else self.skip_group()
                 return self.entry(self.table.names[key], " ".join(t[1] for t in self.tokens[start:self.index]))
+            if key in LOSS_KEYS and key in self.table.names and self.at("_") and self.peek(1)[0] == "letter":
+                self.index += 2  # \\ell_n: the loss of the sample n, the problem's loss
             return self.table.names[key] if key in self.table.names else self.table.symbol_for(key)
         if kind != "letter":
             return None
@@ -256,6 +259,43 @@ class CourseForms:
             self.expect(")")
             return sp.Heaviside(argument)
         return None
+
+    def unnamed_statistic(self, operator: str, start: int, end: int) -> sp.Basic | None:
+        """A statistic the problem does not name, over the tokens ``start:end`` of its argument:
+        E(z^{(l-1)})^2 as the sheets write the second moment E[(z^{(l-1)})^2] (where the mean E(z) is
+        no quantity), and E[g(z^{(l-1)})] of an activation g as the integral of g against the density of
+        z^{(l-1)} (seed 000 3.2: E[(PReLU(z^{(l-1)}))^2]). None when it is neither."""
+        argument = "".join(t[1] for t in self.tokens[start:end])
+        if operator != "E":
+            return None
+        squared = [t[1] for t in self.tokens[self.index:self.index + 4]]
+        if squared[:2] == ["^", "2"] or squared == ["^", "{", "2", "}"]:
+            key = f"E({argument_keys(f'({argument})^2')[0]})"
+            if key in self.table.statistics:
+                self.index += 2 if self.peek(1)[1] == "2" else 4
+                self.notes.append("E(x)^2 read as E[x^2]")
+                return self.table.statistics[key]
+        if not self.table.densities:
+            return None
+        inner = type(self)(" ".join(t[1] for t in self.tokens[start:end]), self.table)
+        inner.bound, inner.layer_shift = self.bound, self.layer_shift
+        value = self.scalar(inner.expression_only(), "take the mean of")
+        if not value.atoms(sp.Function):
+            return None  # a moment of z itself (E[z], E[z^3]) is a quantity only where the problem names it
+        variables, others = {}, []
+        for symbol in value.free_symbols:
+            quantity = self.table.quantities.get(symbol)
+            names = [str(symbol)] + ([argument_keys(quantity.latex)[0]] if quantity is not None else [])
+            density = next((self.table.densities[n] for n in names if n in self.table.densities), None)
+            if density is not None:
+                variables[symbol] = density
+            elif quantity is None or quantity.domain is None or quantity.domain is REAL:
+                others.append(symbol)  # another random quantity (or one the problem does not know)
+        if len(set(variables.values())) != 1 or others:
+            return None
+        ((variable, density),) = set(variables.values())
+        body = value.xreplace({symbol: variable for symbol in variables})
+        return sp.Integral(body * density(variable), (variable, -sp.oo, sp.oo))
 
     def product(self) -> sp.Basic:
         """\\prod_{l=1}^{L} body, read as a sum is."""

@@ -7,7 +7,7 @@ import re
 import sympy as sp
 
 from ..table import argument_keys, name_key
-from .tokens import BUILTIN, MAX_LAYER_DIGITS, NAME_WRAPPERS, ReadError
+from .tokens import BUILTIN, GREEK, MAX_LAYER_DIGITS, NAME_WRAPPERS, ReadError
 
 #: The statistics as written (\text{var} is the variance) -> their names in the reading table.
 STATISTICS = {"Var": "Var", "var": "Var", "VAR": "Var", "E": "E", "std": "std", "Std": "std"}
@@ -51,6 +51,8 @@ class Names:
             return self.application(base)
         if base in STATISTICS and self.at("(", "["):  # Var, var, E, std: \text{var}[z], \mathbb{E}[a^2]
             return self.statistic_entry(self.statistic(STATISTICS[base], position))
+        if base == "E" and kind == "command" and (self.peek()[0] == "letter" or self.peek()[1][1:] in GREEK):
+            return self.bare_mean(position)  # \mathbb{E} W_{ij}^{(l)}: the mean of one name, no brackets
         if base in ("1", "I") and self.at("[", "_"):
             return self.indicator()
         if base == "softmax":
@@ -247,7 +249,20 @@ class Names:
         key = f"{operator}({argument_keys(argument)[0]})"
         if key in self.table.statistics:
             return self.table.statistics[key]
+        value = self.unnamed_statistic(operator, start, self.index - 1)
+        if value is not None:
+            return value
         raise ReadError(f"{key} is not a quantity of this problem", position)
+
+    def bare_mean(self, position: int) -> sp.Basic:
+        """\\mathbb{E} W_{ij}^{(l)} (seed 001 3.1): the mean of the one name after it, a statistic of the
+        problem."""
+        start = self.index
+        self.identifier()
+        key = f"E({argument_keys(written_so_far(self, start))[0]})"
+        if key not in self.table.statistics:
+            raise ReadError(f"{key} is not a quantity of this problem", position)
+        return self.table.statistics[key]
 
     def indicator(self) -> sp.Basic:
         """\\mathbb{1}[i=k], \\mathbf{1}_{i=k}: a Kronecker delta."""
