@@ -108,7 +108,14 @@ KNOWN_GAPS: dict[str, str] = {
                                    r"(`\partial \ell_n`) is unreadable",
     "004-bce-sigmoid--slip-sign": r"issue 17: reader: the last line (three results, `, \quad`) undecided: final "
                                   r"incorrect; the slip (line 4) is found first",
+    # -- the command line: no traceback and no error verdict anywhere today; what fails is a timeout
+    **{f"001-2.3-mlp-backprop{slip}:cli": r"issue 17: vector: `\nabla_{W^{(l)}} = \delta^{(l)} (a^{(l-1)})^T` takes "
+       r"longer than 5 s in the CLI's worker (line 6; valid in-process), so lines 6-7 are undecided and the file "
+       r"exits 1" for slip in ("", "--slip-layer", "--slip-dropped-factor", "--slip-sign")},
 }
+#: a sheet's derivation refused in-process exits 1 on the command line for the same reason
+KNOWN_GAPS.update({f"{case_id}:cli": f"{reason} (so the command line exits 1)" for case_id, reason in list(KNOWN_GAPS.items())
+                   if ":" not in case_id and "--slip-" not in case_id and f"{case_id}:cli" not in KNOWN_GAPS})
 
 FOLDER = Path(__file__).parent / "seed_derivations"
 CASES = json.loads((FOLDER / "manifest.json").read_text(encoding="utf-8"))
