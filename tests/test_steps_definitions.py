@@ -193,6 +193,10 @@ def test_a_slip_under_the_convention_stays_wrong(line):
     (r"\nabla_{W^{(l)}} = a^{(l-1)} (\delta^{(l)})^T", "wrong"),                                  # the outer product turned
     (r"\nabla_{b^{(l)}} = \delta^{(l)}", "valid"),
     (r"\nabla_{b^{(l)}} = \sigma'(z^{(l)}) \odot \delta^{(l)}", "wrong"),
+    # a count written as a number: right at n = 2 only, so the larger size finds it
+    (r"\nabla_{b^{(l)}} = \frac{n}{2} \delta^{(l)}", "wrong"),
+    (r"\nabla_{W^{(l)}} = \frac{n}{2} \delta^{(l)} (a^{(l-1)})^T", "wrong"),
+    (r"\delta^{(l)} = \frac{2}{n} ((W^{(l+1)})^T \delta^{(l+1)}) \odot \sigma'(z^{(l)})", "wrong"),
 ])
 def test_a_vector_line_is_compared_entry_by_entry(line, verdict):
     (judged,) = _lines(line, "mlp-backprop")
@@ -234,3 +238,39 @@ def test_a_reason_never_makes_a_wrong_line_right(line):
 def test_a_right_line_with_its_reason_names_the_rule(line, rule):
     (judged,) = _lines(line, "xavier")
     assert judged["verdict"] == "valid" and judged["rule"] == rule, judged
+
+
+# -- a value of its own where a piecewise function jumps (ReLU'(0)) ------------------------------
+
+RELU_COURSE = r"\operatorname{ReLU}'(x) = \begin{cases} 1, & x > 0 \\ 0, & x \le 0 \end{cases}"
+
+
+@pytest.mark.parametrize("problem, line, value", [
+    ("relu", r"\operatorname{ReLU}'(x) = \begin{cases} 1, & x \ge 0 \\ 0, & x < 0 \end{cases}", "1"),
+    ("relu", r"\operatorname{ReLU}'(x) = \begin{cases} 1, & x > 0 \\ \frac{1}{2}, & x = 0 \\ 0, & x < 0 \end{cases}",
+     r"\frac{1}{2}"),
+])
+def test_another_value_at_the_kink_is_named_with_the_courses_convention(problem, line, value):
+    (judged,) = _lines(line, problem)
+    assert judged["verdict"] == "valid" and judged["rule"] == "convention", judged
+    assert judged["feedback"].startswith(f"follows under the convention: at x = 0 this line takes {value} "
+                                         "where the line before takes 0: a convention at the kink")
+    assert "the course's: ReLU is not differentiable at 0; the derivative there is taken as 0" in judged["feedback"]
+    zh = _lines(line, problem, "zh")[0]["feedback"]
+    assert zh.startswith(f"在约定下成立：在 x = 0 处本行取 {value}，上一行取 0") and "课程的约定" in zh
+
+
+def test_the_courses_own_value_at_the_kink_names_no_convention():
+    (judged,) = _lines(RELU_COURSE, "relu")
+    assert judged["verdict"] == "valid" and "convention" not in judged["feedback"]
+
+
+@pytest.mark.parametrize("line", [
+    r"\operatorname{ReLU}'(x) = \begin{cases} 1, & x \ge 1 \\ 0, & x < 1 \end{cases}",     # the kink moved
+    r"\operatorname{ReLU}'(x) = \begin{cases} 1, & x \ge 0 \\ -1, & x < 0 \end{cases}",    # a sign, not a convention
+    r"\operatorname{ReLU}'(x) = \begin{cases} 0, & x \ge 0 \\ 1, & x < 0 \end{cases}",     # the branches swapped
+    r"\operatorname{ReLU}'(x) = \begin{cases} x, & x > 0 \\ 0, & x \le 0 \end{cases}",     # ReLU itself
+])
+def test_a_wrong_piecewise_derivative_is_no_convention(line):
+    (judged,) = _lines(line, "relu")
+    assert judged["verdict"] == "wrong", judged

@@ -24,11 +24,14 @@ from ..verify import Verifier
 class Convention:
     """A reading of the student's quantities the reference allows: ``substitution`` (what a
     written quantity stands for under it) and ``kind`` (the wording key, ``[steps]
-    convention_<kind>``), about the quantity written ``latex``."""
+    convention_<kind>``), about the quantity written ``latex``; or (``kind`` ``kink``) a value
+    chosen where a piecewise function jumps (ReLU'(0)), which no substitution decides."""
 
     kind: str
     substitution: tuple[tuple[sp.Basic, sp.Basic], ...]
     latex: str
+    #: what else its wording says (the point of a kink, the values taken there)
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 def conventions_of(derivation: Derivation) -> tuple[Convention, ...]:
@@ -77,3 +80,26 @@ def under_convention(verifier: Verifier, conventions: tuple[Convention, ...], a:
 def _substituted(expr: sp.Basic, substitution: Mapping) -> sp.Basic:
     return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base in substitution,
                         lambda e: substitution[e.base][e.indices])
+
+
+def kink(verifier: Verifier, a: sp.Basic, b: sp.Basic) -> Convention | None:
+    """Where ``a = b`` holds everywhere but at a breakpoint of a piecewise side (ReLU'(0) taken as 1
+    where the line before, or the problem, takes 0): that choice, as a convention to name; None
+    where the two agree there too (or are not piecewise)."""
+    if not (a.has(sp.Piecewise) or b.has(sp.Piecewise)):
+        return None
+    try:
+        sides = [verifier.unfold(e) for e in (a, b)]
+    except Exception:  # noqa: BLE001 - what SymPy cannot unfold has no kink to name
+        return None
+    if not all(side.has(sp.Piecewise) for side in sides):
+        return None
+    for condition in sorted(set().union(*(side.atoms(sp.core.relational.Relational) for side in sides)), key=str):
+        variable, at = condition.lhs, condition.rhs
+        if not (isinstance(variable, sp.Symbol) and at.is_number):
+            continue
+        before, value = (side.xreplace({variable: at}) for side in sides)
+        if before.is_number and value.is_number and before != value:
+            return Convention("kink", (), sp.latex(variable), (("point", f"{sp.latex(variable)} = {sp.latex(at)}"),
+                                                               ("before", sp.latex(before)), ("value", sp.latex(value))))
+    return None

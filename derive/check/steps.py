@@ -27,11 +27,12 @@ import sympy as sp
 
 from ..engine import DEFINE, EQUALS, EQUATION, Derivation
 from ..errors import VerificationError
+from ..markup import marked
 from ..notation import REAL, Quantity
 from ..printing import NotationLatexPrinter
 from ..render import rule_texts, wording
 from ..verify import Verifier, cheaply_zero, shown, shown_pair
-from .conventions import Convention, conventions_of, under_convention
+from .conventions import Convention, conventions_of, kink, under_convention
 from .decide import private_table, problem_table, problem_verifier
 from .lines import split_lines
 from .reader import ReadError, read
@@ -271,6 +272,9 @@ def link(known: Knowledge, a: sp.Basic, b: sp.Basic, hint: str | None = None) ->
     rules = _reference_rules(known, a, b)
     plain = known.plain.compare(a, b, thorough=False)
     if plain.certificate is not None:
+        at_kink = kink(known.plain, a, b)
+        if at_kink is not None:  # right, with a value of its own where a piecewise side jumps
+            return Link("valid", "convention", ("convention",), convention=at_kink)
         if not rules:
             return Link("equal", "algebra")
         return Link("skips" if len(rules) > MOST_STEPS_AT_ONCE else "valid", rules[0], rules)
@@ -420,6 +424,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     words = wording(lang)
     derivation, shared = problem_table(problem, True)
     phrases, rules = words["steps"], rule_texts(words, derivation)
+    # the problem's own conventions (the course's), named beside a line that takes another
+    course = "; ".join(marked(words["conventions"][k]).text for k in derivation.conventions if k in words["conventions"])
     # names a student invents are added to the table: this check's own copy, not the shared one
     table = private_table(shared)
     known = knowledge(derivation, table)
@@ -454,7 +460,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 verdict = _worst(links)
                 named = [lk for lk in links if lk.verdict == verdict]
                 entry.update(verdict=verdict, rule=named[0].rule, feedback=_feedback(
-                    verdict, named, phrases, rules, first_error is not None, known.names))
+                    verdict, named, phrases, rules, first_error is not None, known.names, course))
                 first_error = line.n if verdict == "wrong" and first_error is None else first_error
                 continue
         else:
@@ -514,7 +520,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
         named = [lk for lk in links if lk.verdict == verdict]
         rule = named[0].rule if named else None
         entry.update(verdict=verdict, rule=rule, feedback=_feedback(verdict, named, phrases, rules,
-                                                                   first_error is not None, known.names))
+                                                                   first_error is not None, known.names, course))
         if after_unreadable and not links:
             entry["feedback"] = phrases["after_unreadable"]
         if verdict == "wrong" and first_error is None:
@@ -537,7 +543,7 @@ def _worst(links: list[Link]) -> str:
 
 
 def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping, carried: bool,
-              names: Mapping[str, str]) -> str:
+              names: Mapping[str, str], course: str = "") -> str:
     link_ = links[0] if links else Link(verdict)
     named = ", ".join(rules.get(r, r) for r in (link_.rules or ((link_.rule,) if link_.rule else ())))
     if verdict == "wrong" and link_.name is not None:
@@ -566,7 +572,8 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
     elif link_.sizes is not None:
         text = phrases["entrywise"].format(sizes=link_.sizes)
     elif link_.convention is not None:
-        convention = phrases[f"convention_{link_.convention.kind}"].format(name=link_.convention.latex)
+        convention = phrases[f"convention_{link_.convention.kind}"].format(
+            name=link_.convention.latex, course=course or "-", **dict(link_.convention.fields))
         text = phrases["under_convention"].format(convention=convention)
     else:
         text = phrases[verdict].format(rule=named or phrases["algebra"])

@@ -43,8 +43,8 @@ def vector_link(known: Knowledge, table, left: str, right: str, plan: list[dict]
             return Link("wrong", counterexample={"point": {str(k): str(v) for k, v in size.items()},
                                                  "left": left_shape, "right": right_shape},
                         sides=(left.strip(), right.strip()))
-        pairs = zip(*(list(side) if isinstance(side, sp.MatrixBase) else [side] for side in sides), strict=True)
-        for number, (a, b) in enumerate(pairs):
+        pairs = list(zip(*(list(side) if isinstance(side, sp.MatrixBase) else [side] for side in sides), strict=True))
+        for number, (a, b) in _entries(pairs, shapes[0], size is not plan[0]):
             a, b = opaque(known.full, a), opaque(known.full, b)
             judged = definition(known, a, b, size) if defines else None
             defined = defined and judged is not None and judged.verdict == "definition"
@@ -61,6 +61,17 @@ def vector_link(known: Knowledge, table, left: str, right: str, plan: list[dict]
     if defined and defines:
         return Link("definition", "definition", ("definition",), sizes=shown, name=left.strip())
     return Link("valid", "entrywise", ("entrywise",), sizes=shown)
+
+
+def _entries(pairs: list, shape: tuple[int, int], larger: bool) -> list[tuple[int, tuple]]:
+    """The entries compared at one size, numbered: every entry at the first size; at a larger one
+    (each entry costs an unfolding) the first, the last and a corner off the diagonal, which see
+    the new size in every index (a count written as a number, a bound one short)."""
+    numbered = list(enumerate(pairs))
+    if not larger or len(numbered) <= 3:
+        return numbered
+    corners = {0, len(numbered) - 1, shape[1] - 1}
+    return [numbered[k] for k in sorted(corners)]
 
 
 def vector_links(known: Knowledge, table, line, texts: list[str], plan: list[dict]) -> list[Link] | str:
