@@ -102,6 +102,19 @@ def test_every_printed_line_keeps_its_reason_and_no_reason_is_read_as_mathematic
             assert line.reason.count("$") % 2 == 0, (name, line.reason)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_lines_written_again_split_into_the_same_lines(fmt):
+    """check-steps resumes after a line that failed from the lines' own text (timed.py's _joined):
+    every tail of every printed derivation, written again, splits into the same lines."""
+    texts = [_printed(name, fmt, lang, "course") for name in NAMES for lang in LANGS]
+    texts += [text for text, _ in READINGS.values()] + ["1. $a = b$, so $c = d$\n2. $= e$"]
+    for text in texts:
+        lines = split_lines(text)
+        for start in range(len(lines)):
+            again = split_lines("\n".join(line.latex for line in lines[start:]))
+            assert [line.parts for line in again] == [line.parts for line in lines[start:]], (text[:80], start)
+
+
 # -- what is a reason, what is mathematics ---------------------------------------------------
 
 READINGS = {  # text: (the parts of its first line, its reason)
@@ -131,6 +144,8 @@ READINGS = {  # text: (the parts of its first line, its reason)
     "equation-in-the-ampersand-column-is-mathematics": (r"a &= b && = c", (["a", "b", "c"], "")),
     "parenthesised-text-at-start": (r"(\text{由链式法则}) a = b", (["a", "b"], "由链式法则")),
     "comma-inside-parentheses-is-no-break": (r"a = \max(x, \quad y)", (["a", r"\max(x, y)"], "")),
+    "a-note-inside-parentheses-is-taken-out": (r"n = ((300 \text{ (图像宽)} - 5) / 1 + 1)^2",
+                                               (["n", r"((300 - 5) / 1 + 1)^2"], "图像宽")),
     # Markdown as derive --md prints it
     "markdown-item": ("1. $a = b$ (definition)", (["a", "b"], "definition")),
     "markdown-item-reason-with-math": (r"2. $= b$ (substitute $\mathbb{E}[W] = 0$)", (["", "b"], r"substitute $\mathbb{E}[W] = 0$")),

@@ -284,6 +284,8 @@ def _reason_at(row: str, index: int, at_start: bool, outside_brackets: bool) -> 
         words = closing.end() if closing else words
         return rest[:words], index + words
     text = rest[:words]
+    if not outside_brackets:  # words inside parentheses, (300 \text{ (image width)} - 5): a note, taken out
+        return text, index + words
     if re.search(r"[:：]\s*\}\s*$", text) and "=" in rest[words:]:
         return text, -(index + words)
     return rest, None
@@ -379,8 +381,8 @@ def _item_pieces(item: str, row: str, numbered: bool):
         groups.append((math, [*reasons, between]))
         math, reasons = item[start + 1:stop], []
     groups.append((math, [*reasons, item[spans[-1][1] + 1:], *trailing]))
-    for math, reasons in groups:
-        yield from _latex_pieces_with(_markdown_math(math), reasons, row)
+    for math, reasons in groups:  # spans apart are shown apart (split again, they give the same lines)
+        yield from _latex_pieces_with(_markdown_math(math), reasons, row if len(groups) == 1 else f"${math}$")
 
 
 def _trailing_reason(item: str) -> tuple[str, list[str]]:
