@@ -230,6 +230,7 @@ HOSTILE = {
     "markdown-unclosed-display": "$$\\sigma'(x) = 1",
     "markdown-10000-parentheses": "1. $\\sigma'(x) = 1$ " + "(" * 10_000,
     "only-a-reason": r"\tag{chain rule} \\ % nothing else",
+    "2500-nested-texts-in-a-tag": r"\sigma'(x) = 1 \tag{" + r"\text{" * 2_500 + "x" + "}" * 2_501,
 }
 
 

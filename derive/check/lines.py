@@ -122,17 +122,28 @@ def _plain(reason: str) -> str:
 
 
 def _unwrapped(reason: str) -> str:
-    """A reason with every text command replaced by its argument (braces inside kept)."""
-    kept, index = [], 0
-    for match in _TEXT_OPENING.finditer(reason):
-        if match.start() < index:
+    """A reason with every text command replaced by its argument (braces inside kept), in one
+    pass: a stack says which closing brace is a text command's."""
+    kept, stack, index = [], [], 0
+    while index < len(reason):
+        opening = _TEXT_OPENING.match(reason, index) if reason[index] == "\\" else None
+        if opening:
+            stack.append(False)
+            index = opening.end()
             continue
-        close = _closing(reason, match.end())
-        if close is None:
-            break
-        kept.append(reason[index:match.start()] + _unwrapped(reason[match.end():close]))
-        index = close + 1
-    return "".join(kept) + reason[index:]
+        char = reason[index]
+        if char == "\\":
+            kept.append(reason[index:index + 2])
+            index += 2
+            continue
+        if char == "{":
+            stack.append(True)
+        elif char == "}" and stack and not stack.pop():
+            index += 1
+            continue
+        kept.append(char)
+        index += 1
+    return "".join(kept)
 
 
 def _closes_at_end(text: str) -> bool:
