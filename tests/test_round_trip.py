@@ -130,6 +130,7 @@ READINGS = {  # text: (the parts of its first line, its reason)
     "chinese-text-at-start": (r"\text{由链式法则} \sigma'(x) = a", ([r"\sigma'(x)", "a"], "由链式法则")),
     "since-at-end": (r"a = b \quad \text{since } \mathbb{E}[W]=0", (["a", "b"], r"since \mathbb{E}[W]=0")),
     "since-without-quad": (r"a = b, \text{since } \mathbb{E}[W]=0", (["a", "b"], r"since \mathbb{E}[W]=0")),
+    "intertext-is-the-next-lines-reason": ("\\intertext{Hence}\na = b", (["a", "b"], "Hence")),
     "percent-sign-is-no-comment": (r"a = 5\% b", (["a", r"5\% b"], "")),
     # \text inside the mathematics is mathematics
     "subscript-text": (r"\operatorname{Var}(W) = \frac{1}{n_{\text{in}}}", ([r"\operatorname{Var}(W)", r"\frac{1}{n_{\text{in}}}"], "")),

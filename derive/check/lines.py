@@ -323,7 +323,8 @@ def _words(rest: str, start: int, after_space: bool) -> int | None:
     close = _closing(rest, call.end()) if call is not None and not call.group().startswith("\\emph") else None
     if close is None:
         return None
-    if _IS_WORDS.search(rest[call.end():close]) or after_space and not _APPLIED.match(rest, close + 1):
+    if (_IS_WORDS.search(rest[call.end():close]) or call.group().startswith("\\intertext")
+            or after_space and not _APPLIED.match(rest, close + 1)):
         return close + 1
     return None
 
