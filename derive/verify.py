@@ -481,12 +481,13 @@ def _evaluate(expr: sp.Basic, point: dict, digits: int = DIGITS, salt: str = "",
     both sides of a comparison agree on them.
     """
     symbols = {k: v for k, v in point.items() if isinstance(k, sp.Symbol)}
+    if any(not symbols.keys().isdisjoint(d.variables) for d in expr.atoms(sp.Derivative)):
+        # a derivative in a variable given a value (f'(x) of an unknown f, x = 0.3) is taken first:
+        # SymPy cannot differentiate with respect to a number
+        expr = _derivatives_taken(_functions_given(expr, point))
     expr = expr.xreplace(symbols)
     expr = _evaluate_sums(expr)
-    for func, instance in point.items():
-        if isinstance(func, sp.FunctionClass):
-            expr = expr.replace(func, instance)
-    expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
+    expr = _derivatives_taken(_functions_given(expr, point))
     expr = expr.xreplace({
         entry: entry_value((families or {}).get(entry.base), random.Random(f"{salt}:{_name(entry)}"), digits)
         for entry in expr.atoms(sp.Indexed)})
@@ -498,6 +499,19 @@ def _evaluate(expr: sp.Basic, point: dict, digits: int = DIGITS, salt: str = "",
     if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.free_symbols:
         return None
     return value
+
+
+def _functions_given(expr: sp.Basic, point: dict) -> sp.Basic:
+    """``expr`` with each unknown function replaced by the concrete one ``point`` gives it."""
+    for func, instance in point.items():
+        if isinstance(func, sp.FunctionClass):
+            expr = expr.replace(func, instance)
+    return expr
+
+
+def _derivatives_taken(expr: sp.Basic) -> sp.Basic:
+    """``expr`` with its derivatives and substitutions evaluated."""
+    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
 
 
 def _quadrature(integral: sp.Integral, digits: int) -> sp.Float:

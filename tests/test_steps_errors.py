@@ -153,6 +153,26 @@ def test_grade_reports_a_failed_line_as_error_and_a_wrong_one_as_incorrect(monke
     assert wrong["verdict"] == "incorrect" and wrong["first_error"] == 6
 
 
+# -- the verifier's crash sources, fixed where they arose: a verdict, right and wrong lines alike ------
+@pytest.mark.parametrize(("problem", "text", "verdicts", "final"), [
+    # an index whose size is in neither side (C): verify._point drew i without C (KeyError),
+    # fixed in ed52cde
+    ("softmax", r"\frac{\partial p_i}{\partial x_k} = p_i(\delta_{ik} - p_k)", FOLLOWS, "correct"),
+    ("softmax", r"\frac{\partial p_i}{\partial x_k} = p_i(1 - p_k)", {"wrong"}, "incorrect"),
+    ("softmax-ce", r"\frac{\partial L}{\partial z_k} = p_k - y_k", FOLLOWS, "correct"),
+    ("softmax-ce", r"\frac{\partial L}{\partial z_k} = p_k + y_k", {"wrong"}, "incorrect"),
+    # f'(x) of the unknown activation f: the point's x was put into d/dx first ("Can't calculate
+    # derivative wrt 0.3", a ValueError: the line was undecided); f' is now taken first
+    ("kaiming", r"f'(x) = \sigma(x)", {"wrong"}, None),  # sigma is kaiming's standard deviation
+    ("kaiming", r"f'(x) = f'(x) + 0 \cdot x", FOLLOWS, None),
+])
+def test_the_verifiers_crash_sources_give_verdicts(problem, text, verdicts, final):
+    report = timed.check_steps_guarded(text, problem)
+    line = report["lines"][0]
+    assert line["verdict"] in verdicts and "Error" not in line["feedback"], line
+    assert final is None or report["final"]["verdict"] == final
+
+
 # -- the command line, the check in its worker -------------------------------------------------------------
 @pytest.mark.parametrize("as_json", [True, False])
 def test_an_exception_in_the_worker_is_an_error_line_and_the_rest_is_judged(monkeypatch, forked, capsys,
