@@ -85,6 +85,7 @@ READINGS = [
      lambda n: [sp.Derivative(sigma(sp.IndexedBase("S^(3)", real=True)[n["j"]]),
                               sp.IndexedBase("S^(3)", real=True)[n["j"]])]),
     ("mlp-backprop", r"\sigma'(x)", lambda n: [sp.Derivative(sigma(x), x)]),
+    ("mlp-backprop", r"\sigma^{(l)}(z_j^{(l)})", lambda n: [sigma(n["z^(l)"][n["j"]])]),  # layer l's activation
     ("sigmoid", r"-(1 + e^{-x})^{-2} \cdot (e^{-x} \cdot -1)", lambda n: [sp.exp(-x) / (1 + sp.exp(-x)) ** 2]),
     ("sigmoid", r"2 \times -x", lambda n: [-2 * x]),
     ("sigmoid", r"6 / -2", lambda n: [sp.Integer(-3)]),
@@ -255,6 +256,7 @@ UNREADABLE = [
     ("mlp-backprop", r"\nabla_{b^{(l)}} = \delta^{(l)}"),   # a vector form outside vector mode
     ("mlp-backprop", r"\delta^{(l)} (a^{(l-1)})^T"),
     ("sigmoid", r"2 \cdot - - 3"),
+    ("tanh", r"\tanh^{(2)}(x)"),                                  # the second derivative, or layer 2: not guessed
     ("prelu-init", r"\mathbb{E}[W z^{(l-1)}]"),                 # W is random too: no integral against p alone
     ("prelu-init", r"\mathbb{E}[z^{(l)} \text{PReLU}(z^{(l-1)})]"),
     ("prelu-init", r"\mathbb{E}[z^{(l-1)}]"),                   # a moment the problem does not name

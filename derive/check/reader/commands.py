@@ -122,6 +122,9 @@ class Commands:
             self.take()
             base = self.scalar(self.group_or_single(), "use as a base")
             function = lambda argument: sp.log(argument, base)  # noqa: E731
+        label = self.layer_label()  # \sigma^{(l)}(z): layer l's activation, the problem's (never a power)
+        if label is not None and label[1:-1].isdigit():  # f^{(2)}: the second derivative, or layer 2?
+            raise self.fail(f"\\{name}^{label} is ambiguous: write \\{name}'' for a derivative", refused=True)
         primes, exponent = self.primes(), None
         if self.at("^"):
             self.take()
