@@ -274,3 +274,18 @@ def test_the_courses_own_value_at_the_kink_names_no_convention():
 def test_a_wrong_piecewise_derivative_is_no_convention(line):
     (judged,) = _lines(line, "relu")
     assert judged["verdict"] == "wrong", judged
+
+
+#: seed 000 §2.4 as the sheet writes it: the errors as dL/dz (the course's delta^(k) = dL/dz^(k))
+CONV_AS_THE_SHEET = (r"\frac{\partial \mathcal{L}}{\partial z_{ij}^{(l)}} = \sum_{u=0}^{K-1} \sum_{v=0}^{K-1}"
+                     r" \frac{\partial \mathcal{L}}{\partial z_{(i-u)(j-v)}^{(l+1)}} \cdot"
+                     r" \frac{\partial z_{(i-u)(j-v)}^{(l+1)}}{\partial a_{ij}^{(l)}} \cdot"
+                     r" \frac{\partial a_{ij}^{(l)}}{\partial z_{ij}^{(l)}}")
+
+
+@pytest.mark.parametrize("flip, verdict", [("(i-u)(j-v)", "valid"), ("(i+u)(j+v)", "wrong"), ("(i-v)(j-u)", "wrong")])
+def test_the_sheets_dl_dz_is_the_error_and_the_convention_is_named(flip, verdict):
+    (line,) = _lines(CONV_AS_THE_SHEET.replace("(i-u)(j-v)", flip, 1), "conv-backprop")  # the error's index only
+    assert line["verdict"] == verdict, line
+    if verdict == "valid":
+        assert line["feedback"] == r"follows under the convention: \delta^{(l+1)} is taken as 0 outside its map"

@@ -122,6 +122,17 @@ _OPAQUE: dict[sp.Basic, sp.Basic] = {}
 _INDICES = sp.symbols("_r0:4", integer=True)
 
 
+def _error_of(verifier: Verifier, variable: sp.Basic) -> sp.Basic | None:
+    """The course writes the error of a layer delta^(k) = dL/dz^(k): the entry of the problem's
+    family written delta^(k) for an entry of the family written z^(k), if it has both."""
+    quantity = verifier.quantities.get(getattr(variable, "base", None))
+    if not isinstance(variable, sp.Indexed) or quantity is None or not quantity.latex.startswith("z^"):
+        return None
+    twins = [s for s, q in verifier.quantities.items()
+             if isinstance(s, sp.IndexedBase) and q.latex == r"\delta" + quantity.latex[1:]]
+    return twins[0][variable.indices] if len(twins) == 1 else None
+
+
 def revealed(expr: sp.Basic) -> sp.Basic:
     """``expr`` with the derivatives :func:`opaque` named written back (for printing)."""
     if not isinstance(expr, sp.Basic):
@@ -144,6 +155,9 @@ def opaque(verifier: Verifier, expr: sp.Basic) -> sp.Basic:
 
     def named(derivative: sp.Derivative) -> sp.Basic:
         variables = derivative.variables
+        error = _error_of(verifier, variables[0]) if len(variables) == 1 else None
+        if error is not None:  # dL/dz^(l+1)_pq of the undefined loss is the problem's error delta^(l+1)_pq
+            return error
         if len(variables) == 1 and isinstance(variables[0], sp.Indexed):
             # dL/dz_(i-u): a family of its own, indexed as z is (it depends on the indices)
             base = sp.IndexedBase(f"d{text(derivative.expr)}/d{text(variables[0].base)}", real=True)
@@ -293,8 +307,9 @@ def link(known: Knowledge, a: sp.Basic, b: sp.Basic, hint: str | None = None) ->
 
 def definition(known: Knowledge, lhs: sp.Basic, rhs: sp.Basic, given: Mapping | None = None) -> Link | None:
     """Judge ``lhs = rhs`` as the definition of the quantity ``lhs`` (a symbol, or an entry of an
-    indexed family): ``definition`` when ``rhs`` is what the problem defines it to be (by algebra
-    and the notation alone, under no assumption: a dropped bias, a wrong bound or sign is wrong),
+    indexed family): ``definition`` when ``rhs`` is what the problem defines it to be, as written
+    up to order and cheap algebra (a definition worked out, dL/dyhat differentiated, is None: a
+    step); under no assumption a dropped bias, a wrong bound or sign is wrong,
     ``wrong`` when it is not (the caller then judges the line as a step: sigma = sqrt(2/(n+m))
     is a result, not a definition); None when the problem does not define ``lhs``."""
     if isinstance(lhs, sp.Indexed) and lhs.base in known.defines:
@@ -306,12 +321,14 @@ def definition(known: Knowledge, lhs: sp.Basic, rhs: sp.Basic, given: Mapping | 
         value, rule = known.defines[_canonical(lhs)]
     else:
         return None
+    if _cheaply_zero_safe(_canonical(value).xreplace(given or {}) - _canonical(rhs)):
+        return Link("definition", rule, (rule,))
     try:
         comparison = known.plain.compare(value, _canonical(rhs), given=given, thorough=False)
     except VerificationError:
         return None
-    if comparison.certificate is not None:
-        return Link("definition", rule, (rule,))
+    if comparison.certificate is not None or value.has(sp.Derivative):
+        return None  # the definition worked out (dL/dyhat differentiated), or a try at it: a step, judged as one
     return Link("wrong", rule, (rule,), counterexample=counterexample_text(comparison.counterexample), expected=lhs)
 
 
