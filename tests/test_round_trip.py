@@ -27,10 +27,6 @@ FORMATS, LANGS, PROFILES = ("latex", "md"), ("en", "zh"), ("course", "textbook")
 #: fails (the same in both languages, profiles and formats unless the key names a format). The
 #: lead trims this as the reader and the judge learn them; strict=False, so a fix shows as XPASS.
 KNOWN_GAPS = {
-    "xavier": r"judge: the error recursion `\delta_j^{(l-1)} = (\sum_i W_{ij}^{(l)} \delta_i^{(l)}) f'(z_j^{(l-1)})` "
-              r"(line 13) is undecided: f'(z_j^{(l-1)}) is read as Derivative(f(z), z) at z = z_j^{(l-1)} and the "
-              r"verifier puts a number for the variable of differentiation (ValueError: Can't calculate derivative wrt)",
-    "kaiming": r"judge: the error recursion `... f'(z_j^{(l-1)})` (line 16) is undecided, as xavier's line 13",
     "conv-backprop": r"judge: line 3, the derivative taken inside the sums over \substack{1 \leq p ...} with Kronecker "
                      r"deltas `\delta_{i, u + p}`, is wrong at K = N = 2, i = j = 1 (823.4 against 6167.2); lines 4-6 "
                      r"undecided (VerificationError, ValueError)",
@@ -43,10 +39,11 @@ KNOWN_GAPS = {
                  r"point); `\prod_{l=1}^{L} \operatorname{ReLU}'(z_l) = \prod_{l=1}^{L} 1` is wrong at z_l = -324.8: the "
                  r"condition z_l > 0 its reason states (active units) is not used (lines 24, 32)",
     "variance-recursion": r"judge: the telescoping product after \Rightarrow, `{\operatorname{Var}(z)}_{L} = "
-                          r"{\operatorname{Var}(z)}_{1} \prod_{l=2}^{L} ...`, is wrong (lines 9, 40); the second moment "
-                          r"`\mathbb{E}[(a_j^{(l-1)})^2] = \operatorname{Var}(a_j^{(l-1)}) + (\mathbb{E}[a_j^{(l-1)}])^2` "
-                          r"and the identity's gain `g_{\mathrm{id}} = ... = 1` are wrong at g = 0.34: the gain g of "
-                          r"another part of the entry is taken for this one's (lines 11, 14, 15)",
+                          r"{\operatorname{Var}(z)}_{1} \prod_{l=2}^{L} ...`, is wrong at L = 5 (lines 9, 40); the "
+                          r"second moment `\mathbb{E}[(a_j^{(l-1)})^2] = \operatorname{Var}(a_j^{(l-1)}) + "
+                          r"(\mathbb{E}[a_j^{(l-1)}])^2` and the identity's gain `g_{\mathrm{id}} = ... = 1` are wrong at "
+                          r"g = 0.34 (lines 11, 14, 15): the entry's parts share one Knowledge, so the general part's "
+                          r"E[a^2] = g Var(z) is used in the identity activation's part",
 }
 
 
