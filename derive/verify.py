@@ -431,6 +431,8 @@ def _nodes(expr: sp.Basic, most: int = NONZERO_NODES) -> int:
 
 
 _UNKNOWN_VALUES = (AppliedUndef, sp.Integral, sp.Sum, sp.Product, sp.Indexed, sp.Derivative, sp.Subs)
+#: what evaluating leaves unevaluated only where it has no value
+_UNEVALUATED = (sp.Integral, sp.Sum, sp.Product, sp.Derivative, sp.Subs)
 
 
 def _rational(expr: sp.Basic) -> bool:
@@ -496,7 +498,8 @@ def _evaluate(expr: sp.Basic, point: dict, digits: int = DIGITS, salt: str = "",
         value = sp.N(expr, digits, maxn=3 * DIGITS)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
-    if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.free_symbols:
+    # a sum left whole (bounds that are no integers: K - 1 at K = -0.34) has no value there either
+    if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo, *_UNEVALUATED) or value.free_symbols:
         return None
     return value
 

@@ -173,6 +173,23 @@ def test_the_verifiers_crash_sources_give_verdicts(problem, text, verdicts, fina
     assert final is None or report["final"]["verdict"] == final
 
 
+#: seed 000 2.4's error recursion of a convolution (the sheet's LaTeX, from seed 001)
+CONV = [(r"\frac{\partial \mathcal{L}}{\partial z_{ij}^{(l)}} = \sum_{u=0}^{K-1} \sum_{v=0}^{K-1} "
+         r"\frac{\partial \mathcal{L}}{\partial z_{(i-u)(j-v)}^{(l+1)}} \cdot "
+         r"\frac{\partial z_{(i-u)(j-v)}^{(l+1)}}{\partial a_{ij}^{(l)}} \cdot "
+         r"\frac{\partial a_{ij}^{(l)}}{\partial z_{ij}^{(l)}}"),
+        (r"= f'(z_{ij}^{(l)}) \cdot \sum_{u=0}^{K-1} \sum_{v=0}^{K-1} \omega_{uv}^{(l+1)} \cdot "
+         r"\frac{\partial \mathcal{L}}{\partial z_{(i-u)(j-v)}^{(l+1)}}")]
+
+
+def test_a_sum_whose_bounds_are_no_integers_has_no_value_there():
+    # checked against elu, where K is no size: K - 1 drawn as -1.34 left the sum whole, and its
+    # "value" reached mpmath (TypeError: cannot create mpf from ... Sum(...)) in the final comparison
+    report = timed.check_steps_guarded("\n".join(CONV), "elu")
+    assert not [line for line in report["lines"] if line["verdict"] == "error"], report["lines"]
+    assert report["final"]["verdict"] != "error"
+
+
 # -- the command line, the check in its worker -------------------------------------------------------------
 @pytest.mark.parametrize("as_json", [True, False])
 def test_an_exception_in_the_worker_is_an_error_line_and_the_rest_is_judged(monkeypatch, forked, capsys,
