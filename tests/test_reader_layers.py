@@ -122,6 +122,19 @@ def test_a_layer_label_is_never_a_power_and_each_layer_is_its_own():
     assert _read("prelu-init", r"z^{(l-1)}")[0] != _names("prelu-init")["z"]
 
 
+def test_a_derivative_between_unknown_layers_is_an_unknown_never_zero():
+    """dS_j^{(3)}/dw_{ij}^{(3)}: the problem does not relate them; SymPy's 0 for independent symbols
+    would make every chain of such factors 0 = 0 (a slip theta for theta' accepted)."""
+    for text in (r"\frac{\partial S_j^{(3)}}{\partial w_{ij}^{(3)}}",
+                 r"\frac{\partial \ell_n}{\partial w_{ij}^{(3)}}",
+                 r"\frac{\partial x_j^{(2)}}{\partial S_j^{(2)}}"):
+        value = _read("mlp-backprop", text)[0]
+        assert value != 0 and sp.sympify(value).doit() != 0, (text, value)
+    first, second = (_read("mlp-backprop", rf"\frac{{\partial S_j^{{(3)}}}}{{\partial w_{{{i}j}}^{{(3)}}}}")[0]
+                     for i in "ik")
+    assert first != second
+
+
 def test_prelu_by_name_is_the_problems_piecewise_at_hand_picked_points():
     """PReLU(z) = z for z > 0 and alpha z otherwise, with prelu-init's alpha (alpha = 1/4: PReLU(-2) = -1/2)."""
     value = _read("prelu-init", r"\text{PReLU}(z)")[0]

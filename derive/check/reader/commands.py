@@ -111,6 +111,9 @@ class Commands:
             top = top(self.table.defaults[top])
         if function is not None and top == function and function.args[0] != variable:
             top = function.func(variable)
+        related = (variable, *top.atoms(sp.Indexed, sp.Symbol))
+        if not top.has(variable) and any(_unknown_layer(atom) for atom in related):
+            return _opaque_derivative(top, variable, order)
         return sp.Derivative(top, (variable, order))
 
     def application(self, name: str) -> sp.Basic:
@@ -306,6 +309,23 @@ class Commands:
             raise ReadError(f"expected a condition such as x > 0, found '{text}'", position)
         right = self.expression()
         return relation(left, right)
+
+
+def _unknown_layer(value: sp.Basic) -> bool:
+    """A quantity at a layer the problem does not name (S_j^{(3)}, z^{(l-1)}): the reader's, never the
+    catalog's (no catalog symbol has '^(' in its name)."""
+    name = str(value.base) if isinstance(value, sp.Indexed) else str(value)
+    return "^(" in name
+
+
+def _opaque_derivative(top: sp.Basic, variable: sp.Basic, order: int) -> sp.Basic:
+    """dS_j^{(3)}/dw_{ij}^{(3)} between quantities the problem does not relate: an unknown of its own (an
+    entry over both names' indices), never the 0 that SymPy gives for independent symbols (0 = 0 would
+    accept any chain of them)."""
+    names = [str(e.base) if isinstance(e, sp.Indexed) else str(e) for e in (top, variable)]
+    indices = [i for e in (top, variable) if isinstance(e, sp.Indexed) for i in e.indices]
+    family = sp.IndexedBase(f"d{'^' + str(order) if order > 1 else ''}({names[0]})/d({names[1]})", real=True)
+    return family[tuple(indices)] if indices else sp.Symbol(family.name, real=True)
 
 
 def _key_of(value: sp.Basic) -> str:
