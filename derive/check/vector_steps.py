@@ -17,8 +17,9 @@ import sympy as sp
 
 from ..engine import Derivation
 from . import vectors
+from .opaque import opaque, revealed
 from .reader import ReadError
-from .steps import Knowledge, Link, counterexample_text, definition, opaque, revealed
+from .steps import Knowledge, Link, counterexample_text, definition
 
 #: Random points each entry of a vector line is compared at (every entry is a comparison of its own).
 ENTRY_POINTS = 4
@@ -125,10 +126,25 @@ def entry_definition(known: Knowledge, new: set, lhs: sp.Basic, rhs: sp.Basic) -
         if match and symbol in {str(s) for s in known.plain.quantities if isinstance(s, sp.Symbol)}:
             units.setdefault(f"{match['name']}^({match['layer']})", []).append(symbol)
     whole = {s: units[s.name][0] for s in new if len(units.get(s.name, ())) == 1}
-    lhs, rhs = revealed(lhs), revealed(rhs)
+    symbols = {str(s): s for s in known.plain.quantities if isinstance(s, sp.Symbol)}
+    lhs, rhs = revealed(lhs), _derivatives(revealed(rhs), symbols, {s.name: s for s in whole})
     if lhs not in whole or len(rhs.atoms(sp.Symbol) & whole.keys()) != 1:
         return None
-    symbols = {str(s): s for s in known.plain.quantities if isinstance(s, sp.Symbol)}
     entry = {s: symbols[name] for s, name in whole.items()}
     judged = definition(known, entry[lhs], opaque(known.full, rhs.xreplace(entry)))
     return judged if judged is not None and judged.verdict == "definition" else None
+
+
+#: The reader's name for a derivative between quantities it does not relate: d(loss)/d(z^(l)).
+_READER_DERIVATIVE = re.compile(r"^d\((?P<top>[^()]+)\)/d\((?P<variable>.+)\)$")
+
+
+def _derivatives(expr: sp.Basic, symbols: dict, whole: dict) -> sp.Basic:
+    """``expr`` with the reader's d(L)/d(z^(l)) of the problem's L and a vector written whole taken
+    back to the derivative it names (so that its entry can be read)."""
+    back = {}
+    for symbol in expr.atoms(sp.Symbol):
+        match = _READER_DERIVATIVE.match(symbol.name)
+        if match and match["top"] in symbols and match["variable"] in whole:
+            back[symbol] = sp.Derivative(symbols[match["top"]], whole[match["variable"]])
+    return expr.xreplace(back)
