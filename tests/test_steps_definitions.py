@@ -289,3 +289,12 @@ def test_the_sheets_dl_dz_is_the_error_and_the_convention_is_named(flip, verdict
     assert line["verdict"] == verdict, line
     if verdict == "valid":
         assert line["feedback"] == r"follows under the convention: \delta^{(l+1)} is taken as 0 outside its map"
+
+
+@pytest.mark.parametrize("line", [
+    r"\delta^{(l-1)} = (W^{(l)})^T \delta^{(l)} \cdot f'(z^{(l-1)})",   # seed 001 §3.1: right, but xavier has no sizes
+    r"\delta^{(l-1)} = (W^{(l)})^T \delta^{(l)} \odot f'(z^{(l)})",        # the wrong layer: not accepted either
+])
+def test_a_vector_line_where_the_problem_has_no_sizes_is_not_judged(line):
+    (judged,) = _lines(line, "xavier")
+    assert judged["verdict"] == "undecided" and "no sizes" in judged["feedback"], judged

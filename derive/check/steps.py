@@ -409,6 +409,11 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 break
         entry = {"n": line.n, "latex": line.latex, "parsed": "", "verdict": "", "rule": None, "feedback": ""}
         results.append(entry)
+        if not plan and any(vectors.is_vector_form(p) for p in line.parts if p):
+            # (W^(l))^T read as scalars would be a power T: not judged rather than wrong
+            entry.update(verdict="undecided", feedback=phrases["vector_no_sizes"])
+            current, texts = None, None
+            continue
         if plan and (line.parts[0] or texts) and (any(vectors.is_vector_form(p) for p in line.parts if p)
                                                   or any(vectors.written_whole(v) for v in values)):
             texts = line.parts if line.parts[0] else [texts[0], texts[-1], *line.parts[1:]]
