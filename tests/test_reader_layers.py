@@ -65,9 +65,8 @@ READINGS = [
     ("prelu-init", r"\mathbb{E}(a^{(l-1)})^{2}", lambda n: [n["mean_a"] ** 2]),  # E(a) is a quantity: its square
     ("xavier", r"\mathbb{E}W_{ij}^{(l)} = 0", lambda n: [n["mean_w"], sp.Integer(0)]),
     ("xavier", r"\operatorname{E} a_j^{(l-1)}", lambda n: [n["mean_a"]]),
-    # the loss of sample n is the problem's loss L; y-hat is no name of mlp-backprop: a symbol of its own
-    ("mlp-backprop", r"\frac{\partial \ell_n}{\partial \hat{y}}",
-     lambda n: [sp.Derivative(n["L"], sp.Symbol("hat(y)", real=True))]),
+    # the loss of sample n is the problem's loss L; y-hat is no name of mlp-backprop: its derivative an unknown
+    ("mlp-backprop", r"\frac{\partial \ell_n}{\partial \hat{y}}", lambda n: [sp.Symbol("d(L)/d(hat(y))", real=True)]),
     ("kaiming", r"\operatorname{ReLU}(z)", lambda n: [sp.Piecewise((z, z > 0), (0, True))]),
     ("xavier", r"f'(0)^{2}", lambda n: [n["f'(0)"] ** 2]),
     ("xavier", r"2 f'(0)^2", lambda n: [2 * n["f'(0)"] ** 2]),

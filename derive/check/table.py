@@ -61,6 +61,8 @@ class ReadingTable:
         densities: name key of a random variable (``z``, ``z^(l-1)``) -> the variable and density its
             second moment integrates against (prelu-init's Var(z^{(l-1)}) = int z^2 p(z) dz): an
             expectation E[g(z^{(l-1)})] the problem does not name is that integral of g.
+        declared: the problem's own names' objects, as built (a name the reader invents later for one
+            answer, such as y-hat in mlp-backprop, is not among them).
         applied_only: function names that apply only to an argument list written after them
             (``f(x)``); alone they are plain symbols (``f = ma``).
     """
@@ -78,6 +80,7 @@ class ReadingTable:
     written: dict[str, sp.Basic] = field(default_factory=dict)
     arity: dict[sp.IndexedBase, int] = field(default_factory=dict)
     densities: dict[str, tuple[sp.Symbol, sp.FunctionClass]] = field(default_factory=dict)
+    declared: frozenset = frozenset()
 
     def add(self, quantity: Quantity, written: str) -> None:
         """Register one way of writing a quantity."""
@@ -157,6 +160,7 @@ def table_for(derivation: Derivation | None, log_base_e: bool = True) -> Reading
         sides += [e for s in derivation.steps for e in (s.lhs, s.rhs) if e is not None]
         sides += [q.meaning for q in derivation.quantities if isinstance(q.meaning, sp.Basic)]
         _applied_functions(table, sides)
+        table.declared = frozenset(table.names.values()) | frozenset(table.quantities)
         table.arity = {entry.base: len(entry.indices) for side in sides for entry in side.atoms(sp.Indexed)}
     return table
 

@@ -112,9 +112,20 @@ class Commands:
         if function is not None and top == function and function.args[0] != variable:
             top = function.func(variable)
         related = (variable, *top.atoms(sp.Indexed, sp.Symbol))
-        if not top.has(variable) and any(_unknown_layer(atom) for atom in related):
+        named = isinstance(top, (sp.Symbol, sp.Indexed)) and self.invented(variable)  # d\ell_n/d\hat{y}
+        if not top.has(variable) and (named or any(_unknown_layer(atom) for atom in related)):
             return _opaque_derivative(top, variable, order)
         return sp.Derivative(top, (variable, order))
+
+    def invented(self, value: sp.Basic) -> bool:
+        """Whether a name is none of the problem's (the reader made it up for this answer: y-hat in
+        mlp-backprop)."""
+        declared = self.table.declared
+        if not declared or isinstance(value, sp.Dummy):
+            return False
+        if isinstance(value, sp.Indexed):
+            return value.base not in declared
+        return isinstance(value, sp.Symbol) and value not in declared
 
     def application(self, name: str) -> sp.Basic:
         """A function: \\sigma(x), bare \\sigma, \\tanh^2 x, \\sigma'(z), \\log(...)."""
