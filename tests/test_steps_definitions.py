@@ -298,3 +298,18 @@ def test_the_sheets_dl_dz_is_the_error_and_the_convention_is_named(flip, verdict
 def test_a_vector_line_where_the_problem_has_no_sizes_is_not_judged(line):
     (judged,) = _lines(line, "xavier")
     assert judged["verdict"] == "undecided" and "no sizes" in judged["feedback"], judged
+
+
+@pytest.mark.parametrize("problem, line, verdict", [
+    ("sigmoid", r"\sigma(x) = \frac{1}{1+e^{-x}}", "definition"),                 # seed 003 二1(a)
+    ("sigmoid", r"\sigma(x) = (1 + e^{-x})^{-1}", "definition"),
+    ("tanh", r"\tanh(x) = \frac{e^x - e^{-x}}{e^x + e^{-x}}", "definition"),      # seed 002 Q1
+    ("sigmoid", r"\sigma(x) = \frac{1}{1-e^{-x}}", "wrong"),
+    ("sigmoid", r"\sigma(x) = \frac{1}{1+e^{x}}", "wrong"),
+    ("tanh", r"\tanh(x) = \frac{e^x + e^{-x}}{e^x - e^{-x}}", "wrong"),           # coth
+    ("sigmoid", r"\sigma'(x) = \sigma(x)(1-\sigma(x))", "skips"),                   # a result, not a definition
+])
+def test_a_function_defined_as_the_problem_defines_it(problem, line, verdict):
+    (judged,) = _lines(line, problem)
+    assert judged["verdict"] == verdict, judged
+

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from ..engine import DEFINE, EQUALS, EQUATION, Derivation
 from ..errors import VerificationError
@@ -85,7 +86,7 @@ def knowledge(derivation: Derivation, table) -> Knowledge:
     # it: the error delta^(l) = sum_k ... is a result, not a definition)
     derived = {getattr(s.lhs, "base", s.lhs) for s in derivation.steps if s.kind == DEFINE}
     defines: dict = {q.symbol: (q.meaning, "definition") for q in derivation.quantities
-                     if q.meaning is not None and isinstance(q.symbol, (sp.Symbol, sp.IndexedBase))
+                     if q.meaning is not None and isinstance(q.symbol, (sp.Symbol, sp.IndexedBase, sp.FunctionClass))
                      and q.symbol not in derived}
     for step in derivation.steps:
         step = replace(step, rhs=opaque(full, step.rhs), lhs=None if step.lhs is None else opaque(full, step.lhs))
@@ -255,11 +256,12 @@ def definition(known: Knowledge, lhs: sp.Basic, rhs: sp.Basic, given: Mapping | 
     step); under no assumption a dropped bias, a wrong bound or sign is wrong,
     ``wrong`` when it is not (the caller then judges the line as a step: sigma = sqrt(2/(n+m))
     is a result, not a definition); None when the problem does not define ``lhs``."""
-    if isinstance(lhs, sp.Indexed) and lhs.base in known.defines:
-        meaning, rule = known.defines[lhs.base]
-        if not isinstance(meaning, sp.Lambda) or len(meaning.variables) != len(lhs.indices):
+    family, arguments = (lhs.base, lhs.indices) if isinstance(lhs, sp.Indexed) else (lhs.func, lhs.args)
+    if isinstance(lhs, (sp.Indexed, AppliedUndef)) and family in known.defines:  # z_i^(l), sigma(x)
+        meaning, rule = known.defines[family]
+        if not isinstance(meaning, sp.Lambda) or len(meaning.variables) != len(arguments):
             return None
-        value = meaning(*lhs.indices)
+        value = meaning(*arguments)
     elif _canonical(lhs) in known.defines:
         value, rule = known.defines[_canonical(lhs)]
     else:
