@@ -207,7 +207,10 @@ def test_an_order_term_is_never_a_result(answer, problem, target, expected, verd
 @pytest.mark.parametrize(("text", "lines", "finals"), [
     (r"\delta^{(L)}_i = (a^{(L)}_i - y_i)\sigma'(z^{(L)}_i)", ["skips"], ["correct"]),
     (r"\delta^{(L)}_i = a^{(L)}_i - y_i", ["wrong"], ["incorrect"]),
-    (r"\nabla_{b^{(l)}} E = \delta^{(l)}", ["undecided", "skips", "equal"], ["undecided", "correct"]),
+    (r"\nabla_{b^{(l)}} E = \delta^{(l)}", ["valid"], ["correct"]),  # read as vectors, entry by entry
+    (r"\nabla_{b^{(l)}} E = 2\delta^{(l)}", ["wrong"], ["incorrect"]),
+    (r"\nabla_{b^{(l)}} E = -\delta^{(l)}", ["wrong"], ["incorrect"]),
+    (r"\nabla_{b^{(l)}} E = \delta^{(l+1)}", ["wrong"], ["incorrect"]),
 ])
 def test_check_steps_samples_an_index_without_its_size(text, lines, finals):
     from derive.check.steps import check_steps

@@ -261,15 +261,18 @@ def _raise(*_args, **_kwargs):
     raise RuntimeError("inside\nthe check")
 
 
-@pytest.mark.parametrize(("request_", "patched", "names"), [
-    ({"expected": "x", "answer": "x^2 +\n 1"}, "derive.check.batch.check", "the answer 'x^2 + 1'"),
-    ({"problem": "sigmoid", "steps": ["x"]}, "derive.check.steps.check_steps", "the derivation for 'sigmoid'"),
+# a derivation's failure is its line's (check_steps_guarded): the line is named, the others judged on
+@pytest.mark.parametrize(("request_", "patched", "names", "reason"), [
+    ({"expected": "x", "answer": "x^2 +\n 1"}, "derive.check.batch.check", "the answer 'x^2 + 1'",
+     "RuntimeError (inside the check)"),
+    ({"problem": "sigmoid", "steps": ["x"]}, "derive.check.steps.check_steps", "line 1",
+     "RuntimeError: inside the check"),
 ])
-def test_a_failure_inside_a_check_is_error_naming_the_answer(monkeypatch, request_, patched, names):
+def test_a_failure_inside_a_check_is_error_naming_the_answer(monkeypatch, request_, patched, names, reason):
     monkeypatch.setattr(patched, _raise)
     result = run_request(request_)
     assert result["verdict"] == "error" and names in result["feedback"], result
-    assert "RuntimeError (inside the check)" in result["feedback"] and "\n" not in result["feedback"]
+    assert reason in result["feedback"] and "\n" not in result["feedback"]
 
 
 def test_the_worker_reply_to_a_failure_is_error_not_timeout():
