@@ -134,6 +134,24 @@ def test_a_derivative_between_unknown_layers_is_an_unknown_never_zero():
     assert first != second
 
 
+def test_the_problems_gradient_reads_in_any_name_of_its_variable_and_an_undeclared_one_is_unknown():
+    """mse's dL/d(y-hat) written with the course's alias a is the problem's gradient (not SymPy's 0 for
+    an undeclared L); dQ/da of a Q the problem never names is an unknown of its own, never 0."""
+    gradient = _names("mse")["dl_dyhat"]
+    assert _read("mse", r"\frac{\partial L}{\partial a}") == [gradient]
+    assert _read("mse", r"\frac{\partial E}{\partial a}") == [gradient]
+    unknown = _read("mse", r"\frac{\partial Q}{\partial a}")[0]
+    assert unknown != 0 and sp.sympify(unknown).doit() != 0 and unknown != gradient
+
+
+def test_an_operation_count_reads_as_the_problems_quantity():
+    """mlp-cost's \\#_{\\times}(\\text{forward}) is that entry's quantity, as --latex prints it."""
+    names = _names("mlp-cost")
+    assert _read("mlp-cost", r"\#_{\times}(\text{forward}) = L \#_{\times}(z^{(l)})") == [
+        names["mul_forward"], names["L"] * names["mul_z"]]
+    assert _read("mlp-cost", r"\#_{+}(z^{(l)})") == [names["add_z"]]
+
+
 def test_prelu_by_name_is_the_problems_piecewise_at_hand_picked_points():
     """PReLU(z) = z for z > 0 and alpha z otherwise, with prelu-init's alpha (alpha = 1/4: PReLU(-2) = -1/2)."""
     value = _read("prelu-init", r"\text{PReLU}(z)")[0]
@@ -215,6 +233,12 @@ WRONG = [
     ("prelu-init", "second_moment", r"\frac{1+\alpha^2}{2} \mathbb{E}(a^{(l-1)})^2"),          # (E a)^2, not E[a^2]
     ("prelu-init", "second_moment", r"\mathbb{E}[\text{PReLU}(z^{(l)})^2]"),                   # another layer's z
     ("xavier", "forward_var", r"\mathbb{E} W_{ij}^{(l)}"),
+    ("mse", "dl_dyhat", r"\frac{\partial L}{\partial a} = y - a"),                        # the sign
+    ("mse", "dl_dyhat", r"\frac{\partial L}{\partial a} = \frac{(a-y)^2}{2}"),             # not differentiated
+    ("mse", "dl_dyhat", r"\frac{\partial L}{\partial a} = 0"),
+    ("mlp-cost", "forward_mults", r"\#_{\times}(\text{forward}) = L n^{3}"),                 # an operation count's slip
+    ("mlp-cost", "forward_mults", r"\#_{\times}(\text{forward}) = n^{2}"),                   # one layer only
+    ("mlp-cost", "forward_mults", r"\#_{\times}(\text{forward}) = L \#_{+}(z^{(l)}) + 1"),
 ]
 
 #: Right answers in the same notation: `correct` (so that the wrong rows above are wrong for their slip).
@@ -228,6 +252,8 @@ RIGHT = [
     ("mlp-backprop", "grad_b", r"\nabla_{b^{(l)}} = \delta^{(l)}"),
     ("sigmoid", "d1", r"-(1 + e^{-x})^{-2} \cdot (e^{-x} \cdot -1)"),
     ("vanishing", "sigmoid_max", r"\frac{1}{4} \approx 0.25"),
+    ("mse", "dl_dyhat", r"\frac{\partial L}{\partial a} = a - y"),
+    ("mlp-cost", "forward_mults", r"\#_{\times}(\text{forward}) = L n^{2}"),
 ]
 
 
@@ -273,6 +299,13 @@ UNREADABLE = [
     ("prelu-init", r"\mathbb{E}[z^{(l)} \text{PReLU}(z^{(l-1)})]"),
     ("prelu-init", r"\mathbb{E}[z^{(l-1)}]"),                   # a moment the problem does not name
     ("xavier", r"\mathbb{E} \delta_i^{(l)}"),
+    ("xavier", r"(W^{(l)})^T \delta^{(l)}"),                # a transpose where the problem has no family: never a power T
+    ("xavier", r"(W^{(l)})^{T}"),
+    ("xavier", r"(W^{(l)})^\top \delta^{(l)}"),
+    ("mlp-cost", r"\#_{\times}(\text{sideways})"),            # an operation count the problem does not name
+    ("mlp-cost", r"\#_{\times}(\text{\input{/etc/passwd}})"),
+    ("mlp-cost", r"\#"),
+    ("sigmoid", r"\#_{\times}(z)"),
 ]
 
 

@@ -103,16 +103,20 @@ class Commands:
         self.expect("}")
         if top is None:
             top = self.term()
-        key = f"d({_key_of(top)})/d({variable_key})"
-        if order == 1 and key in self.table.derivatives:
-            return self.table.derivatives[key]
+        if order == 1:  # the problem's own gradient, its variable written in any of its names (a for y-hat)
+            spellings = [variable_key] + [k for k, v in self.table.names.items() if v == variable and k != variable_key]
+            for spelling in spellings:
+                key = f"d({_key_of(top)})/d({spelling})"
+                if key in self.table.derivatives:
+                    return self.table.derivatives[key]
         function = next(iter(top.atoms(sp.core.function.AppliedUndef)), None)
         if isinstance(top, sp.FunctionClass):
             top = top(self.table.defaults[top])
         if function is not None and top == function and function.args[0] != variable:
             top = function.func(variable)
         related = (variable, *top.atoms(sp.Indexed, sp.Symbol))
-        named = isinstance(top, (sp.Symbol, sp.Indexed)) and self.invented(variable)  # d\ell_n/d\hat{y}
+        # d\ell_n/d\hat{y} (a variable the problem does not declare), dQ/da (a quantity it does not declare)
+        named = isinstance(top, (sp.Symbol, sp.Indexed)) and (self.invented(variable) or self.invented(top))
         if not top.has(variable) and (named or any(_unknown_layer(atom) for atom in related)):
             return _opaque_derivative(top, variable, order)
         return sp.Derivative(top, (variable, order))

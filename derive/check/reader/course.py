@@ -42,8 +42,9 @@ def written_names(table: ReadingTable) -> dict[str, sp.Basic]:
 
 
 def _applied_name(key: str) -> bool:
-    """Whether a written name is a function's value (f'(0), \\max_x \\sigma'(x), \\max |w_l|)."""
-    return "'" in key or key.startswith(r"\max")
+    """Whether a written name is a function's value (f'(0), \\max_x \\sigma'(x), \\max |w_l|) or a count of
+    operations (\\#_{\\times}(\\text{forward}) in mlp-cost)."""
+    return "'" in key or key.startswith((r"\max", r"\#"))
 
 
 def _bound_free(expr: sp.Basic) -> sp.Basic:
@@ -136,7 +137,7 @@ class CourseForms:
         written whole, outside vector mode, refuses to be transposed (never a power T)."""
         marks = [self.peek()[1]] if self.peek()[1] != "{" else [self.peek(1)[1], self.peek(2)[1]]
         if not isinstance(base, sp.MatrixBase) and (marks[0] in (r"\top", r"\intercal") or (
-                marks[0] == "T" and isinstance(base, sp.IndexedBase))):
+                marks[0] == "T" and (isinstance(base, sp.IndexedBase) or _layered(base)))):
             raise self.fail("a transposed vector or matrix is read only as a vector form, entry by entry")
         if not isinstance(base, sp.MatrixBase) or marks[0] not in ("T", r"\top", r"\intercal") or \
                 (len(marks) == 2 and marks[1] != "}"):
@@ -367,3 +368,9 @@ class CourseForms:
             raise self.fail(f"{family} has {arity} indices")
         return parts
 
+
+def _layered(value: sp.Basic) -> bool:
+    """A name at a layer (W^(l), a made-up symbol where the problem has no family; an entry W_ij^(l)):
+    its ^T is a transpose, never a power T."""
+    name = value.base if isinstance(value, sp.Indexed) else value
+    return isinstance(name, (sp.Symbol, sp.IndexedBase)) and "^(" in str(name)
