@@ -145,7 +145,11 @@ REFUSALS = [r"1,5", r"1000,99", r"x = 3,5", r"\ln^{-1} x", r"2(1, 2)", r"(1, 2) 
             r"\binom{20000}{3}",
             r"\{1, 2\} + 1", r"x < (1, 2)", r"1 \cup 2", r"\sin \{1, 2\}", r"\log_2 (1, 2)", r"\sqrt{[0, 1)}",
             r"\begin{pmatrix} 1 & 2 \end{pmatrix} \begin{pmatrix} 1 & 2 \end{pmatrix}", r"\sin(1, 2)",
-            r"2 : \begin{pmatrix} 1 & 2 \end{pmatrix}", r"[0, 1) !", r"|\{1, 2\}|", r"\lfloor (1, 2) \rfloor"]
+            r"2 : \begin{pmatrix} 1 & 2 \end{pmatrix}", r"[0, 1) !", r"|\{1, 2\}|", r"\lfloor (1, 2) \rfloor",
+            r"\max_{u=0}^{99999999} u", r"\max_{u=0} u", r"\max_{u=3}^{1} u", r"\max_{u=0}^{2} (1, 2)",
+            r"\max_{u=0}^{\input{/etc/passwd}} u",
+            r"\begin{cases} x = & x > 0 \end{cases}", r"\begin{cases} x = = 1 & x > 0 \end{cases}",
+            r"\begin{cases} x = (1, 2) & x > 0 \end{cases}"]
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -210,6 +214,48 @@ def test_the_general_reader_is_never_trusted_with_these(latex):
     (r"6 \cdot 8", r"6 \text{ and } 8", "incorrect"),
 ])
 def test_generic_checks_of_the_issue(answer, expected, verdict):
+    assert check(answer, expected=expected)["verdict"] == verdict
+
+
+#: a max or min over a range (seed 001 2.5's \max_{u=0}^{K'-1}): hand-computed values, and the wrong ones
+@pytest.mark.parametrize("answer, expected, verdict", [
+    (r"\max_{u=0}^{2} (u+3)", "5", "correct"),
+    (r"\max_{u=0}^{2} (u+3)", "6", "incorrect"),     # one term too many
+    (r"\max_{u=0}^{2} (u+3)", "3", "incorrect"),     # the min
+    (r"\min_{u=0}^{2} (u+3)", "3", "correct"),
+    (r"\max_{u=0}^{1} \max_{v=0}^{1} (u - 2v)", "1", "correct"),
+    (r"\max_{u=0}^{1} \max_{v=0}^{1} (u - 2v)", "0", "incorrect"),
+])
+def test_a_max_over_a_range_is_the_largest_term(answer, expected, verdict):
+    assert check(answer, expected=expected)["verdict"] == verdict
+
+
+@pytest.mark.parametrize("answer, expected, verdict", [
+    (r"\max_{u=0}^{n-1} (x-u)", "x", "correct"),
+    (r"\max_{u=0}^{n-1} (x-u)", "x - n + 1", "incorrect"),   # the min
+    (r"\max_{u=0}^{n-1} (u+x)", "n - 1 + x", "correct"),
+    (r"\max_{u=0}^{n-1} (u+x)", "n + x", "incorrect"),       # the range's end off by one
+])
+def test_a_max_over_a_symbolic_range_is_sampled_at_sizes(answer, expected, verdict):
+    assert check(answer, expected=expected, assume=("n:positive-integer",))["verdict"] == verdict
+
+
+#: a cases row A = B & cond (seed 001 2.2's log-softmax gradient) claims A = B under cond: its value is B,
+#: and a false claim makes the answer wrong whichever side is right
+@pytest.mark.parametrize("answer, expected, verdict", [
+    (r"\begin{cases} x^2 = x \cdot x & x > 0 \\ 0 & \text{otherwise} \end{cases}",
+     r"\begin{cases} x^2 & x > 0 \\ 0 & \text{otherwise} \end{cases}", "correct"),
+    (r"\begin{cases} |x| = x & x > 0 \\ -x & \text{otherwise} \end{cases}", r"|x|", "correct"),
+    (r"\begin{cases} x^2 = 2x & x > 0 \\ 0 & \text{otherwise} \end{cases}",       # the claim is false, B right
+     r"\begin{cases} 2x & x > 0 \\ 0 & \text{otherwise} \end{cases}", "incorrect"),
+    (r"\begin{cases} x^2 = 2x & x > 0 \\ 0 & \text{otherwise} \end{cases}",       # the claim is false, A right
+     r"\begin{cases} x^2 & x > 0 \\ 0 & \text{otherwise} \end{cases}", "incorrect"),
+    (r"\begin{cases} x^2 = x^3 = x \cdot x & x > 0 \\ 0 & \text{otherwise} \end{cases}",  # a false middle
+     r"\begin{cases} x^2 & x > 0 \\ 0 & \text{otherwise} \end{cases}", "incorrect"),
+    (r"\begin{cases} |x| = -x & x > 0 \\ -x & \text{otherwise} \end{cases}", r"|x|", "incorrect"),
+    (r"\begin{cases} |x| = -x & x > 0 \\ -x & \text{otherwise} \end{cases}", r"-x", "incorrect"),
+])
+def test_a_cases_row_with_an_equation_is_its_last_side_and_its_claim_is_checked(answer, expected, verdict):
     assert check(answer, expected=expected)["verdict"] == verdict
 
 

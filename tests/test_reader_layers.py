@@ -15,8 +15,10 @@ import pytest
 import sympy as sp
 from hostile import assert_one_line_error, run_cli
 
+import derive
 from derive.check.decide import check, private_table, problem_table
 from derive.check.reader import Parser, ReadError, normalize, read
+from derive.render import render
 
 p, f, sigma = sp.Function("p"), sp.Function("f"), sp.Function("sigma")
 z, x = sp.Symbol("z", real=True), sp.Symbol("x", real=True)
@@ -150,6 +152,32 @@ def test_an_operation_count_reads_as_the_problems_quantity():
     assert _read("mlp-cost", r"\#_{\times}(\text{forward}) = L \#_{\times}(z^{(l)})") == [
         names["mul_forward"], names["L"] * names["mul_z"]]
     assert _read("mlp-cost", r"\#_{+}(z^{(l)})") == [names["add_z"]]
+
+
+def test_a_derivative_of_another_entry_keeps_its_argument_and_an_unlabeled_delta_of_a_sum_is_kronecker():
+    """conv-backprop: df(z_{u+p,v+q})/dz_{ij} is f'(z_{u+p,v+q}) times Kronecker deltas (never f'(z_{ij}));
+    \\delta_{i, u+p} inside a sum over u is a Kronecker delta, \\delta_{ij} the problem's delta^(l)."""
+    names = _names("conv-backprop")
+    z, i, j, u, v, p, q = (names[k] for k in ("z", "i", "j", "u", "v", "p", "q"))
+    value = _read("conv-backprop", r"\frac{\partial f({z^{(l)}}_{u + p, v + q})}{\partial {z^{(l)}}_{ij}}")[0]
+    assert value == sp.Derivative(f(z[u + p, v + q]), z[i, j])
+    assert value.doit().has(sp.KroneckerDelta) and value != sp.Derivative(f(z[i, j]), z[i, j])
+    summed = _read("conv-backprop", r"\sum_{u=0}^{K-1} \delta_{i, u + p}")[0]
+    assert summed.has(sp.KroneckerDelta) and not summed.has(names["delta"])
+    assert _read("conv-backprop", r"\delta_{ij}") == [names["delta"][i, j]]
+
+
+def test_conv_backprops_printed_chain_finds_each_slip_at_its_line():
+    """The printed derivation's lines 3-4 (the derivative inside the sums): a slip there is found there."""
+    from derive.check.steps import check_steps
+
+    printed = render(derive.get("conv-backprop"), "latex", "en")
+    for right, wrong, line in ((r"\frac{\partial f({z^{(l)}}_{u + p, v + q})}{\partial {z^{(l)}}_{ij}}",
+                                r"f'({z^{(l)}}_{ij})", 3),
+                               (r"\delta_{i, u + p} \delta_{j, v + q}",
+                                r"\delta_{i, u - p} \delta_{j, v + q}", 4)):
+        assert right in printed
+        assert check_steps(printed.replace(right, wrong, 1), "conv-backprop")["first_error"] == line, wrong
 
 
 def test_prelu_by_name_is_the_problems_piecewise_at_hand_picked_points():

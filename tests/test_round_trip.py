@@ -27,13 +27,8 @@ FORMATS, LANGS, PROFILES = ("latex", "md"), ("en", "zh"), ("course", "textbook")
 #: fails (the same in both languages, profiles and formats unless the key names a format). The
 #: lead trims this as the reader and the judge learn them; strict=False, so a fix shows as XPASS.
 KNOWN_GAPS = {
-    "conv-backprop": r"judge: line 3, the derivative taken inside the sums over \substack{1 \leq p ...} with Kronecker "
-                     r"deltas `\delta_{i, u + p}`, is wrong at K = N = 2, i = j = 1 (823.4 against 6167.2); lines 4-6 "
-                     r"undecided (VerificationError, ValueError)",
     "pool-backprop": r"judge: line 6, `\delta^{(l)} \frac{\partial}{\partial {z^{(l-1)}}_{11}} \max(...)`, is wrong at "
                      r"K' = 2 (0.047 against 0.188): the derivative of max at its largest entry is not used",
-    "mlp-cost": r"reader: the operation count `\#_{\times}(\text{forward})`, `\#_{+}(z^{(l)})` is an unknown command "
-                r"(lines 3, 7, 19)",
     "vanishing": r"judge: `\max_x \sigma'(x) = \sigma(0)(1 - \sigma(0))`, the stationary point `\sigma''(x) = 0` and "
                  r"the chain-rule product `\prod_{l=1}^{L} f'(z_l) w_l` are undecided (VerificationError: evaluable at no "
                  r"point); `\prod_{l=1}^{L} \operatorname{ReLU}'(z_l) = \prod_{l=1}^{L} 1` is wrong at z_l = -324.8: the "

@@ -51,6 +51,8 @@ class Commands:
             return self.application(name)
         if name == "pi":
             return sp.pi
+        if name in ("max", "min") and self.at("_") and self.ranged():
+            return self.range_extreme(name)
         if name in ("max", "min"):
             self.expect("(")
             arguments = [self.expression()]
@@ -112,7 +114,9 @@ class Commands:
         function = next(iter(top.atoms(sp.core.function.AppliedUndef)), None)
         if isinstance(top, sp.FunctionClass):
             top = top(self.table.defaults[top])
-        if function is not None and top == function and function.args[0] != variable:
+        # df(z_{u+p})/dz_{ij} is f'(z_{u+p}) times Kronecker deltas, as written: only another name is replaced
+        if function is not None and top == function and function.args[0] != variable and not _same_family(
+                function.args[0], variable):
             top = function.func(variable)
         related = (variable, *top.atoms(sp.Indexed, sp.Symbol))
         # d\ell_n/d\hat{y} (a variable the problem does not declare), dQ/da (a quantity it does not declare)
@@ -242,6 +246,34 @@ class Commands:
         self.bound.pop(name) if outer is None else self.bound.__setitem__(name, outer)
         return sp.Sum(body, (index, low, high))
 
+    def ranged(self) -> bool:
+        """Whether the subscript after \\max or \\min (at this '_') gives a range, {u=0}^{K'-1}."""
+        return self.peek(1)[1] == "{" and self.peek(2)[0] == "letter" and self.peek(3)[1] == "="
+
+    def range_extreme(self, name: str) -> sp.Basic:
+        """\\max_{u=0}^{K'-1} body (\\min likewise): the largest body over the integers of the range, an
+        unevaluated :class:`RangeMax` until the bounds are numbers (the verifier's sizes)."""
+        self.expect("_")
+        self.expect("{")
+        variable = self.take()[1]
+        self.expect("=")
+        low = self.expression()
+        self.expect("}")
+        if not self.at("^"):
+            raise self.fail(f"\\{name} over a range needs its upper bound (^{{...}})")
+        self.take()
+        high = self.group_or_single()
+        if (high - low).is_Number and high - low > MAX_TERMS:
+            raise self.fail(f"a {name} of more than {MAX_TERMS} terms", refused=True)
+        index = sp.Dummy(variable, integer=True)
+        outer = self.bound.get(variable)
+        self.bound[variable] = index
+        body = self.scalar(self.term(), f"take the {name} of")
+        self.bound.pop(variable) if outer is None else self.bound.__setitem__(variable, outer)
+        extreme = RangeMax(sp.Lambda(index, body), low, high) if name == "max" else \
+            -RangeMax(sp.Lambda(index, -body), low, high)
+        return extreme
+
     def integral(self) -> sp.Basic:
         """\\int_{a}^{b} body dz: the body is read up to its d<variable>, at its own level."""
         low = high = None
@@ -295,7 +327,11 @@ class Commands:
         """The body of \\begin{cases} value & condition \\\\ ... \\end{cases}, compared branch by branch."""
         branches = []
         while not self.at(r"\end"):
-            value = self.expression()
+            sides = [self.expression()]
+            while self.at("="):  # a row A = B & k = i claims A = B under its condition: a Chain of the sides
+                self.take()
+                sides.append(self.expression())
+            value = Chain(*(self.scalar(side, "compare") for side in sides)) if len(sides) > 1 else sides[0]
             if self.at(","):
                 self.take()
             self.expect("&")
@@ -343,6 +379,12 @@ def _opaque_derivative(top: sp.Basic, variable: sp.Basic, order: int) -> sp.Basi
     return family[tuple(indices)] if indices else sp.Symbol(family.name, real=True)
 
 
+def _same_family(argument: sp.Basic, variable: sp.Basic) -> bool:
+    """Whether two entries belong to one family (z_{u+p, v+q} and z_{ij})."""
+    return (isinstance(argument, sp.Indexed) and isinstance(variable, sp.Indexed)
+            and argument.base == variable.base)
+
+
 def _key_of(value: sp.Basic) -> str:
     if isinstance(value, sp.Indexed):
         return f"{value.base}_{value.indices[0]}"
@@ -355,3 +397,71 @@ def _derivative(function, argument: sp.Basic, order: int) -> sp.Basic:
     return sp.Subs(sp.Derivative(function(variable), (variable, order)), variable, argument).doit() \
         if not isinstance(argument, sp.Symbol) else sp.Derivative(function(argument), (argument, order))
 
+
+class RangeMax(sp.Function):
+    """max over k = low..high of body(k) (\\max_{u=0}^{K'-1} z_{i+u}): unevaluated while a bound is a
+    symbol (K'), SymPy's Max of the terms once both are integers (the verifier's sizes)."""
+
+    #: the most terms expanded into one Max (a larger range stays unevaluated, never guessed)
+    EXPAND = 400
+
+    @classmethod
+    def eval(cls, body, low, high):
+        """Max of the terms when the bounds are integers; None (unevaluated) otherwise."""
+        if not (isinstance(body, sp.Lambda) and low.is_Integer and high.is_Integer):
+            return None
+        if high < low:
+            raise ValueError("a max over an empty range")
+        if high - low >= cls.EXPAND:
+            return None
+        return sp.Max(*(body(k) for k in range(int(low), int(high) + 1)))
+
+    @property
+    def free_symbols(self) -> set:
+        """The bounds' and the body's names, without those of the range's own index (z_{i+u} for u)."""
+        body, low, high = self.args
+        inside = {name for name in body.expr.free_symbols if not name.has(body.variables[0])}
+        return inside | low.free_symbols | high.free_symbols
+
+    def _latex(self, printer) -> str:
+        body, low, high = self.args
+        variable = body.variables[0]
+        return (rf"\max_{{{printer._print(variable)} = {printer._print(low)}}}^{{{printer._print(high)}}} "
+                rf"{printer._print(body.expr)}")
+
+
+class Chain(sp.Function):
+    """A row A = B = C of a cases block (seed 001 2.2's 1 - exp(x_k)/sum = 1 - softmax(x)_k & k = i): its
+    value is its last side where every side agrees, and where a side A differs from the last B the value
+    2A - B, equal to neither (so a wrong claim A = B makes the line wrong whichever side is right; NaN
+    would only drop the point). Unevaluated while a side is symbolic."""
+
+    #: relative difference under which two numeric sides agree (the verifier evaluates at 30 digits)
+    TOLERANCE = sp.Float("1e-12")
+
+    @classmethod
+    def eval(cls, *sides):
+        """The last side when all sides agree (as written, or as numbers); 2A - B when A and B differ."""
+        if all(side == sides[-1] for side in sides):
+            return sides[-1]
+        if not all(side.is_number and side.is_comparable for side in sides):
+            return None
+        return cls._agreed(sides)
+
+    @classmethod
+    def _agreed(cls, sides) -> sp.Basic:
+        scale = max([sp.Integer(1), *(abs(side) for side in sides)])
+        last = sides[-1]
+        for side in sides[:-1]:
+            if abs(side - last) > cls.TOLERANCE * scale:
+                return 2 * side - last  # equal to neither side: whichever is right, the row is not
+        return last
+
+    def _eval_evalf(self, prec):
+        sides = [side.evalf(prec) for side in self.args]
+        if not all(side.is_number and side.is_comparable for side in sides):
+            return None
+        return self._agreed(sides)
+
+    def _latex(self, printer) -> str:
+        return " = ".join(printer._print(side) for side in self.args)

@@ -76,6 +76,8 @@ class Names:
         labeled = f"{base}^{label}" if label else base
         if label and self.family_named(labeled) is not None and subscript:
             return self.entry(self.family_named(labeled), subscript)
+        if base == "delta" and not label and self.kronecker(subscript):
+            return sp.KroneckerDelta(*self.entry(sp.IndexedBase("delta", real=True), subscript).indices)
         bound_entry = self.bound_entry(labeled, subscript)
         if bound_entry is not None:
             return bound_entry
@@ -87,6 +89,15 @@ class Names:
         if label and key not in self.table.names and key not in self.table.ambiguous:
             return self.unknown_layer(labeled, key, subscript)
         return self.as_vector(self.resolve(key, base, subscript, written))
+
+    def kronecker(self, subscript: str) -> bool:
+        """Whether \\delta_{i, u + p} with no layer label is a Kronecker delta: two indices, one of them a
+        sum's, where the problem's delta is a family written with its layer (conv-backprop's
+        \\delta^{(l)}, which an unlabeled \\delta of a sum's index never means)."""
+        labeled = any(key.startswith("delta^(") for key in self.table.names)
+        parts = [p for p in subscript.strip().strip("{}").split(",") if p.strip()]
+        letters = set(re.findall(r"[A-Za-z]+", subscript))
+        return labeled and len(parts) == 2 and bool(letters & set(self.bound))
 
     def entry(self, family: sp.IndexedBase, subscript: str) -> sp.Basic:
         """An entry of an indexed family: x_k, W_{kj} (two one-letter indices), W_{k,j}, z_{(i-u)(j-v)}."""
