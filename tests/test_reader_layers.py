@@ -334,6 +334,8 @@ UNREADABLE = [
     ("mlp-cost", r"\#_{\times}(\text{\input{/etc/passwd}})"),
     ("mlp-cost", r"\#"),
     ("sigmoid", r"\#_{\times}(z)"),
+    ("log-softmax", r"\nabla \log \text{softmax}(x)_{[i]}"),   # a gradient without its variable: never 'nablalog' times
+    ("log-softmax", r"\nabla (x_i)"),
 ]
 
 

@@ -41,6 +41,10 @@ class Names:
             if self.at("_"):
                 raise self.fail("a gradient \\nabla_{...} is a vector or matrix, read only as a vector form")
             kind, following, _ = self.take()
+            if kind != "letter" and (following[1:] in BUILTIN or following[1:] in self.table.functions
+                                     or following in ("(", "[")):
+                raise self.fail("a gradient \\nabla of an expression needs its variable here: write "
+                                "\\frac{\\partial ...}{\\partial x_k}")  # never a name 'nablalog' times it
             base = "nabla" + (self.letters(following) if kind == "letter" else following.lstrip("\\"))
         elif kind == "letter":
             base = self.letters(text)
