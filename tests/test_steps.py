@@ -212,9 +212,25 @@ def test_json_contract_and_exit_0(capsys, tmp_path):
     assert set(report["final"]) == {"target", "verdict"} and report["final"]["verdict"] == "correct"
     assert len(report["lines"]) == 7
     for n, line in enumerate(report["lines"], 1):
-        assert set(line) == {"n", "latex", "parsed", "verdict", "rule", "feedback"} and line["n"] == n
+        assert set(line) == {"n", "latex", "parsed", "verdict", "rule", "feedback", "reason"} and line["n"] == n
         assert line["verdict"] in ("start", "equal", "valid", "skips", "wrong", "unreadable")
+        assert line["reason"] == ""  # the lines give no reason of their own
     assert report["lines"][0]["latex"] == XAVIER_FORWARD[0]
+
+
+@pytest.mark.parametrize(("written", "reason"), [
+    (r"= \sigma(x) - \sigma(x)^2 \tag{expand}", "expand"),
+    (r"= \sigma(x) - \sigma(x)^2 % multiply out", "multiply out"),
+    (r"= \sigma(x) - \sigma(x)^2 \quad \text{(multiply out)}", "multiply out"),
+    (r"= \sigma(x) - \sigma(x)^2", ""),
+])
+def test_json_gives_each_lines_reason_as_plain_text(capsys, tmp_path, written, reason):
+    answer = tmp_path / "a.tex"
+    answer.write_text("\n".join([r"\sigma'(x) = \sigma(x)(1-\sigma(x))", written]), encoding="utf-8")
+    _status, out, _ = _run(capsys, "check-steps", "sigmoid", "--file", str(answer), "--json")
+    lines = json.loads(out)["lines"]
+    assert [line["reason"] for line in lines] == ["", reason], lines
+    assert lines[1]["verdict"] in ("equal", "valid", "skips") and "\\" not in lines[1]["reason"]
 
 
 def test_exit_1_for_a_wrong_line_and_for_a_wrong_final(capsys, tmp_path):

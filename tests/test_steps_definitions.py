@@ -12,6 +12,8 @@ its verdict names the convention; a flipped kernel stays wrong.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from derive.check.batch import summarize_steps
@@ -313,3 +315,130 @@ def test_a_function_defined_as_the_problem_defines_it(problem, line, verdict):
     (judged,) = _lines(line, problem)
     assert judged["verdict"] == verdict, judged
 
+
+
+#: seed 000 §3.2, line 2: PReLU's second moment as an integral against the density of z
+PRELU_MOMENT = (r"\mathbb{E} \left[(a^{(l-1)})^2 \right] = \mathbb{E} \left[(\text{PReLU}(z^{(l-1)}))^2 \right] = "
+                r"\int_{-\infty}^{+\infty} (\text{PReLU}(z^{(l-1)}))^2 p(z^{(l-1)}) dz^{(l-1)}")
+
+
+@pytest.mark.parametrize("line, verdicts", [
+    (PRELU_MOMENT, {"valid", "equal", "skips"}),  # was undecided: the kink's point put into the integral's variable
+    # the same line, wrong in the same notation: the square dropped, the density dropped, ReLU for PReLU
+    (PRELU_MOMENT.replace(r"(\text{PReLU}(z^{(l-1)}))^2 p", r"\text{PReLU}(z^{(l-1)}) p"), {"wrong"}),
+    (PRELU_MOMENT.replace(r" p(z^{(l-1)}) dz", r" dz"), {"wrong"}),
+    (PRELU_MOMENT.replace(r"\int_{-\infty}^{+\infty} (\text{PReLU}", r"\int_{0}^{+\infty} (\text{PReLU}"), {"wrong"}),
+])
+def test_an_integral_over_a_piecewise_function_has_no_kink_at_its_own_variable(line, verdicts):
+    got = _lines(line, "prelu-init")[0]
+    assert got["verdict"] in verdicts, got
+
+
+#: a name of the student's own (seed 002 Q3 writes S_j = sum_i w_ij x_i before z): bound, then put back
+S_NAME = r"S_j = \sum_{k=1}^{n} W_{jk}^{(l)} a_k^{(l-1)}"
+
+
+@pytest.mark.parametrize("problem, lines, verdicts", [
+    ("mlp-backprop", [S_NAME, r"z_j^{(l)} = S_j + b_j^{(l)}"], ["definition", "definition"]),
+    # the bound name used inconsistently: the problem's z has +b and one S
+    ("mlp-backprop", [S_NAME, r"z_j^{(l)} = S_j - b_j^{(l)}"], ["definition", "wrong"]),
+    ("mlp-backprop", [S_NAME, r"z_j^{(l)} = 2 S_j + b_j^{(l)}"], ["definition", "wrong"]),
+    # a second line about the bound name is judged with the first put back: not a new binding
+    ("mlp-backprop", [S_NAME, r"S_j = \sum_{k=1}^{n} W_{kj}^{(l)} a_k^{(l-1)}"], ["definition", "wrong"]),
+    ("sigmoid", [r"u = 1 + e^{-x}", r"\sigma(x) = u^{-1}", r"\sigma'(x) = -u^{-2} \cdot (-e^{-x})"],
+     ["definition", "definition", "valid"]),
+    ("sigmoid", [r"u = 1 + e^{-x}", r"\sigma(x) = u^{-1}", r"\sigma'(x) = -u^{-2} \cdot e^{-x}"],
+     ["definition", "definition", "wrong"]),
+    ("sigmoid", [r"u = 1 + e^{-x}", r"\sigma(x) = \frac{1}{u^2}"], ["definition", "wrong"]),
+    ("sigmoid", [r"u = 1 + e^{-x}", r"u = 1 - e^{-x}"], ["definition", "wrong"]),
+    # a left side that is a quantity of the problem is never a name of one's own: wrong stays wrong
+    ("sigmoid", [r"\sigma(x) = \frac{1}{1 - e^{-x}}"], ["wrong"]),
+    ("mlp-backprop", [r"\delta^{(l)} = 3"], ["wrong"]),
+    ("xavier", [r"\text{Var}(W_{ij}^{(l)}) = \frac{1}{3}"], ["wrong"]),
+    ("xavier", [r"\delta_i^{(l)} = \frac{\partial \mathcal{L}}{\partial a_i^{(l)}}"], ["wrong"]),
+    ("mlp-backprop", [r"\sigma(x) = \frac{1}{1+e^{-x}}"], ["wrong"]),
+    # a derivative the problem does not name is no name of one's own either
+    ("mlp-backprop", [r"\frac{\partial \ell}{\partial \hat{y}} = 3"], ["wrong"]),
+])
+def test_a_name_the_problem_does_not_know_is_bound_and_put_back(problem, lines, verdicts):
+    got = _lines(lines, problem)
+    assert [line["verdict"] for line in got] == verdicts, got
+
+
+@pytest.mark.parametrize("lang, phrase", [
+    ("en", "definition: a name of your own: S_j"), ("zh", "定义：自己引入的记号 S_j"),
+])
+def test_a_name_of_ones_own_is_named(lang, phrase):
+    (line,) = _lines(S_NAME, "mlp-backprop", lang)
+    assert line["verdict"] == "definition" and line["rule"] == "own-name" and line["feedback"].startswith(phrase)
+
+
+def test_seed_002_q3_binds_the_sheets_names():
+    text = (Path(__file__).parent / "seed_derivations" / "002-q3-chain.tex").read_text(encoding="utf-8")
+    got = check_steps(text, "mlp-backprop")["lines"]
+    assert [line["verdict"] for line in got[:4]] == ["definition"] * 4, got[:4]
+
+
+@pytest.mark.parametrize("line, verdict", [
+    # seed 004, line 1 (the reason "其中 z = ..." is prose): the problem's yhat, written out
+    (r"\hat{y} = \sigma(z) = \frac{1}{1 + e^{-z}}, \quad \text{其中 } z = w_1x_1 + w_2x_2 + b.", "definition"),
+    (r"\hat{y} = \frac{1}{1 + e^{-z}}", "definition"),
+    # wrong in the same notation
+    (r"\hat{y} = \sigma(z) = \frac{1}{1 - e^{-z}}, \quad \text{其中 } z = w_1x_1 + w_2x_2 + b.", "wrong"),
+    (r"\hat{y} = \sigma(z) = \frac{1}{1 + e^{z}}", "wrong"),
+    (r"\hat{y} = \tanh(z)", "wrong"),
+])
+def test_seed_004s_first_line_is_the_definition_of_yhat(line, verdict):
+    (got,) = _lines(line, "bce-sigmoid")
+    assert got["verdict"] == verdict, got
+    assert verdict != "definition" or got["feedback"].startswith(r"definition of \hat{y}")
+
+
+@pytest.mark.parametrize("line", [
+    r"L = (\hat{y} - y)^2",            # the loss the problem differentiates (dL/dyhat): never a name of one's own
+    r"L = \frac{1}{2}(\hat{y} + y)^2",
+])
+def test_a_name_the_problems_quantities_are_written_with_is_not_free(line):
+    (got,) = _lines(line, "mse")
+    assert got["verdict"] != "definition" and got["rule"] != "own-name", got
+
+
+#: seed 000 §3.2, line 1: the activation f of prelu-init written as PReLU's cases
+PRELU_CASES = r"f(x) = \begin{cases} x, & \text{if } x > 0 \\ \alpha x, & \text{if } x \leq 0 \end{cases}"
+
+
+@pytest.mark.parametrize("problem, line, verdict", [
+    ("prelu-init", PRELU_CASES, "definition"),
+    ("prelu-init", PRELU_CASES.replace(r"\text{if } ", ""), "definition"),
+    # a wrong slope, a wrong branch, the branches swapped, ReLU for PReLU: wrong in the same notation
+    ("prelu-init", PRELU_CASES.replace(r"\alpha x", r"\alpha^2 x"), "wrong"),
+    ("prelu-init", PRELU_CASES.replace(r"\alpha x", "0"), "wrong"),
+    ("prelu-init", PRELU_CASES.replace("x > 0", "x < 0").replace(r"x \leq 0", r"x \geq 0"), "wrong"),
+    ("prelu-init", r"f(x) = \max(0, x)", "wrong"),
+    # kaiming's activation is ReLU: PReLU's cases are no definition of it
+    ("kaiming", PRELU_CASES, "wrong"),
+])
+def test_the_activation_written_as_cases_is_the_problems_rectifier(problem, line, verdict):
+    (got,) = _lines(line, problem)
+    assert got["verdict"] == verdict, got
+
+
+@pytest.mark.parametrize("value, verdict", [
+    (r"\frac{r^2}{3}", "definition"),          # seed 001 §3.1.1: the variance of U(-r, r), the part's premise
+    (r"\frac{1}{3} r^2", "definition"),
+    (r"\frac{r^2}{2}", "wrong"),               # wrong variances of U(-r, r) stay wrong
+    (r"\frac{r^2}{12}", "wrong"),
+    (r"\frac{r}{3}", "wrong"),
+    (r"\frac{4 r^2}{12}", "definition"),       # (2r)^2/12, the textbook's (b - a)^2/12, worked
+])
+def test_the_variance_of_the_uniform_law_is_the_premise_of_its_part(value, verdict):
+    lines = _lines([rf"\text{{Var}}(W_{{ij}}^{{(l)}}) = {value}", rf"{value} = \frac{{2}}{{M_l + M_{{l-1}}}}"], "xavier")
+    assert lines[0]["verdict"] == verdict, lines[0]
+    assert verdict != "definition" or lines[0]["feedback"].startswith("definition: W drawn from U(-r, r)")
+
+
+def test_seed_001_uniform_part_is_right_to_its_bound():
+    text = (Path(__file__).parent / "seed_derivations" / "001-3.1.1-xavier-uniform.tex").read_text(encoding="utf-8")
+    report = check_steps(text, "xavier")
+    assert [line["verdict"] for line in report["lines"]] == ["definition", "valid", "valid"], report["lines"]
+    assert report["final"] == {"target": "uniform_bound", "verdict": "correct"}

@@ -33,7 +33,7 @@ LINES = [
     r"= \sigma(x) + \sigma(x)^2",
 ]
 #: the verdicts of a line that follows (steps.py's own list, less wrong and undecided)
-FOLLOWS = set(steps._ORDER) - {"wrong", "undecided"}
+FOLLOWS = set(steps._ORDER) - {"wrong", "error", "undecided"}
 MARKER = "q_{fault}"
 
 
@@ -151,6 +151,80 @@ def test_grade_reports_a_failed_line_as_error_and_a_wrong_one_as_incorrect(monke
     assert "line 3" in failed["feedback"] and "KeyError: 'n'" in failed["feedback"]
     wrong = run_request({"problem": "sigmoid", "steps": LINES})
     assert wrong["verdict"] == "incorrect" and wrong["first_error"] == 6
+
+
+# -- inside check_steps itself: a link that fails is that link's error, a comparison evaluable nowhere undecided
+def _faulty_link(error: BaseException):
+    """steps.link, but raising ``error`` on the first link whose right side holds sigma^2 (line 4)."""
+    real, raised = steps.link, []
+
+    def link(known, a, b, hint=None):
+        if not raised and "**2" in str(b) and "sigma" in str(b) and "exp" not in str(b):
+            raised.append(b)
+            raise error
+        return real(known, a, b, hint)
+
+    return link
+
+
+@pytest.mark.parametrize(("error", "verdict", "reason"), [
+    (KeyError("n"), "error", "KeyError: 'n'"),
+    (RecursionError("maximum recursion\ndepth exceeded"), "error", "RecursionError: maximum recursion"),
+    (TypeError("cannot determine truth value of Relational"), "error", "TypeError: cannot determine truth"),
+    (VerificationError("no point to compare at"), "undecided", "VerificationError"),  # evaluable nowhere
+])
+def test_a_failing_link_is_an_error_and_an_unevaluable_one_undecided(monkeypatch, error, verdict, reason):
+    monkeypatch.setattr(steps, "link", _faulty_link(error))
+    report = steps.check_steps("\n".join(LINES[:2] + LINES[3:]), "sigmoid")
+    got = [line["verdict"] for line in report["lines"]]
+    assert got[3] == verdict, report["lines"]
+    assert reason in report["lines"][3]["feedback"] and "\n" not in report["lines"][3]["feedback"]
+    assert "carried" not in report["lines"][3]["feedback"]
+    # the other lines are judged as by hand: 1-3 follow, sigma + sigma^2 is wrong
+    assert all(v in FOLLOWS for v in got[:3]) and got[4] == "wrong", got
+    assert report["first_error"] == 5
+
+
+def test_error_ranks_after_wrong_and_before_undecided():
+    order = steps._ORDER
+    assert order.index("wrong") < order.index("error") < order.index("undecided")
+    assert steps._worst([steps.Link("valid"), steps.Link("error"), steps.Link("undecided")]) == "error"
+    assert steps._worst([steps.Link("error"), steps.Link("wrong")]) == "wrong"
+
+
+class _Nowhere:
+    """A verifier whose comparisons can be evaluated at no point."""
+
+    def compare(self, *args, **kwargs):
+        raise VerificationError("no point to compare at")
+
+
+@pytest.mark.parametrize(("lang", "phrase"), [
+    ("en", "The final result was not compared: it can be evaluated at no point (sigmoid_derivative)."),
+    ("zh", "未比较最终结果：它在任何一点都无法求值（sigmoid_derivative）。"),
+])
+def test_a_final_result_evaluable_nowhere_says_so_not_stopped(monkeypatch, capsys, tmp_path, lang, phrase):
+    import dataclasses
+
+    real = steps._final
+
+    def final(known, *args):
+        return real(dataclasses.replace(known, plain=_Nowhere()), *args)
+
+    monkeypatch.setattr(steps, "_final", final)
+    report = steps.check_steps("\n".join(LINES[3:5]), "sigmoid")
+    assert report["final"]["verdict"] == "unevaluable", report["final"]
+    from derive.cli import _steps_text
+    text = _steps_text(report, lang)
+    assert phrase.split("(")[0].split("（")[0] in text and "stopped" not in text and "停止" not in text
+
+
+def test_the_unfolding_cache_belongs_to_its_knowledge():
+    # a module-wide cache keyed by id(knowledge) grew without limit and met a reused id
+    assert not hasattr(steps, "_UNFOLDED")
+    first = steps.check_steps(LINES[3], "sigmoid")
+    second = steps.check_steps(LINES[3], "sigmoid")
+    assert first["lines"][0]["verdict"] == second["lines"][0]["verdict"]
 
 
 # -- the verifier's crash sources, fixed where they arose: a verdict, right and wrong lines alike ------

@@ -96,9 +96,15 @@ def kink(verifier: Verifier, a: sp.Basic, b: sp.Basic) -> Convention | None:
         return None
     for condition in sorted(set().union(*(side.atoms(sp.core.relational.Relational) for side in sides)), key=str):
         variable, at = condition.lhs, condition.rhs
-        if not (isinstance(variable, sp.Symbol) and at.is_number):
+        # only a variable free in both sides has a point to take: an integral's own variable
+        # (PReLU(z)^2 p(z) dz) is bound, and putting a number in for it breaks the integral's limits
+        if not (isinstance(variable, sp.Symbol) and at.is_number
+                and all(variable in side.free_symbols for side in sides)):
             continue
-        before, value = (side.xreplace({variable: at}) for side in sides)
+        try:
+            before, value = (side.xreplace({variable: at}) for side in sides)
+        except (ValueError, TypeError):  # a side SymPy cannot take at that point names no kink
+            continue
         if before.is_number and value.is_number and before != value:
             return Convention("kink", (), sp.latex(variable), (("point", f"{sp.latex(variable)} = {sp.latex(at)}"),
                                                                ("before", sp.latex(before)), ("value", sp.latex(value))))

@@ -33,6 +33,7 @@ from ..notation import REAL
 from ..printing import NotationLatexPrinter
 from ..render import rule_texts, wording
 from ..verify import Verifier, cheaply_zero, shown, shown_pair
+from .bindings import activation_meanings, binding, distribution_premises, put_back
 from .conventions import Convention, conventions_of, kink, under_convention
 from .decide import private_table, problem_table, problem_verifier
 from .lines import split_lines
@@ -40,6 +41,7 @@ from .opaque import opaque, revealed
 from .reader import ReadError, read
 from .reader.course import up_to_order
 from .reasons import rule_hint
+from .timed import failure_reason
 
 #: A link that covers more reference steps than this skips too much.
 MOST_STEPS_AT_ONCE = 2
@@ -66,6 +68,8 @@ class Knowledge:
     defines: Mapping[sp.Basic, tuple[sp.Basic, str]] = field(default_factory=dict)
     #: the conventions a line may be right under (the error 0 outside its map)
     conventions: tuple[Convention, ...] = ()
+    #: expressions with the notation's definitions unfolded, kept with this knowledge (its lines recur)
+    unfolded: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def knowledge(derivation: Derivation, table) -> Knowledge:
@@ -192,18 +196,16 @@ def _signature(expr: sp.Basic) -> frozenset:
     return frozenset(symbols | expr.atoms(sp.IndexedBase) | {f.func for f in expr.atoms(sp.core.function.AppliedUndef)})
 
 
-_UNFOLDED: dict = {}
-
-
 def _unfolded(known: Knowledge, expr: sp.Basic) -> sp.Basic:
-    """``expr`` with the notation's definitions unfolded (kept: the reference's lines recur)."""
-    key = (id(known), expr)
-    if key not in _UNFOLDED:
+    """``expr`` with the notation's definitions unfolded (kept on ``known``: the reference's lines
+    recur, and the cache goes with the knowledge it was made with)."""
+    cache = known.unfolded
+    if expr not in cache:
         try:
-            _UNFOLDED[key] = known.plain.unfold(expr)
+            cache[expr] = known.plain.unfold(expr)
         except Exception:  # noqa: BLE001 - what SymPy cannot unfold is simply not placed
-            _UNFOLDED[key] = expr
-    return _UNFOLDED[key]
+            cache[expr] = expr
+    return cache[expr]
 
 
 def _cheaply_zero_safe(difference: sp.Basic) -> bool:
@@ -275,6 +277,21 @@ def definition(known: Knowledge, lhs: sp.Basic, rhs: sp.Basic, given: Mapping | 
     if comparison.certificate is not None or value.has(sp.Derivative):
         return None  # the definition worked out (dL/dyhat differentiated), or a try at it: a step, judged as one
     return Link("wrong", rule, (rule,), counterexample=counterexample_text(comparison.counterexample), expected=lhs)
+
+
+def _as_defined(known: Knowledge, chain: list) -> bool:
+    """Whether a chain ``A = B = ...`` that algebra alone shows writes the problem's definition of
+    its left side as the problem writes it (yhat = sigma(z), or sigma(z) taken one step: 1/(1+e^-z));
+    never a derivative worked out (a step)."""
+    value = known.definitions.get(_canonical(chain[0])) if chain and chain[0] is not None else None
+    if value is None or not isinstance(value, sp.Basic) or isinstance(value, sp.Lambda) or value.has(sp.Derivative):
+        return False
+    try:
+        forms = [value, value.replace(lambda e: isinstance(e, AppliedUndef) and isinstance(
+            known.definitions.get(e.func), sp.Lambda), lambda e: known.definitions[e.func](*e.args))]
+    except Exception:  # noqa: BLE001 - a definition SymPy cannot apply is compared as written
+        forms = [value]
+    return any(e is not None and _cheaply_zero_safe(_canonical(e) - _canonical(f)) for e in chain[1:] for f in forms)
 
 
 def _names_only(expr: sp.Basic, new: set) -> bool:
@@ -375,9 +392,11 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     judged so far (so that a caller timing each line can report them: :mod:`derive.check.timed`).
 
     Returns:
-        ``{"problem", "lines": [{"n", "latex", "parsed", "verdict", "rule", "feedback"}],
+        ``{"problem", "lines": [{"n", "latex", "parsed", "verdict", "rule", "feedback", "reason"}],
         "final": {"target", "verdict"}, "first_error"}``. Line verdicts: ``start`` (the first
-        statement, a definition), ``equal``, ``valid``, ``skips``, ``wrong``, ``unreadable``.
+        statement, a definition), ``equal``, ``valid``, ``skips``, ``wrong``, ``error`` (the checker
+        failed on a link), ``undecided``, ``unreadable``; ``reason``: the line's own reason as
+        plain text (a ``\\tag``, a comment), "" when it has none.
     """
     # imported here: the vector lines' module judges with this module's links
     from . import vectors
@@ -391,11 +410,18 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     # names a student invents are added to the table: this check's own copy, not the shared one
     table = private_table(shared)
     known = knowledge(derivation, table)
+    # f(x) = cases{x, alpha x} in prelu-init: the problem's activation, where it has no formula of its own
+    known = replace(known, defines={**known.defines, **activation_meanings(derivation, table, known.defines)})
     printer = NotationLatexPrinter([*derivation.quantities, *table.quantities.values()])
     lines = split_lines(text)
     results, current, equation, subject, first_error = [], None, None, None, None
     verdict, expected = "start", None
     plan, texts = vectors.plan(derivation.targets.values(), table.names), None  # texts: the last vector line's
+    # names the student binds (S_j = sum_i w_ij x_i), never one the problem knows
+    bound: dict = {}
+    problem_names = {*shared.names.values(), *shared.quantities, *known.defines, *(q.symbol for q in derivation.quantities)}
+    problem_latex = [q.latex for q in derivation.quantities if q.latex]
+    premises = distribution_premises(derivation, known.full.facts)
     for line in lines:
         if progress is not None:
             progress(results)
@@ -409,7 +435,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
             except ReadError as error:
                 unreadable = str(error)
                 break
-        entry = {"n": line.n, "latex": line.latex, "parsed": "", "verdict": "", "rule": None, "feedback": ""}
+        entry = {"n": line.n, "latex": line.latex, "parsed": "", "verdict": "", "rule": None, "feedback": "",
+                 "reason": line.reason}
         results.append(entry)
         if not plan and any(vectors.is_vector_form(p) for p in line.parts if p):
             # (W^(l))^T read as scalars would be a power T: not judged rather than wrong
@@ -437,6 +464,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
             current = None  # the next line cannot be judged against a line that was not read
             continue
         entry["parsed"] = " = ".join(printer.doprint(revealed(v)) if v is not None else "" for v in values)
+        values = [put_back(v, bound) for v in values]
         links, starts_chain = [], values[0] is not None
         hint = rule_hint(getattr(line, "reason", ""))
         if starts_chain:
@@ -446,6 +474,15 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
             chain = [current, *values[1:]] if current is not None else values[1:]
         for position, (a, b) in enumerate(pairwise(chain)):
             if a is None or b is None:
+                continue
+            if starts_chain and not line.implies and len(chain) == 2 \
+                    and binding(a, b, line.parts[0], problem_names, bound, problem_latex) is not None:
+                links.append(Link("definition", "own-name", ("own-name",), name=line.parts[0].strip()))
+                continue
+            law = next((law for value, law in premises.get(a, ()) if starts_chain and not line.implies
+                        and len(chain) == 2 and _cheaply_zero_safe(_canonical(b) - value)), None)
+            if law is not None:  # Var(W) = r^2/3: W drawn from U(-r, r), the premise of that part
+                links.append(Link("definition", "premise", ("premise",), name=law))
                 continue
             try:
                 defined = (definition(known, a, b) or entry_definition(known, set(table.names.values()) - set(
@@ -474,11 +511,17 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 if judged.verdict == "wrong" and defined is not None:
                     # a line that neither defines its quantity as the problem does nor follows
                     judged = replace(defined, name=line.parts[0].strip())
-            except Exception as error:  # noqa: BLE001 - SymPy fails in many ways: the link is not judged
+            except VerificationError as error:  # evaluable at no point: the link is not judged
                 judged = Link("undecided", counterexample={"reason": type(error).__name__})
+            except Exception as error:  # noqa: BLE001 - a failure of the checker: the link's verdict, in one line
+                judged = Link("error", counterexample={"reason": failure_reason(error)})
             if judged.verdict == "wrong" and len(chain) > 2 and (starts_chain or position > 0):
                 judged = replace(judged, sides=(printer.doprint(revealed(a)), printer.doprint(revealed(b))))
             links.append(judged)
+        if starts_chain and not line.implies and links and all(lk.verdict == "equal" for lk in links) \
+                and _as_defined(known, chain):
+            # yhat = sigma(z) = 1/(1+e^-z): the problem's definition of yhat, written out as it defines it
+            links = [Link("definition", "definition", ("definition",), name=line.parts[0].strip())]
         if starts_chain and len(values) == 1:
             links.append(Link("start", "statement"))
         after_unreadable = not starts_chain and current is None and bool(results[:-1])
@@ -500,7 +543,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     return {"problem": problem, "lines": results, "final": final, "first_error": first_error}
 
 
-_ORDER = ("wrong", "undecided", "skips", "valid", "definition", "equal", "start")
+_ORDER = ("wrong", "error", "undecided", "skips", "valid", "definition", "equal", "start")
 #: The verdicts of a link that holds.
 ACCEPTED = ("skips", "valid", "definition", "equal")
 
@@ -530,8 +573,14 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
             point = ", ".join(f"{names.get(k, k)} = {v}" for k, v in counter["point"].items()) or phrases["a_density"]
             which = "counterexample" if link_.sides is None else "link_counterexample"
             text += " " + phrases[which].format(point=point, left=counter["left"], right=counter["right"])
+    elif verdict == "error":
+        text = phrases["error"].format(reason=(link_.counterexample or {}).get("reason", "-"))
     elif verdict == "undecided":
         text = phrases["undecided"].format(rule=(link_.counterexample or {}).get("reason", "-"))
+    elif verdict == "definition" and link_.rule == "premise":
+        text = phrases["premise"].format(law=link_.name)
+    elif verdict == "definition" and link_.rule == "own-name":
+        text = phrases["own_name"].format(name=link_.name)
     elif verdict == "definition" and link_.rule == "name":
         text = phrases["name_bound"].format(name=link_.name, value=link_.sides[0])
     elif verdict == "definition":
@@ -544,7 +593,7 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
         text = phrases["under_convention"].format(convention=convention)
     else:
         text = phrases[verdict].format(rule=named or phrases["algebra"])
-    return text + (" " + phrases["carried"] if carried and verdict != "wrong" else "")
+    return text + (" " + phrases["carried"] if carried and verdict not in ("wrong", "error") else "")
 
 
 def _final(known: Knowledge, derivation: Derivation, subject, value, expected=None) -> dict:
@@ -561,8 +610,8 @@ def _final(known: Knowledge, derivation: Derivation, subject, value, expected=No
     try:
         correct = known.plain.compare(value, chosen.rhs, thorough=False).certificate is not None \
             or under_convention(known.plain, known.conventions, value, chosen.rhs, {}) is not None
-    except VerificationError:  # evaluable at no point: the result is not judged
-        return {"target": None, "verdict": "undecided"}
+    except VerificationError:  # evaluable at no point: the result is not judged, and says so
+        return {"target": chosen.name, "verdict": "unevaluable"}
     return {"target": chosen.name, "verdict": "correct" if correct else "incorrect"}
 
 

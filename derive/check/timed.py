@@ -100,7 +100,7 @@ def _numbered(done: list[dict], lines: list[Line]) -> list[dict]:
 def _error(line: Line, phrases: dict, error: BaseException) -> dict:
     """A line the checker failed on."""
     return {"n": line.n, "latex": line.latex, "parsed": "", "verdict": "error", "rule": None,
-            "feedback": phrases["error"].format(reason=failure_reason(error))}
+            "feedback": phrases["error"].format(reason=failure_reason(error)), "reason": line.reason}
 
 
 def _resumed(done: list[dict], rest: list[Line], phrases: dict, resumed: bool) -> list[dict]:
@@ -207,7 +207,7 @@ def _stopped(problem: str, lines: list, done: list[dict], reason: str, timeout: 
         current = line is lines[len(done)]
         verdict = "error" if current and reason == "failed" else "undecided"
         report.append({"n": line.n, "latex": line.latex, "parsed": "", "verdict": verdict, "rule": None,
-                       "feedback": stopped if current else phrases["not_reached"]})
+                       "feedback": stopped if current else phrases["not_reached"], "reason": line.reason})
     first_error = next((line["n"] for line in report if line["verdict"] == "wrong"), None)
     return {"problem": problem, "lines": report, "final": {"target": None, "verdict": "undecided"},
             "first_error": first_error, "stopped": stopped}
