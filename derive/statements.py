@@ -41,6 +41,8 @@ _CONTROL = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _DECIMAL = re.compile(r"(?<![\d.])(\d*\.\d+)")
 _HAT = re.compile(r"hat\(([A-Za-z])\)")
 _UNSAFE_NAME = re.compile(r"[\\{}^%#&~$]")
+#: the reader's layer label at a name's end, S^(3) (letters, digits, + and - only): never a command
+_LAYER = re.compile(r"\^\([A-Za-z0-9+\- ]{1,8}\)$")
 #: Names a statement applies as functions where an argument list follows (``\\theta(u)``, ``\\text{ReLU}(x)``).
 FUNCTIONS = ("sigma", "theta", "phi", "varphi", "psi", "ReLU", "relu", "softmax", "Softmax")
 #: How many formulas one statement or title may hold.
@@ -121,10 +123,23 @@ class _StatementPrinter(NotationLatexPrinter):
         return super()._print_log(expr, exp)
 
     def _print_Symbol(self, expr, style="plain"):
+        layer = _LAYER.search(expr.name)
+        if layer:  # the reader's S^(3): the name, then its layer label as the course writes it
+            return rf"{self._print(sp.Symbol(expr.name[:layer.start()]))}^{{{layer.group()[1:]}}}"
         hat = _HAT.fullmatch(expr.name)
         if hat and expr not in self._settings["symbol_names"]:
             return rf"\hat{{{hat[1]}}}"
         return super()._print_Symbol(expr, style)
+
+
+    def _print_Indexed(self, expr):
+        """S^(3)[j] as S_{j}^{(3)}: the indices, then the layer label."""
+        layer = _LAYER.search(str(expr.base.label))
+        if not layer:
+            return super()._print_Indexed(expr)
+        indices = "".join(self._print(index) for index in expr.indices)
+        name = self._print(sp.Symbol(str(expr.base.label)[:layer.start()]))
+        return rf"{name}_{{{indices}}}^{{{layer.group()[1:]}}}"
 
 
 def _tidy(expr: sp.Basic) -> sp.Basic:
@@ -142,15 +157,12 @@ def _tidy(expr: sp.Basic) -> sp.Basic:
         return expr.replace(lambda node: isinstance(node, sp.Mul), tidy)
 
 
-#: the course's layer index after a name, W^{(l)}: kept as an index, never read as a power
-_LAYER_INDEX = re.compile(r"(?<=[A-Za-z}])\^\{\((?P<index>[A-Za-z0-9+\- ]{1,8})\)\}")
 #: a letter and digits, D1 or W2 as the seeds write them: the digits a subscript, never a factor
 _LETTER_DIGITS = re.compile(r"(?<![A-Za-z\\])(?P<letter>[A-Za-z])(?P<digits>\d+)(?![\d.])")
 
 
 def _prepared(span: str) -> str:
-    """A span as the reader should see it: ``W^{(l)}`` a layer index, ``D1`` the name D_1."""
-    span = _LAYER_INDEX.sub(lambda match: rf"^{{\text{{({match['index']})}}}}", span)
+    """A span as the reader should see it: ``D1`` the name D_1 (the reader keeps ``W^{(l)}`` a layer index)."""
     return _LETTER_DIGITS.sub(lambda match: f"{match['letter']}_{{{match['digits']}}}", span)
 
 
@@ -173,8 +185,8 @@ def _table(derivation):
     from .check.table import declare_function, table_for
 
     table = table_for(derivation, True)
-    for name in FUNCTIONS:  # sigma(x) is the function sigma at x, not sigma times x
-        if name not in table.names and name not in table.functions:
+    for name in FUNCTIONS:  # sigma(x) is the function sigma at x, not sigma times x; ReLU(x) kept as written
+        if name not in table.names and (name not in table.functions or isinstance(table.functions[name], sp.Lambda)):
             declare_function(table, name, sp.Function(name))
     return table
 
@@ -198,7 +210,7 @@ def span_tex(span: str, derivation=None, quantities: Iterable = (), table=None) 
     for side in reading.sides:
         for atom in side.atoms(sp.Symbol, sp.Function, sp.IndexedBase) if isinstance(side, sp.Basic) else ():
             name = getattr(atom, "name", None) or type(atom).__name__
-            if _UNSAFE_NAME.search(str(name)):  # a command the reader kept inside a name (\hat{\write18})
+            if _UNSAFE_NAME.search(_LAYER.sub("", str(name))):  # a command kept inside a name (\hat{\write18})
                 raise StatementError(f"cannot read the formula '${_quoted(span)}$': the name '{_quoted(str(name))}'")
     sides = [_tidy(side) if isinstance(side, sp.Basic) else side for side in reading.sides]
     decimals = {}

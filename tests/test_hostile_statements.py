@@ -40,7 +40,7 @@ STATEMENTS = {
     "deep": ("$" + "(" * 300 + "x" + ")" * 300 + "$", REFUSED),
     "control-character": ("Null $x\u0000$.", REFUSED),
     "nested": ("Nested $a $b$ c$.", MATH),  # two spans, a and c, around the text b
-    "text-input": (r"Text $\text{\input{/etc/hostname}}$.", MATH),  # letters only: the command is gone
+    "text-input": (r"Text $\text{\input{/etc/hostname}}$.", REFUSED),  # \text around a command: refused
     **{f"attack-{n}": (f"${attack}$", REFUSED) for n, attack in enumerate(TEX_ATTACKS)},
 }
 #: statement -> LaTeX that must be in the .tex
