@@ -43,9 +43,6 @@ KNOWN_GAPS: dict[str, str] = {
     "001-2.3-mlp-backprop": r"issue 17: judge: `\sigma(z) = \frac{1}{1 + e^{-z}}` after `a^{(l)} = "
                             r"\sigma(z^{(l)}), \quad` undecided (NotImplementedError), line 3; `\sigma'(z) "
                             r"= \sigma(z)(1 - \sigma(z))` undecided (VerificationError), line 5",
-    "001-2.4-conv-backprop": r"issue 17: convention: line 1 wrong at the border (K = 2, N = 2, i = j = 1) "
-                             r"again: accepted under the zero-padding convention at 9f46eb6, wrong since "
-                             r"4bc08b4 (cause not found yet)",
     "001-2.5-pooling": r"issue 17: definition: `a_{ij}^{(l)} = f(z_{ij}^{(l)})` and the average-pooling rewrite wrong "
                        r"as links, lines 1, 3, 4; reader: `\max_{u=0}^{K'-1} \max_{v=0}^{K'-1} "
                        r"z_{Si+u, Sj+v}^{(l)}` unreadable (expected '(' but found '_'), line 2; final: no target",

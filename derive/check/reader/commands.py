@@ -16,6 +16,11 @@ COMMANDS = {"{": lambda parser: parser.set_literal(r"\}"), "emptyset": lambda pa
             "tbinom": lambda parser: parser.binomial()}
 
 
+#: An undeclared loss, as the course writes it: its derivatives are left to check-steps (dL/dz is the
+#: problem's error delta there), never an unknown of the reader's own.
+_LOSS_NAMES = {"L", "E", "J", "mathcalL", "ell"}
+
+
 class Commands:
     """The parser's rules for LaTeX commands (mixed into :class:`~derive.check.reader.grammar.Parser`)."""
 
@@ -120,7 +125,8 @@ class Commands:
             top = function.func(variable)
         related = (variable, *top.atoms(sp.Indexed, sp.Symbol))
         # d\ell_n/d\hat{y} (a variable the problem does not declare), dQ/da (a quantity it does not declare)
-        named = isinstance(top, (sp.Symbol, sp.Indexed)) and (self.invented(variable) or self.invented(top))
+        named = isinstance(top, (sp.Symbol, sp.Indexed)) and (self.invented(variable) or (
+            self.invented(top) and str(top) not in _LOSS_NAMES))  # a loss's dL/dz: the steps' error delta
         if not top.has(variable) and (named or any(_unknown_layer(atom) for atom in related)):
             return _opaque_derivative(top, variable, order)
         return sp.Derivative(top, (variable, order))
