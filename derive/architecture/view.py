@@ -185,9 +185,10 @@ def totals(report: Report, words: Mapping, lang: str) -> list[dict]:
     reduction = result.get("macs_reduction")
     if reduction:
         before, after = number(reduction["reference_macs"], lang), number(result["macs"], lang)
+        fraction = sp.Rational(reduction["exact"])
         lines.append({"label": markup.marked(words["total_reduction"]).tex,
                       "sum": rf"({before} - {after}) / {before}",
-                      "value": "{0.p}/{0.q}".format(sp.Rational(reduction["exact"])),
+                      "value": f"{number(int(fraction.p), lang)}/{number(int(fraction.q), lang)}",
                       "scaled": approximate(reduction["float"], percent=True)["approx_tex"]})
     difference = result.get("difference_from_full")
     if difference:
