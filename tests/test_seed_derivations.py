@@ -62,12 +62,8 @@ KNOWN_GAPS: dict[str, str] = {
                                       r"slip is found",
     "001-2.2-log-softmax--slip-gradient-sign": r"issue 17: reader: the slip's line, the cases gradient (line 2), is "
                                                r"unreadable: no first error",
-    **{f"001-2.4-conv-backprop--slip-{name}": r"issue 17: convention: line 1 wrong at the border comes first; the "
-       r"slip (line 2) is found" for name in ("dropped-factor", "index-sign")},
     "001-2.5-pooling--slip-dropped-square": r"issue 17: definition: line 1 `a_{ij}^{(l)} = f(z_{ij}^{(l)})` wrong "
                                             r"comes first; the slip (line 4) is found",
-    **{f"000-3.2-prelu-init--slip-{name}": r"issue 17: definition: line 1 (PReLU's cases definition) wrong comes "
-       r"first; the slip is found" for name in ("fan", "dropped-half", "alpha-square")},
     "002-q3-chain--slip-no-prime": r"issue 17: definition: lines 1-5 wrong come first (and the slip's line is "
                                    r"accepted: see test_a_planted_slip_is_never_accepted)",
     # -- the command line: no traceback and no error verdict anywhere today; what fails is a timeout
