@@ -356,7 +356,9 @@ S_NAME = r"S_j = \sum_{k=1}^{n} W_{jk}^{(l)} a_k^{(l-1)}"
     ("mlp-backprop", [r"\delta^{(l)} = 3"], ["wrong"]),
     ("xavier", [r"\text{Var}(W_{ij}^{(l)}) = \frac{1}{3}"], ["wrong"]),
     ("xavier", [r"\delta_i^{(l)} = \frac{\partial \mathcal{L}}{\partial a_i^{(l)}}"], ["wrong"]),
-    ("mlp-backprop", [r"\sigma(x) = \frac{1}{1+e^{-x}}"], ["wrong"]),
+    # the course's sigma is the sigmoid (mlp-backprop leaves its activation sigma without a formula)
+    ("mlp-backprop", [r"\sigma(x) = \frac{1}{1+e^{-x}}"], ["definition"]),
+    ("mlp-backprop", [r"\sigma(x) = \frac{1}{1-e^{-x}}"], ["wrong"]),
     # a derivative the problem does not name is no name of one's own either
     ("mlp-backprop", [r"\frac{\partial \ell}{\partial \hat{y}} = 3"], ["wrong"]),
 ])
@@ -442,3 +444,20 @@ def test_seed_001_uniform_part_is_right_to_its_bound():
     report = check_steps(text, "xavier")
     assert [line["verdict"] for line in report["lines"]] == ["definition", "valid", "valid"], report["lines"]
     assert report["final"] == {"target": "uniform_bound", "verdict": "correct"}
+
+
+#: seed 002 Q3, line 5: theta, the sheet's name of the problem's sigma, is the sigmoid
+@pytest.mark.parametrize("line, verdict", [
+    (r"\theta(u) = \frac{1}{1+e^{-u}}", "definition"),
+    (r"\theta(u) = (1+e^{-u})^{-1}", "definition"),
+    # not the sigmoid, in the same notation: stays wrong
+    (r"\theta(u) = \frac{1}{1-e^{-u}}", "wrong"),
+    (r"\theta(u) = \frac{1}{1+e^{u}}", "wrong"),
+    (r"\theta(u) = \tanh(u)", "wrong"),
+    (r"\theta(u) = \frac{e^u - e^{-u}}{e^u + e^{-u}}", "wrong"),
+    (r"\theta(u) = \max(0, u)", "wrong"),
+    (r"\theta(u) = u", "wrong"),
+])
+def test_theta_defined_as_the_sigmoid(line, verdict):
+    (got,) = _lines(line, "mlp-backprop")
+    assert got["verdict"] == verdict, got

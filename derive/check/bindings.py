@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from ..catalog.activations import SIGMA
 from .reader.tokens import GREEK
 
 #: the commands a plain name may be written with (a Greek letter, a hat, ell)
@@ -109,15 +110,19 @@ def activation_meanings(derivation, table, defines: dict) -> dict:
     """What the problem's activation is where the problem names it without a formula but has the
     slope of one rectifier (prelu-init's f, with alpha: PReLU): ``{f: (Lambda, "definition")}`` for
     each activation the problem does not define, when exactly one rectifier the reader knows uses a
-    quantity of the problem (never ReLU where the problem's slope is alpha). Empty otherwise."""
+    quantity of the problem (never ReLU where the problem's slope is alpha); an activation written
+    sigma is the sigmoid of the catalog's own sigma (:data:`derive.catalog.activations.SIGMA`)."""
     quantities = {q.symbol for q in derivation.quantities}
+    undefined = [q for q in derivation.quantities
+                 if isinstance(q.symbol, sp.FunctionClass) and q.meaning is None and q.symbol not in defines]
+    # an activation written sigma is the course's sigmoid (mlp-backprop's sigma(z) = 1/(1 + e^-z), seed 001 2.3)
+    named = {q.symbol: (SIGMA.meaning, "definition") for q in undefined if (q.latex or "").strip() == SIGMA.latex}
     rectifiers = {fn for fn in table.functions.values() if isinstance(fn, sp.Lambda) and isinstance(fn.expr, sp.Piecewise)
                   and fn.expr.free_symbols & quantities}
     if len(rectifiers) != 1:  # PReLU, prelu, LeakyReLU: one function (one Lambda)
-        return {}
+        return named
     rectifier = next(iter(rectifiers))
-    return {q.symbol: (rectifier, "definition") for q in derivation.quantities
-            if isinstance(q.symbol, sp.FunctionClass) and q.meaning is None and q.symbol not in defines}
+    return {**{q.symbol: (rectifier, "definition") for q in undefined}, **named}
 
 
 _DISTRIBUTION = re.compile(r"^\\operatorname\{Var\}\((?P<law>[UN]\(.*\))\)$")
