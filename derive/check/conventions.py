@@ -25,7 +25,9 @@ class Convention:
     """A reading of the student's quantities the reference allows: ``substitution`` (what a
     written quantity stands for under it) and ``kind`` (the wording key, ``[steps]
     convention_<kind>``), about the quantity written ``latex``; or (``kind`` ``kink``) a value
-    chosen where a piecewise function jumps (ReLU'(0)), which no substitution decides."""
+    chosen where a piecewise function jumps (ReLU'(0)), which no substitution decides; or (``kind``
+    ``condition``) a sign its reason states, z_l > 0, as written ``latex``
+    (:mod:`derive.check.conditions`)."""
 
     kind: str
     substitution: tuple[tuple[sp.Basic, sp.Basic], ...]
@@ -78,6 +80,10 @@ def under_convention(verifier: Verifier, conventions: tuple[Convention, ...], a:
 
 
 def _substituted(expr: sp.Basic, substitution: Mapping) -> sp.Basic:
+    """``expr`` read as a convention says: its families' entries (and names) as the substitution maps them."""
+    names = {old: new for old, new in substitution.items() if isinstance(old, sp.Symbol)}
+    if names:  # a condition's name read with its sign (z_l > 0)
+        expr = expr.xreplace(names)
     return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base in substitution,
                         lambda e: substitution[e.base][e.indices])
 

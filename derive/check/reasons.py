@@ -32,6 +32,7 @@ KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("identical-terms", ("identically distributed", "i.i.d", "iid", "同分布")),
     ("taylor", ("taylor", "泰勒")),
     ("linear-regime", ("linear regime", "线性区")),
+    ("active-units", ("active unit", "激活的单元", "激活单元")),
     ("solve", ("solve", "solving", "求解", "解得", "解出")),
     ("substitute", ("substitut", "plug in", "plugging", "代入", "带入")),
     ("differentiate", ("differentiat", "求导")),

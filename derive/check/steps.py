@@ -29,11 +29,12 @@ from sympy.core.function import AppliedUndef
 from ..engine import DEFINE, EQUALS, EQUATION, Derivation
 from ..errors import VerificationError
 from ..markup import marked
-from ..notation import REAL
+from ..notation import REAL, SMOOTH_FUNCTION
 from ..printing import NotationLatexPrinter
 from ..render import rule_texts, wording
 from ..verify import Verifier, cheaply_zero, shown, shown_pair
 from .bindings import activation_meanings, binding, distribution_premises, put_back
+from .conditions import stated_conditions
 from .conventions import Convention, conventions_of, kink, under_convention
 from .decide import private_table, problem_table, problem_verifier
 from .lines import split_lines
@@ -77,6 +78,8 @@ def knowledge(derivation: Derivation, table) -> Knowledge:
     for symbol, quantity in list(table.quantities.items()):
         if quantity.domain is None and quantity.meaning is None and isinstance(symbol, sp.Symbol):
             table.quantities[symbol] = replace(quantity, domain=REAL)  # dL/dyhat, L: any real value
+        elif quantity.domain is None and quantity.meaning is None and isinstance(symbol, sp.FunctionClass):
+            table.quantities[symbol] = replace(quantity, domain=SMOOTH_FUNCTION)  # vanishing's activation f
     plain, full = problem_verifier(table, derivation), problem_verifier(table, derivation)
     plain.quantities = full.quantities = table.quantities  # shared, so invented names get a domain too
     definitions = {**plain.facts, **{q.symbol: q.meaning for q in derivation.quantities if q.meaning is not None}}
@@ -225,9 +228,11 @@ def _reference_rules(known: Knowledge, a: sp.Basic, b: sp.Basic) -> tuple[str, .
     return known.chains[chain][1][start:end]
 
 
-def link(known: Knowledge, a: sp.Basic, b: sp.Basic, hint: str | None = None) -> Link:
+def link(known: Knowledge, a: sp.Basic, b: sp.Basic, hint: str | None = None,
+         conditions: tuple[Convention, ...] = ()) -> Link:
     """Judge ``a = b`` as a step of the derivation (``hint``: the rule the line's reason names,
-    tried first; it only orders the attempts)."""
+    tried first; it only orders the attempts; ``conditions``: the sign conditions the reason states,
+    tried only where the link is wrong as written, and named in its verdict)."""
     a, b = up_to_order(_canonical(a), _canonical(b))  # a Taylor line: compared up to its O(z^n)
     rules = _reference_rules(known, a, b)
     plain = known.plain.compare(a, b, thorough=False)
@@ -243,6 +248,9 @@ def link(known: Knowledge, a: sp.Basic, b: sp.Basic, hint: str | None = None) ->
         convention = under_convention(known.full, known.conventions, a, b, known.given)
         if convention is not None:
             return Link("valid", "convention", ("convention",), convention=convention)
+        condition = under_convention(known.full, conditions, a, b, known.given)
+        if condition is not None:  # prod ReLU'(z_l) = 1 under the reason's z_l > 0
+            return Link("valid", "condition", ("condition",), convention=condition)
         return Link("wrong", counterexample=counterexample_text(full.counterexample), expected=a)
     if rules is None:
         rules = _facts_used(known, a, b, hint)
@@ -422,6 +430,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     problem_names = {*shared.names.values(), *shared.quantities, *known.defines, *(q.symbol for q in derivation.quantities)}
     problem_latex = [q.latex for q in derivation.quantities if q.latex]
     premises = distribution_premises(derivation, known.full.facts)
+    reference_rules = frozenset(step.rule for step in derivation.steps)
     for line in lines:
         if progress is not None:
             progress(results)
@@ -467,6 +476,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
         values = [put_back(v, bound) for v in values]
         links, starts_chain = [], values[0] is not None
         hint = rule_hint(getattr(line, "reason", ""))
+        conditions = stated_conditions(getattr(line, "reason", ""), table, reference_rules)
         if starts_chain:
             subject = values[0]
             chain = list(values)
@@ -488,7 +498,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 defined = (definition(known, a, b) or entry_definition(known, set(table.names.values()) - set(
                     shared.names.values()), a, b)) if starts_chain and not line.implies and len(chain) == 2 else None
                 judged = defined if defined is not None and defined.verdict == "definition" \
-                    else link(known, a, b, hint)
+                    else link(known, a, b, hint, conditions)
                 if judged.verdict == "wrong" and starts_chain and position == 0 and len(chain) > 2 \
                         and _names_only(b, set(table.names.values()) - set(shared.names.values())):
                     # Var(W) = sigma^2 = ... with sigma a name the line brings: sigma^2 names Var(W)
@@ -587,6 +597,8 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
         text = phrases["definition"].format(name=link_.name)
     elif link_.sizes is not None:
         text = phrases["entrywise"].format(sizes=link_.sizes)
+    elif link_.convention is not None and link_.convention.kind == "condition":
+        text = phrases["under_condition"].format(condition=link_.convention.latex)
     elif link_.convention is not None:
         convention = phrases[f"convention_{link_.convention.kind}"].format(
             name=link_.convention.latex, course=course or "-", **dict(link_.convention.fields))

@@ -1,0 +1,55 @@
+"""check-steps: a condition a line's reason states is used, and named; without it the line is judged as written.
+
+``vanishing`` (the ReLU part): ReLU'(z_l) = 1 only on active units, so
+``\\prod_{l=1}^{L} \\operatorname{ReLU}'(z_l) = \\prod_{l=1}^{L} 1`` holds for z_l > 0, not for every
+z_l (z_l = -1 gives 0 against 1, by hand). The reason ``active units ($z_l > 0$)`` states that
+condition (the derivation's own reason, en and zh); the verdict then says it. The same line with no
+condition, a condition of the wrong sign, or a right condition under a wrong right side stays wrong.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from derive.check.steps import check_steps
+
+RELU = r"\prod_{l=1}^{L} \operatorname{ReLU}'(z_l) = "
+
+
+def _line(right: str, reason: str, lang: str = "en") -> dict:
+    text = "\\begin{align*}\n" + RELU + right + (f" \\tag*{{{reason}}}" if reason else "") + "\n\\end{align*}\n"
+    report = check_steps(text, "vanishing", lang)
+    (line,) = report["lines"]
+    return line
+
+
+@pytest.mark.parametrize("right, reason, lang", [
+    (r"\prod_{l=1}^{L} 1", r"active units ($z_l > 0$)", "en"),
+    (r"\prod_{l=1}^{L} 1", r"激活的单元（$z_l > 0$）", "zh"),
+    ("1", r"since $z_l > 0$ in every layer", "en"),
+    ("1", "the product of the ReLU slopes along active units", "en"),  # names the rule active-units
+    (r"\prod_{l=1}^{L} 0", r"inactive units ($z_l < 0$)", "en"),       # ReLU'(z) = 0 there: true, and said
+])
+def test_a_line_right_under_the_stated_condition_is_valid_and_says_it(right, reason, lang):
+    line = _line(right, reason, lang)
+    assert line["verdict"] == "valid", line
+    assert "z_l > 0" in line["feedback"] or "z_l < 0" in line["feedback"], line["feedback"]
+
+
+@pytest.mark.parametrize("right, reason", [
+    (r"\prod_{l=1}^{L} 1", ""),                                   # no condition stated
+    ("1", "evaluate the product"),                                 # a reason that states none
+    (r"\prod_{l=1}^{L} 1", r"inactive units ($z_l < 0$)"),          # the wrong sign
+    (r"\prod_{l=1}^{L} 1", r"($z_l \geq -1$)"),                    # a bound other than 0
+    (r"\prod_{l=1}^{L} 0", r"active units ($z_l > 0$)"),            # wrong under the condition
+    ("L", r"active units ($z_l > 0$)"),
+    (r"\prod_{l=1}^{L} 1", r"($L > 0$)"),                           # a condition on another quantity
+    ("0", "the product of the ReLU slopes along active units"),
+    (r"\prod_{l=1}^{L} 1", r"($z_l > 0 \input{/etc/passwd}$)"),    # a reason's TeX is never run
+    (r"\prod_{l=1}^{L} 1", "along inactive units"),                 # negates the rule active-units
+    (r"\prod_{l=1}^{L} 1", "非激活单元"),
+])
+def test_a_line_wrong_under_its_stated_condition_or_without_one_stays_wrong(right, reason):
+    line = _line(right, reason)
+    assert line["verdict"] == "wrong", line
+
