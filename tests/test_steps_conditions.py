@@ -53,3 +53,41 @@ def test_a_line_wrong_under_its_stated_condition_or_without_one_stays_wrong(righ
     line = _line(right, reason)
     assert line["verdict"] == "wrong", line
 
+
+
+def _alone(text: str) -> dict:
+    (line,) = check_steps("\\begin{align*}\n" + text + "\n\\end{align*}\n", "vanishing")["lines"]
+    return line
+
+
+STATIONARY = r" \tag*{the slope is largest where its derivative is $0$}"
+
+
+@pytest.mark.parametrize("text", [
+    # the largest slope of the sigmoid is sigma(0)(1 - sigma(0)) = 1/4 (by hand: sigma(0) = 1/2), not at 1, not 1/2
+    r"\max_x \sigma'(x) = \sigma(1) \left(1 - \sigma(1)\right)",
+    r"\max_x \sigma'(x) = \frac{1}{2}",
+    r"\max_x \tanh'(x) = \frac{1}{4}",                      # tanh's is 1
+    # the stationary point of the slope is where the SECOND derivative is 0: sigma'(x) = 0 has no solution
+    r"\sigma'(x) = 0" + STATIONARY,
+    r"\tanh'(x) = 0" + STATIONARY,
+    # the chain rule through L layers multiplies slopes and weights
+    r"\frac{\partial a_L}{\partial a_0} = \prod_{l=1}^{L} f(z_l) w_l",
+    r"\frac{\partial a_L}{\partial a_0} = \sum_{l=1}^{L} f'(z_l) w_l",
+])
+def test_a_wrong_maximum_stationary_condition_or_chain_stays_wrong(text):
+    assert _alone(text)["verdict"] == "wrong"
+
+
+READER = ("reader: \\sigma and \\tanh read as vanishing's activation f (its aliases override their own names) "
+          "and z_l inside the product as a plain symbol: /work/notes/reader-requests.md, 23:35")
+
+
+@pytest.mark.xfail(reason=READER, strict=True)
+@pytest.mark.parametrize("text", [
+    r"\max_x \sigma'(x) = \sigma(0) \left(1 - \sigma(0)\right)",
+    r"\sigma''(x) = 0" + STATIONARY,
+    r"\frac{\partial a_L}{\partial a_0} = \prod_{l=1}^{L} f'(z_l) w_l",
+])
+def test_the_right_maximum_stationary_condition_and_chain_follow(text):
+    assert _alone(text)["verdict"] == "valid"
