@@ -27,18 +27,10 @@ FORMATS, LANGS, PROFILES = ("latex", "md"), ("en", "zh"), ("course", "textbook")
 #: fails (the same in both languages, profiles and formats unless the key names a format). The
 #: lead trims this as the reader and the judge learn them; strict=False, so a fix shows as XPASS.
 KNOWN_GAPS = {
-    "pool-backprop": r"judge: line 6, `\delta^{(l)} \frac{\partial}{\partial {z^{(l-1)}}_{11}} \max(...)`, is wrong at "
-                     r"K' = 2 (0.047 against 0.188): the derivative of max at its largest entry is not used",
     "vanishing": r"judge: `\max_x \sigma'(x) = \sigma(0)(1 - \sigma(0))`, the stationary point `\sigma''(x) = 0` and "
                  r"the chain-rule product `\prod_{l=1}^{L} f'(z_l) w_l` are undecided (VerificationError: evaluable at no "
                  r"point); `\prod_{l=1}^{L} \operatorname{ReLU}'(z_l) = \prod_{l=1}^{L} 1` is wrong at z_l = -324.8: the "
                  r"condition z_l > 0 its reason states (active units) is not used (lines 24, 32)",
-    "variance-recursion": r"judge: the telescoping product after \Rightarrow, `{\operatorname{Var}(z)}_{L} = "
-                          r"{\operatorname{Var}(z)}_{1} \prod_{l=2}^{L} ...`, is wrong at L = 5 (lines 9, 40); the "
-                          r"second moment `\mathbb{E}[(a_j^{(l-1)})^2] = \operatorname{Var}(a_j^{(l-1)}) + "
-                          r"(\mathbb{E}[a_j^{(l-1)}])^2` and the identity's gain `g_{\mathrm{id}} = ... = 1` are wrong at "
-                          r"g = 0.34 (lines 11, 14, 15): the entry's parts share one Knowledge, so the general part's "
-                          r"E[a^2] = g Var(z) is used in the identity activation's part",
 }
 
 

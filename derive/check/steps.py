@@ -39,6 +39,8 @@ from .conventions import Convention, conventions_of, kink, under_convention
 from .decide import private_table, problem_table, problem_verifier
 from .lines import split_lines
 from .opaque import opaque, revealed
+from .parts import Parts, in_parts, parts
+from .parts import recursion as recursion_of
 from .reader import ReadError, read
 from .reader.course import up_to_order
 from .reasons import rule_hint
@@ -71,6 +73,8 @@ class Knowledge:
     conventions: tuple[Convention, ...] = ()
     #: expressions with the notation's definitions unfolded, kept with this knowledge (its lines recur)
     unfolded: dict = field(default_factory=dict, compare=False, repr=False)
+    #: each part of the reference with its own facts, and the names it reads as its own (:mod:`.parts`)
+    parts: Parts | None = field(default=None, compare=False, repr=False)
 
 
 def knowledge(derivation: Derivation, table) -> Knowledge:
@@ -98,6 +102,8 @@ def knowledge(derivation: Derivation, table) -> Knowledge:
     for step in derivation.steps:
         step = replace(step, rhs=opaque(full, step.rhs), lhs=None if step.lhs is None else opaque(full, step.lhs))
         given.update(dict(step.given))
+        for family, recursion in recursion_of(step).items():  # Var(z)_l = ... Var(z)_{l-1} at every layer
+            full.learn(family, recursion)
         if step.kind in (DEFINE, EQUATION) and step.certificate is None and DEFINING_RULES.search(step.rule) \
                 and isinstance(step.lhs, (sp.Symbol, sp.Indexed)):
             defines.setdefault(_canonical(step.lhs), (_canonical(step.rhs), step.rule))
@@ -251,7 +257,12 @@ def link(known: Knowledge, a: sp.Basic, b: sp.Basic, hint: str | None = None,
         condition = under_convention(known.full, conditions, a, b, known.given)
         if condition is not None:  # prod ReLU'(z_l) = 1 under the reason's z_l > 0
             return Link("valid", "condition", ("condition",), convention=condition)
-        return Link("wrong", counterexample=counterexample_text(full.counterexample), expected=a)
+        wrong = Link("wrong", counterexample=counterexample_text(full.counterexample), expected=a)
+        return in_parts(known, wrong, lambda part, a, b: link(part, a, b, hint, conditions), a, b)
+    if known.parts is not None and known.parts.mentioned(known, a, b):  # held with two parts' facts at once?
+        judged = in_parts(known, Link("valid"), lambda part, a, b: link(part, a, b, hint, conditions), a, b)
+        if judged.verdict == "wrong":
+            return judged
     if rules is None:
         rules = _facts_used(known, a, b, hint)
     if len(rules) > MOST_STEPS_AT_ONCE or not rules:
@@ -420,6 +431,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     known = knowledge(derivation, table)
     # f(x) = cases{x, alpha x} in prelu-init: the problem's activation, where it has no formula of its own
     known = replace(known, defines={**known.defines, **activation_meanings(derivation, table, known.defines)})
+    known = replace(known, parts=parts(derivation, table, knowledge))  # each part with its own facts
     printer = NotationLatexPrinter([*derivation.quantities, *table.quantities.values()])
     lines = split_lines(text)
     results, current, equation, subject, first_error = [], None, None, None, None
