@@ -45,7 +45,7 @@ def test_a_line_right_under_the_stated_condition_is_valid_and_says_it(right, rea
     ("L", r"active units ($z_l > 0$)"),
     (r"\prod_{l=1}^{L} 1", r"($L > 0$)"),                           # a condition on another quantity
     ("0", "the product of the ReLU slopes along active units"),
-    (r"\prod_{l=1}^{L} 1", r"($z_l > 0 \input{/etc/passwd}$)"),    # a reason's TeX is never run
+    (r"\prod_{l=1}^{L} 1", r"($z_l > 0 \input{/etc/passwd}$)"),    # unreadable math states nothing
     (r"\prod_{l=1}^{L} 1", "along inactive units"),                 # negates the rule active-units
     (r"\prod_{l=1}^{L} 1", "非激活单元"),
 ])
@@ -91,3 +91,11 @@ READER = ("reader: \\sigma and \\tanh read as vanishing's activation f (its alia
 ])
 def test_the_right_maximum_stationary_condition_and_chain_follow(text):
     assert _alone(text)["verdict"] == "valid"
+
+
+@pytest.mark.parametrize("text", [
+    r"\operatorname{ReLU}(L) = 0 \tag*{($L < 0$)}",            # L, the number of layers, is never negative
+    r"\operatorname{ReLU}(L) = 0 \tag*{($L \le 0$)}",
+])
+def test_a_condition_the_problem_excludes_makes_no_line_right(text):
+    assert _alone(text)["verdict"] == "wrong"

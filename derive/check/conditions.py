@@ -87,12 +87,25 @@ def _condition(text: str, table) -> Convention | None:
         new = sp.Symbol(quantity.name, **{assumption: True})
     else:
         return None
-    if old == new:
-        return None  # the quantity has that sign already: nothing to state
+    if old == new or _contradicts(old, assumption, table):
+        return None  # the quantity has that sign already, or the problem gives it none of it (L < 0)
     pairs = [(old, new), *_family_of(old, assumption, table)]
     for _, made in pairs:
         table.quantities.setdefault(made, Quantity(str(made), made, str(made), domain))
     return Convention("condition", tuple(pairs), text.strip(), (("condition", text.strip()),))
+
+
+def _contradicts(name: sp.Basic, assumption: str, table) -> bool:
+    """Whether the problem's own quantity ``name`` can never have the sign (a size L, a positive family
+    read as negative): such a condition states no case of the problem, so it makes no line right."""
+    label = name.label if isinstance(name, sp.IndexedBase) else name
+    quantity = table.quantities.get(name)
+    domain = quantity.domain if quantity is not None else None
+    if assumption in ("negative", "nonpositive"):
+        return bool(label.is_nonnegative if assumption == "negative" else label.is_positive) or (
+            domain is not None and domain.low is not None and domain.low >= 0)
+    return bool(label.is_nonpositive if assumption == "positive" else label.is_negative) or (
+        domain is not None and domain.high is not None and domain.high <= 0)
 
 
 def _family_of(name: sp.Basic, assumption: str, table) -> list[tuple[sp.IndexedBase, sp.IndexedBase]]:
