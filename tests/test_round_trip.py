@@ -27,10 +27,11 @@ FORMATS, LANGS, PROFILES = ("latex", "md"), ("en", "zh"), ("course", "textbook")
 #: fails (the same in both languages, profiles and formats unless the key names a format). The
 #: lead trims this as the reader and the judge learn them; strict=False, so a fix shows as XPASS.
 KNOWN_GAPS = {
-    "vanishing": r"judge: `\max_x \sigma'(x) = \sigma(0)(1 - \sigma(0))`, the stationary point `\sigma''(x) = 0` and "
-                 r"the chain-rule product `\prod_{l=1}^{L} f'(z_l) w_l` are undecided (VerificationError: evaluable at no "
-                 r"point); `\prod_{l=1}^{L} \operatorname{ReLU}'(z_l) = \prod_{l=1}^{L} 1` is wrong at z_l = -324.8: the "
-                 r"condition z_l > 0 its reason states (active units) is not used (lines 24, 32)",
+    "vanishing": r"reader: \sigma and \tanh read as the activation f (ACTIVATION's aliases override SIGMA's and TANH's "
+                 r"own names in ReadingTable.add), so \sigma''(x) = 0, \max_x \sigma'(x) = \sigma(0)(1 - \sigma(0)) and "
+                 r"the tanh lines are wrong for an unknown f; z_l inside \prod reads as a plain symbol (family_named: "
+                 r"table.names['z'] is x), so the chain-rule product is wrong (lines 1-3, 6, 7, 13, 14, 17-19; "
+                 r"reader-requests 23:35)",
 }
 
 
