@@ -334,8 +334,10 @@ UNREADABLE = [
     ("mlp-cost", r"\#_{\times}(\text{\input{/etc/passwd}})"),
     ("mlp-cost", r"\#"),
     ("sigmoid", r"\#_{\times}(z)"),
-    ("log-softmax", r"\nabla \log \text{softmax}(x)_{[i]}"),   # a gradient without its variable: never 'nablalog' times
-    ("log-softmax", r"\nabla (x_i)"),
+    # a gradient without its variable where the problem differentiates with respect to no single entry
+    # (mlp-backprop: W_ij, b_i, z_j): never 'nablalog' times it (log-softmax's reading: test_reader_sheet_forms)
+    ("mlp-backprop", r"\nabla \log \text{softmax}(x)_{[i]}"),
+    ("mlp-backprop", r"\nabla (x_i)"),
 ]
 
 

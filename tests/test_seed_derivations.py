@@ -38,8 +38,6 @@ KNOWN_GAPS: dict[str, str] = {
     # -- the sheets' derivations (every line accepted, exit 0)
     "001-3.1-xavier-backward": r"issue 17: vector: `\delta^{(l-1)} = (W^{(l)})^T \delta^{(l)} \cdot f'(z^{(l-1)})` "
                                r"(the sheet's \cdot for the entrywise product) undecided (ValueError), line 3",
-    "001-2.2-log-softmax": r"issue 17: reader: `\nabla \log \text{softmax}(x)_{[i]}` (a gradient written "
-                           r"without its variable) unreadable, line 2: final missing",
     "001-2.3-mlp-backprop": r"issue 17: judge: `\sigma(z) = \frac{1}{1 + e^{-z}}` after `a^{(l)} = "
                             r"\sigma(z^{(l)}), \quad` undecided (NotImplementedError), line 3; `\sigma'(z) "
                             r"= \sigma(z)(1 - \sigma(z))` undecided (VerificationError), line 5",
@@ -58,10 +56,6 @@ KNOWN_GAPS: dict[str, str] = {
                                    r"wrong or unreadable, not named definitions",
     "002-q3-chain:definitions": r"issue 17: definition: the network's definitions (lines 1-5) wrong as links",
     # -- planted slips: found, but an earlier line of the sheet is refused first (see the sheet's entry)
-    "001-2.2-log-softmax--slip-sign": r"issue 17: reader: the cases gradient (line 2) unreadable: final missing; the "
-                                      r"slip is found",
-    "001-2.2-log-softmax--slip-gradient-sign": r"issue 17: reader: the slip's line, the cases gradient (line 2), is "
-                                               r"unreadable: no first error",
     "001-2.5-pooling--slip-dropped-square": r"issue 17: definition: line 1 `a_{ij}^{(l)} = f(z_{ij}^{(l)})` wrong "
                                             r"comes first; the slip (line 4) is found",
     "002-q3-chain--slip-no-prime": r"issue 17: definition: lines 1-5 wrong come first (and the slip's line is "

@@ -65,6 +65,8 @@ class ReadingTable:
             answer, such as y-hat in mlp-backprop, is not among them).
         applied_only: function names that apply only to an argument list written after them
             (``f(x)``); alone they are plain symbols (``f = ma``).
+        gradient: the one entry (``x_k``) the problem's derivatives are taken with respect to, if there is
+            one: ``\\nabla E`` written without its variable is dE/dx_k (None: such a gradient is unreadable).
     """
 
     names: dict[str, sp.Basic] = field(default_factory=dict)
@@ -81,6 +83,7 @@ class ReadingTable:
     arity: dict[sp.IndexedBase, int] = field(default_factory=dict)
     densities: dict[str, tuple[sp.Symbol, sp.FunctionClass]] = field(default_factory=dict)
     declared: frozenset = frozenset()
+    gradient: sp.Indexed | None = None
 
     def add(self, quantity: Quantity, written: str) -> None:
         """Register one way of writing a quantity."""
@@ -101,6 +104,15 @@ class ReadingTable:
             if key in self.names and self.names[key] != symbol:
                 self.ambiguous[key] = (self.names[key], symbol)
             self.names.setdefault(key, symbol)
+
+    def depends_on(self, value: sp.Basic, family: sp.IndexedBase) -> bool:
+        """Whether ``value`` involves the family, directly (x_i) or through a quantity defined in terms of
+        it (log-softmax's p, whose meaning is the softmax of x)."""
+        if value.has(family):
+            return True
+        atoms = {a.base if isinstance(a, sp.Indexed) else a for a in value.atoms(sp.Indexed, sp.Symbol)}
+        meanings = [self.quantities[a].meaning for a in atoms if a in self.quantities]
+        return any(isinstance(m, sp.Basic) and m.has(family) for m in meanings)
 
     def symbol_for(self, key: str) -> sp.Symbol:
         """A symbol the problem does not declare (kept, so that the answer can be judged)."""
@@ -162,7 +174,16 @@ def table_for(derivation: Derivation | None, log_base_e: bool = True) -> Reading
         _applied_functions(table, sides)
         table.declared = frozenset(table.names.values()) | frozenset(table.quantities)
         table.arity = {entry.base: len(entry.indices) for side in sides for entry in side.atoms(sp.Indexed)}
+        table.gradient = _gradient_variable(sides)
     return table
+
+
+def _gradient_variable(sides: list[sp.Basic]) -> sp.Indexed | None:
+    """The one entry with symbolic indices (x_k) that the derivation's derivatives are taken with respect
+    to; None where there is none or several (mlp-backprop's W_ij, b_i, z_j)."""
+    variables = {v for side in sides if isinstance(side, sp.Basic) for d in side.atoms(sp.Derivative)
+                 for v in d.variables if isinstance(v, sp.Indexed) and all(i.is_Symbol for i in v.indices)}
+    return variables.pop() if len(variables) == 1 else None
 
 
 def _applied_functions(table: ReadingTable, sides: list[sp.Basic]) -> None:

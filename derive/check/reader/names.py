@@ -40,6 +40,9 @@ class Names:
         elif text == r"\nabla":  # \nabla W^{(l)}: a gradient named in the notation table
             if self.at("_"):
                 raise self.fail("a gradient \\nabla_{...} is a vector or matrix, read only as a vector form")
+            gradient = self.gradient_entry()
+            if gradient is not None:
+                return gradient
             kind, following, _ = self.take()
             if kind != "letter" and (following[1:] in BUILTIN or following[1:] in self.table.functions
                                      or following in ("(", "[")):
@@ -93,6 +96,28 @@ class Names:
         if label and key not in self.table.names and key not in self.table.ambiguous:
             return self.unknown_layer(labeled, key, subscript)
         return self.as_vector(self.resolve(key, base, subscript, written))
+
+    def gradient_entry(self) -> sp.Basic | None:
+        """\\nabla E without its variable (seed 001 2.2's \\nabla \\log \\text{softmax}(x)_{[i]}): the entry
+        dE/dx_k of the gradient, x_k being the entry the problem's own derivatives take (log-softmax's
+        d log p_i / dx_k; a ``cases`` block after it then gives entry k case by case). None (nothing taken)
+        where the problem differentiates with respect to no single entry, where the following name is a
+        gradient the problem names (\\nabla W), or where E depends on no quantity of the problem's x
+        (\\nabla f of an undeclared f stays an unknown, never a derivative that is 0)."""
+        variable = self.table.gradient
+        kind, text, _ = self.peek()
+        if variable is None or (kind == "letter" and any(key.startswith("nabla" + text) for key in self.table.names)):
+            return None
+        start = self.index
+        value = self.scalar(self.term(), "take the gradient of")
+        whole = value.xreplace({entry: sp.Dummy() for entry in value.atoms(sp.Indexed)}).atoms(sp.IndexedBase)
+        if whole:  # \nabla f(x) of an undeclared f: f times the family x written whole, no scalar
+            raise self.fail(f"cannot take the gradient of {', '.join(sorted(map(str, whole)))} written whole "
+                            "outside a vector form: write its entries")
+        if not self.table.depends_on(value, variable.base):
+            self.index = start
+            return None
+        return sp.Derivative(value, variable)
 
     def kronecker(self, subscript: str) -> bool:
         """Whether \\delta_{i, u + p} with no layer label is a Kronecker delta: two indices, one of them a
