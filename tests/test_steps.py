@@ -68,7 +68,7 @@ def test_corpus_is_well_formed():
     assert len(CORPUS) == len(BY_ID) >= 80
     for case in CORPUS:
         assert KEYS <= set(case) <= KEYS | {"xfail"}, case["id"]
-        assert case["final"] in ("correct", "incorrect") and case["note"]
+        assert case["final"] in ("correct", "incorrect", "no_target") and case["note"]
         assert all(isinstance(step, str) and step.strip() for step in case["steps"])
         numbered = [s for s in case["steps"] if s.strip() not in (r"\begin{align*}", r"\end{align*}")]
         assert case["first_error"] is None or 1 <= case["first_error"] <= len(numbered), case["id"]
@@ -242,7 +242,7 @@ def test_exit_1_for_a_wrong_line_and_for_a_wrong_final(capsys, tmp_path):
     unfinished.write_text("\n".join(BY_ID["xavier-ends-at-recursion"]["steps"]), encoding="utf-8")
     status, out, _ = _run(capsys, "check-steps", "xavier", "--file", str(unfinished), "--json")
     report = json.loads(out)
-    assert status == 1 and report["first_error"] is None and report["final"]["verdict"] == "incorrect"
+    assert status == 1 and report["first_error"] is None and report["final"]["verdict"] == "no_target"
 
 
 def test_text_report_names_the_first_error(capsys, tmp_path):
