@@ -44,7 +44,6 @@ from .parts import recursion as recursion_of
 from .reader import ReadError, read
 from .reader.course import up_to_order
 from .reasons import rule_hint
-from .table import declare_function
 from .timed import failure_reason
 
 #: A link that covers more reference steps than this skips too much.
@@ -314,6 +313,14 @@ def _as_defined(known: Knowledge, chain: list) -> bool:
     return any(e is not None and _cheaply_zero_safe(_canonical(e) - _canonical(f)) for e in chain[1:] for f in forms)
 
 
+def _learn_function(known: Knowledge, lhs: sp.Basic) -> None:
+    """After a line that defines a function of the problem as the problem does (sigma(z) =
+    1/(1 + e^-z)), later lines are judged with that function (sigma'(z) = sigma(z)(1 - sigma(z)))."""
+    meaning = known.defines.get(lhs.func, (None,))[0] if isinstance(lhs, AppliedUndef) else None
+    if isinstance(meaning, sp.Lambda) and lhs.func not in known.plain.facts:
+        known.plain.facts[lhs.func] = known.full.facts[lhs.func] = meaning
+
+
 def _names_only(expr: sp.Basic, new: set) -> bool:
     """Whether ``expr`` is a new name, or a power of one (sigma^2)."""
     base = expr.base if isinstance(expr, sp.Pow) and expr.exp.is_Integer else expr
@@ -420,9 +427,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     """
     # imported here: the vector lines' module judges with this module's links
     from . import vectors
-    from .final import final_result
-    from .pooled import pooled_definition
-    from .vector_steps import entry_definition, vector_final, vector_links
+    from .vector_steps import (applied_entrywise, entry_definition, layer_reference, reference_links, vector_final,
+                               vector_links)
 
     words = wording(lang)
     derivation, shared = problem_table(problem, True)
@@ -431,9 +437,6 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     course = "; ".join(marked(words["conventions"][k]).text for k in derivation.conventions if k in words["conventions"])
     # names a student invents are added to the table: this check's own copy, not the shared one
     table = private_table(shared)
-    if "f" not in table.functions and "f" not in table.names:  # f(z): the layer's activation, where the problem names none
-        table.functions, table.applied_only = dict(table.functions), set(table.applied_only)  # this check's own
-        declare_function(table, "f", sp.Function("f"))
     known = knowledge(derivation, table)
     # f(x) = cases{x, alpha x} in prelu-init: the problem's activation, where it has no formula of its own
     known = replace(known, defines={**known.defines, **activation_meanings(derivation, table, known.defines)})
@@ -443,6 +446,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     results, current, equation, subject, first_error = [], None, None, None, None
     verdict, expected = "start", None
     plan, texts = vectors.plan(derivation.targets.values(), table.names), None  # texts: the last vector line's
+    # a vector line where the problem has no sizes: judged with a fully connected layer's families
+    reference = None if plan else layer_reference(derivation, lines)
     # names the student binds (S_j = sum_i w_ij x_i), never one the problem knows
     bound: dict = {}
     problem_names = {*shared.names.values(), *shared.quantities, *known.defines, *(q.symbol for q in derivation.quantities)}
@@ -465,15 +470,22 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
         entry = {"n": line.n, "latex": line.latex, "parsed": "", "verdict": "", "rule": None, "feedback": "",
                  "reason": line.reason}
         results.append(entry)
+        # sigma(z) = 1/(1 + e^-z) with z the problem's z^(l): a function's statement, at any one entry
+        values = (applied_entrywise(table, line, values) if plan and unreadable is None else None) or values
         if not plan and any(vectors.is_vector_form(p) for p in line.parts if p):
-            # (W^(l))^T read as scalars would be a power T: not judged rather than wrong
-            entry.update(verdict="undecided", feedback=phrases["vector_no_sizes"])
-            current, texts = None, None
-            continue
-        if plan and (line.parts[0] or texts) and (any(vectors.is_vector_form(p) for p in line.parts if p)
-                                                  or any(vectors.written_whole(v) for v in values)):
+            # (W^(l))^T read as scalars would be a power T: judged in a fully connected layer's families
+            # where the problem states that layer's backward pass unit by unit, else not judged
+            current, texts, links = None, None, reference_links(reference, line)
+            if links is None:
+                entry.update(verdict="undecided", feedback=phrases["vector_no_sizes"])
+                continue
+        elif plan and (line.parts[0] or texts) and (any(vectors.is_vector_form(p) for p in line.parts if p)
+                                                    or any(vectors.written_whole(v) for v in values)):
             texts = line.parts if line.parts[0] else [texts[0], texts[-1], *line.parts[1:]]
             links = vector_links(known, table, line, texts, plan)
+        else:
+            texts, links = None, None
+        if links is not None:
             if isinstance(links, str):  # not a vector form: read as written (sigma'(z) with z a variable)
                 unreadable, texts = unreadable or (links if any(map(vectors.is_vector_form, line.parts)) else None), None
             else:
@@ -484,8 +496,6 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                     verdict, named, phrases, rules, first_error is not None, known.names, course))
                 first_error = line.n if verdict == "wrong" and first_error is None else first_error
                 continue
-        else:
-            texts = None
         if unreadable is not None:
             entry.update(verdict="unreadable", feedback=phrases["unreadable"].format(reason=unreadable))
             current = None  # the next line cannot be judged against a line that was not read
@@ -514,8 +524,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 continue
             try:
                 defined = (definition(known, a, b) or entry_definition(known, set(table.names.values()) - set(
-                    shared.names.values()), a, b) or pooled_definition(derivation, known.plain, a, b)) \
-                    if starts_chain and not line.implies and len(chain) == 2 else None
+                    shared.names.values()), a, b)) if starts_chain and not line.implies and len(chain) == 2 else None
                 judged = defined if defined is not None and defined.verdict == "definition" \
                     else link(known, a, b, hint, conditions)
                 if judged.verdict == "wrong" and starts_chain and position == 0 and len(chain) > 2 \
@@ -526,6 +535,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 elif defined is not None and defined.verdict == "definition":
                     judged = replace(judged, name=line.parts[0].strip())
                     equation = (a, b)
+                    _learn_function(known, a)
                 elif judged.verdict == "wrong" and starts_chain and len(chain) > 2 and position == len(chain) - 2 \
                         and all(lk.verdict in ACCEPTED for lk in links):
                     # A = B = C where A = B holds (B another name of A: Var(W) = sigma^2): the line states A = C
@@ -567,8 +577,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
         expected = next((lk.expected for lk in links if lk.verdict == "wrong" and lk.expected is not None), None)
     if progress is not None:
         progress(results)
-    final = final_result(known, derivation, subject, current, expected if verdict == "wrong" else None,
-                         links if verdict in ACCEPTED and first_error is None else None) \
+    final = _final(known, derivation, subject, current, expected if verdict == "wrong" else None) \
         if texts is None else vector_final(known, derivation, table, texts)
     return {"problem": problem, "lines": results, "final": final, "first_error": first_error}
 
@@ -626,3 +635,30 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
     else:
         text = phrases[verdict].format(rule=named or phrases["algebra"])
     return text + (" " + phrases["carried"] if carried and verdict not in ("wrong", "error") else "")
+
+
+def _final(known: Knowledge, derivation: Derivation, subject, value, expected=None) -> dict:
+    """Compare the last result with the target it is about: the one its left side names and its
+    value equals; where the last line does not follow, the one it should have arrived at."""
+    if value is None:
+        return {"target": None, "verdict": "missing"}
+    if any(isinstance(e, sp.Basic) and e.has(sp.Order) for e in (value, expected)):
+        return {"target": None, "verdict": "incorrect"}  # a Taylor expansion is a step, never a result
+    about = [t for t in derivation.targets.values()
+             if subject is not None and _same(known.plain, subject, t.lhs)] or list(derivation.targets.values())
+    aim = expected if expected is not None else value
+    chosen = next((t for t in about if _agrees(known.full, aim, t.rhs, known.given)), about[-1])
+    try:
+        correct = known.plain.compare(value, chosen.rhs, thorough=False).certificate is not None \
+            or under_convention(known.plain, known.conventions, value, chosen.rhs, {}) is not None
+    except VerificationError:  # evaluable at no point: the result is not judged, and says so
+        return {"target": chosen.name, "verdict": "unevaluable"}
+    return {"target": chosen.name, "verdict": "correct" if correct else "incorrect"}
+
+
+def _agrees(verifier: Verifier, a: sp.Basic, b: sp.Basic, given: Mapping) -> bool:
+    """Whether ``a`` equals ``b`` (False where they can be evaluated at no point)."""
+    try:
+        return verifier.compare(a, b, given=given, thorough=False).certificate is not None
+    except VerificationError:
+        return False

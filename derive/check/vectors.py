@@ -63,10 +63,36 @@ def indices(target: Target, index_symbols: set) -> list[sp.Symbol]:
     return list(dict.fromkeys(seen))
 
 
-def read_at(answer: str, table, size: dict) -> Reading:
-    """The answer read in vector mode at one size."""
-    parser = Parser(normalize(answer), table)
-    parser.sizes = size
+class VectorParser(Parser):
+    """The reader in vector mode: ``u \\cdot v`` of two vectors (or matrices) of one shape where a
+    matrix product would not fit (two columns) is their entry-by-entry product, as the course's sheets
+    write it (seed 001 3.1: (W^(l))^T delta^(l) \\cdot f'(z^(l-1))); where it fits (square matrices, a
+    row times a column) it stays the matrix product."""
+
+    #: the product being read was written with \\cdot
+    dotted: bool = False
+
+    def operand(self) -> sp.Basic:
+        """The factor after an operator, noting whether the operator was \\cdot."""
+        operator = self.tokens[self.index - 1][1] if self.index else ""
+        value = super().operand()
+        self.dotted = operator == r"\cdot"
+        return value
+
+    def times(self, left: sp.Basic, right: sp.Basic) -> sp.Basic:
+        """left * right; two same-shaped non-square matrices joined by \\cdot: entry by entry."""
+        dotted, self.dotted = self.dotted, False
+        if dotted and isinstance(left, sp.MatrixBase) and isinstance(right, sp.MatrixBase) \
+                and left.shape == right.shape and left.shape[0] != left.shape[1]:
+            return left.multiply_elementwise(right)
+        return super().times(left, right)
+
+
+def read_at(answer: str, table, size: dict, shift: int = 0) -> Reading:
+    """The answer read in vector mode at one size (every layer label shifted by ``shift``: see
+    :func:`derive.check.reader.read`)."""
+    parser = VectorParser(normalize(answer), table)
+    parser.sizes, parser.layer_shift = size, shift
     try:
         return parser.answer()
     except (sp.ShapeError, sp.NonSquareMatrixError, ValueError, TypeError) as error:
