@@ -470,3 +470,78 @@ def test_seed_001_uniform_part_is_right_to_its_bound():
 def test_theta_defined_as_the_sigmoid(line, verdict):
     (got,) = _lines(line, "mlp-backprop")
     assert got["verdict"] == verdict, got
+
+
+# -- the final result: the result the last line reaches ------------------------------------------
+
+PRELU_SHEET = (Path(__file__).parent / "seed_derivations" / "000-3.2-prelu-init.tex").read_text(encoding="utf-8")
+PRELU_RECURSION = r"\text{var}[z^{(l)}] = M_{l-1} \text{var}[w^{(l)}] \mathbb{E} \left[(a^{(l-1)})^2 \right]"
+
+
+@pytest.mark.parametrize("last, final", [
+    # seed 000 §3.2 stops at the recursion: a result the reference derives (not uniform_bound)
+    (PRELU_RECURSION, {"target": "var_z", "verdict": "correct", "reached": "sum-of-identical-terms"}),
+    # the same stop, wrong in the same notation: never correct
+    (PRELU_RECURSION.replace("M_{l-1}", "M_l"), "incorrect"),
+    (PRELU_RECURSION.replace("M_{l-1}", "2 M_{l-1}"), "incorrect"),
+    (PRELU_RECURSION.replace(r"\mathbb{E} \left[(a^{(l-1)})^2 \right]", r"\mathbb{E} \left[a^{(l-1)} \right]^2"),
+     "incorrect"),
+    (r"\text{var}[z^{(l)}] = \text{var}[w^{(l)}] \mathbb{E} \left[(a^{(l-1)})^2 \right]", "incorrect"),
+    # a last line that follows but states nothing the reference derives
+    (r"\text{var}[z^{(l)}] = \text{var}[z^{(l)}] + 0", "no_target"),
+])
+def test_a_derivation_that_stops_on_the_way_is_judged_by_the_result_it_reaches(last, final):
+    text = PRELU_SHEET.replace(PRELU_RECURSION, last)
+    assert last in text
+    report = check_steps(text, "prelu-init")
+    if isinstance(final, dict):
+        assert report["final"] == final and report["first_error"] is None, report["lines"][-1]
+        assert summarize_steps(report, "en")["verdict"] == "correct"
+    else:
+        assert report["final"]["verdict"] == final, (report["final"], report["lines"][-1])
+        assert summarize_steps(report, "en")["verdict"] != "correct"
+        assert final != "no_target" or report["lines"][-1]["verdict"] in ("equal", "valid", "skips")
+
+
+@pytest.mark.parametrize("lang, phrase", [("en", "reaches none of the problem's results"), ("zh", "没有得到本题的任何结果")])
+def test_no_target_is_said(lang, phrase):
+    report = check_steps(PRELU_SHEET.replace(PRELU_RECURSION, r"\text{var}[z^{(l)}] = \text{var}[z^{(l)}] + 0"),
+                         "prelu-init", lang)
+    assert report["final"]["verdict"] == "no_target" and phrase in summarize_steps(report, lang)["feedback"]
+
+
+# -- the pooled layer (seed 000/001 §2.5): f is the layer's activation, the window the student's ----
+
+POOL_LAYER = r"a_{ij}^{(l)} = f(z_{ij}^{(l)})"
+POOL_MAX = r"a_{ij}^{(l)} = f(\max_{u=0}^{K'-1} \max_{v=0}^{K'-1} z_{Si+u, Sj+v}^{(l)})"
+POOL_AVG = r"a_{ij}^{(l)} = f(\frac{1}{K'^2} \sum_{u=0}^{K'-1} \sum_{v=0}^{K'-1} z_{Si+u, Sj+v}^{(l)})"
+
+
+@pytest.mark.parametrize("line, verdict", [
+    (POOL_LAYER, "definition"),
+    (POOL_MAX, "definition"),
+    (POOL_AVG, "definition"),
+    (POOL_AVG.replace("z_{Si+u, Sj+v}", "z_{i+u, j+v}"), "definition"),     # stride 1: a placement of its own
+    # wrong in the same notation
+    (r"a_{ij}^{(l)} = f(z_{ji}^{(l)})", "wrong"),                                  # the entry transposed
+    (r"a_{ij}^{(l)} = f(z_{ij}^{(l-1)})", "wrong"),                                # another layer
+    (r"a_{ij}^{(l)} = f(a_{ij}^{(l)})", "wrong"),                                  # a recursion, not a layer
+    (POOL_AVG.replace("K'^2", "K'"), "wrong"),                                     # 1/K' for 1/K'^2
+    (POOL_AVG.replace(r"\frac{1}{K'^2}", r"\frac{2}{K'^2}"), "wrong"),
+    (POOL_AVG.replace(r"\sum_{u=0}^{K'-1}", r"\sum_{u=0}^{K'}"), "wrong"),        # a window one too wide
+    (POOL_AVG.replace("z_{Si+u, Sj+v}", "z_{Si+u, Si+v}"), "wrong"),             # both indices move with i
+    (POOL_AVG.replace("z_{Si+u, Sj+v}", "z_{u, Sj+v}"), "wrong"),                # the window does not move with i
+    (POOL_AVG.replace("z_{Si+u, Sj+v}", "z_{Si+u, Sj+u}"), "wrong"),             # the diagonal only
+    (POOL_MAX.replace("z_{Si+u, Sj+v}", "z_{Si+u, Sj+u}"), "wrong"),
+    (POOL_MAX.replace(r"\max_{v=0}^{K'-1}", r"\max_{v=0}^{K'}"), "wrong"),
+])
+def test_a_pooled_layer_defined_the_courses_way(line, verdict):
+    (got,) = _lines(line, "pool-backprop")
+    assert got["verdict"] == verdict, got
+
+
+def test_the_pooling_sheet_ends_at_the_problems_definition():
+    report = check_steps(f"{POOL_LAYER}\n{POOL_MAX}\n{POOL_LAYER}\n{POOL_AVG}", "pool-backprop")
+    assert report["final"] == {"target": "a^(l)", "verdict": "correct", "reached": "a_avg"}, report["lines"]
+    slipped = check_steps("\n".join([POOL_LAYER, POOL_MAX, POOL_LAYER, POOL_AVG.replace("K'^2", "K'")]), "pool-backprop")
+    assert slipped["first_error"] == 4 and slipped["final"]["verdict"] != "correct"

@@ -44,6 +44,7 @@ from .parts import recursion as recursion_of
 from .reader import ReadError, read
 from .reader.course import up_to_order
 from .reasons import rule_hint
+from .table import declare_function
 from .timed import failure_reason
 
 #: A link that covers more reference steps than this skips too much.
@@ -427,6 +428,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     """
     # imported here: the vector lines' module judges with this module's links
     from . import vectors
+    from .final import final_result
+    from .pooled import pooled_definition
     from .vector_steps import (applied_entrywise, entry_definition, layer_reference, reference_links, vector_final,
                                vector_links)
 
@@ -437,6 +440,9 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     course = "; ".join(marked(words["conventions"][k]).text for k in derivation.conventions if k in words["conventions"])
     # names a student invents are added to the table: this check's own copy, not the shared one
     table = private_table(shared)
+    if "f" not in table.functions and "f" not in table.names:  # f(z): the layer's activation, where the problem names none
+        table.functions, table.applied_only = dict(table.functions), set(table.applied_only)  # this check's own
+        declare_function(table, "f", sp.Function("f"))
     known = knowledge(derivation, table)
     # f(x) = cases{x, alpha x} in prelu-init: the problem's activation, where it has no formula of its own
     known = replace(known, defines={**known.defines, **activation_meanings(derivation, table, known.defines)})
@@ -524,7 +530,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 continue
             try:
                 defined = (definition(known, a, b) or entry_definition(known, set(table.names.values()) - set(
-                    shared.names.values()), a, b)) if starts_chain and not line.implies and len(chain) == 2 else None
+                    shared.names.values()), a, b) or pooled_definition(derivation, known.plain, a, b)) \
+                    if starts_chain and not line.implies and len(chain) == 2 else None
                 judged = defined if defined is not None and defined.verdict == "definition" \
                     else link(known, a, b, hint, conditions)
                 if judged.verdict == "wrong" and starts_chain and position == 0 and len(chain) > 2 \
@@ -577,7 +584,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
         expected = next((lk.expected for lk in links if lk.verdict == "wrong" and lk.expected is not None), None)
     if progress is not None:
         progress(results)
-    final = _final(known, derivation, subject, current, expected if verdict == "wrong" else None) \
+    final = final_result(known, derivation, subject, current, expected if verdict == "wrong" else None,
+                         links if verdict in ACCEPTED and first_error is None else None) \
         if texts is None else vector_final(known, derivation, table, texts)
     return {"problem": problem, "lines": results, "final": final, "first_error": first_error}
 
@@ -635,30 +643,3 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
     else:
         text = phrases[verdict].format(rule=named or phrases["algebra"])
     return text + (" " + phrases["carried"] if carried and verdict not in ("wrong", "error") else "")
-
-
-def _final(known: Knowledge, derivation: Derivation, subject, value, expected=None) -> dict:
-    """Compare the last result with the target it is about: the one its left side names and its
-    value equals; where the last line does not follow, the one it should have arrived at."""
-    if value is None:
-        return {"target": None, "verdict": "missing"}
-    if any(isinstance(e, sp.Basic) and e.has(sp.Order) for e in (value, expected)):
-        return {"target": None, "verdict": "incorrect"}  # a Taylor expansion is a step, never a result
-    about = [t for t in derivation.targets.values()
-             if subject is not None and _same(known.plain, subject, t.lhs)] or list(derivation.targets.values())
-    aim = expected if expected is not None else value
-    chosen = next((t for t in about if _agrees(known.full, aim, t.rhs, known.given)), about[-1])
-    try:
-        correct = known.plain.compare(value, chosen.rhs, thorough=False).certificate is not None \
-            or under_convention(known.plain, known.conventions, value, chosen.rhs, {}) is not None
-    except VerificationError:  # evaluable at no point: the result is not judged, and says so
-        return {"target": chosen.name, "verdict": "unevaluable"}
-    return {"target": chosen.name, "verdict": "correct" if correct else "incorrect"}
-
-
-def _agrees(verifier: Verifier, a: sp.Basic, b: sp.Basic, given: Mapping) -> bool:
-    """Whether ``a`` equals ``b`` (False where they can be evaluated at no point)."""
-    try:
-        return verifier.compare(a, b, given=given, thorough=False).certificate is not None
-    except VerificationError:
-        return False
