@@ -100,3 +100,60 @@ def test_a_wrong_cases_gradient_is_wrong_at_its_line(name, line, result_right):
     assert report["lines"][1]["verdict"] == "wrong" and report["first_error"] == 2, (name, report["lines"])
     if not result_right:
         assert report["final"]["verdict"] != "correct", (name, report["final"])
+
+
+# -- seed 001 2.5: the pooling window, max and average, read at a concrete size -------------------------------
+
+MAX_POOL = r"a_{ij}^{(l)} = f(\max_{u=0}^{K'-1} \max_{v=0}^{K'-1} z_{Si+u, Sj+v}^{(l)})"
+AVERAGE_POOL = r"a_{ij}^{(l)} = f(\frac{1}{K'^2} \sum_{u=0}^{K'-1}\sum_{v=0}^{K'-1} z_{Si+u, Sj+v}^{(l)})"
+WINDOW = {"Kp": 2, "S": 2, "i": 1, "j": 1}  # a 2 x 2 window at stride 2: rows and columns 2, 3 of z^(l)
+zl, al, f = sp.IndexedBase("z^(l)", real=True), sp.IndexedBase("a^(l)", real=True), sp.Function("f")
+ENTRIES = [zl[2, 2], zl[2, 3], zl[3, 2], zl[3, 3]]
+
+
+def _at_window(value: sp.Basic) -> sp.Basic:
+    return value.subs({s: WINDOW[s.name] for s in value.free_symbols if s.name in WINDOW}).doit()
+
+
+def test_the_pooled_value_reads_as_f_of_the_windows_max_and_mean():
+    """a_{ij}^{(l)} = f(max over the window) and f(mean over it): f applied (never f times), the two-index
+    subscript Si+u, Sj+v an expression per index; at K' = 2, S = 2, i = j = 1 the window is z^(l)_{22..33}."""
+    left, right = _read("pool-backprop", MAX_POOL)
+    assert left.base == al and [s.name for s in left.indices] == ["i", "j"]
+    assert _at_window(right) == f(sp.Max(*ENTRIES))
+    left, right = _read("pool-backprop", AVERAGE_POOL)
+    assert _at_window(right) == f(sum(ENTRIES) / 4)
+    assert _read("pool-backprop", r"a_{ij}^{(l)} = f(z_{ij}^{(l)})")[1].func == f
+
+
+# The window written wrong: another window (or another mean) at the same concrete size, never the sheet's
+WRONG_WINDOWS = [
+    MAX_POOL.replace("Sj+v", "Sj+u"),                      # the inner max over u again (seed 000's typo)
+    MAX_POOL.replace("u=0}^{K'-1}", "u=1}^{K'}"),           # a window shifted by one row
+    MAX_POOL.replace("Si+u, Sj+v", "Si+v, Sj+u").replace(r"\max_{v=0}^{K'-1}", r"\max_{v=0}^{K'}"),
+    MAX_POOL.replace(r"\max_{u=0}^{K'-1} \max_{v=0}^{K'-1}", r"\min_{u=0}^{K'-1} \min_{v=0}^{K'-1}"),
+    AVERAGE_POOL.replace("K'^2", "K'"),                    # the planted slip: 1/K' for 1/K'^2
+    AVERAGE_POOL.replace("Si+u", "i+u"),                   # the stride dropped
+]
+
+
+@pytest.mark.parametrize("text", WRONG_WINDOWS)
+def test_a_wrong_window_reads_as_another_value(text):
+    right = _at_window(_read("pool-backprop", MAX_POOL if r"\max" in text or r"\min" in text else AVERAGE_POOL)[1])
+    wrong = _at_window(_read("pool-backprop", text)[1])
+    entries = sorted(wrong.atoms(sp.Indexed) | right.atoms(sp.Indexed), key=str)
+    identity = {f: sp.Lambda(sp.Symbol("t"), sp.Symbol("t"))}
+    one_hot = ({e: (1 if e == hot else 0) for e in entries} for hot in entries)  # each entry the window's largest
+    differ = [wrong.subs(values).subs(identity) != right.subs(values).subs(identity) for values in one_hot]
+    assert wrong != right and any(differ), text
+
+
+@pytest.mark.parametrize("text", [
+    r"\max_{u=0} z_{u}^{(l)}",                           # no upper bound
+    r"\max_{u=0}^{10^9} z_{u}^{(l)}",                    # too many terms
+    r"\max_{u=0}^{K'-1} \{1, 2\}",                      # the max of a set
+    r"f(\max_{u=0}^{K'-1} z_{Si+u, Sj+v}^{(l)}",         # never closed
+])
+def test_a_malformed_window_is_unreadable(text):
+    with pytest.raises(ReadError):
+        _read("pool-backprop", text)

@@ -175,6 +175,9 @@ def table_for(derivation: Derivation | None, log_base_e: bool = True) -> Reading
         table.declared = frozenset(table.names.values()) | frozenset(table.quantities)
         table.arity = {entry.base: len(entry.indices) for side in sides for entry in side.atoms(sp.Indexed)}
         table.gradient = _gradient_variable(sides)
+        for name in CONVENTIONAL_FUNCTIONS:  # seed 001 2.5's a_{ij} = f(z_{ij}) where the problem has no f
+            if name not in table.names and name not in table.functions:
+                declare_function(table, name, sp.Function(name))
     return table
 
 
