@@ -19,6 +19,7 @@ import signal
 import pytest
 from hostile import TEX_ATTACKS, run_cli, run_table, write
 
+from derive.check import final as finals
 from derive.check import steps, timed
 from derive.check.batch import run_request
 from derive.errors import UsageError, VerificationError
@@ -125,7 +126,7 @@ def test_the_failed_line_may_be_anywhere(monkeypatch, where, final):
 
 
 def test_a_failed_final_comparison_keeps_every_line(monkeypatch):
-    monkeypatch.setattr(steps, "_final", lambda *args: {}["n"])
+    monkeypatch.setattr(finals, "final_result", lambda *args: {}["n"])
     report = timed.check_steps_guarded("\n".join(LINES[:2] + LINES[3:5]), "sigmoid")
     assert all(line["verdict"] in FOLLOWS for line in report["lines"]), report["lines"]
     assert report["final"] == {"target": None, "verdict": "error"}
@@ -206,12 +207,12 @@ class _Nowhere:
 def test_a_final_result_evaluable_nowhere_says_so_not_stopped(monkeypatch, capsys, tmp_path, lang, phrase):
     import dataclasses
 
-    real = steps._final
+    real = finals.final_result
 
     def final(known, *args):
         return real(dataclasses.replace(known, plain=_Nowhere()), *args)
 
-    monkeypatch.setattr(steps, "_final", final)
+    monkeypatch.setattr(finals, "final_result", final)
     report = steps.check_steps("\n".join(LINES[3:5]), "sigmoid")
     assert report["final"]["verdict"] == "unevaluable", report["final"]
     from derive.cli import _steps_text
