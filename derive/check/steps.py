@@ -175,9 +175,20 @@ def _place(known: Knowledge, expr: sp.Basic) -> list[tuple[int, int]]:
         return places
     unfolded = _canonical(_unfolded(known, expr))
     shape = _signature(unfolded)
+    if not shape <= _reference_quantities(known):
+        return []  # a quantity no line of the reference unfolds to (sigma'(z) of a variable z): nowhere
     return [(c, k) for c, (expressions, _) in enumerate(known.chains) for k, e in enumerate(expressions)
             if _signature(_unfolded(known, e)) == shape
             and _cheaply_zero_safe(unfolded - _canonical(_unfolded(known, e)))]
+
+
+def _reference_quantities(known: Knowledge) -> frozenset:
+    """Every quantity the reference's lines can unfold to: those they are written with, and those
+    of the meanings of every quantity the verifier knows (a cheap bound, computed without unfolding)."""
+    meanings = [v for v in known.plain.facts.values() if isinstance(v, sp.Basic)]
+    expressions = [e for expressions, _ in known.chains for e in expressions] + meanings
+    labels = {family.label for e in expressions for family in e.atoms(sp.IndexedBase)}  # z of z[i]: no quantity
+    return frozenset().union(*(_signature(e) for e in expressions), known.plain.facts) - labels
 
 
 def _canonical(expr: sp.Basic, depth: int = 0) -> sp.Basic:

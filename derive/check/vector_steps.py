@@ -14,6 +14,7 @@ import re
 from itertools import pairwise
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from ..engine import Derivation
 from ..notation import REAL, Quantity
@@ -183,13 +184,16 @@ def _agree_as_named(verifier, a: sp.Basic, b: sp.Basic, given: dict) -> bool:
 
 
 def _reached(facts: dict, expressions: list) -> set:
-    """The families the expressions hold, and those their families' meanings hold, to the end
-    (z^(l+1) holds a^(l), which holds z^(l)): what a derivative of them differentiates."""
+    """The families the expressions hold, and those their families' (and symbols', functions')
+    meanings hold, to the end (z^(l+1) holds a^(l), which holds z^(l); L holds a^(L)): what a
+    derivative of them differentiates."""
     seen: set = set()
     waiting = [e for e in expressions if isinstance(e, sp.Basic)]
     while waiting:
         expr = waiting.pop()
-        for family in {e.base for e in expr.atoms(sp.Indexed)} | expr.atoms(sp.IndexedBase):
+        held = {e.base for e in expr.atoms(sp.Indexed)} | expr.atoms(sp.IndexedBase) \
+            | {s for s in expr.free_symbols if s in facts} | {f.func for f in expr.atoms(AppliedUndef) if f.func in facts}
+        for family in held:  # a family, or a symbol or function with a meaning (the loss L holds a^(L))
             if family not in seen:
                 seen.add(family)
                 meaning = facts.get(family)
