@@ -17,18 +17,24 @@ import pytest
 
 from derive.check.steps import check_steps
 
-Z = [r"{z^{(l-1)}}_{%s}" % e for e in ("11", "12", "21", "22")]
-MAX_ALL = r"\max\left(%s\right)" % ", ".join(Z)
+Z = ["{z^{(l-1)}}_{" + e + "}" for e in ("11", "12", "21", "22")]
+MAX_ALL = r"\max\left(" + ", ".join(Z) + r"\right)"
+
+
+def _step(entry: str, others: list[str], delta: str = r"\delta^{(l)} ") -> str:
+    """``= delta H(z_entry - max(others))``: the derivative of the max put on ``entry``."""
+    return "= " + delta + r"H\left(" + entry + r" - \max\left(" + ", ".join(others) + r"\right)\right)"
+
+
 #: the max part of pool-backprop as printed (its lines 5-7)
 MAX_PART = [
     r"{\delta^{(l-1)}}_{11} = \delta^{(l)} \frac{\partial a^{(l)}}{\partial {z^{(l-1)}}_{11}}",
     r"= \delta^{(l)} \frac{\partial}{\partial {z^{(l-1)}}_{11}} (" + MAX_ALL + ")",
-    r"= \delta^{(l)} H\left(%s - \max\left(%s, %s, %s\right)\right)" % (Z[0], Z[1], Z[2], Z[3]),
+    _step(Z[0], Z[1:]),
 ]
 POOL_WRONG = {
-    "gradient on a non-maximal entry": r"= \delta^{(l)} H\left(%s - \max\left(%s, %s, %s\right)\right)"
-                                       % (Z[1], Z[0], Z[2], Z[3]),
-    "delta dropped": r"= H\left(%s - \max\left(%s, %s, %s\right)\right)" % (Z[0], Z[1], Z[2], Z[3]),
+    "gradient on a non-maximal entry": _step(Z[1], [Z[0], Z[2], Z[3]]),
+    "delta dropped": _step(Z[0], Z[1:], delta=""),
     "the average's share in the max part": r"= \frac{\delta^{(l)}}{K'^{2}}",
     "always 1": r"= \delta^{(l)}",
 }

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
-from ..engine import DEFINE, EQUALS, Derivation
+from ..engine import EQUALS, Derivation
 
 
 def part_ranges(derivation: Derivation) -> list[tuple[int, int]]:
@@ -44,7 +44,7 @@ def part_ranges(derivation: Derivation) -> list[tuple[int, int]]:
 def renames(derivation: Derivation, start: int, end: int) -> dict[sp.Basic, sp.Basic]:
     """In the steps ``start:end``, a quantity written as another of the problem's quantities is
     written (a^(l): the average, or the maximum), read as the one those steps use."""
-    used = [step for step in derivation.steps[start:end]]
+    used = derivation.steps[start:end]
 
     def appears(symbol: sp.Basic) -> bool:
         return any(side is not None and side.has(symbol) for step in used for side in (step.lhs, step.rhs))
