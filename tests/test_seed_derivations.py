@@ -39,7 +39,6 @@ KNOWN_GAPS: dict[str, str] = {
     "002-q3-chain": r"issue 17: judge: the chain rule through the sheet's own names (lines 6-8: dl/dw = dl/dyhat "
                     r"dyhat/dS dS/dw, the derivatives of S, x, yhat never taken from their bindings; yhat = "
                     r"theta(S_j^{(3)}) is the output family with its index dropped) wrong; final: no target",
-    # -- definitions named as definitions
     # -- planted slips: found, but an earlier line of the sheet is refused first (see the sheet's entry)
     "002-q3-chain--slip-no-prime": r"issue 17: judge: the slip's line 6 is wrong, but so is the sheet's own line 6 "
                                    r"(see 002-q3-chain): found only because every chain-rule line is refused",
