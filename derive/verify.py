@@ -36,6 +36,8 @@ TOLERANCE = mpmath.mpf(10) ** -(DIGITS - 5)
 INTEGRAL_DIGITS, INTEGRAL_TOLERANCE = 12, mpmath.mpf(10) ** -8
 #: random points tried before an expression that evaluates at none of them is given up on
 UNKNOWN_GIVE_UP = 8
+#: The end of a point's salt that gives every entry of a family one value (z_1 = z_2 = ...).
+ALIKE = ":alike"
 #: an expression larger than this (in nodes) is not asked whether it is zero (SymPy's
 #: assumptions can be slow on large expressions)
 NONZERO_NODES = 400
@@ -200,7 +202,10 @@ class Verifier:
             point = self._point(a, b, rng, attempt, summed, small=has_integral)
             if attempt < len(plan):
                 point.update(plan[attempt])
-            outcome, va, vb = self._at(a, b, point, f"{self.seed}:{attempt}", has_integral)
+            # every fourth point with a sum or product written out: each family's entries alike (one value),
+            # so that a product of ReLU'(z_l) meets all z_l > 0, not only mixed signs
+            alike = ALIKE if summed and attempt % 4 == 3 else ""
+            outcome, va, vb = self._at(a, b, point, f"{self.seed}:{attempt}{alike}", has_integral)
             if outcome == "differ":
                 return agreed, Counterexample(_readable(point), va, vb)
             agreed += outcome == "agree"
@@ -491,7 +496,8 @@ def _evaluate(expr: sp.Basic, point: dict, digits: int = DIGITS, salt: str = "",
     expr = _evaluate_sums(expr)
     expr = _derivatives_taken(_functions_given(expr, point))
     expr = expr.xreplace({
-        entry: entry_value((families or {}).get(entry.base), random.Random(f"{salt}:{_name(entry)}"), digits)
+        entry: entry_value((families or {}).get(entry.base), random.Random(
+            f"{salt}:{_name(entry.base) if salt.endswith(ALIKE) else _name(entry)}"), digits)
         for entry in expr.atoms(sp.Indexed)})
     try:
         expr = expr.replace(lambda e: isinstance(e, sp.Integral), lambda e: _quadrature(e, digits))

@@ -27,11 +27,6 @@ FORMATS, LANGS, PROFILES = ("latex", "md"), ("en", "zh"), ("course", "textbook")
 #: fails (the same in both languages, profiles and formats unless the key names a format). The
 #: lead trims this as the reader and the judge learn them; strict=False, so a fix shows as XPASS.
 KNOWN_GAPS = {
-    "vanishing": r"reader: \sigma and \tanh read as the activation f (ACTIVATION's aliases override SIGMA's and TANH's "
-                 r"own names in ReadingTable.add), so \sigma''(x) = 0, \max_x \sigma'(x) = \sigma(0)(1 - \sigma(0)) and "
-                 r"the tanh lines are wrong for an unknown f; z_l inside \prod reads as a plain symbol (family_named: "
-                 r"table.names['z'] is x), so the chain-rule product is wrong (lines 1-3, 6, 7, 13, 14, 17-19; "
-                 r"reader-requests 23:35)",
 }
 
 

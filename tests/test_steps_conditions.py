@@ -74,16 +74,21 @@ STATIONARY = r" \tag*{the slope is largest where its derivative is $0$}"
     # the chain rule through L layers multiplies slopes and weights
     r"\frac{\partial a_L}{\partial a_0} = \prod_{l=1}^{L} f(z_l) w_l",
     r"\frac{\partial a_L}{\partial a_0} = \sum_{l=1}^{L} f'(z_l) w_l",
+    r"\frac{\partial a_L}{\partial a_0} = \prod_{l=1}^{L} \sigma'(z_l) w_l",  # f is any activation, not sigma
+    # \sigma and \tanh are the sigmoid and tanh (not the activation f): sigma(0) = 1/2, tanh(0) = 0 by hand
+    r"\sigma(0) = 1",
+    r"\tanh(0) = \frac{1}{2}",
+    r"\sigma'(x) = \sigma(x)(1 + \sigma(x))",
+    r"\tanh'(x) = 1 + \tanh(x)^2",
+    # z_l in the product is the general (real) z: all z_l = 1 gives 1, one z_l = -1 gives 0 (by hand)
+    r"\prod_{l=1}^{L} \operatorname{ReLU}'(z_l) = \prod_{l=1}^{L} 0",
+    r"\prod_{l=1}^{L} \operatorname{ReLU}'(z_l) = 0",
+    r"\prod_{l=1}^{L} \operatorname{ReLU}'(z_l) = 1",
 ])
 def test_a_wrong_maximum_stationary_condition_or_chain_stays_wrong(text):
     assert _alone(text)["verdict"] == "wrong"
 
 
-READER = ("reader: \\sigma and \\tanh read as vanishing's activation f (its aliases override their own names) "
-          "and z_l inside the product as a plain symbol: /work/notes/reader-requests.md, 23:35")
-
-
-@pytest.mark.xfail(reason=READER, strict=True)
 @pytest.mark.parametrize("text", [
     r"\max_x \sigma'(x) = \sigma(0) \left(1 - \sigma(0)\right)",
     r"\sigma''(x) = 0" + STATIONARY,

@@ -87,7 +87,8 @@ def _condition(text: str, table) -> Convention | None:
         new = sp.Symbol(quantity.name, **{assumption: True})
     else:
         return None
-    if old == new or _contradicts(old, assumption, table):
+    label = old.label if isinstance(old, sp.IndexedBase) else old
+    if old == new or getattr(label, f"is_{assumption}") or _contradicts(old, assumption, table):
         return None  # the quantity has that sign already, or the problem gives it none of it (L < 0)
     pairs = [(old, new), *_family_of(old, assumption, table)]
     for _, made in pairs:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 import sympy as sp
 
 from ..engine import EQUALS, Derivation
+from .table import narrower
 
 
 def part_ranges(derivation: Derivation) -> list[tuple[int, int]]:
@@ -43,7 +44,8 @@ def part_ranges(derivation: Derivation) -> list[tuple[int, int]]:
 
 def renames(derivation: Derivation, start: int, end: int) -> dict[sp.Basic, sp.Basic]:
     """In the steps ``start:end``, a quantity written as another of the problem's quantities is
-    written (a^(l): the average, or the maximum), read as the one those steps use."""
+    written (a^(l): the average, or the maximum), read as the one those steps use; never as a narrower
+    one (vanishing's z of the ReLU part, positive: the active units, a condition a line states)."""
     used = derivation.steps[start:end]
 
     def appears(symbol: sp.Basic) -> bool:
@@ -56,8 +58,8 @@ def renames(derivation: Derivation, start: int, end: int) -> dict[sp.Basic, sp.B
     mapping: dict = {}
     for symbols in by_latex.values():
         own = [s for s in symbols if appears(s)]
-        if len(symbols) > 1 and len(own) == 1:
-            mapping.update({s: own[0] for s in symbols if s != own[0]})
+        if len(symbols) > 1 and len(own) == 1:  # never into the same name with more assumptions
+            mapping.update({s: own[0] for s in symbols if s != own[0] and not narrower(own[0], s)})
     return mapping
 
 

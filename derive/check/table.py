@@ -98,11 +98,17 @@ class ReadingTable:
         elif partial:
             self.derivatives[f"d({name_key(partial.group(1))})/d({name_key(partial.group(2))})"] = symbol
         elif isinstance(symbol, sp.FunctionClass):
-            self.functions[name_key(written)] = symbol
+            key = name_key(written)
+            held = self.quantities.get(self.functions.get(key))
+            # an alias never takes another quantity's own name (vanishing's f, alias \sigma, after sigma)
+            if held is None or held.symbol == symbol or name_key(held.latex) != key or name_key(quantity.latex) == key:
+                self.functions[key] = symbol
         else:
             key = name_key(written)
             if key in self.names and self.names[key] != symbol:
-                self.ambiguous[key] = (self.names[key], symbol)
+                earlier = self.ambiguous.get(key, (self.names[key],))
+                if symbol not in earlier:  # every one (vanishing's x, alias z, its real z and its positive z)
+                    self.ambiguous[key] = (*earlier, symbol)
             self.names.setdefault(key, symbol)
 
     def depends_on(self, value: sp.Basic, family: sp.IndexedBase) -> bool:
@@ -121,6 +127,17 @@ class ReadingTable:
             self.names[key] = symbol
             self.quantities[symbol] = Quantity(key, symbol, key, REAL)
         return self.names[key]
+
+
+def narrower(new: sp.Basic, old: sp.Basic) -> bool:
+    """Whether ``new`` is ``old``'s name with more assumptions (vanishing's positive family z, the ReLU
+    part's active units, beside its real z): a name shared by both means the general one unless the
+    target being checked is about the narrower one."""
+    labels = [getattr(o, "label", o) for o in (new, old)]
+    if type(new) is not type(old) or str(new) != str(old) or not all(isinstance(s, sp.Symbol) for s in labels):
+        return False
+    wider, narrower = (set(s.assumptions0.items()) for s in reversed(labels))
+    return wider < narrower
 
 
 #: Names that are functions by convention in free expressions, when an argument list follows.

@@ -12,7 +12,7 @@ import re
 import sympy as sp
 
 from ...notation import REAL
-from ..table import ReadingTable, argument_keys, name_key
+from ..table import ReadingTable, argument_keys, name_key, narrower
 from .tokens import MAX_TERMS, ReadError, normalize, tokenize
 
 _GROUPING = ("{", "}")
@@ -304,13 +304,19 @@ class CourseForms:
         return sp.Product(total.function, *total.limits)
 
     def family_named(self, key: str) -> sp.IndexedBase | None:
-        """The indexed family a name means; of two that share it, the one the target uses."""
+        """The indexed family a name means; of two that share it, the one the target uses; of a symbol and
+        families that share it (vanishing's x, alias z, and its families z), the family with the fewest
+        assumptions."""
         family = self.table.names.get(key)
         candidates = [c for c in self.table.ambiguous.get(key, (family,)) if isinstance(c, sp.IndexedBase)]
         for candidate in candidates:
             if any(p == candidate or (isinstance(p, sp.Indexed) and p.base == candidate) for p in self.table.preferred):
                 return candidate
-        return family if isinstance(family, sp.IndexedBase) else None
+        if isinstance(family, sp.IndexedBase):
+            return family
+        # the general one of a family named twice (vanishing's real z, never its positive z by order)
+        widest = [c for c in candidates if not any(narrower(c, other) for other in candidates)]
+        return widest[0] if len(widest) == 1 else None
 
     def bound_entry(self, key: str, subscript: str) -> sp.Basic | None:
         """x_{l-1} inside a sum or a product over l: an entry of the family x, not a name such as n_{l-1}."""
