@@ -57,8 +57,10 @@ def _written_names(latex: str) -> set[str]:
 
 
 def binding(lhs: sp.Basic, rhs: sp.Basic, latex: str, problem_names: Iterable[sp.Basic],
-            bound: dict, problem_latex: Iterable[str] = ()) -> sp.Basic | None:
-    """The name ``lhs = rhs`` binds (recorded in ``bound``), or None when it binds none: the left
+            bound: dict, problem_latex: Iterable[str] = (), written: sp.Basic | None = None) -> sp.Basic | None:
+    """The name ``lhs = rhs`` binds (recorded in ``bound`` as ``written``, the right side before any
+    bound name is put back: :func:`put_back` puts them back in turn, and a derivative by a bound
+    name keeps that name), or None when it binds none: the left
     side is no plain name, a name of the problem (or one its quantities are written with: the loss
     L of dL/dyhat, which the problem does not name but differentiates), a name bound already, or
     the right side uses it."""
@@ -73,6 +75,7 @@ def binding(lhs: sp.Basic, rhs: sp.Basic, latex: str, problem_names: Iterable[sp
         return None  # the problem's quantity read another way (a layer label): never a free name
     if rhs.has(name):
         return None  # a recursion, not a name
+    rhs = rhs if written is None else written
     if isinstance(lhs, sp.Symbol):
         bound[name] = rhs
     else:
@@ -83,27 +86,189 @@ def binding(lhs: sp.Basic, rhs: sp.Basic, latex: str, problem_names: Iterable[sp
 
 def put_back(expr: sp.Basic | None, bound: dict) -> sp.Basic | None:
     """``expr`` with every bound name replaced by what it was bound to (unchanged where SymPy
-    cannot put it back)."""
-    if expr is None or not bound or expr.has(sp.Derivative, sp.Subs) \
-            or any("/" in s.name for s in expr.free_symbols if isinstance(s, sp.Symbol)):
-        return expr  # a derivative (theta'(S_j), dS_j/dw_ij) is judged as written: put back, it grows slow
+    cannot put it back). A derivative of a bound name (dS_j^(3)/dw_ij^(3), dyhat/dS_k^(3), written
+    as the reader's unknown d(S^(3))/d(w^(3))) is the derivative of its binding
+    (:func:`derivatives_put_back`); theta'(S_j^(3)) of a bound entry is theta' taken at its binding."""
+    if expr is None or not bound:
+        return expr
     original = expr
     try:
-        for _ in range(len(bound) + 1):  # names bound in terms of earlier names
-            done = expr.replace(
-                lambda e: (isinstance(e, sp.Symbol) and e in bound)
-                or (isinstance(e, sp.Indexed) and e.base in bound)
-                or (isinstance(e, AppliedUndef) and e.func in bound),
-                lambda e: bound[e] if isinstance(e, sp.Symbol) else bound[e.base](*e.indices)
-                if isinstance(e, sp.Indexed) else bound[e.func](*e.args))
-            if done == expr:
-                break
-            expr = done
+        variables: set = set()
+        expr = derivatives_put_back(expr, bound, variables)
+        if _bare_derivative(expr) or any("/" in s.name for s in expr.free_symbols if isinstance(s, sp.Symbol)
+                                          and s.name != _loss_slope(bound).name):
+            return original  # a derivative of what nothing binds is judged as written
+        # a chain of derivatives: only the names that hold a variable it differentiates by are put
+        # back (the others are the same entries on both sides; put back, sums nest in sums)
+        kept = {k for k in bound if variables and not (_expanded(k if isinstance(k, sp.Symbol) else k[_INDEX], bound)
+                                                       .atoms(sp.IndexedBase, sp.Symbol) & variables)}
+        expr = _sizes(_expanded(expr, {k: v for k, v in bound.items() if k not in kept}))
         # a binding put back into a chain of derivatives can nest sums in sums (seed 002 Q3's
-        # S, x, theta): past this size the line is judged as written, never slowly
-        return expr if sp.count_ops(expr) <= MOST_OPERATIONS else original
+        # S, x, theta): past this size, or with an unknown derivative left beside the ones put
+        # back, the line is judged as written, never slowly
+        nested = variables and any(s.function.has(sp.Sum) or any(a.has(sp.Sum) for a in s.atoms(sp.Subs))
+                                   for s in expr.atoms(sp.Sum))
+        left = any("/" in str(b) for b in expr.atoms(sp.IndexedBase))
+        return expr if sp.count_ops(expr) <= MOST_OPERATIONS and not nested and not left else original
     except Exception:  # noqa: BLE001 - a form SymPy cannot substitute into is judged as written
         return original
+
+
+def _expanded(expr: sp.Basic, bound: dict, keep: sp.Basic | None = None) -> sp.Basic:
+    """``expr`` with every bound name but ``keep`` replaced by its binding, through names bound in
+    terms of earlier names."""
+    names = {k: v for k, v in bound.items() if k != keep}
+    for _ in range(len(names) + 1):
+        done = expr.replace(
+            lambda e: (isinstance(e, sp.Symbol) and e in names)
+            or (isinstance(e, sp.Indexed) and e.base in names)
+            or (isinstance(e, AppliedUndef) and e.func in names),
+            lambda e: names[e] if isinstance(e, sp.Symbol) else names[e.base](*e.indices)
+            if isinstance(e, sp.Indexed) else names[e.func](*e.args))
+        if done == expr:
+            break
+        expr = done
+    return expr
+
+
+_OPAQUE_NAME = re.compile(r"^d\((?P<top>.+)\)/d\((?P<variable>.+)\)$")
+#: how the reader names a loss it does not know (its d(L)/d(hat(y)), ell_n read as the loss L)
+LOSS = "L"
+
+
+def output(bound: dict) -> sp.Symbol | None:
+    """The student's output: the one name bound as a plain symbol (yhat = theta(S_j^(3))) that no
+    other binding uses, or None."""
+    used = set().union(*(v.free_symbols | v.atoms(sp.IndexedBase) for v in bound.values() if isinstance(v, sp.Basic)))
+    tops = [k for k in bound if isinstance(k, sp.Symbol) and k not in used]
+    return tops[0] if len(tops) == 1 else None
+
+
+def _loss_slope(bound: dict) -> sp.Symbol:
+    """dL/dyhat: the loss is a function of the output the problem does not give, so its slope at
+    the output is an unknown of its own (a common factor of every chain through the output)."""
+    top = output(bound)
+    return sp.Symbol(f"d({LOSS})/d({top})", real=True) if top is not None else sp.Symbol(f"d({LOSS})/d()")
+
+
+def _named(expr: sp.Basic, bound: dict) -> dict[str, sp.Basic]:
+    """The names (symbols and families) in ``expr`` and in the bindings, by how they print."""
+    atoms = set(bound) | expr.free_symbols | expr.atoms(sp.IndexedBase)
+    for value in bound.values():
+        if isinstance(value, sp.Basic):
+            atoms |= value.free_symbols | value.atoms(sp.IndexedBase)
+    labels = {a.label for a in atoms if isinstance(a, sp.IndexedBase)}  # a family's label is no name of its own
+    return {str(a): a for a in atoms if isinstance(a, (sp.Symbol, sp.IndexedBase)) and "/" not in str(a)
+            and a not in labels}
+
+
+def _arity(name: sp.Basic, bound: dict) -> int:
+    value = bound.get(name)
+    return len(value.variables) if isinstance(value, sp.Lambda) else 0
+
+
+def _sizes(expr: sp.Basic) -> sp.Basic:
+    """``expr`` with a sum's upper limit written as a name (d^(2), the units of a layer the student
+    names) read as a count: a nonnegative integer, never a real number to sum up to."""
+    limits = {limit[2] for s in expr.atoms(sp.Sum) for limit in s.limits}
+    return expr.xreplace({n: sp.Symbol(n.name, integer=True, nonnegative=True) for n in limits
+                          if isinstance(n, sp.Symbol) and not n.is_integer})
+
+
+def _in_range(value: sp.Basic, indices: set) -> sp.Basic:
+    """A derivative by an entry (w_ij) taken where that entry exists: sum_u delta_ui x_u is x_i, not
+    x_i where i <= d^(2) and 0 elsewhere (the entry's index is in its layer's range)."""
+    return value.replace(
+        lambda e: isinstance(e, sp.Piecewise) and len(e.args) == 2 and e.args[1].cond == sp.true
+        and e.args[1].expr == 0 and isinstance(e.args[0].cond, sp.core.relational.Relational)
+        and bool(e.args[0].cond.free_symbols & indices),
+        lambda e: e.args[0].expr)
+
+
+def _dropped(value: sp.Basic) -> set:
+    """The indices a binding's right side has free (yhat = theta(S_j^(3)): j, the output unit)."""
+    indices = {i for e in value.atoms(sp.Indexed) for i in e.indices if isinstance(i, sp.Symbol)}
+    return indices - {v for s in value.atoms(sp.Sum) for v in s.variables}
+
+
+def _determined(bound: dict, top: sp.Symbol) -> set:
+    """The families a derivative of the output may be taken by: every family where the output's
+    binding has no free index; where it drops one (yhat = theta(S_j^(3)), j the output unit) only
+    the family it names (S^(3)) and those that family's binding names (w^(3), x^(2)), whose index j
+    is that unit: a layer further down (w_ij^(2)) has a j of its own, and the sheet's reading of it
+    is the output layer's unit only with one output unit, which is not assumed."""
+    value = bound[top]
+    families = value.atoms(sp.IndexedBase)
+    if not _dropped(value):
+        return set(_named(value, bound).values()) | set(bound)
+    named = set(families)
+    for family in families:
+        if isinstance(bound.get(family), sp.Lambda):
+            named |= bound[family].expr.atoms(sp.IndexedBase)
+    return named
+
+
+def derivatives_put_back(expr: sp.Basic, bound: dict, variables: set | None = None) -> sp.Basic:
+    """``expr`` with each derivative of a bound name (the reader's unknown d(S^(3))/d(w^(3))_jij) the
+    derivative of its binding by that entry (every other bound name put back, the variable's own
+    family kept where it is bound: dyhat/dS_k^(3) = theta'(S_j^(3)) delta_jk), the loss's derivative
+    dL/dw = dL/dyhat dyhat/dw (the loss a function of the output only), and theta'(X) of a bound X
+    the derivative at X. ``variables`` collects the families differentiated by."""
+    if not bound:
+        return expr
+    names = _named(expr, bound)
+    top_out = output(bound)
+    slope = _loss_slope(bound)
+
+    def real(written: sp.Basic) -> sp.Basic | None:
+        base = written.base.label if isinstance(written, sp.Indexed) else written
+        match = _OPAQUE_NAME.match(str(base))
+        if match is None or "^" in str(base).split("/")[0][:2]:
+            return None
+        indices = tuple(written.indices) if isinstance(written, sp.Indexed) else ()
+        top, variable = names.get(match["top"]), names.get(match["variable"])
+        loss = top is None and match["top"] == LOSS and top_out is not None
+        if variable is None or not (loss or top in bound):
+            return None
+        arity = 0 if loss else _arity(top, bound)
+        if len(indices) < arity:
+            return None
+        top_indices, at = indices[:arity], indices[arity:]
+        if isinstance(variable, sp.IndexedBase) != bool(at):
+            return None
+        entry = variable[at] if at else variable
+        through = top_out if loss else top
+        if through == top_out and (variable not in _determined(bound, top_out)
+                                   or not _dropped(bound[top_out]) <= set(at)):
+            return None  # yhat = theta(S_j^(3)) drops an index: only the output layer's j is determined
+        if loss and entry == top_out:
+            return slope
+        keep = variable if variable in bound else None
+        start = top_out if loss else (bound[top](*top_indices) if isinstance(bound[top], sp.Lambda) else bound[top])
+        if not loss and arity == 0 and top_indices:
+            return None
+        if variables is not None:
+            variables.add(variable)
+        holding = {k: v for k, v in bound.items() if k != keep and variable in _expanded(
+            k if isinstance(k, sp.Symbol) else k[_INDEX], bound, keep).atoms(sp.IndexedBase, sp.Symbol)}
+        value = _in_range(sp.diff(_expanded(start, holding), entry).doit(), set(at))
+        return slope * value if loss else value
+
+    replaced = expr.replace(lambda e: isinstance(e, (sp.Indexed, sp.Symbol)) and real(e) is not None, real)
+    # theta'(S_j^(3)) of a bound S: the derivative taken at the binding, never by an expression
+    return replaced.replace(
+        lambda e: isinstance(e, sp.Derivative) and len(e.variables) == 1 and e.expr.args == (e.variables[0],)
+        and _expanded(e.variables[0], bound) != e.variables[0],
+        lambda e: sp.Subs(sp.Derivative(e.expr.func(_T), _T), _T, e.variables[0]))
+
+
+_T = sp.Dummy("t", real=True)
+_INDEX = sp.Dummy("k", integer=True)
+
+
+def _bare_derivative(expr: sp.Basic) -> bool:
+    """Whether ``expr`` holds a derivative that is not a function's slope taken at a point (Subs)."""
+    return expr.replace(lambda e: isinstance(e, sp.Subs), lambda e: sp.Integer(1)).has(sp.Derivative)
 
 
 def activation_meanings(derivation, table, defines: dict) -> dict:

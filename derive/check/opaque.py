@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..notation import REAL, Quantity
+from ..notation import REAL, SIZE, Quantity
 from ..verify import Verifier
 
 #: the derivatives :func:`opaque` named, by name (to print them as written): a derivative, or for
@@ -48,7 +48,9 @@ def opaque(verifier: Verifier, expr: sp.Basic) -> sp.Basic:
         return expr
     for name in expr.free_symbols | expr.atoms(sp.IndexedBase):  # the reader's own unknowns (d(L)/d(z^(l)))
         if isinstance(name, (sp.Symbol, sp.IndexedBase)) and name not in verifier.quantities:
-            verifier.quantities[name] = Quantity(str(name), name, str(name), REAL)
+            # a layer's size (a sum's upper limit d^(2), read as a count by bindings.put_back): a size
+            domain = SIZE if isinstance(name, sp.Symbol) and name.is_integer and name.is_nonnegative else REAL
+            verifier.quantities[name] = Quantity(str(name), name, str(name), domain)
     if not expr.has(sp.Derivative):
         return expr
 

@@ -518,7 +518,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
             current = None  # the next line cannot be judged against a line that was not read
             continue
         entry["parsed"] = " = ".join(printer.doprint(revealed(v)) if v is not None else "" for v in values)
-        values = [put_back(v, bound) for v in values]
+        written, values = values, [opaque(known.full, put_back(v, bound)) for v in values]  # written: a binding's own
         links, starts_chain = [], values[0] is not None
         hint = rule_hint(getattr(line, "reason", ""))
         conditions = stated_conditions(getattr(line, "reason", ""), table, reference_rules)
@@ -531,7 +531,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
             if a is None or b is None:
                 continue
             if starts_chain and not line.implies and len(chain) == 2 \
-                    and binding(a, b, line.parts[0], problem_names, bound, problem_latex) is not None:
+                    and binding(a, b, line.parts[0], problem_names, bound, problem_latex, written[1]) is not None:
                 links.append(Link("definition", "own-name", ("own-name",), name=line.parts[0].strip()))
                 continue
             law = next((law for value, law in premises.get(a, ()) if starts_chain and not line.implies
