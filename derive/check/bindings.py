@@ -93,6 +93,10 @@ def put_back(expr: sp.Basic | None, bound: dict) -> sp.Basic | None:
         return expr
     original = expr
     try:
+        # sizes read as counts before theta'(X) is taken at X: SymPy's Subs compares equal whatever
+        # its point's assumptions, so a size made a count afterwards stays real there (and a sum up
+        # to a real value recurses without end in SymPy's eval_sum)
+        bound = {k: _sizes(v) if isinstance(v, sp.Basic) else v for k, v in bound.items()}
         variables: set = set()
         expr = derivatives_put_back(expr, bound, variables)
         if _bare_derivative(expr) or any("/" in s.name for s in expr.free_symbols if isinstance(s, sp.Symbol)
