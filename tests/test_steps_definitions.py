@@ -576,3 +576,32 @@ def test_the_chain_rule_through_names_of_ones_own(right, verdicts):
     assert [line["verdict"] for line in got[:3]] == ["definition"] * 3, got
     assert got[3]["verdict"] not in ("equal", "valid", "skips") or "wrong" not in verdicts, got[3]
     assert got[3]["verdict"] in verdicts, got[3]
+
+
+#: seed 002 Q3's names down to layer 2, and its line 7 for the weights of layer 2 (one output unit)
+Q3_ALL = [r"S_j^{(2)} = \sum_{i=0}^{d^{(1)}} w_{ij}^{(2)} x_i^{(1)}", r"x_j^{(2)} = \theta(S_j^{(2)})",
+          r"S_j^{(3)} = \sum_{i=0}^{d^{(2)}} w_{ij}^{(3)} x_i^{(2)}", r"\hat{y} = \theta(S_j^{(3)})",
+          r"\theta(u) = \frac{1}{1+e^{-u}}"]
+Q3_W2 = (r"\frac{\partial \ell_n}{\partial w_{ij}^{(2)}} = \frac{\partial \ell_n}{\partial S_j^{(2)}} \cdot "
+         r"\frac{\partial S_j^{(2)}}{\partial w_{ij}^{(2)}} = \sum_{k=1}^{d^{(3)}} \frac{\partial \ell_n}{\partial \hat{y}}"
+         r" \cdot ")
+
+#: the layer-2 factors of seed 002 Q3's line 7, dx_j^(2)/dS_j^(2) dS_j^(2)/dw_ij^(2)
+Q3_TAIL = r"\theta'(S_j^{(2)}) \cdot \frac{\partial S_j^{(2)}}{\partial w_{ij}^{(2)}}"
+
+
+@pytest.mark.parametrize("right, verdict", [
+    # the sheet's line 7: right with one output unit (yhat = theta(S_1^(3)), d^(3) = 1), and named so
+    (r"\theta'(S_k^{(3)}) \cdot \frac{\partial S_k^{(3)}}{\partial x_j^{(2)}} \cdot " + Q3_TAIL, "valid"),
+    # theta for theta' at S_k^(3), a dropped dS_j^(2)/dw_ij^(2), the sum without dS_k^(3)/dx_j^(2), S_j^(3) for S_k^(3)
+    (r"\theta(S_k^{(3)}) \cdot \frac{\partial S_k^{(3)}}{\partial x_j^{(2)}} \cdot " + Q3_TAIL, "wrong"),
+    (r"\theta'(S_k^{(3)}) \cdot \frac{\partial S_k^{(3)}}{\partial x_j^{(2)}} \cdot \theta'(S_j^{(2)})", "wrong"),
+    (r"\theta'(S_k^{(3)}) \cdot \theta'(S_j^{(2)}) \cdot \frac{\partial S_j^{(2)}}{\partial w_{ij}^{(2)}}", "wrong"),
+    (r"\theta'(S_j^{(3)}) \cdot \frac{\partial S_k^{(3)}}{\partial x_j^{(2)}} \cdot " + Q3_TAIL, "wrong"),
+])
+def test_the_chain_rule_under_one_output_unit(right, verdict):
+    got = _lines([*Q3_ALL, Q3_W2 + right], "mlp-backprop")
+    assert [line["verdict"] for line in got[:5]] == ["definition"] * 5, got
+    assert got[5]["verdict"] == verdict, got[5]
+    if verdict == "valid":
+        assert got[5]["feedback"] == "follows under the convention: one output unit ($d^{(3)} = 1$)", got[5]

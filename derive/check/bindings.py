@@ -17,6 +17,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from ..catalog.activations import SIGMA
+from .conventions import Convention
 from .reader.tokens import GREEK
 
 #: the commands a plain name may be written with (a Greek letter, a hat, ell)
@@ -84,7 +85,7 @@ def binding(lhs: sp.Basic, rhs: sp.Basic, latex: str, problem_names: Iterable[sp
     return name
 
 
-def put_back(expr: sp.Basic | None, bound: dict) -> sp.Basic | None:
+def put_back(expr: sp.Basic | None, bound: dict, most: int | None = MOST_OPERATIONS) -> sp.Basic | None:
     """``expr`` with every bound name replaced by what it was bound to (unchanged where SymPy
     cannot put it back). A derivative of a bound name (dS_j^(3)/dw_ij^(3), dyhat/dS_k^(3), written
     as the reader's unknown d(S^(3))/d(w^(3))) is the derivative of its binding
@@ -113,7 +114,8 @@ def put_back(expr: sp.Basic | None, bound: dict) -> sp.Basic | None:
         nested = variables and any(s.function.has(sp.Sum) or any(a.has(sp.Sum) for a in s.atoms(sp.Subs))
                                    for s in expr.atoms(sp.Sum))
         left = any("/" in str(b) for b in expr.atoms(sp.IndexedBase))
-        return expr if sp.count_ops(expr) <= MOST_OPERATIONS and not nested and not left else original
+        small = most is None or sp.count_ops(expr) <= most  # None: sums written out at concrete sizes
+        return expr if small and not nested and not left else original
     except Exception:  # noqa: BLE001 - a form SymPy cannot substitute into is judged as written
         return original
 
@@ -306,3 +308,82 @@ def distribution_premises(derivation, facts) -> dict:
     laws = [(facts[q.symbol], match.group("law")) for q in derivation.quantities
             if (match := _DISTRIBUTION.match((q.latex or "").strip())) and q.symbol in facts]
     return {weight: laws for weight in weights} if laws else {}
+
+
+#: the units a layer other than the output has under the one-output convention: a nested sum over
+#: a symbolic size is written out at this size instead of summed symbolically
+UNITS = 2
+#: the readings of one answer's lines under the one-output convention, by the line's value as judged
+#: (a line that continues the one before, "= ...", starts from that value): [the answer's bindings
+#: (kept, so never another answer's), {value: reading}]
+_ONE_OUTPUT: list = [None, {}]
+
+
+def _output_sizes(written: Iterable[sp.Basic | None], family_name: str) -> set:
+    """The sizes of the output layer a line sums over: the upper limit of a sum from 1 whose variable
+    indexes the output family (S_k^(3), dyhat/dS_k^(3), dS_k^(3)/dx_j^(2))."""
+    found = set()
+    for value in written:
+        for s in (value.atoms(sp.Sum) if isinstance(value, sp.Basic) else ()):
+            for variable, low, high in s.limits:
+                if low == 1 and isinstance(high, sp.Symbol) and any(
+                        variable in e.indices and family_name in str(e.base.label) for e in s.function.atoms(sp.Indexed)):
+                    found.add(high)
+    return found
+
+
+def one_output(bound: dict, written: list, values: list, opaque_) -> tuple:
+    """The convention "one output unit" for a line (``written``: its sides as read, ``values``: as
+    judged, ``opaque_`` what makes a read value judgeable): where the output is bound with its unit's
+    index dropped (yhat = theta(S_j^(3))), the line read with that index 1 and the output layer's size
+    (the d^(3) of a sum over its units) 1, every other layer written out at :data:`UNITS` units. The
+    convention maps each value (and the one the line continues from) to its readings; () where it
+    does not apply."""
+    from .steps import _canonical
+
+    top = output(bound)
+    dropped = _dropped(bound[top]) if top is not None else set()
+    if len(dropped) != 1:
+        return ()
+    (index,) = dropped
+    families = [e.base.label for e in bound[top].atoms(sp.Indexed) if index in e.indices]
+    if len(families) != 1:
+        return ()
+    sizes = _output_sizes(written, str(families[0]))
+    if len(sizes) > 1:
+        return ()
+    if _ONE_OUTPUT[0] is not bound:
+        _ONE_OUTPUT[:] = [bound, {}]
+    readings = _ONE_OUTPUT[1]
+    for w, v in zip(written, values, strict=True):
+        if w is not None and v is not None:
+            readings[v] = readings[_canonical(v)] = _read_one_output(w, bound, top, index, sizes, opaque_)
+            if readings[v] is None:
+                return ()
+    substitution = tuple(readings.items())
+    name = sp.latex(next(iter(sizes))) if sizes else "d"
+    return (Convention("one_output", substitution, _size_latex(name)),)
+
+
+def _size_latex(name: str) -> str:
+    """d^{(3)} for the reader's d^(3)."""
+    match = re.match(r"^(\w+)\^\((\w+)\)$", name)
+    return f"{match[1]}^{{({match[2]})}}" if match else name
+
+
+def _read_one_output(written: sp.Basic, bound: dict, top: sp.Symbol, index: sp.Symbol, sizes: set, opaque_) -> sp.Basic | None:
+    """``written`` put back under one output unit, the other layers at :data:`UNITS` units, or None."""
+    names = {n.name for n in sizes}
+    counts = {}
+    for value in [written, *(v for v in bound.values() if isinstance(v, sp.Basic))]:
+        for s in value.atoms(sp.Sum):
+            for limit in s.limits:
+                if isinstance(limit[2], sp.Symbol):
+                    counts[limit[2]] = 1 if limit[2].name in names else UNITS
+    one = {k: (v.xreplace({index: 1}) if k == top else v).xreplace(counts).doit() if isinstance(v, sp.Basic) else v
+           for k, v in bound.items()}
+    expr = written.xreplace(counts).doit()
+    try:
+        return opaque_(put_back(expr, one, most=None))
+    except Exception:  # noqa: BLE001 - a reading SymPy cannot put back gives no convention
+        return None

@@ -81,8 +81,9 @@ def under_convention(verifier: Verifier, conventions: tuple[Convention, ...], a:
 
 def _substituted(expr: sp.Basic, substitution: Mapping) -> sp.Basic:
     """``expr`` read as a convention says: its families' entries (and names) as the substitution maps them."""
-    names = {old: new for old, new in substitution.items() if isinstance(old, sp.Symbol)}
-    if names:  # a condition's name read with its sign (z_l > 0)
+    # a condition's name read with its sign (z_l > 0); a line's value read under one output unit
+    names = {old: new for old, new in substitution.items() if not isinstance(old, sp.IndexedBase)}
+    if names:
         expr = expr.xreplace(names)
     return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base in substitution,
                         lambda e: substitution[e.base][e.indices])

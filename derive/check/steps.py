@@ -33,7 +33,7 @@ from ..notation import REAL, SMOOTH_FUNCTION
 from ..printing import NotationLatexPrinter
 from ..render import rule_texts, wording
 from ..verify import Verifier, cheaply_zero, shown, shown_pair
-from .bindings import activation_meanings, binding, distribution_premises, put_back
+from .bindings import activation_meanings, binding, distribution_premises, one_output, put_back
 from .conditions import stated_conditions
 from .conventions import Convention, conventions_of, kink, under_convention
 from .decide import private_table, problem_table, problem_verifier
@@ -521,7 +521,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
         written, values = values, [opaque(known.full, put_back(v, bound)) for v in values]  # written: a binding's own
         links, starts_chain = [], values[0] is not None
         hint = rule_hint(getattr(line, "reason", ""))
-        conditions = stated_conditions(getattr(line, "reason", ""), table, reference_rules)
+        conditions = stated_conditions(getattr(line, "reason", ""), table, reference_rules) + one_output(
+            bound, written, values, lambda v: opaque(known.full, v))  # yhat = theta(S_j^(3)): d^(3) = 1
         if starts_chain:
             subject = values[0]
             chain = list(values)
