@@ -604,4 +604,4 @@ def test_the_chain_rule_under_one_output_unit(right, verdict):
     assert [line["verdict"] for line in got[:5]] == ["definition"] * 5, got
     assert got[5]["verdict"] == verdict, got[5]
     if verdict == "valid":
-        assert got[5]["feedback"] == "follows under the convention: one output unit ($d^{(3)} = 1$)", got[5]
+        assert got[5]["feedback"] == "follows under the convention: one output unit (d^{(3)} = 1)", got[5]
