@@ -26,6 +26,10 @@ _TEX_SPECIALS = {
 # paragraph there, or refuse the character): printed as a space.
 _TEX_SPACES = {code: " " for code in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)}
 _PLAIN_SYMBOL = re.compile(r"[\w'/\[\]()+\-., ]*")
+#: a name the checker made for a student's own layered name, S^(2), or its derivative, d(L)/d(w^(3))
+_LAYERED_NAME = re.compile(r"([A-Za-z]+)\^\(([A-Za-z0-9+\-]+)\)")
+_DERIVATIVE_NAME = re.compile(r"d\((.+)\)/d\((.+)\)")
+_HAT_NAME = re.compile(r"hat\(([A-Za-z])\)")
 
 
 def tex_escape(text: str) -> str:
@@ -137,6 +141,20 @@ class _NotationRules:
         return super()._print_Derivative(expr)
 
 
+def _course_name(name: str) -> str | None:
+    """A name of the checker's own as the course writes it: ``S^(2)`` as S^{(2)}, ``hat(y)`` as
+    \\hat{y}, ``d(L)/d(w^(3))`` as a partial derivative; None for any other name. Only letters,
+    digits and signs pass through, so a student's name can never carry TeX of its own."""
+    if match := _DERIVATIVE_NAME.fullmatch(name):
+        top, bottom = _course_name(match[1]), _course_name(match[2])
+        return None if top is None or bottom is None else rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+    if match := _LAYERED_NAME.fullmatch(name):
+        return f"{match[1]}^{{({match[2]})}}"
+    if match := _HAT_NAME.fullmatch(name):
+        return rf"\hat{{{match[1]}}}"
+    return name if re.fullmatch(r"[A-Za-z]", name) else None
+
+
 class NotationLatexPrinter(_NotationRules, LatexPrinter):
     """LaTeX with the notation table's symbols, f'(x) derivatives and partial fractions."""
 
@@ -157,9 +175,10 @@ class NotationLatexPrinter(_NotationRules, LatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
         """A symbol outside the notation table whose name is not plain letters, digits and
         punctuation prints as escaped text, never as TeX of its own."""
-        if expr in self._settings["symbol_names"] or _PLAIN_SYMBOL.fullmatch(expr.name):
+        if expr in self._settings["symbol_names"]:
             return super()._print_Symbol(expr, style)
-        return rf"\text{{{tex_escape(expr.name)}}}"
+        return ("(" in expr.name and _course_name(expr.name)) or (super()._print_Symbol(expr, style) if _PLAIN_SYMBOL.fullmatch(expr.name)
+                                           else rf"\text{{{tex_escape(expr.name)}}}")
 
     def _print_Piecewise(self, expr):
         """cases with the conditions in the document's language; the last branch's "otherwise"
