@@ -35,9 +35,6 @@ from derive.check.steps import check_steps
 pytestmark = pytest.mark.slow  # ~42 derivations checked in-process and once more through the CLI
 
 KNOWN_GAPS: dict[str, str] = {
-    # -- the sheets' derivations (every line accepted, exit 0)
-    "002-q3-chain": r"issue 17: final: the last line (lines 7-8 valid under one output unit) reaches the gradient "
-                    r"in w^{(2)}, which final.py does not compare yet (no target)",
 }
 #: a sheet's derivation refused in-process exits 1 on the command line for the same reason
 KNOWN_GAPS.update({f"{case_id}:cli": f"{reason} (so the command line exits 1)" for case_id, reason in list(KNOWN_GAPS.items())
@@ -182,3 +179,21 @@ def test_the_command_line_reports_without_a_traceback_or_an_error(cli_runs, case
               if line["verdict"] == "error" or "longer than" in line["feedback"]]
     assert failed == []
     assert status == (1 if "slip_of" in case else 0), _verdicts(report)
+
+
+@pytest.mark.parametrize("factor", [2, -1])
+def test_a_final_result_in_the_students_own_names_is_compared_not_assumed(monkeypatch, factor):
+    """Seed 002 Q3 ends at dl_n/dw_ij^(2): the final result is that derivative with the student's
+    bindings put back (under one output unit), compared with the last value; a value off by a
+    factor, all links as they were, is not right."""
+    from derive.check import final as finals
+
+    real = finals.final_result
+
+    def scaled(known, derivation, subject, value, *args):
+        return real(known, derivation, subject, value * factor, *args)
+
+    monkeypatch.setattr(finals, "final_result", scaled)
+    report = check_steps(_text(BY_ID["002-q3-chain"]), "mlp-backprop")
+    assert all(line["verdict"] in ACCEPTED for line in report["lines"]), _verdicts(report)
+    assert report["final"] == {"target": r"\frac{\partial \ell_n}{\partial w_{ij}^{(2)}}", "verdict": "incorrect"}

@@ -150,6 +150,17 @@ def output(bound: dict) -> sp.Symbol | None:
     return tops[0] if len(tops) == 1 else None
 
 
+def loss_derivative(expr: sp.Basic | None, bound: dict) -> sp.Basic | None:
+    """The name the loss is differentiated by in ``expr`` (the reader's d(L)/d(w^(2))_ij, written
+    dl_n/dw_ij^(2)) where the student's bindings hold that name and it is not their output, or None."""
+    base = expr.base.label if isinstance(expr, sp.Indexed) else expr
+    match = _OPAQUE_NAME.match(str(base)) if isinstance(base, sp.Symbol) else None
+    if match is None or match["top"] != LOSS or not bound:
+        return None
+    variable = _named(sp.Integer(0), bound).get(match["variable"])
+    return variable if variable is not None and variable != output(bound) else None
+
+
 def _loss_slope(bound: dict) -> sp.Symbol:
     """dL/dyhat: the loss is a function of the output the problem does not give, so its slope at
     the output is an unknown of its own (a common factor of every chain through the output)."""

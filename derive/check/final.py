@@ -14,13 +14,15 @@ correct: it is judged against the target it should have arrived at.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import sympy as sp
 
 from ..engine import Derivation
 from ..errors import VerificationError
 from ..verify import Verifier
-from .conventions import under_convention
+from .bindings import loss_derivative, put_back
+from .conventions import Convention, under_convention
 from .steps import Knowledge, Link, _difference, _equivalent, _reference_rules, _same
 
 #: the rules of a definition link that are not the problem's own (a name of one's own, a premise of
@@ -29,17 +31,21 @@ _NOT_THE_PROBLEMS = ("own-name", "premise", "name", "layer-activation")
 
 
 def final_result(known: Knowledge, derivation: Derivation, subject, value, expected=None,
-                 last: list[Link] | None = None) -> dict:
+                 last: list[Link] | None = None, own: Own | None = None) -> dict:
     """Compare the last result with the target it is about: the one its left side names and its
     value equals; where the last line does not follow, the one it should have arrived at; where it
     follows (``last``: its links, all accepted, and no line before is wrong) and names no target, the reference's result or the
-    problem's definition it states (``correct``), or ``no_target``."""
+    problem's definition it states (``correct``), or ``no_target``. A last line about the loss's
+    derivative by a name the student bound (``own``) is judged against that derivative."""
     if value is None:
         return {"target": None, "verdict": "missing"}
     if any(isinstance(e, sp.Basic) and e.has(sp.Order) for e in (value, expected)):
         return {"target": None, "verdict": "incorrect"}  # a Taylor expansion is a step, never a result
     targets = list(derivation.targets.values())
     about = [t for t in targets if subject is not None and _same(known.plain, subject, t.lhs)]
+    verdict = _own_gradient(known, subject, value, own) if not about and own is not None else None
+    if verdict is not None:
+        return {"target": own.latex, "verdict": verdict, **({"reached": "own-gradient"} if verdict == "correct" else {})}
     if not about and expected is None and last is not None:
         reaching = [t for t in targets if _agrees(known.full, value, t.rhs, known.given)]
         if not reaching:
@@ -69,6 +75,34 @@ def _reached(known: Knowledge, subject, value, last: list[Link]) -> dict:
     if rule is not None:
         return {"target": name, "verdict": "correct", "reached": rule}
     return {"target": None, "verdict": "no_target"}
+
+
+@dataclass(frozen=True)
+class Own:
+    """What a derivation in the student's own names ends on: the names it bound (``bound``: name ->
+    binding, :mod:`.bindings`), the conventions its last line was read under (one output unit), its
+    subject's left side as written (``latex``) and as read, before its bound names were put back
+    (``subject``)."""
+
+    bound: Mapping
+    conventions: tuple[Convention, ...]
+    latex: str
+    subject: sp.Basic | None
+
+
+def _own_gradient(known: Knowledge, subject, value, own: Own) -> str | None:
+    """The verdict on a last line about the loss's derivative by a name the student bound (seed 002
+    Q3's dl_n/dw_ij^(2)): its value against that derivative with the bindings put back, as written
+    or under the one convention of its last line that reads the subject; None where neither reads it."""
+    if loss_derivative(own.subject, own.bound) is None:
+        return None
+    put = put_back(own.subject, own.bound)
+    if put != own.subject:
+        return "correct" if _agrees(known.full, value, put, known.given) else "incorrect"
+    readings = [c for c in own.conventions if c.kind == "one_output" and subject in dict(c.substitution)]
+    if not readings:
+        return None
+    return "correct" if under_convention(known.full, readings[:1], subject, value, known.given) else "incorrect"
 
 
 def _reference_result(known: Knowledge, subject, value) -> str | None:

@@ -439,10 +439,16 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     """
     # imported here: the vector lines' module judges with this module's links
     from . import vectors
-    from .final import final_result
+    from .final import Own, final_result
     from .pooled import pooled_definition
-    from .vector_steps import (applied_entrywise, entry_definition, layer_reference, reference_links, vector_final,
-                               vector_links)
+    from .vector_steps import (
+        applied_entrywise,
+        entry_definition,
+        layer_reference,
+        reference_links,
+        vector_final,
+        vector_links,
+    )
 
     words = wording(lang)
     derivation, shared = problem_table(problem, True)
@@ -460,7 +466,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     known = replace(known, parts=parts(derivation, table, knowledge))  # each part with its own facts
     printer = NotationLatexPrinter([*derivation.quantities, *table.quantities.values()])
     lines = split_lines(text)
-    results, current, equation, subject, first_error = [], None, None, None, None
+    results, current, equation, subject, subject_written, first_error = [], None, None, None, ("", None), None
+    conditions: tuple = ()
     verdict, expected = "start", None
     plan, texts = vectors.plan(derivation.targets.values(), table.names), None  # texts: the last vector line's
     # a vector line where the problem has no sizes: judged with a fully connected layer's families
@@ -524,7 +531,7 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
         conditions = stated_conditions(getattr(line, "reason", ""), table, reference_rules) + one_output(
             bound, written, values, lambda v: opaque(known.full, v))  # yhat = theta(S_j^(3)): d^(3) = 1
         if starts_chain:
-            subject = values[0]
+            subject, subject_written = values[0], (line.parts[0].strip(), written[0])
             chain = list(values)
         else:
             chain = [current, *values[1:]] if current is not None else values[1:]
@@ -597,7 +604,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
     if progress is not None:
         progress(results)
     final = final_result(known, derivation, subject, current, expected if verdict == "wrong" else None,
-                         links if verdict in ACCEPTED and first_error is None else None) \
+                         links if verdict in ACCEPTED and first_error is None else None,
+                         Own(bound, conditions, *subject_written) if bound else None) \
         if texts is None else vector_final(known, derivation, table, texts)
     return {"problem": problem, "lines": results, "final": final, "first_error": first_error}
 
