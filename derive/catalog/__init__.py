@@ -1,10 +1,12 @@
 """The catalog: one module per family, each listing its entries explicitly."""
 
 from . import activations, backpropagation, depth, initialization, losses, softmax
+from . import attention, regularization
 from .registry import Entry, entries, get
 
 ENTRIES: tuple[Entry, ...] = (*activations.ENTRIES, *softmax.ENTRIES, *losses.ENTRIES,
                                *initialization.ENTRIES, *backpropagation.ENTRIES,
-                               *depth.ENTRIES)
+                               *depth.ENTRIES,
+                               *regularization.ENTRIES, *attention.ENTRIES)
 
 __all__ = ["ENTRIES", "Entry", "entries", "get"]
