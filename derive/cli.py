@@ -454,6 +454,31 @@ def _example(argv: list[str]) -> int:
     return (_backprop if kind == "backprop" else _conv2d)(argv[1:], table)
 
 
+def _diff_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="derive diff", description="Differentiate a function rule by rule, every step verified.")
+    parser.add_argument("definition", help="the function in LaTeX: 'f(x) = x \\tanh(\\ln(1 + e^{x}))'")
+    parser.add_argument("--order", type=int, choices=(1, 2), default=1, help="1 (f') or 2 (f' and f'')")
+    _format_options(parser)
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
+    _notation_option(parser, profiles.DEFAULT)
+    _show_checks_option(parser)
+    return parser
+
+
+def _diff(argv: list[str]) -> int:
+    """``derive diff 'f(x) = ...'``: f' (and f'') one differentiation rule per verified step."""
+    from .differentiate import function_derivation
+    options = _diff_parser().parse_args(argv)
+    derivation = function_derivation("f", options.definition, options.order)
+    if options.format == "pdf":
+        document = render_document(derivation, options.lang, show_checks=options.show_checks,
+                                   notation=options.notation)
+        return _document(derivation.name, document, options)
+    write_output(render(derivation, options.format or "text", options.lang, notation=options.notation),
+                 options.output)
+    return 0
+
+
 def _simulate_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="derive simulate",
                      description="Monte Carlo of a deep fully-connected network's variance, forward and backward, "
@@ -539,7 +564,7 @@ def run(argv: list[str]) -> int:
         print("\ncommands: list | sheet SPEC.toml | check NAME --target T --answer LATEX | grade FILE.jsonl"
               " | check-steps NAME --file ANSWER.tex"
               " | net NAME|SPEC.toml | backprop SPEC.toml | conv2d | example list|NAME | simulate --act A --init I"
-              " | audit CLAIMS.toml | NAME (a catalog entry)")
+              " | audit CLAIMS.toml | diff 'f(x) = ...' | NAME (a catalog entry)")
         return 0 if argv else 2
     if argv[0] == "list":
         options = _list_parser().parse_args(argv[1:])
@@ -547,7 +572,7 @@ def run(argv: list[str]) -> int:
         return 0
     commands = {"sheet": _sheet, "check": _check, "grade": _grade, "net": _net, "backprop": _backprop,
                 "conv2d": _conv2d, "example": _example, "simulate": _simulate,
-                "check-steps": _check_steps, "audit": _audit}
+                "check-steps": _check_steps, "audit": _audit, "diff": _diff}
     if argv[0] in commands:
         return commands[argv[0]](argv[1:])
     options = _derivation_parser().parse_args(argv)
