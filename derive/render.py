@@ -261,7 +261,8 @@ def _reason(words: Mapping, step, latex, text, names: Mapping) -> markup.Marked:
     ``substitute the results above``."""
     rule = words["rules"][step.rule]
     reason = _marked(rule, names)
-    if not step.given or "$" in rule and step.rule != "substitute":
+    inner = step.rule.startswith("rule-")  # a differentiation rule names its inner function: u = ...
+    if not step.given or "$" in rule and step.rule != "substitute" and not inner:
         return reason
     facts = markup.math(r",\; ".join(f"{latex(old)} = {latex(new)}" for old, new in step.given),
                         ", ".join(f"{text(old)} = {text(new)}" for old, new in step.given))
@@ -270,7 +271,7 @@ def _reason(words: Mapping, step, latex, text, names: Mapping) -> markup.Marked:
     if step.rule == "substitute":
         return _marked(words["ui"]["substituted"], {"facts": facts})
     # a substitute-... rule already says it substitutes: its facts follow a colon
-    joined = "reason_facts" if step.rule.startswith("substitute-") else "reason_substituted"
+    joined = "reason_inner" if inner else "reason_facts" if step.rule.startswith("substitute-") else "reason_substituted"
     return _marked(words["ui"][joined], {"reason": reason, "facts": facts})
 
 
