@@ -14,8 +14,8 @@ from fractions import Fraction
 import sympy as sp
 
 from ..engine import Builder, Derivation
-from ..operations import prefer_one_minus
 from ..notation import POSITIVE, REAL, SIZE, UNIT_LEAK, Domain, Quantity, index_domain
+from ..operations import prefer_one_minus
 from .registry import Entry
 from .shown import derivative, dot, over, plus, times
 from .softmax import sift_deltas
