@@ -2,11 +2,13 @@
 
 from . import activations, backpropagation, depth, initialization, losses, softmax
 from . import attention, regularization
+from . import recurrent
 from .registry import Entry, entries, get
 
 ENTRIES: tuple[Entry, ...] = (*activations.ENTRIES, *softmax.ENTRIES, *losses.ENTRIES,
                                *initialization.ENTRIES, *backpropagation.ENTRIES,
                                *depth.ENTRIES,
-                               *regularization.ENTRIES, *attention.ENTRIES)
+                               *regularization.ENTRIES, *attention.ENTRIES,
+                               *recurrent.ENTRIES)
 
 __all__ = ["ENTRIES", "Entry", "entries", "get"]
