@@ -74,6 +74,8 @@ def _derivation_parser() -> argparse.ArgumentParser:
     parser.add_argument("--template-dir", metavar="DIR", help="a folder of templates searched first")
     _notation_option(parser, profiles.DEFAULT)
     _show_checks_option(parser)
+    parser.add_argument("--detail", choices=("rules",),
+                        help="rules: an activation's derivatives one differentiation rule per step")
     return parser
 
 
@@ -577,6 +579,9 @@ def run(argv: list[str]) -> int:
         return commands[argv[0]](argv[1:])
     options = _derivation_parser().parse_args(argv)
     derivation = catalog.get(options.name)
+    if options.detail == "rules":
+        from .catalog.activations import with_rules
+        derivation = with_rules(options.name)
     values = parse_params(derivation, options.param)
     if options.template_dir and not Path(options.template_dir).is_dir():
         raise UsageError(f"template folder '{options.template_dir}' does not exist")

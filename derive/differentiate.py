@@ -44,13 +44,15 @@ class DifferentiationError(UsageError):
     """A function no rule differentiates, or a derivative that does not finish."""
 
 
-def differentiate(b: Builder, body: sp.Basic, x: sp.Symbol, rule_detail: bool = True) -> sp.Basic:
+def differentiate(b: Builder, body: sp.Basic, x: sp.Symbol, rule_detail: bool = True,
+                  finish: bool = True) -> sp.Basic:
     """Record the steps of d/dx ``body`` in ``b``, whose current line ends in ``d/dx body``.
 
     One rule per step (each step rewrites the first unevaluated derivative of the line; the chain
     rule records the inner function it names as the step's ``given`` pair u = ...); with
-    ``rule_detail`` False, one step ``differentiate`` instead. Then one step simplifies and one
-    rewrites in the named functions where either makes the result shorter.
+    ``rule_detail`` False, one step ``differentiate`` instead. Then (with ``finish``) one step
+    simplifies and one rewrites in the named functions where either makes the result shorter;
+    without it the caller goes on in its own steps (the course's sigmoid).
 
     Returns:
         the derivative the line arrives at.
@@ -72,6 +74,8 @@ def differentiate(b: Builder, body: sp.Basic, x: sp.Symbol, rule_detail: bool = 
         else:
             raise DifferentiationError(f"the derivative of {body} takes more than {MAX_STEPS} steps")
     current = b.current
+    if not finish:
+        return current
     simpler = simplest(current)
     if simpler != current:
         b.equals("rule-simplify", simpler)

@@ -41,11 +41,11 @@ OUTER: dict[type, tuple[str, Callable[[sp.Basic], sp.Basic]]] = {
     sp.sinh: ("rule-hyperbolic", sp.cosh),
     sp.cosh: ("rule-hyperbolic", sp.sinh),
     sp.tanh: ("rule-hyperbolic", lambda u: 1 - sp.tanh(u) ** 2),
-    sp.erf: ("rule-known", lambda u: 2 / sp.sqrt(sp.pi) * sp.exp(-u**2)),
-    sigma: ("rule-known", lambda u: sigma(u) * (1 - sigma(u))),
-    softplus: ("rule-known", sigma),
-    Phi: ("rule-known", phi),
-    phi: ("rule-known", lambda u: -u * phi(u)),
+    sp.erf: ("rule-erf", lambda u: 2 / sp.sqrt(sp.pi) * sp.exp(-u**2)),
+    sigma: ("rule-sigmoid", lambda u: sigma(u) * (1 - sigma(u))),
+    softplus: ("rule-softplus", sigma),
+    Phi: ("rule-normal", phi),
+    phi: ("rule-normal", lambda u: -u * phi(u)),
     sp.Abs: ("rule-abs", sp.sign),
     sp.sign: ("rule-sign", lambda u: sp.Integer(0)),
 }
@@ -199,9 +199,17 @@ TRIG = Rule("rule-trig", _own_rule("rule-trig"), _apply_outer)
 HYPERBOLIC = Rule("rule-hyperbolic", _own_rule("rule-hyperbolic"), _apply_outer)
 """sinh' = cosh, cosh' = sinh, tanh' = 1 - tanh^2."""
 
-KNOWN = Rule("rule-known", _own_rule("rule-known"), _apply_outer)
-"""The course's named functions: sigma' = sigma (1 - sigma), softplus' = sigma, Phi' = phi,
-phi'(x) = -x phi(x), erf'(x) = 2/sqrt(pi) e^(-x^2)."""
+SIGMOID = Rule("rule-sigmoid", _own_rule("rule-sigmoid"), _apply_outer)
+"""sigma'(x) = sigma(x) (1 - sigma(x))."""
+
+SOFTPLUS = Rule("rule-softplus", _own_rule("rule-softplus"), _apply_outer)
+"""softplus'(x) = sigma(x)."""
+
+ERF = Rule("rule-erf", _own_rule("rule-erf"), _apply_outer)
+"""erf'(x) = 2/sqrt(pi) e^(-x^2)."""
+
+NORMAL = Rule("rule-normal", _own_rule("rule-normal"), _apply_outer)
+"""The standard normal CDF and density: Phi'(x) = phi(x), phi'(x) = -x phi(x)."""
 
 ABS = Rule("rule-abs", _own_rule("rule-abs"), _apply_outer)
 """d/dx |x| = sign(x); at the kink x = 0 the value sign(0) = 0 is taken (a subgradient)."""
@@ -218,7 +226,8 @@ CHAIN = Rule("rule-chain", _chainable, lambda e, x: _outer(e) * _d(_inner(e), x)
 
 #: Every rule, in the order they are tried (the first that applies is used).
 RULES: tuple[Rule, ...] = (CONSTANT, VARIABLE, SUM, CONSTANT_FACTOR, PIECEWISE, QUOTIENT, PRODUCT, POWER,
-                           EXPONENTIAL, GENERAL_POWER, EXP, LOG, TRIG, HYPERBOLIC, KNOWN, ABS, SIGN, CHAIN)
+                           EXPONENTIAL, GENERAL_POWER, EXP, LOG, TRIG, HYPERBOLIC, SIGMOID, SOFTPLUS, ERF, NORMAL, ABS, SIGN,
+                           CHAIN)
 
 #: Every rule key (the wording keys a printed step of a derivative may name).
 KEYS: frozenset[str] = frozenset(rule.key for rule in RULES)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 import sympy as sp
 
 from ..engine import Builder, Derivation, Target
+from ..errors import UsageError
 from ..notation import POSITIVE, REAL, UNIT_LEAK, Quantity
 from ..operations import prefer_one_minus, rewrite_in_terms_of
 from .registry import Entry, get
@@ -71,17 +73,34 @@ def second_derivative(b: Builder, f: sp.FunctionClass, first: Target, rule: str,
     b.result("d2")
 
 
-def sigmoid() -> Derivation:
+def sigmoid(rules: bool = False) -> Derivation:
     """sigma(x) = 1/(1 + e^{-x}): sigma' = sigma(1 - sigma), sigma'' = sigma(1 - sigma)(1 - 2 sigma),
-    in the steps and order of the course's sheets."""
+    in the steps and order of the course's sheets; with ``rules`` the derivative goes one
+    differentiation rule per step (the chain rule with u = 1 + e^{-x}, seed 003 2.1(a))."""
     b = Builder("sigmoid", "activations", (X, SIGMA))
     s, tail = sigma(x), 1 + sp.exp(-x)
-    first_derivative(b, sigma, SIGMOID_DEFINITION)
+    if rules:
+        from ..differentiate import differentiate
+
+        b.define(sp.Derivative(s, x), sp.Derivative(SIGMOID_DEFINITION, x))
+        b.show(derivative(sp.Pow(tail, -1, evaluate=False), x))
+        differentiate(b, SIGMOID_DEFINITION, x, finish=False)
+    else:
+        first_derivative(b, sigma, SIGMOID_DEFINITION)
     b.apply("split-product", lambda e: e)
     b.show(dot(1 / tail, over(plus(tail, -1), tail)))
     b.apply("rewrite-as-sigma", lambda e: prefer_one_minus(rewrite_in_terms_of(e, s, SIGMOID_DEFINITION, x)))
     b.show(times(s, 1 - s))
     d1 = b.result("d1")
+    if rules:
+        from ..differentiate import differentiate
+
+        b.define(sp.Derivative(s, (x, 2)), sp.Derivative(d1.rhs, x), "differentiate-again")
+        b.show(derivative(d1.display, x))
+        differentiate(b, d1.rhs, x)
+        b.show(times(s, 1 - s, 1 - 2 * s))
+        b.result("d2")
+        return b.build()
     slope = sp.Derivative(s, x)
     second_derivative(b, sigma, d1, "product-and-chain-rule", (
         plus(times(slope, 1 - s), times(-1, s, slope)),
@@ -198,6 +217,37 @@ def gelu() -> Derivation:
     b.show(plus(Phi(x), times(x, phi(x))))
     b.result("d1")
     return b.build()
+
+
+def with_rules(name: str) -> Derivation:
+    """The activation ``name`` with its derivatives one differentiation rule per step
+    (``--detail rules``): sigmoid in the course's own steps around the rules (seed 003 2.1(a)),
+    every other entry differentiated from its definition by :func:`derive.differentiate.function_derivation`.
+    Built once per process (the disk cache keeps the catalog's own steps under the entry's name).
+
+    Raises:
+        UsageError: ``name`` is not an activation entry.
+    """
+    return _with_rules(name)
+
+
+@functools.cache
+def _with_rules(name: str) -> Derivation:
+    if name == "sigmoid":
+        return sigmoid(rules=True)
+    definitions = {"tanh": (TANH_DEFINITION, 2), "softplus": (sp.log(1 + sp.exp(x)), 2),
+                   "silu": (x * sigma(x), 2), "gelu": (x * Phi(x), 2),
+                   "relu": (sp.Piecewise((x, x > 0), (0, True)), 1),
+                   "leaky-relu": (sp.Piecewise((x, x > 0), (alpha * x, True)), 1),
+                   "prelu": (sp.Piecewise((x, x > 0), (alpha * x, True)), 1),
+                   "elu": (sp.Piecewise((x, x > 0), (alpha * (sp.exp(x) - 1), True)), 1)}
+    if name not in definitions:
+        raise UsageError(f"--detail rules is for the activation entries ({', '.join(['sigmoid', *definitions])}), "
+                         f"not '{name}'")
+    from ..differentiate import function_derivation
+
+    body, order = definitions[name]
+    return function_derivation(name, body, order)
 
 
 ENTRIES = (
