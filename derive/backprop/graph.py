@@ -24,6 +24,9 @@ from ..printing import tex_escape
 from .display import Record, course_form
 from .exact import bounded, evaluate
 from .expressions import FUNCTIONS, GraphError, read_node
+from .optimizers import KEYS as OPTIMIZER_KEYS
+from .optimizers import SGD, Optimizer, read_optimizer
+from . import optimizers
 
 __all__ = ["FUNCTIONS", "Graph", "GraphError", "Run", "compare_published", "graph_from", "read_graph", "run",
            "to_json"]
@@ -31,7 +34,7 @@ MAX_PATHS, MAX_FACTORS = 16, 8
 #: What an input, parameter or node name must look like (it is printed as a symbol in LaTeX).
 NAME_RULE = r"[A-Za-z][A-Za-z0-9_]*"
 KEYS = {"name", "title", "inputs", "params", "nodes", "loss", "learning_rate", "steps", "published", "sample",
-        "handout"}
+        "handout"} | OPTIMIZER_KEYS
 #: What a handout may show of a problem beside its values: the nodes' equations, the graph's picture.
 HANDOUT_PARTS = ("nodes", "graph")
 
@@ -56,6 +59,7 @@ class Graph:
     samples: tuple[dict[str, sp.Rational], ...] = ()
     texts: dict[str, str] = field(default_factory=dict)
     handout: tuple[str, ...] = ("nodes",)
+    optimizer: Optimizer = SGD
 
 
 def _exact(value, where: str) -> sp.Rational:
@@ -108,9 +112,12 @@ def graph_from(table: dict, where: str) -> Graph:
             raise GraphError(f"{where}: sample {number} gives '{sorted(unknown)[0]}', which is not an input")
         samples.append({k: _exact(v, f"{where}: sample {number}, {k}") for k, v in sample.items()})
     title = table.get("title", table.get("name", where))
+    learning_rate = _exact(table.get("learning_rate", 1), f"{where}: learning_rate")
+    if learning_rate < 0:
+        raise GraphError(f"{where}: 'learning_rate' must be >= 0, not {table['learning_rate']!r}")
     return Graph(str(table.get("name", where)), None if title is None else str(title), inputs, params,
-                 nodes, loss, _exact(table.get("learning_rate", 1), f"{where}: learning_rate"), steps, published,
-                 tuple(samples), dict(table.get("nodes", {})), _handout(table.get("handout", ["nodes"]), where))
+                 nodes, loss, learning_rate, steps, published, tuple(samples), dict(table.get("nodes", {})),
+                 _handout(table.get("handout", ["nodes"]), where), read_optimizer(table, where))
 
 
 def _handout(parts, where: str) -> tuple[str, ...]:
@@ -167,6 +174,8 @@ class _Worker:
         self.quantities = {n: Quantity(n, _symbol(n), _latex_name(n), REAL) for n in names}
         self.builder = Builder(graph.name, "backprop", self.quantities.values())
         self.records: list[Record] = []
+        self.moments: dict[tuple[str, str], sp.Basic] = {}  # an optimizer's moments between steps
+        self.step = 0
 
     def compute(self, lhs: sp.Symbol, formula: sp.Basic, numbers: dict, value: sp.Basic, rule: str,
                 toward: str = "") -> sp.Basic:
@@ -267,6 +276,8 @@ class _Worker:
         return found
 
     def update(self, grads: dict[str, sp.Basic]) -> dict[str, sp.Basic]:
+        if self.graph.optimizer.name != "sgd":
+            return optimizers.update(self, grads)
         eta, updated = sp.Symbol("eta", positive=True), {}
         self.quantities["eta"] = Quantity("eta", eta, r"\eta", text="eta")
         for param, grad in grads.items():
@@ -397,6 +408,9 @@ def to_json(result: Run) -> str:
         "decreased": result.decreased,
         "published": compare_published(result),
     }
+    if result.graph.optimizer.name != "sgd":
+        document["optimizer"] = {"name": result.graph.optimizer.name,
+                                 **{k: _number(v) for k, v in result.graph.optimizer.hyper.items()}}
     return json.dumps(document, ensure_ascii=False, indent=1)
 
 
