@@ -46,24 +46,32 @@ def folder() -> Path | None:
     return Path(base) / _key()
 
 
-def load(name: str) -> Derivation | None:
-    """The cached derivation called ``name``, or None (missing, unreadable or switched off)."""
+def _file(name: str, key: str | None) -> str:
+    """A derivation's file: its name (a built-in entry); a teacher's entry by the hash of its content, so
+    that another file's entry of the same name, or the same entry edited, is derived afresh."""
+    return f"{name}.pickle" if key is None else f"teacher-{key}.pickle"
+
+
+def load(name: str, key: str | None = None) -> Derivation | None:
+    """The cached derivation called ``name`` (with ``key``: a teacher's entry of that content hash), or
+    None (missing, unreadable or switched off)."""
     where = folder()
     if where is None:
         return None
     try:
-        with (where / f"{name}.pickle").open("rb") as handle:
+        with (where / _file(name, key)).open("rb") as handle:
             derivation = pickle.load(handle)
     except Exception:  # noqa: BLE001 - whatever a damaged entry raises, it is derived afresh
         return None
     return derivation if isinstance(derivation, Derivation) and derivation.name == name else None
 
 
-def store(derivation: Derivation) -> None:
-    """Keep a verified derivation; a cache that cannot be written is silently skipped."""
+def store(derivation: Derivation, key: str | None = None) -> None:
+    """Keep a verified derivation (``key``: a teacher's entry's content hash, see :func:`load`); a cache
+    that cannot be written is silently skipped."""
     where = folder()
     if where is not None:
-        _write(where / f"{derivation.name}.pickle",
+        _write(where / _file(derivation.name, key),
                lambda stream: pickle.dump(derivation, stream, protocol=pickle.HIGHEST_PROTOCOL))
 
 

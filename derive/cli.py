@@ -559,7 +559,32 @@ def _audit(argv: list[str]) -> int:
     return 0 if all(f.verdict == "agrees" for f in findings) else 1
 
 
+def _catalog_files(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Take every ``--catalog FILE`` (or ``--catalog=FILE``) out of ``argv``, wherever it stands: a global
+    option of every command (a teacher's catalog file, see :mod:`derive.catalog.teacher`)."""
+    rest, files, given = [], [], iter(argv)
+    for word in given:
+        if word == "--catalog":
+            files.append(next(given, None))
+            if files[-1] is None or files[-1].startswith("--"):
+                raise UsageError("--catalog needs a file: --catalog FILE.toml")
+        elif word.startswith("--catalog="):
+            files.append(word.split("=", 1)[1])
+        else:
+            rest.append(word)
+    return rest, files
+
+
 def run(argv: list[str]) -> int:
+    """Dispatch one command, with the entries of its ``--catalog`` files; raises DeriveError on bad input."""
+    from .catalog.teacher import catalogs
+
+    argv, files = _catalog_files(argv)
+    with catalogs(files):
+        return _dispatch(argv)
+
+
+def _dispatch(argv: list[str]) -> int:
     """Dispatch one command; raises DeriveError on bad input."""
     if not argv or argv[0] in ("-h", "--help"):
         _derivation_parser().print_help()

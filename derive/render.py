@@ -477,7 +477,8 @@ def render_sheet(sheet: Sheet, layout: str, lang: str = "en", template_dir: str 
 def render_list(entries: Sequence, fmt: str, lang: str) -> str:
     """The catalog as a table (text) or a JSON list: name, family, title and targets."""
     words = wording(lang)
-    rows = [{"name": e.name, "family": e.family, "title": _marked(words["titles"][e.name]).text,
+    rows = [{"name": e.name, "family": e.family,  # a teacher's entry (derive.catalog.teacher): its own title
+             "title": _marked(words["titles"][e.name] if e.title is None else markup.user(e.title)).text,
              "targets": list(e.targets)} for e in entries]
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .. import cache
 from ..engine import Derivation
-from ..errors import UnknownNameError
+from ..errors import UnknownNameError, UsageError
 
 
 @dataclass(frozen=True)
@@ -21,13 +21,46 @@ class Entry:
     family: str
     build: Callable[[], Derivation]
     targets: tuple[str, ...]
+    #: a teacher's entry (derive.catalog.teacher): the hash of its own text, its disk-cache key, and its title
+    key: str | None = None
+    title: str | None = None
 
 
-def entries() -> tuple[Entry, ...]:
-    """Every entry of the catalog, in the order the catalog lists them."""
+#: A teacher's entries, registered from catalog files (``--catalog``, a sheet's ``catalog``), by name.
+_REGISTERED: dict[str, Entry] = {}
+
+
+def builtin_entries() -> tuple[Entry, ...]:
+    """The entries the package itself defines."""
     from . import ENTRIES
 
     return ENTRIES
+
+
+def entries() -> tuple[Entry, ...]:
+    """Every entry of the catalog, in the order the catalog lists them, then a teacher's registered ones."""
+    return (*builtin_entries(), *_REGISTERED.values())
+
+
+def register(new: Iterable[Entry]) -> None:
+    """Add a teacher's entries (see :mod:`derive.catalog.teacher`). The same entry again (same name and
+    content key) is kept once; a name a built-in or another registered entry holds is refused."""
+    new = tuple(new)
+    builtin = {entry.name for entry in builtin_entries()}
+    for entry in new:
+        held = _REGISTERED.get(entry.name)
+        if entry.name in builtin or (held is not None and held.key != entry.key):
+            raise UsageError(f"catalog entry '{entry.name}' collides with "
+                             f"{'a built-in' if entry.name in builtin else 'another catalog entry'} of that name")
+    for entry in new:
+        _REGISTERED[entry.name] = entry
+    get.cache_clear()
+
+
+def forget() -> None:
+    """Drop every registered entry (a new command in the same process starts from the built-in catalog)."""
+    _REGISTERED.clear()
+    get.cache_clear()
 
 
 @functools.cache
@@ -40,9 +73,15 @@ def get(name: str) -> Derivation:
     """
     by_name = {entry.name: entry for entry in entries()}
     if name not in by_name:
+        from .teacher import load_environment
+
+        load_environment()  # a worker process learns the command's catalog files here
+        by_name = {entry.name: entry for entry in entries()}
+    if name not in by_name:
         raise UnknownNameError("derivation", name, by_name)
-    derivation = cache.load(name)
+    key = by_name[name].key
+    derivation = cache.load(name, key)
     if derivation is None:
         derivation = by_name[name].build()
-        cache.store(derivation)
+        cache.store(derivation, key)
     return derivation
