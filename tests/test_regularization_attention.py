@@ -221,3 +221,32 @@ def test_wrong_answers_stay_incorrect(problem, target, answer):
 def test_parameters_outside_their_domain_are_refused(capsys, name, param):
     status, _, err = run_cli(capsys, name, "--param", param)
     assert_one_line_error(status, err)
+
+
+# ---- check-steps: a slip in a printed derivation is found at its line -------------------------
+
+SLIPS = [
+    ("dropout", r"&= \frac{m_i}{1 - p} \frac{\partial L}{\partial y_i}", r"&= \frac{m_i}{p} \frac{\partial L}{\partial y_i}"),
+    ("dropout", r"&= \operatorname{Var}(x_i) + \frac{p}{1 - p} \operatorname{E}[x_i^2]",
+     r"&= \operatorname{Var}(x_i) + \frac{1 - p}{p} \operatorname{E}[x_i^2]"),
+    ("softmax-temperature", r"&= \frac{{p}_{i} \left(\delta_{i k} - {p}_{k}\right)}{T}",
+     r"&= {p}_{i} \left(\delta_{i k} - {p}_{k}\right)"),
+    ("weight-decay", r"&= \left(1 - \eta \lambda\right) {w}_{k} - \eta {g}_{k}",
+     r"&= \left(1 - \lambda\right) {w}_{k} - \eta {g}_{k}"),
+    ("attention-scaling", r"&= d \tag", r"&= \sqrt{d} \tag"),
+]
+
+
+@pytest.mark.parametrize("name, line, slip", SLIPS)
+def test_a_slip_in_the_printed_derivation_is_its_first_error(name, line, slip):
+    from derive.check.steps import check_steps
+    from derive.render import render
+
+    printed = render(derive.get(name), "latex", "en")
+    assert printed.count(line) == 1
+    slipped = printed.replace(line, slip)
+    report = check_steps(slipped, name, "en")
+    number = next(n for n, text in enumerate(slipped.splitlines(), 1) if slip in text)
+    assert report["first_error"] is not None
+    wrong = [entry for entry in report["lines"] if entry["verdict"] == "wrong"]
+    assert wrong and slip.lstrip("&= ").split(r" \tag")[0][:20] in wrong[0]["latex"], (number, wrong)
