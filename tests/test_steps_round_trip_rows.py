@@ -86,9 +86,12 @@ def test_a_slip_in_the_max_part_is_wrong(slip):
     assert verdicts[:2] != ["wrong", "wrong"] and verdicts[2] == "wrong", verdicts
 
 
-def test_the_telescoped_product_as_printed_is_valid():
-    verdicts = _verdicts("variance-recursion", [TELESCOPING, PRODUCT % (2, " g")])
-    assert verdicts[1] in ("valid", "skips", "equal"), verdicts
+def test_the_telescoped_product_as_printed_is_valid_and_names_the_recursion():
+    # the product's own index l is bound: the link still names the recursion it uses (not "skips")
+    report = check_steps("\n\n".join([TELESCOPING, PRODUCT % (2, " g")]), "variance-recursion")
+    line = report["lines"][1]
+    assert (line["verdict"], line["rule"]) == ("valid", "recursion-every-layer"), line
+    assert "the recursion at every layer" in line["feedback"]
 
 
 @pytest.mark.parametrize("slip", list(PRODUCT_WRONG))

@@ -105,6 +105,7 @@ def knowledge(derivation: Derivation, table) -> Knowledge:
         given.update(dict(step.given))
         for family, recursion in recursion_of(step).items():  # Var(z)_l = ... Var(z)_{l-1} at every layer
             full.learn(family, recursion)
+            rule_of.setdefault(family, step.rule)  # the product of the ratios names the recursion it uses
         if step.kind in (DEFINE, EQUATION) and step.certificate is None and DEFINING_RULES.search(step.rule) \
                 and isinstance(step.lhs, (sp.Symbol, sp.Indexed)):
             defines.setdefault(_canonical(step.lhs), (_canonical(step.rhs), step.rule))
@@ -351,7 +352,7 @@ def _names(hint: str, rule: str) -> bool:
 
 def _facts_used(known: Knowledge, a: sp.Basic, b: sp.Basic, hint: str | None = None) -> tuple[str, ...]:
     """The reference facts and assumptions a link needs, found one at a time (empty: several)."""
-    used = a.free_symbols | b.free_symbols
+    used = a.free_symbols | b.free_symbols | a.atoms(sp.IndexedBase) | b.atoms(sp.IndexedBase)
     for symbol, rule in _first(known.rule_of.items(), hint):
         if symbol not in used:
             continue
