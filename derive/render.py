@@ -445,7 +445,8 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
         "default_statement": worked["statement"] if worked else _marked(words["statements"].get(problem.derivation.name)
                                      or words["sheet"][f"{problem.derivation.family}_statement"],
                                      collections.ChainMap({"title": markup.Marked(view["title"], view["title_tex"],
-                                                                                  view["title_md"])},
+                                                                                  view["title_md"]),
+                                                           **_definition(problem.derivation, quantities, words)},
                                                           view["quantity_names"])).tex,
         "values_tex": view["values_tex"], "asked": asked, "names": list(problem.targets),
         "givens": [given.tex for given in conv["givens"]] if conv else worked["givens"] if worked else [],
@@ -453,6 +454,18 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
         "view": view, "figure": activation_figure(problem.derivation, problem.values), "simulation": None,
         "network": network_view(problem.derivation, view, lang, template_dir, notation),  # layer tables
     }
+
+
+def _definition(derivation: Derivation, quantities, words: Mapping) -> dict:
+    """``{definition}`` of a statement: what a teacher's catalog entry defines (L = ..., f(x) = ...), printed."""
+    from .catalog.teacher import definition
+
+    pairs = definition(derivation)
+    if not pairs:
+        return {}
+    latex, text = NotationLatexPrinter(quantities, words["ui"]).doprint, NotationStrPrinter(quantities).doprint
+    return {"definition": markup.math(", \\quad ".join(f"{latex(a)} = {latex(b)}" for a, b in pairs),
+                                      ", ".join(f"{text(a)} = {text(b)}" for a, b in pairs))}
 
 
 LAYOUTS = ("handout", "key", "formulas")

@@ -9,6 +9,7 @@ course = "神经网络基础"
 date = "2025 年 4 月"
 lang = "zh"                       # optional; --lang on the command line wins
 notation = "course"               # optional: the notation profile (course, textbook); --notation wins
+catalog = "teacher-catalog.toml"  # optional: a teacher's catalog file (relative to the spec), its entries usable
 
 [[problem]]
 entry = "xavier"                  # a catalog name (or network = "resnet18", a network's arithmetic,
@@ -35,7 +36,8 @@ from .errors import DeriveError, UsageError
 from .files import read_toml
 from .params import parse_params
 
-TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "notation": str, "problem": list}
+TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "notation": str, "problem": list,
+            "catalog": str}
 PROBLEM_KEYS = {"entry": str, "network": str, "example": str, "backprop": str, "simulate": dict, "targets": list,
                 "points": int, "statement": str, "params": dict, "convention": str,
                 "exact": bool}
@@ -264,6 +266,13 @@ def read_spec(path: str | Path, template_dir: str | None = None) -> Sheet:
         except UsageError as error:
             raise SpecError(f"{path}: 'notation': {error}") from None
     _statement(table.get("title"), None, "title", path)
+    if "catalog" in table:  # a teacher's catalog file, relative to the spec (derive.catalog.teacher)
+        from .catalog.teacher import add_to_environment
+
+        try:
+            add_to_environment(path.parent / table["catalog"])
+        except UsageError as error:
+            raise SpecError(f"{path}: 'catalog': {error}") from None
     return Sheet(
         name=path.stem,
         title=table.get("title", path.stem),

@@ -101,8 +101,9 @@ def load(path: str | Path) -> tuple[Entry, ...]:
     if len(rows) > MAX_ENTRIES:
         raise CatalogError(f"{where}: {len(rows)} entries, more than {MAX_ENTRIES}")
     entries, seen = [], set()
+    by_name = {row.get("name"): row for row in rows if isinstance(row.get("name"), str)}
     for number, row in enumerate(rows, 1):
-        entry = _entry(row, f"{where}: entry {number}", seen)
+        entry = _entry(row, f"{where}: entry {number}", seen, by_name)
         seen.add(entry.name)
         entries.append(entry)
     registry.register(entries)
@@ -153,7 +154,7 @@ def add_to_environment(path: str | Path) -> None:
 _LOADED: set[str] = set()
 
 
-def _entry(row: dict, where: str, seen: set[str]) -> Entry:
+def _entry(row: dict, where: str, seen: set[str], rows: dict) -> Entry:
     """One [[entry]] table, checked: its keys, types and name; the definition read now."""
     name = row.get("name")
     if not isinstance(name, str):
@@ -181,8 +182,9 @@ def _entry(row: dict, where: str, seen: set[str]) -> Entry:
     title = row.get("title")
     if title is not None and (len(title) > MAX_TITLE or not title.strip() or "\n" in title):
         raise CatalogError(f"{where}: 'title' must be one line of at most {MAX_TITLE} characters")
-    build, targets, family = _KINDS[kind](row, where)
-    key = content_key(row)
+    build, targets, family = _KINDS[kind](row, where, rows)
+    referenced = rows.get(row.get("activation")) if kind == "init" else None
+    key = content_key({**row, "referenced": referenced} if referenced else row)
 
     def derive() -> Derivation:
         try:
@@ -203,8 +205,9 @@ def _text(row: dict, key: str, where: str) -> str:
 
 # --- activation ------------------------------------------------------------------------------------
 
-def _activation(row: dict, where: str):
-    """``kind = "activation"``: the definition is read now (a slip is an error at once), derived later."""
+def _activation(row: dict, where: str, rows: dict):
+    """``kind = "activation"``: the definition is read now (a slip is an error at once), derived later by
+    part A's :func:`derive.differentiate.function_derivation`, one rule per step."""
     definition = _text(row, "definition", where)
     order = row.get("order", 1)
     if order not in (1, 2):
@@ -219,20 +222,16 @@ def _activation(row: dict, where: str):
     return build, ("d1", "d2")[:order], "activations"
 
 
-def _read_function(definition: str, where: str) -> None:
-    """Read ``f(x) = body`` with the neutral table: the body in x alone (undefined names refused)."""
-    from ..check.reader import ReadError, read
-    from ..check.table import table_for
+def _read_function(definition: str, where: str) -> sp.Basic:
+    """The body of ``f(x) = body`` (part A's reader; names other than x and functions of one's own refused)."""
+    from ..differentiate import read_definition
 
-    left, _, right = definition.partition("=")
-    head = re.fullmatch(r"\s*(?:[a-zA-Z]|\\[a-zA-Z]+|\\operatorname\s*\{\s*[A-Za-z]+\s*\})\s*\(\s*([a-zA-Z])\s*\)\s*", left)
-    if not right or head is None:
-        raise CatalogError(f"{where}: write it as f(x) = ... (one variable in parentheses)")
     try:
-        body = read(right, table_for(None)).value
-    except ReadError as error:
-        raise CatalogError(f"{where}: cannot read: {error}") from None
-    _defined_only(body, {sp.Symbol(head.group(1), real=True)}, where)
+        _, body, variable = read_definition(definition)
+    except UsageError as error:
+        raise CatalogError(f"{where}: {error}") from None
+    _defined_only(body, {variable}, where)
+    return body
 
 
 def _defined_only(body: sp.Basic, allowed: set, where: str) -> None:
@@ -251,7 +250,7 @@ def _defined_only(body: sp.Basic, allowed: set, where: str) -> None:
 
 # --- loss ------------------------------------------------------------------------------------------
 
-def _loss(row: dict, where: str):
+def _loss(row: dict, where: str, rows: dict):
     """``kind = "loss"``: L(prediction, label) = body, read now; the gradients derived later."""
     from . import teacher_loss
 
@@ -324,27 +323,56 @@ def _read_loss(definition: str, after: str | None, where: str):
 
 # --- init ------------------------------------------------------------------------------------------
 
-def _init(row: dict, where: str):
-    """``kind = "init"``: an activation's initialization (part B's :func:`init_derivation`)."""
+def _init(row: dict, where: str, rows: dict):
+    """``kind = "init"``: an activation's initialization (part B's :func:`any_init.init_derivation`); the
+    activation is a built-in one's name, an activation entry of the same file, or a definition."""
+    from . import any_init
+
     act = _text(row, "activation", where)
     density = row.get("density", "normal")
     if density != "normal":
         raise CatalogError(f"{where}: 'density' must be \"normal\", not {json.dumps(density)[:40]}")
-    if "=" in act:
-        _read_function(act, f"{where}: 'activation'")
-
+    own = rows.get(act)
+    if own is not None:
+        if own.get("kind") != "activation" or not isinstance(own.get("definition"), str):
+            raise CatalogError(f"{where}: 'activation': the entry '{act}' is not an activation")
+        act = own["definition"]
+    elif NAME.fullmatch(act) and act not in any_init.CATALOG:
+        raise CatalogError(f"{where}: 'activation': undefined name '{act}' (a built-in activation, an "
+                           "activation entry of this file, or a definition f(z) = ...)")
     try:
-        from . import any_init
-    except ImportError:
-        raise CatalogError(f"{where}: 'kind' init is not available in this version") from None
-    targets = getattr(any_init, "TARGETS", None)
-    if targets is None:
-        raise CatalogError(f"{where}: 'kind' init is not available in this version")
+        activation = any_init.read_activation(act)
+    except UsageError as error:
+        raise CatalogError(f"{where}: 'activation': {error}") from None
+    targets = ("second_moment", "var", "std", "gain", "square_slope", "var_fan_out")
+    if any_init._odd_saturating(activation.body):
+        targets += ("var_linear", "gain_linear")
 
     def build() -> Derivation:
-        return any_init.init_derivation(act, density)
+        return any_init.init_derivation(act, density, name=row["name"], title=row.get("title"))
 
-    return build, tuple(targets), "initialization"
+    return build, targets, "initialization"
 
 
 _KINDS = {"activation": _activation, "loss": _loss, "init": _init}
+
+
+def definition(derivation: Derivation) -> tuple[tuple[sp.Basic, sp.Basic], ...]:
+    """The (left, right) pairs of what a teacher's entry defines, for a sheet's default statement: the loss
+    L = ... and the output activation it follows (yhat = sigma(z), p_i = e^{z_i} / sum_j e^{z_j}), or the
+    activation f(x) = ...; none for another derivation."""
+    for quantity in derivation.quantities:
+        if quantity.key == "L" and isinstance(quantity.meaning, sp.Expr):
+            pairs = [(quantity.symbol, quantity.meaning)]
+            pairs += [(k, v) for k, v in derivation.relations.items() if isinstance(k, sp.Symbol)]
+            softmax = next((q for q in derivation.quantities if q.key == "p" and isinstance(q.meaning, sp.Lambda)),
+                           None)
+            if softmax is not None:
+                index = softmax.meaning.variables[0]
+                pairs.append((softmax.symbol[index], softmax.meaning.expr))
+            return tuple(pairs)
+    for quantity in derivation.quantities:
+        if "f" in (quantity.key, *quantity.aliases) and isinstance(quantity.meaning, sp.Lambda) \
+                and isinstance(quantity.symbol, sp.FunctionClass):
+            return ((quantity.symbol(*quantity.meaning.variables), quantity.meaning.expr),)
+    return ()

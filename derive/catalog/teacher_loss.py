@@ -84,10 +84,12 @@ def loss_symbols(after: str | None) -> LossSymbols:
     return LossSymbols(yhat, losses.y, False)
 
 
-def _scalar_quantities(reading: LossReading, probability: bool) -> tuple[Quantity, Quantity, Quantity]:
+def _scalar_quantities(reading: LossReading, probability: bool) -> tuple[Quantity, ...]:
+    """The prediction, the label, dL/d(prediction) and the loss L (its definition, for the statement)."""
     prediction = Quantity("yhat", yhat, reading.prediction, UNIT_OPEN if probability else REAL)
     label = Quantity("y", losses.y, reading.label, LABEL if probability else REAL)
-    return prediction, label, gradient_symbol("L", "yhat", reading.prediction)
+    return (prediction, label, gradient_symbol("L", "yhat", reading.prediction),
+            Quantity("L", losses.L, "L", meaning=reading.term))
 
 
 def _gradient_in_prediction(b: Builder, gradient: Quantity, body: sp.Basic, variable: sp.Basic) -> None:
@@ -119,11 +121,11 @@ def plain_loss(name: str, reading: LossReading, prediction: str) -> Derivation:
 
 def sigmoid_loss(name: str, reading: LossReading) -> Derivation:
     """L(yhat, y) with yhat = sigma(z): dL/dyhat, dyhat/dz = yhat(1 - yhat), dL/dz by the chain rule."""
-    prediction, label, dl_dyhat = _scalar_quantities(reading, True)
+    prediction, label, dl_dyhat, loss = _scalar_quantities(reading, True)
     dyhat_dz = gradient_symbol(r"\hat{y}", "z", "z")
     dyhat_dz = Quantity("dyhat_dz", dyhat_dz.symbol, rf"\frac{{\partial {reading.prediction}}}{{\partial z}}")
     dl_dz = gradient_symbol("L", "z", "z")
-    b = Builder(name, "losses", (prediction, label, losses.Z, SIGMA, dl_dyhat, dyhat_dz, dl_dz),
+    b = Builder(name, "losses", (prediction, label, losses.Z, SIGMA, dl_dyhat, dyhat_dz, dl_dz, loss),
                 assumptions=("yhat-is-sigmoid",), relations={yhat: sigma(z)})
     _gradient_in_prediction(b, dl_dyhat, reading.term, yhat)
     b.define(dyhat_dz.symbol, sp.Derivative(sigma(z), z), "definition-yhat")
