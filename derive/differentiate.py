@@ -23,6 +23,10 @@ from .operations import prefer_one_minus
 
 #: Steps a derivative takes at most before it is given up (a runaway expansion).
 MAX_STEPS = 400
+#: The largest exponent a definition may write (x^{10^100} would take SymPy hours to verify).
+MAX_EXPONENT = 1000
+#: The largest number a definition may write (e^{10^100 x} overflows every check).
+MAX_NUMBER = 10**6
 #: Count of operations above which the final simplification tries no ``sympy.simplify``.
 SIMPLIFY_OPS = 80
 #: The step keys a derivative of :func:`differentiate` may print besides the rules themselves.
@@ -151,14 +155,18 @@ def read_definition(definition: str | sp.Basic) -> tuple[str | None, sp.Basic, s
         UsageError: the definition does not read, has no variable or more than one.
     """
     from .check.reader import ReadError, read
-    from .check.table import table_for
+    from .check.table import declare_function, table_for
 
     name = None
     if isinstance(definition, str):
         if not definition.strip():
             raise UsageError("the definition is empty: write it as f(x) = ...")
+        table = table_for(None)
+        for key, function in (("sigma", rules.sigma), ("softplus", rules.softplus), ("Phi", rules.Phi),
+                              ("phi", rules.phi)):
+            declare_function(table, key, function)  # the course's named functions, where applied: \sigma(x)
         try:
-            sides = read(definition, table_for(None)).sides
+            sides = read(definition, table).sides
         except ReadError as error:
             raise UsageError(f"the definition does not read: {error}") from None
         if len(sides) > 2:
@@ -175,6 +183,13 @@ def read_definition(definition: str | sp.Basic) -> tuple[str | None, sp.Basic, s
         body, variable = sp.sympify(definition, strict=True), None
     if not isinstance(body, sp.Expr) or body.has(sp.Derivative, sp.Integral, sp.Sum):
         raise UsageError("the definition is not an expression of one variable")
+    for number in body.atoms(sp.Number):
+        if abs(number) > MAX_NUMBER:
+            raise UsageError(f"the number {_short(number)} is too large (at most {MAX_NUMBER:,} in size)")
+    for power in body.atoms(sp.Pow):
+        if power.exp.is_number and abs(power.exp) > MAX_EXPONENT:
+            raise UsageError(f"the exponent {_short(power.exp)} is too large (at most {MAX_EXPONENT} in size)")
+    body = body.replace(lambda e: isinstance(e, (sp.Max, sp.Min)), lambda e: e.rewrite(sp.Piecewise))
     free = body.free_symbols
     if variable is None:
         if len(free) != 1:
@@ -188,6 +203,11 @@ def read_definition(definition: str | sp.Basic) -> tuple[str | None, sp.Basic, s
         raise UsageError(f"the definition does not use its variable {variable}")
     real = sp.Symbol(variable.name, real=True)
     return name, body.xreplace({variable: real}), real
+
+
+def _short(number: sp.Basic) -> str:
+    text = str(number)
+    return text if len(text) <= 20 else f"{text[:8]}... ({len(text)} characters)"
 
 
 def _domain(body: sp.Basic, x: sp.Symbol):
