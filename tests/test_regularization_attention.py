@@ -175,6 +175,8 @@ WRONG = [
     ("dropout", "dropout_var", r"\operatorname{Var}(x_i)"),
     ("dropout", "dropout_var", r"\operatorname{Var}(x_i) + \frac{1-p}{p} \operatorname{E}[x_i^2]"),
     ("dropout", "dropout_var", r"\frac{\operatorname{Var}(x_i)}{1-p}"),
+    ("dropout", "dropout_var", r"\frac{p}{1-p} \operatorname{E}[x_i^2]"),  # the mask's share alone
+    ("dropout", "dropout_var", r"\operatorname{Var}(x_i) + \frac{p}{1-p} \operatorname{Var}(x_i)"),  # Var for E[x^2]
     # weight decay: the factor 2 kept, the learning rate dropped from the decay
     ("weight-decay", "l2_grad", r"g_k + 2 \lambda w_k"),
     ("weight-decay", "l2_grad", r"g_k + \frac{\lambda}{2} w_k"),
@@ -185,6 +187,7 @@ WRONG = [
     ("softmax-temperature", "temp_jacobian", r"p_i (\delta_{ik} - p_k)"),
     ("softmax-temperature", "temp_jacobian", r"T p_i (\delta_{ik} - p_k)"),
     ("softmax-temperature", "temp_jacobian", r"\frac{p_i (1 - p_k)}{T}"),
+    ("softmax-temperature", "temp_jacobian", r"\frac{p_i (\delta_{ik} - p_k)}{T^2}"),
     # sqrt(d) for d
     ("attention-scaling", "qk_var", r"\sqrt{d}"),
     ("attention-scaling", "qk_var", "1"),
