@@ -27,7 +27,7 @@ MAX_STEPS = 400
 MAX_EXPONENT = 1000
 #: The largest number a definition may write (e^{10^100 x} overflows every check).
 MAX_NUMBER = 10**6
-#: Count of operations above which the final simplification tries no ``sympy.simplify``.
+#: Count of operations above which the final simplification does not try to factor.
 SIMPLIFY_OPS = 80
 #: The step keys a derivative of :func:`differentiate` may print besides the rules themselves.
 STEP_KEYS = rules.KEYS | {"definition", "differentiate-again", "rule-simplify", "rule-named"}
@@ -104,13 +104,14 @@ def _size(expr: sp.Basic) -> int:
 
 
 def simplest(expr: sp.Basic) -> sp.Basic:
-    """The shortest of a few equal forms of ``expr`` (as is, together, factored, cancelled, and
-    simplified where small enough), by SymPy's count of operations; ties keep the earlier."""
+    """The shortest of a few equal forms of ``expr`` (as is, common factors taken out, over one
+    denominator, and factored where small enough), by SymPy's count of operations; ties keep the
+    earlier. (``sympy.simplify`` is not tried: its trigonometric search takes seconds.)"""
     if isinstance(expr, sp.Piecewise):
         return sp.Piecewise(*((simplest(branch), condition) for branch, condition in expr.args))
-    candidates = [expr, sp.together(expr), prefer_one_minus(sp.factor(expr))]
+    candidates = [expr, sp.factor_terms(expr), sp.together(expr)]
     if _size(expr) <= SIMPLIFY_OPS:
-        candidates.append(prefer_one_minus(sp.factor(sp.simplify(expr))))
+        candidates.append(prefer_one_minus(sp.factor(expr)))
     return min(candidates, key=_size)
 
 
