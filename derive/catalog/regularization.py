@@ -140,13 +140,15 @@ def weight_decay() -> Derivation:
     penalty = b.current
 
     b.define(dlt_dw, plus(g[k], sp.Derivative(R, w[k])), "gradient-of-sum")
-    b.apply("substitute-penalty-gradient", lambda e: e.replace(lambda d: isinstance(d, sp.Derivative), lambda d: penalty))
-    b.show(plus(g[k], times(lam, w[k])))
+    value = b.apply("substitute-penalty-gradient",
+                    lambda e: e.replace(lambda d: isinstance(d, sp.Derivative), lambda d: penalty))
+    gradient = plus(g[k], times(lam, w[k]))
+    b.show(gradient)
     b.result("l2_grad")
 
     b.define(w_new, plus(w[k], times(-1, eta, dlt_dw)), "sgd-step-decay")
-    b.substitute(dlt_dw)
-    b.show(plus(w[k], times(-1, eta, plus(g[k], times(lam, w[k])))))
+    b.apply("substitute", lambda e: e.xreplace({dlt_dw: value}), given={dlt_dw: gradient})
+    b.show(plus(w[k], times(-1, eta, gradient)))
     b.apply("collect-terms", lambda e: sp.collect(sp.expand(e), w[k]))
     b.show(plus(times(plus(1, times(-1, eta, lam)), w[k]), times(-1, eta, g[k])))
     b.result("l2_update")
