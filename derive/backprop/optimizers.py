@@ -42,6 +42,12 @@ HYPER: dict[str, dict[str, sp.Rational]] = {
 }
 #: The spec keys this module reads.
 KEYS = {"optimizer", "momentum", "beta", "beta1", "beta2", "eps"}
+#: The significant digits a parameter that is not rational (after a square root) is carried to
+#: the next step with: its exact form would grow with every step (RMSProp, Adam); the line that
+#: computes it is exact.
+DIGITS = 40
+#: The convention (wording tables, ``[conventions]``) that says so.
+CARRIED = "optimizer-carried-digits"
 #: How each hyper-parameter is written: LaTeX and text.
 LATEX = {"momentum": (r"\mu", "mu"), "beta": (r"\beta", "beta"), "beta1": (r"\beta_1", "beta1"),
          "beta2": (r"\beta_2", "beta2"), "eps": (r"\epsilon", "eps")}
@@ -122,9 +128,12 @@ def update(worker, grads: Mapping[str, sp.Basic]) -> dict[str, sp.Basic]:
         numbers = {**{symbols[k]: values[k] for k in symbols}, g: grad}
 
         def line(key: str, latex: str, formula: sp.Basic, rule: str) -> sp.Basic:
-            lhs = moment(key, latex)
-            value = bounded(formula.xreplace(numbers), f"{key}_{param} (step {t})")
-            numbers[lhs] = worker.compute(lhs, formula, {s: numbers[s] for s in formula.free_symbols}, value, rule)
+            """``key^(t) = formula``, one computed line (the formula built unevaluated: as written)."""
+            with sp.evaluate(True):  # the values evaluated, as always
+                lhs = moment(key, latex)
+                value = bounded(formula.xreplace(numbers), f"{key}_{param} (step {t})")
+                used = {s: numbers[s] for s in formula.free_symbols}
+                numbers[lhs] = worker.compute(lhs, formula, used, value, rule)
             return lhs
 
         def previous(key: str, latex: str) -> sp.Symbol:
@@ -135,32 +144,44 @@ def update(worker, grads: Mapping[str, sp.Basic]) -> dict[str, sp.Basic]:
         eta, p = symbols["eta"], worker.quantity(f"{param}({t - 1})", rf"{name}^{{({t - 1})}}", f"{param}({t - 1})")
         numbers[p] = graph.params[param]
         kind = optimizer.name
-        if kind in ("momentum", "nesterov"):
-            mu = symbols["momentum"]
-            v = line("v", "v", mu * previous("v", "v") + g, "momentum-buffer")
-            worker.moments[("v", param)] = numbers[v]
-            step = v if kind == "momentum" else line("gn", r"\tilde{g}", g + mu * v, "nesterov-gradient")
-        elif kind == "rmsprop":
-            beta = symbols["beta"]
-            s = line("s", "s", beta * previous("s", "s") + (1 - beta) * g**2, "rmsprop-square")
-            worker.moments[("s", param)] = numbers[s]
-            step = g / (sp.sqrt(s) + symbols["eps"])
-        else:
-            beta1, beta2 = symbols["beta1"], symbols["beta2"]
-            m = line("m", "m", beta1 * previous("m", "m") + (1 - beta1) * g, "adam-first-moment")
-            v = line("v", "v", beta2 * previous("v", "v") + (1 - beta2) * g**2, "adam-second-moment")
-            worker.moments[("m", param)], worker.moments[("v", param)] = numbers[m], numbers[v]
-            m_hat = line("mhat", r"\hat{m}", m / (1 - beta1**t), "adam-bias-correction")
-            v_hat = line("vhat", r"\hat{v}", v / (1 - beta2**t), "adam-bias-correction")
-            step = m_hat / (sp.sqrt(v_hat) + symbols["eps"])
+        with sp.evaluate(False):  # every formula in the order the rules write it
+            step = _moments(kind, symbols, g, t, line, previous, worker.moments, numbers, param)
+            formula = p - eta * step
         rule = {"momentum": "momentum-step", "nesterov": "nesterov-step"}.get(kind, f"{kind}-step")
-        updated[param] = _parameter(worker, param, name, t, p - eta * step, numbers, rule)
+        updated[param] = _parameter(worker, param, name, t, formula, numbers, rule)
         worker.builder.result(f"updated_{param}")
     return updated
+
+
+def _moments(kind, symbols, g, t, line, previous, moments, numbers, param) -> sp.Basic:
+    """The moment lines of one parameter's step (``line`` computes one, ``previous`` names the
+    step before's value); returns the step direction, which the parameter moves against."""
+    if kind in ("momentum", "nesterov"):
+        mu = symbols["momentum"]
+        v = line("v", "v", mu * previous("v", "v") + g, "momentum-buffer")
+        moments[("v", param)] = numbers[v]
+        return v if kind == "momentum" else line("gn", r"\tilde{g}", g + mu * v, "nesterov-gradient")
+    if kind == "rmsprop":
+        beta = symbols["beta"]
+        s = line("s", "s", beta * previous("s", "s") + (1 - beta) * g**2, "rmsprop-square")
+        moments[("s", param)] = numbers[s]
+        return g / (sp.sqrt(s) + symbols["eps"])
+    beta1, beta2 = symbols["beta1"], symbols["beta2"]
+    m = line("m", "m", beta1 * previous("m", "m") + (1 - beta1) * g, "adam-first-moment")
+    v = line("v", "v", beta2 * previous("v", "v") + (1 - beta2) * g**2, "adam-second-moment")
+    moments[("m", param)], moments[("v", param)] = numbers[m], numbers[v]
+    m_hat = line("mhat", r"\hat{m}", m / (1 - beta1**t), "adam-bias-correction")
+    v_hat = line("vhat", r"\hat{v}", v / (1 - beta2**t), "adam-bias-correction")
+    return m_hat / (sp.sqrt(v_hat) + symbols["eps"])
 
 
 def _parameter(worker, param: str, name: str, t: int, formula: sp.Basic, numbers: dict, rule: str) -> sp.Basic:
     """The parameter after step t: ``p^(t) = formula``, computed and checked."""
     lhs = worker.quantity(f"{param}({t})", rf"{name}^{{({t})}}", f"{param}({t})")
     value = bounded(formula.xreplace(numbers), f"updated {param} (step {t})")
-    return worker.compute(lhs, formula, {s: numbers[s] for s in formula.free_symbols}, value, rule)
+    value = worker.compute(lhs, formula, {s: numbers[s] for s in formula.free_symbols}, value, rule)
+    if value.is_Rational:
+        return value
+    if CARRIED not in worker.builder.conventions:
+        worker.builder.conventions += (CARRIED,)
+    return sp.Float(sp.N(value, DIGITS), DIGITS)
