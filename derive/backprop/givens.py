@@ -162,6 +162,16 @@ def _values(names, values: Mapping[str, sp.Rational], comma: str) -> markup.Mark
                               f"{n} = {decimal_tex(values[n])}") for n in names], comma)
 
 
+def _optimizer(optimizer, worked: Mapping, comma: str) -> markup.Marked:
+    """``the optimizer Adam with β_1 = 0.9, β_2 = 0.999, ε = 0.00000001``: its hyper-parameters."""
+    from .optimizers import LATEX
+
+    values = _join([markup.math(f"{LATEX[k][0]} = {decimal_tex(v)}", f"{LATEX[k][1]} = {sp.sstr(v)}")
+                    for k, v in optimizer.hyper.items()], comma)
+    return markup.marked(worked["optimizer_with"], {"name": markup.marked(worked[f"name_{optimizer.name}"]),
+                                                    "values": values})
+
+
 def _join(items: list[markup.Marked], separator: str) -> markup.Marked:
     joined = markup.Marked("", "", "")
     for index, item in enumerate(items):
@@ -195,6 +205,8 @@ def handout_givens(run: Run, words: Mapping, asks_update: bool) -> list[markup.M
     if asks_update:
         parts.append(markup.marked(worked["learning_rate"], {"value": markup.math(
             rf"\eta = {decimal_tex(graph.learning_rate)}", f"eta = {sp.sstr(graph.learning_rate)}")}))
+        if graph.optimizer.name != "sgd":
+            parts.append(_optimizer(graph.optimizer, worked, comma))
     paragraphs = [markup.marked(worked["given"], {"parts": _join(parts, separator)})] if parts else []
     if "nodes" in graph.handout:
         equations, definitions = node_equations(run)
@@ -238,7 +250,10 @@ def worked_view(problem, view: Mapping, words: Mapping) -> dict | None:
     lead = markup.marked(example["statement"]) if example and "statement" in example else \
         markup.marked(worked["titled"], {"title": title})
     key = "ask_step" if update and run.graph.steps == 1 else "ask_steps" if update else "ask"
-    statement = markup.marked(worked[key], {"lead": lead, "steps": markup.user(run.graph.steps)})
+    optimizer = run.graph.optimizer.name
+    key = "ask_optimizer" if update and optimizer != "sgd" else key
+    statement = markup.marked(worked[key], {"lead": lead, "steps": markup.user(run.graph.steps),
+                                            "name": markup.marked(worked.get(f"name_{optimizer}", ""))})
     picture = graph_picture(run)
     return {"statement": statement.tex, "givens": [g.tex for g in handout_givens(run, words, update)],
             "handout_picture": blank_picture(picture) if "graph" in run.graph.handout else None,
