@@ -109,10 +109,25 @@ def simplest(expr: sp.Basic) -> sp.Basic:
     earlier. (``sympy.simplify`` is not tried: its trigonometric search takes seconds.)"""
     if isinstance(expr, sp.Piecewise):
         return sp.Piecewise(*((simplest(branch), condition) for branch, condition in expr.args))
+    expr = expr.replace(_has_sign_pair, _abs_of_sign_pair)
     candidates = [expr, sp.factor_terms(expr), sp.together(expr)]
     if _size(expr) <= SIMPLIFY_OPS:
         candidates.append(prefer_one_minus(sp.factor(expr)))
     return min(candidates, key=_size)
+
+
+def _has_sign_pair(expr: sp.Basic) -> bool:
+    """A product holding both u and sign(u)."""
+    return isinstance(expr, sp.Mul) and any(isinstance(f, sp.sign) and f.args[0] in expr.args for f in expr.args)
+
+
+def _abs_of_sign_pair(expr: sp.Mul) -> sp.Basic:
+    """u sign(u) -> |u| in a product (u real)."""
+    factors = list(expr.args)
+    sign = next(f for f in factors if isinstance(f, sp.sign) and f.args[0] in factors)
+    factors.remove(sign)
+    factors.remove(sign.args[0])
+    return sp.Mul(*factors, sp.Abs(sign.args[0]))
 
 
 def in_named_functions(expr: sp.Basic, x: sp.Symbol) -> sp.Basic:
