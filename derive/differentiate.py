@@ -132,7 +132,9 @@ def _abs_of_sign_pair(expr: sp.Mul) -> sp.Basic:
 
 def in_named_functions(expr: sp.Basic, x: sp.Symbol) -> sp.Basic:
     """``expr`` rewritten in sigma and softplus where that is shorter: log(1 + e^u) is softplus(u),
-    and e^{u}, e^{-u} are written through s = sigma(u) (e^u = s/(1 - s)) when no e^{+-u} is left."""
+    and e^{u}, e^{-u} are written through s = sigma(u) (e^u = s/(1 - s)) when no e^{+-u} is left:
+    first factor by factor in each term (the rest of the term kept as it is: Mish' keeps its
+    1 - tanh^2), else in the whole expression at once."""
     if isinstance(expr, sp.Piecewise):
         return sp.Piecewise(*((in_named_functions(branch, x), condition) for branch, condition in expr.args))
     softplus_form = expr.replace(
@@ -141,12 +143,26 @@ def in_named_functions(expr: sp.Basic, x: sp.Symbol) -> sp.Basic:
     best = softplus_form
     for argument in sorted({abs_argument(e.args[0]) for e in best.atoms(sp.exp)}, key=sp.default_sort_key):
         s = rules.sigma(argument)
-        rewritten = best.xreplace({sp.exp(argument): s / (1 - s), sp.exp(-argument): (1 - s) / s})
-        rewritten = prefer_one_minus(sp.factor(rewritten))
-        if not any(abs_argument(e.args[0]) == argument for e in rewritten.atoms(sp.exp)) \
-                and _size(rewritten) < _size(best):
-            best = rewritten
+        to_sigma = {sp.exp(argument): s / (1 - s), sp.exp(-argument): (1 - s) / s}
+        by_term = sp.Add(*(_in_sigma(term, to_sigma) for term in sp.Add.make_args(best)))
+        whole = prefer_one_minus(sp.factor(best.xreplace(to_sigma)))
+        for rewritten in (by_term, whole):
+            if not any(abs_argument(e.args[0]) == argument for e in rewritten.atoms(sp.exp)) \
+                    and _size(rewritten) <= _size(best):
+                best = rewritten
+                break
     return best if _size(best) <= _size(expr) else expr
+
+
+def _in_sigma(term: sp.Basic, to_sigma: dict) -> sp.Basic:
+    """The factors of ``term`` that hold e^{+-u}, together written in sigma(u); the others kept."""
+    exponentials = tuple(to_sigma)
+    holding = [f for f in sp.Mul.make_args(term) if f.has(*exponentials)]
+    if not holding:
+        return term
+    others = [f for f in sp.Mul.make_args(term) if not f.has(*exponentials)]
+    part = prefer_one_minus(sp.factor(sp.Mul(*holding).xreplace(to_sigma)))
+    return sp.Mul(*others, part)
 
 
 def _softplus_argument(argument: sp.Basic) -> sp.Basic | None:
