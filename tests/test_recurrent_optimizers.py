@@ -13,11 +13,11 @@ from fractions import Fraction
 
 import pytest
 import sympy as sp
+from hostile import assert_one_line_error, run_cli
 
 from derive.backprop.graph import graph_from, run
 from derive.catalog import get
-from derive.catalog.recurrent import D_T, DL_DHT, T, W_MATRIX, a, f, gamma, h, k, norm_w, w
-from hostile import assert_one_line_error, run_cli
+from derive.catalog.recurrent import D_T, DL_DHT, W_MATRIX, T, f, gamma, h, k, norm_w, w
 
 torch = pytest.importorskip("torch")
 ACTIVATIONS = {"tanh": (torch.tanh, lambda v: 1 - sp.tanh(v) ** 2),
@@ -27,7 +27,7 @@ ACTIVATIONS = {"tanh": (torch.tanh, lambda v: 1 - sp.tanh(v) ** 2),
 def _unrolled(activation, steps: int, seed: int):
     """The scalar RNN run forward in torch (float64), every h_t kept for its gradient."""
     rng = random.Random(seed)
-    value = lambda: torch.tensor(rng.uniform(-1.5, 1.5), dtype=torch.float64)  # noqa: E731
+    value = lambda: torch.tensor(rng.uniform(-1.5, 1.5), dtype=torch.float64)
     weight, inner = value().requires_grad_(), value()
     inputs, label, state = [value() for _ in range(steps)], value(), value()
     states, pres = [state], []
@@ -121,13 +121,13 @@ WRONG_DL_DH = [
 @pytest.mark.parametrize("answer", WRONG_DL_DH)
 def test_wrong_bptt_answers_stay_incorrect(capsys, answer):
     """Slips in dL/dh_k, in the course's notation: never accepted."""
-    status, out, err = run_cli(capsys, "check", "bptt", "--target", "dl_dh_k", "--answer", answer)
+    _, out, err = run_cli(capsys, "check", "bptt", "--target", "dl_dh_k", "--answer", answer)
     assert out.startswith(("incorrect", "unreadable", "cannot")), (answer, out, err)
 
 
 def test_right_bptt_answer_is_accepted(capsys):
     """The same result written with w^{T-k} in front of the product of the slopes."""
-    status, out, _ = run_cli(capsys, "check", "bptt", "--target", "dl_dh_k", "--answer",
+    _, out, _ = run_cli(capsys, "check", "bptt", "--target", "dl_dh_k", "--answer",
                              r"w^{T-k} \frac{\partial L}{\partial h_T} \prod_{t=k+1}^{T} f'(a_t)")
     assert out.startswith("correct"), out
 

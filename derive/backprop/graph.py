@@ -21,12 +21,12 @@ from ..files import read_toml
 from ..notation import REAL, Quantity
 from ..params import parse_number
 from ..printing import tex_escape
+from . import optimizers
 from .display import Record, course_form
 from .exact import bounded, evaluate
 from .expressions import FUNCTIONS, GraphError, read_node
 from .optimizers import KEYS as OPTIMIZER_KEYS
 from .optimizers import SGD, Optimizer, read_optimizer
-from . import optimizers
 
 __all__ = ["FUNCTIONS", "Graph", "GraphError", "Run", "compare_published", "graph_from", "read_graph", "run",
            "to_json"]

@@ -106,12 +106,9 @@ def update(worker, grads: Mapping[str, sp.Basic]) -> dict[str, sp.Basic]:
     """One step of the graph's optimizer (not SGD, which the worker does itself) for every
     parameter: its moments, then the parameter, each one computed line. The moments live in
     ``worker.moments`` between steps; ``worker.step`` counts the steps."""
-    from .graph import _latex_name  # the graph module imports this one
-
     graph, optimizer = worker.graph, worker.graph.optimizer
     worker.step += 1
-    t = worker.step
-    if t == 1:
+    if worker.step == 1:
         worker.builder.conventions += (f"optimizer-{optimizer.name}",)
     symbols = {"eta": worker.quantity("eta", r"\eta", "eta")}
     for key in optimizer.hyper:
@@ -119,59 +116,70 @@ def update(worker, grads: Mapping[str, sp.Basic]) -> dict[str, sp.Basic]:
     values = {"eta": graph.learning_rate, **optimizer.hyper}
     updated = {}
     for param, grad in grads.items():
-        name = _latex_name(param)
-
-        def moment(key: str, latex: str, step: int = t) -> sp.Symbol:
-            return worker.quantity(f"{key}_{param}({step})", rf"{latex}_{{{name}}}^{{({step})}}", f"{key}_{param}({step})")
-
-        g = worker.quantity(f"g_{param}({t})", rf"g_{{{name}}}^{{({t})}}", f"g_{param}({t})")
-        numbers = {**{symbols[k]: values[k] for k in symbols}, g: grad}
-
-        def line(key: str, latex: str, formula: sp.Basic, rule: str) -> sp.Basic:
-            """``key^(t) = formula``, one computed line (the formula built unevaluated: as written)."""
-            with sp.evaluate(True):  # the values evaluated, as always
-                lhs = moment(key, latex)
-                value = bounded(formula.xreplace(numbers), f"{key}_{param} (step {t})")
-                used = {s: numbers[s] for s in formula.free_symbols}
-                numbers[lhs] = worker.compute(lhs, formula, used, value, rule)
-            return lhs
-
-        def previous(key: str, latex: str) -> sp.Symbol:
-            before = moment(key, latex, t - 1)
-            numbers[before] = worker.moments.get((key, param), sp.Integer(0))
-            return before
-
-        eta, p = symbols["eta"], worker.quantity(f"{param}({t - 1})", rf"{name}^{{({t - 1})}}", f"{param}({t - 1})")
-        numbers[p] = graph.params[param]
-        kind = optimizer.name
+        one = _Step(worker, param, {symbols[key]: values[key] for key in symbols})
+        g = one.name("g", "g")
+        one.numbers[g] = grad
+        before = one.quantity(f"{param}({one.t - 1})", rf"{one.latex}^{{({one.t - 1})}}")
+        one.numbers[before] = graph.params[param]
         with sp.evaluate(False):  # every formula in the order the rules write it
-            step = _moments(kind, symbols, g, t, line, previous, worker.moments, numbers, param)
-            formula = p - eta * step
-        rule = {"momentum": "momentum-step", "nesterov": "nesterov-step"}.get(kind, f"{kind}-step")
-        updated[param] = _parameter(worker, param, name, t, formula, numbers, rule)
+            formula = before - symbols["eta"] * _direction(optimizer.name, symbols, g, one)
+        rule = {"momentum": "momentum-step", "nesterov": "nesterov-step"}.get(optimizer.name, f"{optimizer.name}-step")
+        updated[param] = _parameter(worker, param, one.latex, one.t, formula, one.numbers, rule)
         worker.builder.result(f"updated_{param}")
     return updated
 
 
-def _moments(kind, symbols, g, t, line, previous, moments, numbers, param) -> sp.Basic:
-    """The moment lines of one parameter's step (``line`` computes one, ``previous`` names the
-    step before's value); returns the step direction, which the parameter moves against."""
+class _Step:
+    """One parameter's step t: its named values (the moments before and after) and the lines."""
+
+    def __init__(self, worker, param: str, numbers: dict):
+        from .graph import _latex_name  # the graph module imports this one
+
+        self.worker, self.param, self.t = worker, param, worker.step
+        self.latex, self.numbers = _latex_name(param), numbers
+
+    def quantity(self, key: str, latex: str) -> sp.Symbol:
+        """The worker's quantity ``key`` (created on first use)."""
+        return self.worker.quantity(key, latex, key)
+
+    def name(self, key: str, latex: str, step: int | None = None) -> sp.Symbol:
+        """A moment of this parameter at a step (this one by default): m_w^(t)."""
+        step = self.t if step is None else step
+        return self.quantity(f"{key}_{self.param}({step})", rf"{latex}_{{{self.latex}}}^{{({step})}}")
+
+    def previous(self, key: str, latex: str) -> sp.Symbol:
+        """The moment at the step before, with its value (0 before the first step)."""
+        before = self.name(key, latex, self.t - 1)
+        self.numbers[before] = self.worker.moments.get((key, self.param), sp.Integer(0))
+        return before
+
+    def line(self, key: str, latex: str, formula: sp.Basic, rule: str) -> sp.Symbol:
+        """``key^(t) = formula``, one computed line, its value kept as the moment ``key``."""
+        with sp.evaluate(True):  # the values evaluated, as always
+            lhs = self.name(key, latex)
+            value = bounded(formula.xreplace(self.numbers), f"{key}_{self.param} (step {self.t})")
+            used = {s: self.numbers[s] for s in formula.free_symbols}
+            self.numbers[lhs] = self.worker.compute(lhs, formula, used, value, rule)
+            self.worker.moments[(key, self.param)] = self.numbers[lhs]
+        return lhs
+
+
+def _direction(kind: str, symbols: dict, g: sp.Symbol, one: _Step) -> sp.Basic:
+    """The moment lines of one parameter's step; returns the direction the parameter moves
+    against (times the learning rate)."""
     if kind in ("momentum", "nesterov"):
         mu = symbols["momentum"]
-        v = line("v", "v", mu * previous("v", "v") + g, "momentum-buffer")
-        moments[("v", param)] = numbers[v]
-        return v if kind == "momentum" else line("gn", r"\tilde{g}", g + mu * v, "nesterov-gradient")
+        v = one.line("v", "v", mu * one.previous("v", "v") + g, "momentum-buffer")
+        return v if kind == "momentum" else one.line("gn", r"\tilde{g}", g + mu * v, "nesterov-gradient")
     if kind == "rmsprop":
         beta = symbols["beta"]
-        s = line("s", "s", beta * previous("s", "s") + (1 - beta) * g**2, "rmsprop-square")
-        moments[("s", param)] = numbers[s]
+        s = one.line("s", "s", beta * one.previous("s", "s") + (1 - beta) * g**2, "rmsprop-square")
         return g / (sp.sqrt(s) + symbols["eps"])
-    beta1, beta2 = symbols["beta1"], symbols["beta2"]
-    m = line("m", "m", beta1 * previous("m", "m") + (1 - beta1) * g, "adam-first-moment")
-    v = line("v", "v", beta2 * previous("v", "v") + (1 - beta2) * g**2, "adam-second-moment")
-    moments[("m", param)], moments[("v", param)] = numbers[m], numbers[v]
-    m_hat = line("mhat", r"\hat{m}", m / (1 - beta1**t), "adam-bias-correction")
-    v_hat = line("vhat", r"\hat{v}", v / (1 - beta2**t), "adam-bias-correction")
+    beta1, beta2, t = symbols["beta1"], symbols["beta2"], one.t
+    m = one.line("m", "m", beta1 * one.previous("m", "m") + (1 - beta1) * g, "adam-first-moment")
+    v = one.line("v", "v", beta2 * one.previous("v", "v") + (1 - beta2) * g**2, "adam-second-moment")
+    m_hat = one.line("mhat", r"\hat{m}", m / (1 - beta1**t), "adam-bias-correction")
+    v_hat = one.line("vhat", r"\hat{v}", v / (1 - beta2**t), "adam-bias-correction")
     return m_hat / (sp.sqrt(v_hat) + symbols["eps"])
 
 
