@@ -187,3 +187,15 @@ def test_hostile_options(capsys, args):
 def test_detail_rules_only_for_activations(capsys):
     status, _, err = run_cli(capsys, "xavier", "--detail", "rules")
     assert_one_line_error(status, err, mentions="activation")
+
+
+def test_detail_rules_and_the_entry_keep_their_own_cache_files(tmp_path):
+    """`sigmoid --detail rules` is cached under its own key: the entry's own steps stay as they were."""
+    from hostile import run_derive
+
+    env = {"DERIVE_CACHE_DIR": str(tmp_path), "DERIVE_NO_CACHE": ""}
+    for _ in range(2):
+        rules_view = json.loads(run_derive("sigmoid", "--detail", "rules", "--json", env=env).stdout)
+        own_view = json.loads(run_derive("sigmoid", "--json", env=env).stdout)
+        assert rules_view["steps"][1]["rule"] == "rule-chain"
+        assert not any(step["rule"].startswith("rule-") for step in own_view["steps"])

@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from .. import cache
 from ..engine import Builder, Derivation, Target
 from ..errors import UsageError
 from ..notation import POSITIVE, REAL, UNIT_LEAK, Quantity
@@ -223,12 +224,18 @@ def with_rules(name: str) -> Derivation:
     """The activation ``name`` with its derivatives one differentiation rule per step
     (``--detail rules``): sigmoid in the course's own steps around the rules (seed 003 2.1(a)),
     every other entry differentiated from its definition by :func:`derive.differentiate.function_derivation`.
-    Built once per process (the disk cache keeps the catalog's own steps under the entry's name).
+    The disk cache keeps it beside the entry's own steps, under the key ``rules-NAME`` (the entry's
+    name alone keys the catalog's own steps); the key of the whole cache is the package's source.
 
     Raises:
         UsageError: ``name`` is not an activation entry.
     """
-    return _with_rules(name)
+    key = f"rules-{name}"
+    derivation = cache.load(name, key)
+    if derivation is None:
+        derivation = _with_rules(name)
+        cache.store(derivation, key)
+    return derivation
 
 
 @functools.cache
