@@ -471,7 +471,7 @@ def _diff(argv: list[str]) -> int:
     """``derive diff 'f(x) = ...'``: f' (and f'') one differentiation rule per verified step."""
     from .differentiate import function_derivation
     options = _diff_parser().parse_args(argv)
-    derivation = function_derivation("f", options.definition, options.order)
+    derivation = function_derivation("diff", options.definition, options.order)
     if options.format == "pdf":
         document = render_document(derivation, options.lang, show_checks=options.show_checks,
                                    notation=options.notation)

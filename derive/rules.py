@@ -8,7 +8,7 @@ in the ``[rules]`` table of ``templates/wording/{en,zh}.toml``.
 
 The known functions' derivatives (the outer derivative g'(u) that the chain rule multiplies by
 du/dx) are the table :data:`OUTER`; a function applied to x itself is differentiated by its own
-rule (``rule-exp``, ``rule-trig``, ...), applied to anything else by :data:`CHAIN` naming u.
+rule (``rule-exp``, ``rule-sin``, ...), applied to anything else by :data:`CHAIN` naming u.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ def _d(expr: sp.Basic, x: sp.Symbol) -> sp.Basic:
 OUTER: dict[type, tuple[str, Callable[[sp.Basic], sp.Basic]]] = {
     sp.exp: ("rule-exp", sp.exp),
     sp.log: ("rule-log", lambda u: 1 / u),
-    sp.sin: ("rule-trig", sp.cos),
-    sp.cos: ("rule-trig", lambda u: -sp.sin(u)),
-    sp.tan: ("rule-trig", lambda u: 1 + sp.tan(u) ** 2),
-    sp.atan: ("rule-trig", lambda u: 1 / (1 + u**2)),
-    sp.sinh: ("rule-hyperbolic", sp.cosh),
-    sp.cosh: ("rule-hyperbolic", sp.sinh),
-    sp.tanh: ("rule-hyperbolic", lambda u: 1 - sp.tanh(u) ** 2),
+    sp.sin: ("rule-sin", sp.cos),
+    sp.cos: ("rule-cos", lambda u: -sp.sin(u)),
+    sp.tan: ("rule-tan", lambda u: 1 + sp.tan(u) ** 2),
+    sp.atan: ("rule-arctan", lambda u: 1 / (1 + u**2)),
+    sp.sinh: ("rule-sinh", sp.cosh),
+    sp.cosh: ("rule-cosh", sp.sinh),
+    sp.tanh: ("rule-tanh", lambda u: 1 - sp.tanh(u) ** 2),
     sp.erf: ("rule-erf", lambda u: 2 / sp.sqrt(sp.pi) * sp.exp(-u**2)),
     sigma: ("rule-sigmoid", lambda u: sigma(u) * (1 - sigma(u))),
     softplus: ("rule-softplus", sigma),
@@ -193,11 +193,26 @@ EXP = Rule("rule-exp", _own_rule("rule-exp"), _apply_outer)
 LOG = Rule("rule-log", _own_rule("rule-log"), _apply_outer)
 """d/dx ln x = 1/x."""
 
-TRIG = Rule("rule-trig", _own_rule("rule-trig"), _apply_outer)
-"""sin' = cos, cos' = -sin, tan' = 1 + tan^2, arctan' = 1/(1 + x^2)."""
+SIN = Rule("rule-sin", _own_rule("rule-sin"), _apply_outer)
+"""Trigonometric: sin' = cos."""
 
-HYPERBOLIC = Rule("rule-hyperbolic", _own_rule("rule-hyperbolic"), _apply_outer)
-"""sinh' = cosh, cosh' = sinh, tanh' = 1 - tanh^2."""
+COS = Rule("rule-cos", _own_rule("rule-cos"), _apply_outer)
+"""Trigonometric: cos' = -sin."""
+
+TAN = Rule("rule-tan", _own_rule("rule-tan"), _apply_outer)
+"""Trigonometric: tan' = 1 + tan^2."""
+
+ARCTAN = Rule("rule-arctan", _own_rule("rule-arctan"), _apply_outer)
+"""Inverse trigonometric: arctan'(x) = 1/(1 + x^2)."""
+
+SINH = Rule("rule-sinh", _own_rule("rule-sinh"), _apply_outer)
+"""Hyperbolic: sinh' = cosh."""
+
+COSH = Rule("rule-cosh", _own_rule("rule-cosh"), _apply_outer)
+"""Hyperbolic: cosh' = sinh."""
+
+TANH = Rule("rule-tanh", _own_rule("rule-tanh"), _apply_outer)
+"""Hyperbolic: tanh' = 1 - tanh^2."""
 
 SIGMOID = Rule("rule-sigmoid", _own_rule("rule-sigmoid"), _apply_outer)
 """sigma'(x) = sigma(x) (1 - sigma(x))."""
@@ -226,7 +241,7 @@ CHAIN = Rule("rule-chain", _chainable, lambda e, x: _outer(e) * _d(_inner(e), x)
 
 #: Every rule, in the order they are tried (the first that applies is used).
 RULES: tuple[Rule, ...] = (CONSTANT, VARIABLE, SUM, CONSTANT_FACTOR, PIECEWISE, QUOTIENT, PRODUCT, POWER,
-                           EXPONENTIAL, GENERAL_POWER, EXP, LOG, TRIG, HYPERBOLIC, SIGMOID, SOFTPLUS, ERF, NORMAL, ABS, SIGN,
+                           EXPONENTIAL, GENERAL_POWER, EXP, LOG, SIN, COS, TAN, ARCTAN, SINH, COSH, TANH, SIGMOID, SOFTPLUS, ERF, NORMAL, ABS, SIGN,
                            CHAIN)
 
 #: Every rule key (the wording keys a printed step of a derivative may name).
