@@ -82,8 +82,11 @@ def bptt() -> Derivation:
     b.substitute(LOCAL.symbol, rule="substitute-local-jacobian")
     b.show(times(DL_DHT.symbol, sp.Product(times(w, slope(a[t])), (t, k + 1, T))))
     _checked(b, "dl_dh_k", _scalar_dl_dh)
-    b.define(DL_DW.symbol, sp.Sum(times(DL_DHK.symbol, slope(a[k]), h[k - 1]), (k, 1, T)), "shared-weight-sum")
-    b.substitute(DL_DHK.symbol, rule="substitute-dl-dh")
+    # summed over the steps: a bound index of its own (k itself is the free step of dl_dh_k)
+    each = sp.Dummy("k", integer=True, positive=True)
+    b.define(DL_DW.symbol, sp.Sum(times(DL_DHK.symbol, slope(a[each]), h[each - 1]), (each, 1, T)), "shared-weight-sum")
+    at_each = {DL_DHK.symbol: b.targets["dl_dh_k"].rhs.xreplace({k: each})}
+    b.apply("substitute-dl-dh", lambda e: e.xreplace(at_each), given=at_each)
     _checked(b, "dl_dw_through_time", _scalar_dl_dw)
     return b.build()
 
