@@ -27,6 +27,13 @@ FORMATS, LANGS, PROFILES = ("latex", "md"), ("en", "zh"), ("course", "textbook")
 #: fails (the same in both languages, profiles and formats unless the key names a format). The
 #: lead trims this as the reader and the judge learn them; strict=False, so a fix shows as XPASS.
 KNOWN_GAPS = {
+    # part F (issue 18): backpropagation through time
+    "bptt": "line 5-6: the product over t of the one-step Jacobian \\frac{\\partial h_t}{\\partial h_{t-1}} "
+            "(a quantity lines 3-4 define) is not evaluable by check-steps (VerificationError: undecided), and its "
+            "substitution by w f'(a_t) under the product is judged wrong; lines 7-8: a product whose lower bound is "
+            "the summed index (\\sum_k ... \\prod_{t=k+1}^{T}) is written out once by verify._evaluate_sums (a "
+            "replace that does not revisit the products the sum's terms contain), so its entries get no values",
+    "bptt-vector": "the reader has no matrix norm: \\|W\\| (lines 3-10) is unreadable",
 }
 
 
