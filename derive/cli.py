@@ -481,6 +481,38 @@ def _diff(argv: list[str]) -> int:
     return 0
 
 
+def _init_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="derive init", description="Initialization for any activation: E[f(z)^2], E[f'(z)^2], "
+                                                     "Var(W) and the gain, every step verified.")
+    parser.add_argument("--act", required=True, help="a catalog activation (relu, leaky-relu[:A], prelu[:A], elu[:A], "
+                                                     "tanh, sigmoid, softplus, silu/swish, gelu, linear) or LaTeX "
+                                                     "'f(z) = ...'")
+    parser.add_argument("--density", default="normal", help="the density of z (normal)")
+    parser.add_argument("--var-z", default="1", metavar="V",
+                        help="Var(z) at which a moment without a closed form is integrated numerically (default 1)")
+    _format_options(parser)
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
+    _notation_option(parser, profiles.DEFAULT)
+    _show_checks_option(parser)
+    return parser
+
+
+def _init(argv: list[str]) -> int:
+    """``derive init --act NAME|'f(z) = ...'``: Var(W) and the gain from E[f(z)^2] (issue 18, part B)."""
+    from .catalog.any_init import init_derivation
+    options = _init_parser().parse_args(argv)
+    derivation = init_derivation(options.act, options.density, options.var_z)
+    if options.format == "pdf":
+        document = render_document(derivation, options.lang, show_checks=options.show_checks,
+                                   notation=options.notation)
+        stem = options.act.partition(":")[0] if options.act.replace("-", "").replace("_", "").replace(
+            ":", "").replace(".", "").isalnum() else "f"
+        return _document(f"init-{stem}", document, options)
+    write_output(render(derivation, options.format or "text", options.lang, notation=options.notation),
+                 options.output)
+    return 0
+
+
 def _simulate_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="derive simulate",
                      description="Monte Carlo of a deep fully-connected network's variance, forward and backward, "
@@ -599,7 +631,7 @@ def _dispatch(argv: list[str]) -> int:
         return 0
     commands = {"sheet": _sheet, "check": _check, "grade": _grade, "net": _net, "backprop": _backprop,
                 "conv2d": _conv2d, "example": _example, "simulate": _simulate,
-                "check-steps": _check_steps, "audit": _audit, "diff": _diff}
+                "check-steps": _check_steps, "audit": _audit, "diff": _diff, "init": _init}
     if argv[0] in commands:
         return commands[argv[0]](argv[1:])
     options = _derivation_parser().parse_args(argv)
