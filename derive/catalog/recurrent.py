@@ -66,6 +66,11 @@ def slope(at: sp.Basic) -> sp.Basic:
     return sp.Derivative(f(at), at)
 
 
+def _after(start: sp.Basic, body: sp.Basic) -> sp.Product:
+    """prod_{t=start+1}^{T} body, its lower bound written as the course does (k + 1, not 1 + k)."""
+    return sp.Product(body, (t, sp.Add(start, 1, evaluate=False), T))
+
+
 def bptt() -> Derivation:
     """Scalar RNN h_t = f(w h_{t-1} + u x_t), loss at step T: dL/dh_k = dL/dh_T prod w f'(a_t),
     dL/dw = sum_k dL/dh_k f'(a_k) h_{k-1}."""
@@ -79,14 +84,16 @@ def bptt() -> Derivation:
     b.show(times(w, slope(a[t])))
     b.result("local_jacobian")
     b.define(DL_DHK.symbol, times(DL_DHT.symbol, sp.Product(LOCAL.symbol, (t, k + 1, T))), "chain-rule-through-time")
+    b.show(times(DL_DHT.symbol, _after(k, LOCAL.symbol)))
     b.substitute(LOCAL.symbol, rule="substitute-local-jacobian")
-    b.show(times(DL_DHT.symbol, sp.Product(times(w, slope(a[t])), (t, k + 1, T))))
+    b.show(times(DL_DHT.symbol, _after(k, times(w, slope(a[t])))))
     _checked(b, "dl_dh_k", _scalar_dl_dh)
     # summed over the steps: a bound index of its own (k itself is the free step of dl_dh_k)
     each = sp.Dummy("k", integer=True, positive=True)
     b.define(DL_DW.symbol, sp.Sum(times(DL_DHK.symbol, slope(a[each]), h[each - 1]), (each, 1, T)), "shared-weight-sum")
     at_each = {DL_DHK.symbol: b.targets["dl_dh_k"].rhs.xreplace({k: each})}
     b.apply("substitute-dl-dh", lambda e: e.xreplace(at_each), given=at_each)
+    b.show(sp.Sum(times(DL_DHT.symbol, slope(a[each]), h[each - 1], _after(each, times(w, slope(a[t])))), (each, 1, T)))
     _checked(b, "dl_dw_through_time", _scalar_dl_dw)
     return b.build()
 
@@ -114,8 +121,10 @@ def bptt_vector() -> Derivation:
                  BOUND, BOUND_TANH, BOUND_SIGMOID), assumptions=("rnn-vector", "loss-at-last-step", "slope-bound"))
     b.define(VECTOR_LOCAL.symbol, D_T * W_MATRIX, "chain-rule-vector")
     b.define(JACOBIAN.symbol, sp.Product(D_T * W_MATRIX, (t, k + 1, T)), "chain-rule-through-time-vector")
+    b.show(_after(k, D_T * W_MATRIX))
     _checked(b, "jacobian_product", _vector_jacobian)
     b.define(BOUND.symbol, sp.Product(gamma * norm_w, (t, k + 1, T)), "submultiplicative-norm")
+    b.show(_after(k, gamma * norm_w))
     b.apply("evaluate-product", sp.Product.doit)
     b.result("bound")
     for name, largest in (("tanh", sp.Integer(1)), ("sigmoid", sp.Rational(1, 4))):
