@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class Config:
     width: int
     batch: int
     seed: int
+    definition: sp.Basic | None = None  # f(z) of any other activation (derive init's names, 'f(z) = ...')
 
     @property
     def act_name(self) -> str:
@@ -96,11 +98,11 @@ def parse_config(act: str, init: str, depth=30, width=512, batch=1024, seed=0, w
     """
     prefix = f"{where}act" if where else "--act"
     kind, _, text = str(act).partition(":")
+    definition = None
     if kind not in ACTIVATIONS:
-        raise UsageError(f"{prefix}: unknown activation '{act}'; choose one of tanh, relu, sigmoid, "
-                         "leaky_relu[:A], linear")
+        definition, kind, text = any_activation(str(act), prefix), str(act), ""
     slope = {"leaky_relu": DEFAULT_LEAK, "linear": sp.Integer(1)}.get(kind)
-    if text or (kind != "leaky_relu" and ":" in str(act)):
+    if definition is None and (text or (kind != "leaky_relu" and ":" in str(act))):
         if kind != "leaky_relu":
             raise UsageError(f"{prefix}: '{act}': only leaky_relu takes a slope")
         slope = _parameter(text, f"{prefix} {act}")
@@ -132,7 +134,26 @@ def parse_config(act: str, init: str, depth=30, width=512, batch=1024, seed=0, w
     limits.check("simulate.work", batch * depth * width * width,
                  f"{where}{flag}batch {batch}, {flag}depth {depth} and {flag}width {width}",
                  "multiply-accumulates of the forward pass (batch x depth x width^2)")
-    return Config(kind, slope, name, value, depth, width, batch, seed)
+    return Config(kind, slope, name, value, depth, width, batch, seed, definition)
+
+
+def any_activation(act: str, prefix: str) -> sp.Basic:
+    """f(z) of an activation other than the built-in five: a name ``derive init --act`` knows (gelu,
+    silu/swish, elu[:A], softplus, leaky-relu:A, ...) or a LaTeX definition 'f(z) = ...', read by
+    :func:`derive.catalog.any_init.read_activation` (never evaluated)."""
+    from .catalog.any_init import CATALOG, read_activation, z
+
+    name = act.partition(":")[0]
+    if re.fullmatch(r"[A-Za-z][A-Za-z_-]*", name) and name.lower() not in CATALOG:
+        raise UsageError(f"{prefix}: unknown activation '{act}'; choose one of tanh, relu, sigmoid, leaky_relu[:A], "
+                         "linear, another of derive init's (gelu, silu, swish, elu[:A], softplus) or 'f(z) = ...'")
+    try:
+        body = read_activation(act).body
+    except UsageError as error:
+        raise UsageError(f"{prefix}{str(error).removeprefix('--act')}") from None
+    if body.free_symbols - {z}:
+        raise UsageError(f"{prefix} '{act}': give the slope a value (NAME:A)")
+    return body
 
 
 def weight_variance(config: Config) -> tuple[sp.Basic, sp.Basic]:
@@ -160,8 +181,12 @@ def _evaluator(variable: sp.Symbol, expr: sp.Basic) -> Callable:
 
 
 @functools.cache
-def activation(act: str, slope: sp.Rational | None) -> tuple[Callable, Callable]:
-    """f and f' from the catalog entry of ``act`` (its definition and its ``d1`` target), lambdified."""
+def activation(act: str, slope: sp.Rational | None, definition: sp.Basic | None = None) -> tuple[Callable, Callable]:
+    """f and f' from the catalog entry of ``act`` (its definition and its ``d1`` target), lambdified;
+    for any other activation, from its ``definition`` f(z) and SymPy's derivative of it."""
+    if definition is not None:
+        (variable,) = definition.free_symbols or {sp.Symbol("z", real=True)}
+        return tuple(_evaluator(variable, e) for e in (definition, sp.diff(definition, variable)))
     derivation = catalog.get(ACTIVATIONS[act])
     first = derivation.target("d1")
     applied = first.lhs.expr
@@ -188,7 +213,7 @@ def gaussian_square(g: Callable, variance: float) -> float:
 
 def predict(config: Config, var_w: float) -> tuple[list[float], list[float]]:
     """The mean-field recursion: predicted Var(z_l) and E[(dL/dz_l)^2] for l = 1..depth."""
-    f, slope = activation(config.act, config.slope)
+    f, slope = activation(config.act, config.slope, config.definition)
     gain = config.width * var_w
     forward = [gain]
     for _ in range(config.depth - 1):
@@ -220,7 +245,20 @@ def _numpy_activation(config: Config) -> Callable:
             return np.maximum(z, 0, out=z), positive.astype(np.float64)
         slope = float(config.slope)
         return np.where(positive, z, slope * z), np.where(positive, 1.0, slope)
+    if config.definition is not None:
+        return _lambdified(config.definition)
     return smooth if config.act in ("tanh", "sigmoid") else rectifier
+
+
+def _lambdified(definition: sp.Basic) -> Callable:
+    """``z -> (f(z), f'(z))`` in NumPy for an activation given by its SymPy definition (lambdified from
+    the expression, never evaluated from text)."""
+    variable = sp.Symbol("z", real=True)
+    f, slope = (sp.lambdify(variable, e, ["scipy", "numpy"]) for e in (definition, sp.diff(definition, variable)))
+
+    def fused(z):
+        return tuple(np.broadcast_to(np.asarray(g(z), dtype=np.float64), z.shape) for g in (f, slope))
+    return fused
 
 
 @dataclass(frozen=True)
@@ -252,7 +290,7 @@ def simulate(config: Config, timings: dict | None = None, chunk_rows: int | None
     """
     start = time.perf_counter()
     formula, var_w = weight_variance(config)
-    activation(config.act, config.slope)
+    activation(config.act, config.slope, config.definition)
     start = _tick(timings, "catalog", start)
     depth, width = config.depth, config.width
     rng = np.random.default_rng(config.seed)

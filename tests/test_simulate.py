@@ -270,7 +270,7 @@ def test_a_simulation_statement_writes_var_w_in_the_documents_notation(tmp_path,
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--act", "swish", "--init", "xavier"], "--act: unknown activation 'swish'"),
+    (["--act", "swoosh", "--init", "xavier"], "--act: unknown activation 'swoosh'"),  # swish: derive init's name
     (["--act", "leaky_relu:1.5", "--init", "xavier"], "--act leaky_relu:1.5: the slope A must be in [0, 1)"),
     (["--act", "leaky_relu:-0.1", "--init", "xavier"], "the slope A must be in [0, 1)"),
     (["--act", "relu", "--init", "glorot"], "--init: unknown initialization 'glorot'"),
