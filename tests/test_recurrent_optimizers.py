@@ -217,3 +217,20 @@ def test_hostile_optimizer_keys(capsys, tmp_path, keys, mentions):
     """Each bad key: one line naming it, exit 2."""
     status, _, err = run_cli(capsys, "backprop", _spec(tmp_path, **keys), "--json")
     assert_one_line_error(status, err, mentions=mentions)
+
+
+def test_handout_states_the_optimizer_and_the_key_shows_every_moment(capsys, tmp_path):
+    """A sheet with an Adam problem (en): the handout names Adam with beta_1, beta_2, epsilon beside
+    eta and asks for its steps; the key shows the moment lines and states PyTorch's convention."""
+    _spec(tmp_path, optimizer="adam", steps=1)  # tmp_path/opt.toml
+    sheet = tmp_path / "sheet.toml"
+    sheet.write_text('title = "Optimizers"\nlang = "en"\n[[problem]]\nbackprop = "opt.toml"\n'
+                     'targets = ["updated_w1"]\n')
+    status, _, err = run_cli(capsys, "sheet", str(sheet), "-o", str(tmp_path / "out"))
+    assert status == 0, err
+    handout = (tmp_path / "out" / "sheet.tex").read_text()
+    key = (tmp_path / "out" / "sheet-key.tex").read_text()
+    assert "the optimizer Adam with" in handout and r"\beta_1 = 0.9" in handout and r"\eta = 0.1" in handout
+    assert "do 1 step(s) of Adam" in handout
+    for line in (r"\hat{m}_{w_{1}}^{(1)}", r"\hat{v}_{w_{1}}^{(1)}", "the first moment", "outside the square root"):
+        assert line in key, line
