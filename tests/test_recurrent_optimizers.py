@@ -159,7 +159,7 @@ OPTIMIZERS = {
     "momentum": ({"momentum": 0.8}, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.8)),
     "nesterov": ({}, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
     "rmsprop": ({"beta": 0.9, "eps": 1e-6}, lambda p: torch.optim.RMSprop(p, lr=0.1, alpha=0.9, eps=1e-6)),
-    "adam": ({}, lambda p: torch.optim.Adam(p, lr=0.1)),
+    "adam": ({"lr": 0.1, "learning_rate": None}, lambda p: torch.optim.Adam(p, lr=0.1)),
 }
 
 
@@ -167,7 +167,8 @@ OPTIMIZERS = {
 def test_optimizer_matches_torch_optim(name):
     """Three steps of each optimizer: derive's exact parameters against torch.optim's."""
     hyper, make = OPTIMIZERS[name]
-    result = run(graph_from({**NETWORK, "optimizer": name, **hyper}, "opt.toml"))
+    spec = {key: value for key, value in {**NETWORK, "optimizer": name, **hyper}.items() if value is not None}
+    result = run(graph_from(spec, "opt.toml"))  # adam's spec gives the learning rate as lr
     expected = _torch_steps(make)
     for param, value in expected.items():
         assert float(sp.N(result.updated[param], 30)) == pytest.approx(value, rel=1e-12, abs=1e-15), param
@@ -198,6 +199,9 @@ HOSTILE = [
     ({"optimizer": "adagrad"}, "'optimizer'"),
     ({"optimizer": 3}, "'optimizer'"),
     ({"optimizer": "adam", "learning_rate": -0.1}, "'learning_rate'"),
+    ({"optimizer": "adam", "lr": -1}, "'lr'"),
+    ({"optimizer": "adam", "lr": 0.1, "learning_rate": 0.1}, "'lr'"),
+    ({"optimizer": "adam", "lr": "fast"}, "lr"),
     ({"optimizer": "adam", "beta1": 1}, "'beta1'"),
     ({"optimizer": "adam", "beta2": 1.5}, "'beta2'"),
     ({"optimizer": "momentum", "momentum": 1}, "'momentum'"),

@@ -112,9 +112,12 @@ def graph_from(table: dict, where: str) -> Graph:
             raise GraphError(f"{where}: sample {number} gives '{sorted(unknown)[0]}', which is not an input")
         samples.append({k: _exact(v, f"{where}: sample {number}, {k}") for k, v in sample.items()})
     title = table.get("title", table.get("name", where))
-    learning_rate = _exact(table.get("learning_rate", 1), f"{where}: learning_rate")
+    if "lr" in table and "learning_rate" in table:
+        raise GraphError(f"{where}: give the learning rate once, as 'learning_rate' or 'lr'")
+    key = "lr" if "lr" in table else "learning_rate"
+    learning_rate = _exact(table.get(key, 1), f"{where}: {key}")
     if learning_rate < 0:
-        raise GraphError(f"{where}: 'learning_rate' must be >= 0, not {table['learning_rate']!r}")
+        raise GraphError(f"{where}: '{key}' must be >= 0, not {table[key]!r}")
     return Graph(str(table.get("name", where)), None if title is None else str(title), inputs, params,
                  nodes, loss, learning_rate, steps, published, tuple(samples), dict(table.get("nodes", {})),
                  _handout(table.get("handout", ["nodes"]), where), read_optimizer(table, where))

@@ -41,7 +41,7 @@ HYPER: dict[str, dict[str, sp.Rational]] = {
     "adam": {"beta1": sp.Rational(9, 10), "beta2": sp.Rational(999, 1000), "eps": sp.Rational(1, 10**8)},
 }
 #: The spec keys this module reads.
-KEYS = {"optimizer", "momentum", "beta", "beta1", "beta2", "eps"}
+KEYS = {"optimizer", "momentum", "beta", "beta1", "beta2", "eps", "lr"}  # lr: learning_rate's other name
 #: The significant digits a parameter that is not rational (after a square root) is carried to
 #: the next step with: its exact form would grow with every step (RMSProp, Adam); the line that
 #: computes it is exact.
@@ -75,7 +75,7 @@ def read_optimizer(table: Mapping, where: str) -> Optimizer:
     if not isinstance(name, str) or name not in HYPER:
         raise GraphError(f"{where}: 'optimizer' must be one of {', '.join(map(repr, HYPER))}, not {_short(name)}")
     hyper = dict(HYPER[name])
-    for key in sorted(KEYS - {"optimizer"}):
+    for key in sorted(KEYS - {"optimizer", "lr"}):
         if key not in table:
             continue
         if key not in hyper:
