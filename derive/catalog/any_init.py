@@ -8,13 +8,14 @@ E[a^2], the second moment E[f(z)^2] for zero-mean normal z of variance Var(z^(l-
 Var(z^(l)) = Var(z^(l-1)) solved for Var(W), the standard deviation and the gain g (sigma = g/sqrt(n_in),
 PyTorch's convention), then the backward pass with E[f'(z)^2] (fan-out mode).
 
-E[g(z)^2] is integrated in closed form where SymPy can (every piece a polynomial times e^(linear): the
-ReLU family, linear units, ELU; a piecewise f split at 0), with Var(z) a symbol, so that Kaiming's
-2/n_in and PReLU's 2/((1 + alpha^2) n_in) come out of it. Otherwise the derivation is taken at a given
-Var(z) (default 1) and the integral is numeric (mpmath.quad at 30 digits, shown to 15 significant
-digits; the engine checks it again by its own quadrature and certifies the step ``numeric``). For an
-odd saturating f (tanh, erf, softsign) the linear regime f(z) = f'(0) z + O(z^3) (Xavier/LeCun) is
-derived beside the exact result.
+E[g(z)^2] is integrated in closed form where every piece of g is a polynomial (the ReLU family, linear
+units, z^2; a piecewise g split at 0). Where the moment is c Var(z) (g positively homogeneous: ReLU,
+PReLU, linear) Var(z) stays a symbol and cancels, so that Kaiming's 2/n_in and PReLU's
+2/((1 + alpha^2) n_in) come out of it. Otherwise the derivation is taken at a given Var(z) (default 1):
+exactly where SymPy integrates, else by a numeric integral (mpmath.quad at 30 digits, accurate to 25,
+shown to 15 significant digits; the engine checks it again by its own quadrature and certifies the step
+``numeric``). ELU takes PyTorch's slope 1 unless one is given (elu:A). For an odd saturating f (tanh,
+erf, softsign) the linear regime f(z) = f'(0) z + O(z^3) (Xavier/LeCun) is derived beside the exact result.
 """
 
 from __future__ import annotations
@@ -255,8 +256,10 @@ def second_moment(b: Builder, lhs: sp.Symbol, opening: sp.Basic, body: sp.Basic,
     closed = _integrate(body) if _closed(body) else None
     if closed is None and body.has(alpha):
         raise UsageError(f"--act '{_short(act)}': {what} has no closed form; give the slope a value (NAME:A)")
-    if (closed is None or closed.atoms(sp.Function)) and V.symbol not in b.verifier.facts:
-        # no closed form polynomial in Var(z): the moment is taken at the given Var(z)
+    scale_free = closed is not None and not closed.atoms(sp.Function) and not (closed / V.symbol).has(V.symbol) \
+        or closed is not None and not closed.has(V.symbol)
+    if not scale_free and V.symbol not in b.verifier.facts:
+        # Var(W) would depend on Var(z) (or there is no closed form): the moment is taken at the given Var(z)
         b.define(V.symbol, value, "given-variance")
     given = V.symbol in b.verifier.facts
     b.define(lhs, sp.Integral(opening * density, (z, -sp.oo, sp.oo)), rule)

@@ -1,0 +1,156 @@
+"""derive init --act: initialization for any activation (issue 18, part B).
+
+Independent values only: E[f(z)^2] and E[f'(z)^2] against a NumPy Monte Carlo of 10^6 normal draws
+(activations and their derivatives written here in NumPy, never taken from the derivation), Kaiming's
+2/n_in and PReLU's 2/((1 + a^2) n_in) as published (seed 000 section 3.2), the linear regime's 1/n_in
+(LeCun; seed 001 section 3.1's forward condition), the gains against torch.nn.init.calculate_gain.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derive.catalog.any_init import init_derivation
+from derive.pdf import build_pdf
+from derive.render import render, render_document
+from hostile import TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, run_cli
+
+VAR_Z = 2  # the moments are checked at Var(z) = 2: closed forms put it in, numeric integrals are taken there
+SAMPLES = 10**6
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+#: name or definition -> (f, f') in NumPy, written independently of the derivation
+ACTIVATIONS = {
+    "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0) * 1.0),
+    "leaky-relu:0.2": (lambda z: np.where(z > 0, z, 0.2 * z), lambda z: np.where(z > 0, 1.0, 0.2)),
+    "linear": (lambda z: z, lambda z: np.ones_like(z)),
+    "elu:1": (lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))), lambda z: np.where(z > 0, 1.0, np.exp(z))),
+    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    r"f(z) = \max(0, z) + \frac{1}{2} z": (lambda z: np.maximum(z, 0) + z / 2, lambda z: (z > 0) + 0.5),
+    r"f(x) = x^2 - 1": (lambda z: z**2 - 1, lambda z: 2 * z),
+}
+
+
+@pytest.fixture(scope="module")
+def derived():
+    """Each activation's derivation, built once (at Var(z) = 2 where an integral is numeric)."""
+    return {act: init_derivation(act, var_z=str(VAR_Z)) for act in ACTIVATIONS}
+
+
+def _value(derivation, target: str, **values) -> float:
+    rhs = derivation.target(target).rhs
+    given = {"var_z_prev": VAR_Z, **values}
+    return float(rhs.xreplace({s: given[s.name] for s in rhs.free_symbols if s.name in given}))
+
+
+def _monte_carlo(g) -> tuple[float, float]:
+    """mean of g(z)^2 for z ~ N(0, VAR_Z), and its standard error."""
+    z = np.random.default_rng(18).standard_normal(SAMPLES) * math.sqrt(VAR_Z)
+    squares = np.asarray(g(z), dtype=np.float64) ** 2
+    return float(squares.mean()), float(squares.std() / math.sqrt(SAMPLES))
+
+
+@pytest.mark.parametrize("act", list(ACTIVATIONS))
+def test_moments_agree_with_a_monte_carlo(derived, act):
+    f, slope = ACTIVATIONS[act]
+    for target, g in (("second_moment", f), ("square_slope", slope)):
+        mean, error = _monte_carlo(g)
+        assert abs(_value(derived[act], target) - mean) <= 5 * error + 1e-12, (act, target, mean, error)
+
+
+@pytest.mark.parametrize("act", list(ACTIVATIONS))
+def test_var_w_keeps_the_forward_variance(derived, act):
+    """Var(W) n_in E[f(z)^2] = Var(z): the forward condition, with the Monte Carlo's moment."""
+    mean, error = _monte_carlo(ACTIVATIONS[act][0])
+    product = _value(derived[act], "var", n_in=1) * mean
+    assert abs(product - VAR_Z) <= 5 * error * _value(derived[act], "var", n_in=1) + 1e-9
+
+
+def test_kaiming_and_prelu_come_out_of_the_machinery():
+    n_in, n_out, a = sp.symbols("n_in n_out alpha", positive=True)
+    relu = init_derivation("relu")
+    targets = {name: t.rhs.xreplace({s: sp.Symbol(s.name, positive=True) for s in t.rhs.free_symbols})
+               for name, t in relu.targets.items()}
+    assert sp.simplify(targets["var"] - 2 / n_in) == 0
+    assert sp.simplify(targets["var_fan_out"] - 2 / n_out) == 0
+    assert targets["gain"] == sp.sqrt(2)
+    prelu = init_derivation("prelu")   # the slope stays a symbol: a closed form in alpha
+    var = prelu.target("var").rhs
+    var = var.xreplace({s: sp.Symbol(s.name, positive=True) for s in var.free_symbols})
+    assert sp.simplify(var - 2 / ((1 + a**2) * n_in)) == 0
+    assert [s.rule for s in relu.steps].count("integrate-normal") == 2      # closed forms, no numeric integral
+
+
+def test_tanh_linear_regime_beside_the_exact_result(derived):
+    tanh = derived["tanh"]
+    n_in = next(s for s in tanh.target("var_linear").rhs.free_symbols if s.name == "n_in")
+    assert tanh.target("var_linear").rhs == 1 / n_in          # LeCun, Xavier's forward condition
+    assert tanh.target("gain_linear").rhs == 1
+    exact = _value(tanh, "var", n_in=1)
+    assert exact > 1                                            # tanh shrinks the variance: more than 1/n_in
+    steps = [s for s in tanh.steps if s.rule == "numeric-integral"]
+    assert len(steps) == 2 and all(s.check == "numeric" for s in steps)
+    assert not any(s.rule == "numeric-integral" for s in derived["relu"].steps)
+
+
+@pytest.mark.parametrize("act, torch_name, param", [
+    ("relu", "relu", None), ("linear", "linear", None), ("leaky-relu:0.2", "leaky_relu", 0.2), ("tanh", "tanh", None)])
+def test_gain_against_pytorch(derived, act, torch_name, param):
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.init.calculate_gain(torch_name, param)
+    if act == "tanh":
+        # PyTorch's 5/3 for tanh is a recommended value, not E[f(z)^2]'s gain at any one Var(z): the linear
+        # regime gives 1 (as calculate_gain('linear')), the exact gain at Var(z) = 2 is its own number
+        assert derived[act].target("gain_linear").rhs == torch.nn.init.calculate_gain("linear")
+        assert abs(_value(derived[act], "gain") - theirs) > 0.05
+    else:
+        assert _value(derived[act], "gain") == pytest.approx(theirs, rel=1e-12)
+
+
+def test_formats_render(derived):
+    derivation = derived["tanh"]
+    decimal = sp.sstr(derivation.target("second_moment").display)      # 15 significant digits
+    assert len(decimal.strip("0.")) == 15
+    for fmt in ("text", "latex", "md", "json"):
+        for lang in ("en", "zh"):
+            assert decimal in render(derivation, fmt, lang), (fmt, lang)
+
+
+def test_pdf_of_a_numeric_derivation(derived, tmp_path):
+    tex = render_document(derived["tanh"], "zh")
+    assert_no_raw_tex(tex)
+    assert build_pdf(tex, "init-tanh-zh", tmp_path).stat().st_size > 0
+
+
+@pytest.mark.parametrize("args, mentions", [
+    (["--act", "swoosh"], "unknown activation for --act 'swoosh'"),
+    (["--act", r"f(z) = \frac{1}{"], "does not read"),
+    (["--act", "f(z, y) = z y"], "one variable"),
+    (["--act", "f(z) = z + y"], "besides its variable"),
+    (["--act", "f(z) = e^{z^2}"], "diverges"),
+    (["--act", "f(z) = e^{z^2/4}"], "diverges"),
+    (["--act", r"f(z) = \ln(z)"], "not real"),
+    (["--act", "f(z) = g(z)"], "does not define"),
+    (["--act", "relu:0.5"], "only leaky-relu, prelu and elu take a slope"),
+    (["--act", "leaky-relu:1.5"], "[0, 1)"),
+    (["--act", "elu:x"], "is not a number"),
+    (["--act", ""], "--act"),
+    (["--act", "relu", "--density", "uniform"], "--density"),
+    (["--act", "tanh", "--var-z", "0"], "--var-z"),
+    (["--act", "tanh", "--var-z", "nan"], "--var-z"),
+    (["--density", "normal"], "--act"),
+    *((["--act", attack], "--act") for attack in TEX_ATTACKS),
+])
+def test_hostile_act_is_one_line_exit_2(capsys, args, mentions):
+    status, out, err = run_cli(capsys, "init", *args)
+    assert_one_line_error(status, err)
+    assert mentions in err and not out
