@@ -13,11 +13,11 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+from hostile import TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, run_cli
 
 from derive.catalog.any_init import init_derivation
 from derive.pdf import build_pdf
 from derive.render import render, render_document
-from hostile import TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, run_cli
 
 VAR_Z = 2  # the moments are checked at Var(z) = 2: closed forms put it in, numeric integrals are taken there
 SAMPLES = 10**6
