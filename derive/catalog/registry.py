@@ -38,7 +38,11 @@ def builtin_entries() -> tuple[Entry, ...]:
 
 
 def entries() -> tuple[Entry, ...]:
-    """Every entry of the catalog, in the order the catalog lists them, then a teacher's registered ones."""
+    """Every entry of the catalog, in the order the catalog lists them, then a teacher's registered ones
+    (those of the files ``DERIVE_CATALOG`` lists too: how a worker process learns the command's catalog)."""
+    from .teacher import load_environment
+
+    load_environment()
     return (*builtin_entries(), *_REGISTERED.values())
 
 
@@ -72,11 +76,6 @@ def get(name: str) -> Derivation:
         UnknownNameError: no entry has that name; the message suggests the closest one.
     """
     by_name = {entry.name: entry for entry in entries()}
-    if name not in by_name:
-        from .teacher import load_environment
-
-        load_environment()  # a worker process learns the command's catalog files here
-        by_name = {entry.name: entry for entry in entries()}
     if name not in by_name:
         raise UnknownNameError("derivation", name, by_name)
     key = by_name[name].key

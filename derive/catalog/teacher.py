@@ -38,9 +38,8 @@ from pathlib import Path
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from ..engine import Builder, Derivation
+from ..engine import Derivation
 from ..errors import DeriveError, UsageError
-from ..notation import LABEL, REAL, UNIT_OPEN, Quantity
 from . import registry
 from .registry import Entry
 
@@ -64,6 +63,7 @@ _ARGUMENT = re.compile(r"\s*(?:\\(?P<accent>hat|widehat|tilde|bar)\s*(?:\{\s*(?P
 #: A loss's name on the left: L, E, J, \ell, \mathcal{L}.
 _LOSS_HEAD = re.compile(r"\s*(?:[LEJl]|\\ell|\\mathcal\s*\{\s*L\s*\})\s*\((?P<args>[^()]*)\)\s*")
 _RESERVED = {"z", "L", "C", "i", "j", "k", "e"}
+_TYPES = {str: "a string", int: "an integer"}
 
 
 class CatalogError(UsageError):
@@ -171,7 +171,7 @@ def _entry(row: dict, where: str, seen: set[str], rows: dict) -> Entry:
         if key not in allowed:
             raise CatalogError(f"{where}: unknown key '{key}' for kind {kind} (allowed: {', '.join(allowed)})")
         if not isinstance(value, allowed[key]) or (allowed[key] is int and isinstance(value, bool)):
-            raise CatalogError(f"{where}: '{key}' must be a {allowed[key].__name__}, not {type(value).__name__}")
+            raise CatalogError(f"{where}: '{key}' must be {_TYPES[allowed[key]]}, not {type(value).__name__}")
     for key in REQUIRED[kind]:
         if key not in row:
             raise CatalogError(f"{where}: '{key}' is required for kind {kind}")
@@ -326,8 +326,10 @@ def _read_loss(definition: str, after: str | None, where: str):
 def _init(row: dict, where: str, rows: dict):
     """``kind = "init"``: an activation's initialization (part B's :func:`any_init.init_derivation`); the
     activation is a built-in one's name, an activation entry of the same file, or a definition."""
-    from . import any_init
-
+    try:
+        from . import any_init
+    except ImportError:  # part B's module not in this tree
+        raise CatalogError(f"{where}: 'kind' init is not available in this version") from None
     act = _text(row, "activation", where)
     density = row.get("density", "normal")
     if density != "normal":

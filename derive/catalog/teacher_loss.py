@@ -10,7 +10,7 @@ import sympy as sp
 
 from ..engine import Builder, Derivation
 from ..notation import CLASS_COUNT, LABEL, REAL, UNIT_OPEN, Quantity, index_domain
-from ..operations import differentiate_under_sum, linearity
+from ..operations import differentiate_under_sum
 from . import losses, softmax
 from .activations import SIGMA, sigma
 from .losses import gradient_symbol, yhat
@@ -146,7 +146,7 @@ def sigmoid_loss(name: str, reading: LossReading) -> Derivation:
 def softmax_loss(name: str, reading: LossReading) -> Derivation:
     """L = sum_i l(p_i, y_i) with p = softmax(z): dL/dp_k, and dL/dz_k = sum_i dL/dp_i p_i (delta_ik - p_k),
     both checked entry by entry for C = 2..5."""
-    logits, p, total, family = softmax._family("z")
+    logits, p, _, family = softmax._family("z")
     family = tuple(Quantity(q.key, q.symbol, reading.prediction, q.domain, q.meaning, ("p",) if reading.prediction
                             != "p" else ()) if q.key == "p" else q for q in family)
     label = Quantity("y", softmax.y, reading.label, LABEL)
