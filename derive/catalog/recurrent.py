@@ -26,7 +26,7 @@ import sympy as sp
 from ..engine import Builder, Derivation
 from ..errors import VerificationError
 from ..notation import POSITIVE, REAL, SIZE, SMOOTH_FUNCTION, Quantity, index_domain
-from .registry import Entry
+from .registry import Entry, get
 from .shown import times
 
 T = sp.Symbol("T", integer=True, positive=True)
@@ -127,7 +127,9 @@ def bptt_vector() -> Derivation:
     b.show(_after(k, gamma * norm_w))
     b.apply("evaluate-product", sp.Product.doit)
     b.result("bound")
-    for name, largest in (("tanh", sp.Integer(1)), ("sigmoid", sp.Rational(1, 4))):
+    slopes = get("vanishing")  # the largest slopes, derived there: tanh' <= 1, sigma' <= 1/4
+    for name in ("tanh", "sigmoid"):
+        largest = slopes.target(f"{name}_max").rhs
         b.define((BOUND_TANH if name == "tanh" else BOUND_SIGMOID).symbol, BOUND.symbol, f"bound-for-{name}")
         b.substitute(BOUND.symbol)
         b.apply(f"{name}-slope-bound", lambda e, v=largest: e.xreplace({gamma: v}), given={gamma: largest})
