@@ -464,14 +464,41 @@ def _diff_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
     _notation_option(parser, profiles.DEFAULT)
     _show_checks_option(parser)
+    parser.add_argument("--timeout", type=positive_seconds("diff.timeout"),
+                        default=limits.LIMITS["diff.timeout"].default, help="seconds for the derivation (default 60)")
     return parser
+
+
+class _Expired(BaseException):
+    """The time of ``--timeout`` is up (a BaseException: no ``except Exception`` inside SymPy swallows it)."""
+
+
+def _within(seconds: float, work, message: str):
+    """``work()``, stopped after ``seconds`` of wall time by SIGALRM with a one-line UsageError
+    ``message``; outside the main thread (or without timers) it runs unbounded."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return work()
+
+    def expire(number, frame):
+        raise _Expired
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return work()
+    except _Expired:
+        raise UsageError(message) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _diff(argv: list[str]) -> int:
     """``derive diff 'f(x) = ...'``: f' (and f'') one differentiation rule per verified step."""
     from .differentiate import function_derivation
     options = _diff_parser().parse_args(argv)
-    derivation = function_derivation("diff", options.definition, options.order)
+    derivation = _within(options.timeout, lambda: function_derivation("diff", options.definition, options.order),
+                         f"the derivation takes more than {options.timeout:g} s (--timeout)")
     if options.format == "pdf":
         document = render_document(derivation, options.lang, show_checks=options.show_checks,
                                    notation=options.notation)

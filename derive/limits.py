@@ -76,6 +76,7 @@ _TABLE = (
     Limit("audit.latex", 2_000, "audit", "characters in a claim's 'claims' string"),
     Limit("audit.timeout", 600, "audit", "--timeout, seconds per formula check", 5.0),
     Limit("audit.budget", 3_600, "audit", "--budget, seconds for the whole file", 300.0),
+    Limit("diff.timeout", 600, "diff", "--timeout, seconds for the whole derivation", 60.0),
 )
 LIMITS: dict[str, Limit] = {limit.key: limit for limit in _TABLE}
 

@@ -178,7 +178,8 @@ def test_hostile_definitions(capsys, definition, mentions):
     assert out == ""
 
 
-@pytest.mark.parametrize("args", [("--order", "3"), ("--order", "x"), ("--lang", "fr")])
+@pytest.mark.parametrize("args", [("--order", "3"), ("--order", "x"), ("--lang", "fr"), ("--timeout", "0"),
+                                  ("--timeout", "nan"), ("--timeout", "601")])
 def test_hostile_options(capsys, args):
     status, _, err = run_cli(capsys, "diff", "f(x) = x^2", *args)
     assert_one_line_error(status, err)
@@ -199,3 +200,10 @@ def test_detail_rules_and_the_entry_keep_their_own_cache_files(tmp_path):
         own_view = json.loads(run_derive("sigmoid", "--json", env=env).stdout)
         assert rules_view["steps"][1]["rule"] == "rule-chain"
         assert not any(step["rule"].startswith("rule-") for step in own_view["steps"])
+
+
+def test_a_derivation_over_its_time_is_one_line(capsys):
+    """|x|^x: the verifier's points take long; --timeout stops it with one line."""
+    status, out, err = run_cli(capsys, "diff", "f(x) = |x|^{x}", "--timeout", "2")
+    assert_one_line_error(status, err, mentions="--timeout")
+    assert out == ""
