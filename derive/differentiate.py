@@ -222,6 +222,12 @@ def read_definition(definition: str | sp.Basic) -> tuple[str | None, sp.Basic, s
         if power.exp.is_number and abs(power.exp) > MAX_EXPONENT:
             raise UsageError(f"the exponent {_short(power.exp)} is too large (at most {MAX_EXPONENT} in size)")
     body = body.replace(lambda e: isinstance(e, (sp.Max, sp.Min)), lambda e: e.rewrite(sp.Piecewise))
+    unknown = sorted({str(e.func) for e in body.atoms(sp.Function)
+                      if type(e) not in rules.OUTER and not isinstance(e, sp.Piecewise)})
+    if unknown:
+        raise UsageError(f"no differentiation rule knows {', '.join(unknown)}: the rules know "
+                         "exp, ln, sin, cos, tan, arctan, sinh, cosh, tanh, erf, sigma, softplus, Phi, phi, "
+                         "|x|, sign, max, min and cases")
     free = body.free_symbols
     if variable is None:
         if len(free) != 1:

@@ -170,6 +170,11 @@ def test_sigmoid_detail_rules_is_seed_003(capsys):
     ("lambda x: x**2", None),
     ("f(x) = \\Gamma(x)", "does not read"),
     ("f(x, y) = x", None),
+    (r"f(x) = \lfloor x \rfloor", "no differentiation rule knows floor"),
+    ("f(x) = x!", "no differentiation rule knows factorial"),
+    (r"f(x) = \arcsin x", "no differentiation rule knows asin"),
+    ("f(x) = g(x)", "no differentiation rule knows g"),
+    ("f(x) = f(x) + 1", "no differentiation rule knows f"),
     ("f(x) = x = 2", "more than one"),
 ])
 def test_hostile_definitions(capsys, definition, mentions):
