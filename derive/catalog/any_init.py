@@ -346,18 +346,29 @@ def init_derivation(act: str, density: str = "normal", var_z="1", name: str = "i
     return _rounded(b.build(title))
 
 
-def _decimals(expr: sp.Basic) -> sp.Basic:
-    """``expr`` with its long fractions (a numeric integral's decimal, and what follows from it) as decimals
-    of SHOWN significant digits."""
-    long = {r: sp.Float(r, SHOWN) for r in expr.atoms(sp.Rational) if r.q > 10**SHOWN}
-    return sp.N(expr.xreplace(long), SHOWN) if long else expr
+def _long(expr: sp.Basic | None) -> bool:
+    """Whether ``expr`` holds a number of more than SHOWN digits (a numeric integral's value, exact to
+    ACCURATE digits, or what follows from it)."""
+    return isinstance(expr, sp.Basic) and any(abs(r.p) > 10**SHOWN or r.q > 10**SHOWN for r in expr.atoms(sp.Rational))
+
+
+def _decimals(expr: sp.Basic | None) -> sp.Basic | None:
+    """``expr`` with its numbers as decimals of SHOWN significant digits, where it holds a long one."""
+    if not _long(expr):
+        return expr
+    if isinstance(expr, sp.Mul):  # the number in front, the quantities as they are: 1.59.../sqrt(n_in)
+        number, rest = expr.as_independent(*expr.free_symbols, as_Add=False)
+        return sp.N(number, SHOWN) * rest
+    return sp.N(expr, SHOWN)
 
 
 def _rounded(derivation: Derivation) -> Derivation:
-    """The derivation with a numeric integral's value (exact to ACCURATE digits) and what follows from it
-    shown to SHOWN significant digits, as a worked problem's decimals are: the values keep every digit."""
-    steps = tuple(dataclasses.replace(s, shown=_decimals(s.display)) for s in derivation.steps)
-    targets = {k: dataclasses.replace(t, shown=_decimals(t.display)) for k, t in derivation.targets.items()}
+    """The derivation as documents print it: a numeric integral's value and what follows from it shown to
+    SHOWN significant digits, as a worked problem's decimals are (the computed values keep every digit)."""
+    steps = tuple(dataclasses.replace(s, lhs=_decimals(s.lhs), shown=_decimals(s.rhs)) if _long(s.display)
+                  or _long(s.lhs) else s for s in derivation.steps)
+    targets = {k: dataclasses.replace(t, lhs=_decimals(t.lhs), shown=_decimals(t.rhs)) if _long(t.display) else t
+               for k, t in derivation.targets.items()}
     return dataclasses.replace(derivation, steps=steps, targets=targets)
 
 
@@ -377,9 +388,15 @@ def _condition(b: Builder, before: sp.Symbol, after: sp.Symbol, recursion: sp.Ba
     return value
 
 
-def _gain(b: Builder, variance: sp.Basic, std_target: str, gain_target: str) -> None:
-    """sigma = sqrt(Var(W)), then the gain g of sigma = g/sqrt(n_in) (PyTorch's convention)."""
-    std = init.standard_deviation(b, variance, std_target)
+def _gain(b: Builder, variance: sp.Basic, std_target: str | None, gain_target: str) -> None:
+    """sigma = sqrt(Var(W)) (a target ``std_target`` unless None), then the gain g of sigma = g/sqrt(n_in)
+    (PyTorch's convention)."""
+    if std_target is not None:
+        std = init.standard_deviation(b, variance, std_target)
+    else:
+        b.equation(STD.symbol**2, variance, "normal-with-variance")
+        b.show(course_fraction(variance))
+        std = b.solve(STD.symbol)
     b.equation(STD.symbol, GAIN.symbol / sp.sqrt(n_in), "gain-definition")
     b.show(over(GAIN.symbol, sp.sqrt(n_in)))
     b.implies("substitute-std", std, GAIN.symbol / sp.sqrt(n_in), given={STD.symbol: std})
@@ -400,4 +417,4 @@ def _linear_regime(b: Builder, body: sp.Basic) -> None:
     variance = b.solve(VAR_W.symbol)
     b.show(course_fraction(variance))
     b.result("var_linear")
-    _gain(b, variance, "std_linear", "gain_linear")
+    _gain(b, variance, None, "gain_linear")
