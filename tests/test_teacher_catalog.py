@@ -24,6 +24,16 @@ kind = "loss"
 title = "Cross-entropy written out"
 definition = 'L(\\hat{y}, y) = -\\sum_{i=1}^{C} y_i \\ln \\hat{y}_i'
 after = "softmax"
+
+[[entry]]
+name = "scaled"
+kind = "activation"
+definition = 'f(x) = 2 x'
+
+[[entry]]
+name = "scaled-init"
+kind = "init"
+activation = "scaled"
 """
 
 
@@ -126,6 +136,12 @@ CHECK_ROWS = [
     ("ce-after-softmax", "dl_dz", r"\hat{y}_k(1 - \hat{y}_k)", "incorrect"),
     ("ce-after-softmax", "dl_dyhat", r"-\frac{y_k}{\hat{y}_k}", "correct"),
     ("ce-after-softmax", "dl_dyhat", r"\frac{y_k}{\hat{y}_k}", "incorrect"),
+    # f(z) = 2z: E[f(z)^2] = 4 Var(z), so Var(W) = 1/(4 n_in) and the gain is 1/2 (by hand)
+    ("scaled-init", "var", r"\frac{1}{4 M_{l-1}}", "correct"),
+    ("scaled-init", "var", r"\frac{1}{M_{l-1}}", "incorrect"),                           # LeCun's, f' ignored
+    ("scaled-init", "var", r"\frac{2}{M_{l-1}}", "incorrect"),                           # Kaiming's
+    ("scaled-init", "gain", r"\frac{1}{2}", "correct"),
+    ("scaled-init", "gain", "2", "incorrect"),
 ]
 
 
