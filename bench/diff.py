@@ -30,9 +30,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="derive each this many times (the best is kept)")
     options = parser.parse_args()
     from sympy.core.cache import clear_cache
+    from test_diff import FUNCTIONS
 
     from derive.differentiate import function_derivation
-    from test_diff import FUNCTIONS
 
     function_derivation("warm", r"f(x) = x^2 + 1", 1)
     times = {}

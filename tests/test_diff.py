@@ -13,10 +13,10 @@ import random
 import mpmath as mp
 import pytest
 import sympy as sp
+from hostile import TEX_ATTACKS, assert_one_line_error, run_cli
 
 from derive import rules
 from derive.differentiate import STEP_KEYS, function_derivation
-from hostile import TEX_ATTACKS, assert_one_line_error, run_cli
 
 mp.mp.dps = 30
 
@@ -29,6 +29,8 @@ def _sigmoid(x):
     return 1 / (1 + mp.exp(-x))
 
 
+HARD_SIGMOID = r"f(x) = \begin{cases} 0 & x < -3 \\ 1 & x > 3 \\ \frac{x}{6} + \frac{1}{2} & \text{otherwise} \end{cases}"
+
 #: name: (definition in LaTeX, the same function in mpmath, where to sample (low, high), order)
 FUNCTIONS = {
     "mish": (r"f(x) = x \tanh(\ln(1 + e^{x}))", lambda x: x * mp.tanh(mp.log(1 + mp.exp(x))), (-3, 3), 2),
@@ -36,10 +38,8 @@ FUNCTIONS = {
     "softsign": (r"f(x) = \frac{x}{1 + |x|}", lambda x: x / (1 + abs(x)), (0.2, 3), 2),
     "softsign-negative": (r"f(x) = \frac{x}{1 + |x|}", lambda x: x / (1 + abs(x)), (-3, -0.2), 2),
     "x-erf": (r"f(x) = x \operatorname{erf}(x)", lambda x: x * mp.erf(x), (-3, 3), 2),
-    "hard-sigmoid": (r"f(x) = \begin{cases} 0 & x < -3 \\ 1 & x > 3 \\ \frac{x}{6} + \frac{1}{2} & \text{otherwise}"
-                     r"\end{cases}", _hard_sigmoid, (-2.8, 2.8), 2),
-    "hard-sigmoid-tail": (r"f(x) = \begin{cases} 0 & x < -3 \\ 1 & x > 3 \\ \frac{x}{6} + \frac{1}{2} & "
-                          r"\text{otherwise} \end{cases}", _hard_sigmoid, (3.2, 5), 1),
+    "hard-sigmoid": (HARD_SIGMOID, _hard_sigmoid, (-2.8, 2.8), 2),
+    "hard-sigmoid-tail": (HARD_SIGMOID, _hard_sigmoid, (3.2, 5), 1),
     "gaussian": (r"f(x) = e^{-x^2}", lambda x: mp.exp(-x**2), (-3, 3), 2),
     "sinc": (r"f(x) = \frac{\sin x}{x}", lambda x: mp.sin(x) / x, (0.3, 4), 2),
     "x-to-the-x": (r"f(x) = x^{x}", lambda x: x**x, (0.2, 3), 2),
@@ -212,3 +212,20 @@ def test_a_derivation_over_its_time_is_one_line(capsys):
     status, out, err = run_cli(capsys, "diff", "f(x) = |x|^{x}", "--timeout", "2")
     assert_one_line_error(status, err, mentions="--timeout")
     assert out == ""
+
+
+def test_diff_pdf_in_chinese_names_each_rule(tmp_path, capsys):
+    """One PDF build: the chain rule's u and the product rule printed as Chinese reasons."""
+    import os
+    import subprocess
+
+    from derive import pdf
+
+    if not pdf.tex_available() and not os.environ.get("CI"):
+        pytest.skip("TeX is not installed (the README's test command installs it)")
+    status, _, _ = run_cli(capsys, "diff", r"f(x) = x \tanh(\ln(1 + e^{x}))", "--pdf", "--lang", "zh",
+                             "-o", str(tmp_path))
+    assert status == 0 and (tmp_path / "diff-zh.pdf").exists()
+    text = subprocess.run(["pdftotext", str(tmp_path / "diff-zh.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "乘积法则" in text and "链式法则" in text and "函数的导数" in text
