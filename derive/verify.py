@@ -34,6 +34,8 @@ MAX_TERMS = 10_000
 TOLERANCE = mpmath.mpf(10) ** -(DIGITS - 5)
 #: integrals are evaluated by quadrature, to fewer digits, and compared absolutely below 1
 INTEGRAL_DIGITS, INTEGRAL_TOLERANCE = 12, mpmath.mpf(10) ** -8
+#: the most levels of sums and products nested in one another that are written out
+MAX_NESTING = 8
 #: random points tried before an expression that evaluates at none of them is given up on
 UNKNOWN_GIVE_UP = 8
 #: The end of a point's salt that gives every entry of a family one value (z_1 = z_2 = ...).
@@ -397,7 +399,14 @@ def _evaluate_sums(expr: sp.Basic) -> sp.Basic:
             return sp.nan
         return join(*(total.function.xreplace({index: value}) for value in range(int(low), int(high) + 1)))
 
-    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), write_out)
+    # a product inside a sum (prod_{t=k+1}^{T} under sum_k) gets concrete bounds only once the sum
+    # is written out: write out again until nothing changes (each pass removes a level of nesting)
+    for _ in range(MAX_NESTING):
+        done = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), write_out)
+        if done == expr:
+            break
+        expr = done
+    return expr
 
 
 def _cheap_forms(difference: sp.Basic):

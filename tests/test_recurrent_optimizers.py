@@ -132,6 +132,24 @@ def test_right_bptt_answer_is_accepted(capsys):
     assert out.startswith("correct"), out
 
 
+#: dL/dw summed through time: a product inside the sum (its bounds concrete only once the sum is
+#: written out at a concrete T); the same result with the steps in another order, and slips
+DL_DW = r"\sum_{k=1}^{T} \frac{\partial L}{\partial h_T} f'(a_k) h_{k-1} \prod_{t=k+1}^{T} w f'(a_t)"
+DL_DW_ROWS = [
+    (DL_DW, "correct"),
+    (r"\sum_{k=1}^{T} h_{k-1} f'(a_k) w^{T-k} \frac{\partial L}{\partial h_T} \prod_{t=k+1}^{T} f'(a_t)", "correct"),
+    (DL_DW.replace("h_{k-1}", "h_{k}"), "incorrect"),  # the state after the step, not before
+    (DL_DW.replace("t=k+1", "t=k"), "incorrect"),  # one factor too many
+    (DL_DW.replace("f'(a_k) ", ""), "incorrect"),  # the step's own slope dropped
+]
+
+
+@pytest.mark.parametrize("answer, verdict", DL_DW_ROWS)
+def test_dl_dw_through_time_is_judged_with_its_nested_product(capsys, answer, verdict):
+    _, out, err = run_cli(capsys, "check", "bptt", "--target", "dl_dw_through_time", "--answer", answer)
+    assert out.split(":")[0] == verdict, (answer, out, err)
+
+
 # --- optimizers ------------------------------------------------------------------------------
 
 NETWORK = {"name": "opt", "title": "opt", "inputs": {"x1": 1, "x2": 2, "t": 1},
