@@ -142,7 +142,9 @@ def any_activation(act: str, prefix: str) -> sp.Basic:
     silu/swish, elu[:A], softplus, leaky-relu:A, ...) or a LaTeX definition 'f(z) = ...', read by
     :func:`derive.catalog.any_init.read_activation` (never evaluated)."""
     from .catalog.any_init import CATALOG, read_activation, z
+    from .catalog.teacher import activation_definition
 
+    act = activation_definition(act) or act  # an activation entry of a teacher's catalog file: its definition
     name = act.partition(":")[0]
     if re.fullmatch(r"[A-Za-z][A-Za-z_-]*", name) and name.lower() not in CATALOG:
         raise UsageError(f"{prefix}: unknown activation '{act}'; choose one of tanh, relu, sigmoid, leaky_relu[:A], "

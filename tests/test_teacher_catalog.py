@@ -153,7 +153,7 @@ def test_check_rows(registered, problem, target, answer, verdict):
 
 def test_every_command_takes_the_entries(tmp_path, monkeypatch):
     """Render (text, LaTeX, Markdown, JSON), list, a sheet with the spec key, check and grade in worker
-    processes, check-steps on the printed derivation: one fresh process, as a teacher runs them (with a disk
+    processes, simulate --act with the file's activation, check-steps on the printed derivation: one fresh process, as a teacher runs them (with a disk
     cache, as a teacher has: the workers read the entries the first command derived)."""
     monkeypatch.delenv("DERIVE_NO_CACHE", raising=False)
     monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path / "cache"))
@@ -168,7 +168,9 @@ def test_every_command_takes_the_entries(tmp_path, monkeypatch):
     rows |= {"list": ["list", "--json", *given], "sheet": ["sheet", spec, "-o", str(tmp_path / "out")],
              "write": ["log-cosh", "--latex", "-o", str(latex), *given],
              "check": ["check", "focal", "--target", "dl_dz", "--answer", FOCAL_DZ, *given],
-             "grade": ["grade", answers, *given]}
+             "grade": ["grade", answers, *given],
+             "simulate": ["simulate", "--act", "mish", "--init", "kaiming", "--depth", "2", "--width", "8",
+                          "--batch", "16", "--json", *given]}
     done = run_table(rows)
     for row, (status, out, err) in done.items():
         assert status == 0, (row, err)
@@ -176,6 +178,7 @@ def test_every_command_takes_the_entries(tmp_path, monkeypatch):
     assert json.loads(done["json"][1])["targets"]["dl_dyhat"]["latex"] == r"- \tanh(y - \hat{y})"
     assert {"mish", "focal", "log-cosh", "mish-init"} <= {row["name"] for row in json.loads(done["list"][1])}
     assert [json.loads(line)["verdict"] for line in done["grade"][1].splitlines()] == ["correct", "incorrect"]
+    assert json.loads(done["simulate"][1])["act"] == "mish"
     handout = (tmp_path / "out" / "sheet.tex").read_text()
     assert "损失函数为" in handout and r"\sigma(z)" in handout
     steps = run_table({"steps": ["check-steps", "log-cosh", "--file", str(latex), "--json", *given]})["steps"]

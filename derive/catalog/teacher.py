@@ -107,6 +107,7 @@ def load(path: str | Path) -> tuple[Entry, ...]:
         seen.add(entry.name)
         entries.append(entry)
     registry.register(entries)
+    _ACTIVATIONS.update({row["name"]: row["definition"] for row in rows if row.get("kind") == "activation"})
     return tuple(entries)
 
 
@@ -119,6 +120,7 @@ def catalogs(paths: list[str]):
     before = os.environ.get(ENVIRONMENT)
     registry.forget()
     _LOADED.clear()
+    _ACTIVATIONS.clear()
     try:
         load_environment()
         for path in paths:
@@ -127,10 +129,17 @@ def catalogs(paths: list[str]):
     finally:
         registry.forget()
         _LOADED.clear()
+        _ACTIVATIONS.clear()
         if before is None:
             os.environ.pop(ENVIRONMENT, None)
         else:
             os.environ[ENVIRONMENT] = before
+
+
+def activation_definition(name: str) -> str | None:
+    """The definition ``f(x) = ...`` of the registered activation entry ``name`` of a teacher's catalog
+    file (for ``simulate --act NAME``), or None."""
+    return _ACTIVATIONS.get(name) if name in {e.name for e in registry.entries()} else None
 
 
 def load_environment() -> None:
@@ -152,6 +161,7 @@ def add_to_environment(path: str | Path) -> None:
 
 
 _LOADED: set[str] = set()
+_ACTIVATIONS: dict[str, str] = {}
 
 
 def _entry(row: dict, where: str, seen: set[str], rows: dict) -> Entry:
