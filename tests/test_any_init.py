@@ -37,6 +37,9 @@ ACTIVATIONS = {
     "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
     r"f(z) = \max(0, z) + \frac{1}{2} z": (lambda z: np.maximum(z, 0) + z / 2, lambda z: (z > 0) + 0.5),
     r"f(x) = x^2 - 1": (lambda z: z**2 - 1, lambda z: 2 * z),
+    # a kink away from 0: integrated piece by piece between the kinks
+    r"f(z) = \begin{cases} 1 & z > 1 \\ z & \text{otherwise} \end{cases}": (lambda z: np.minimum(z, 1),
+                                                                          lambda z: (z < 1) * 1.0),
 }
 
 
@@ -139,7 +142,7 @@ def test_pdf_of_a_numeric_derivation(derived, tmp_path):
     (["--act", "f(z) = e^{z^2}"], "diverges"),
     (["--act", "f(z) = e^{z^2/4}"], "diverges"),
     (["--act", r"f(z) = \ln(z)"], "not real"),
-    (["--act", "f(z) = g(z)"], "does not define"),
+    (["--act", "f(z) = g(z)"], "--act 'f(z) = g(z)'"),      # an undefined function, named
     (["--act", "relu:0.5"], "only leaky-relu, prelu and elu take a slope"),
     (["--act", "leaky-relu:1.5"], "[0, 1)"),
     (["--act", "elu:x"], "is not a number"),

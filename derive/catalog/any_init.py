@@ -21,6 +21,7 @@ erf, softsign) the linear regime f(z) = f'(0) z + O(z^3) (Xavier/LeCun) is deriv
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 
 import mpmath
@@ -262,8 +263,13 @@ def second_moment(b: Builder, lhs: sp.Symbol, opening: sp.Basic, body: sp.Basic,
         # Var(W) would depend on Var(z) (or there is no closed form): the moment is taken at the given Var(z)
         b.define(V.symbol, value, "given-variance")
     given = V.symbol in b.verifier.facts
-    b.define(lhs, sp.Integral(opening * density, (z, -sp.oo, sp.oo)), rule)
-    if differentiate:
+    kinks = _kinks(body) if closed is None and body.has(sp.Piecewise) else []
+    if kinks:
+        # piece by piece between the kinks: each integral smooth, so that quadrature (the engine's too) is exact
+        b.define(lhs, plus(*_between_kinks(body, kinks, density)), f"{rule}-pieces")
+    else:
+        b.define(lhs, sp.Integral(opening * density, (z, -sp.oo, sp.oo)), rule)
+    if differentiate and not kinks:
         b.apply("differentiate", lambda e: sp.Integral(body**2 * density, (z, -sp.oo, sp.oo)))
     pieces = _pieces(body) if closed is not None else None
     if pieces is not None:
@@ -277,9 +283,22 @@ def second_moment(b: Builder, lhs: sp.Symbol, opening: sp.Basic, body: sp.Basic,
         b.apply("integrate-normal", lambda e: closed)
         return b.apply("at-given-variance", lambda e: closed.xreplace({V.symbol: value})) \
             if given else closed
-    number = _numeric_integral(body**2, value, _kinks(body))
+    number = _numeric_integral(body**2, value, kinks)
     b.apply("numeric-integral", lambda e: number)
     return number
+
+
+def _between_kinks(body: sp.Basic, kinks: list, density: sp.Basic) -> list[sp.Integral]:
+    """The integrals of body^2 p(z) over the intervals between the kinks, each with the piece that holds there."""
+    points = sorted(set(kinks), key=float)
+    bounds = [-sp.oo, *points, sp.oo]
+    integrals = []
+    for low, high in itertools.pairwise(bounds):
+        middle = (low + high) / 2 if low.is_finite and high.is_finite else (high - 1 if low == -sp.oo else low + 1)
+        piece = next(expr for expr, condition in body.args if condition.xreplace({z: middle}) == sp.true)
+        if piece != 0:
+            integrals.append(sp.Integral(piece**2 * density, (z, low, high)))
+    return integrals or [sp.Integral(sp.S.Zero, (z, -sp.oo, sp.oo))]
 
 
 def _odd_saturating(body: sp.Basic) -> bool:
