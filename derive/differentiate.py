@@ -179,7 +179,8 @@ def abs_argument(argument: sp.Basic) -> sp.Basic:
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,19}")
 
 
-def read_definition(definition: str | sp.Basic) -> tuple[str | None, sp.Basic, sp.Symbol]:
+def read_definition(definition: str | sp.Basic,
+                    constants: frozenset = frozenset()) -> tuple[str | None, sp.Basic, sp.Symbol]:
     """(the function's own name or None, its body, its variable) of ``f(x) = ...`` in LaTeX or of
     a SymPy body in x. The variable becomes a real symbol of the same name.
 
@@ -228,7 +229,7 @@ def read_definition(definition: str | sp.Basic) -> tuple[str | None, sp.Basic, s
         raise UsageError(f"no differentiation rule knows {', '.join(unknown)}: the rules know "
                          "exp, ln, sin, cos, tan, arctan, sinh, cosh, tanh, erf, sigma, softplus, Phi, phi, "
                          "|x|, sign, max, min and cases")
-    free = body.free_symbols
+    free = body.free_symbols - constants
     if variable is None:
         if len(free) != 1:
             raise UsageError(f"the definition must have exactly one variable, not {len(free)}"
@@ -267,7 +268,8 @@ def function_quantity(name: str, body: sp.Basic, x: sp.Symbol) -> Quantity:
 
 
 def function_derivation(name: str, definition: str | sp.Basic, order: int = 1, title: str | None = None,
-                        family: str = "activations", rule_detail: bool = True) -> Derivation:
+                        family: str = "activations", rule_detail: bool = True,
+                        parameters: tuple[Quantity, ...] = (), function_name: str | None = None) -> Derivation:
     """The verified derivation of f' (and f'' at order 2) of a definition, rule by rule.
 
     Args:
@@ -278,6 +280,10 @@ def function_derivation(name: str, definition: str | sp.Basic, order: int = 1, t
         title: the derivation's own title (None: the name).
         family: its catalog family.
         rule_detail: one rule per step (True) or one ``differentiate`` step.
+        parameters: the quantities of a SymPy body's constants besides its variable (the catalog's
+            alpha of ELU), with their domains.
+        function_name: how the function is written (LeakyReLU); default the definition's own name
+            (f in ``f(x) = ...``), else ``name``.
 
     Returns:
         a Derivation with targets ``d1`` (and ``d2``).
@@ -287,11 +293,11 @@ def function_derivation(name: str, definition: str | sp.Basic, order: int = 1, t
     """
     if order not in (1, 2):
         raise UsageError(f"the order must be 1 or 2, not {order}")
-    own, body, x = read_definition(definition)
-    f = function_quantity(own or name, body, x)
+    own, body, x = read_definition(definition, frozenset(q.symbol for q in parameters))
+    f = function_quantity(function_name or own or name, body, x)
     variable = Quantity(x.name, x, sp.latex(x), _domain(body, x))
     named = named_quantities(x)
-    b = Builder(name, family, (variable, f, *named), conventions=_conventions(body))
+    b = Builder(name, family, (variable, f, *parameters, *named), conventions=_conventions(body))
     b.define(sp.Derivative(f.symbol(x), x), sp.Derivative(body, x))
     d1 = differentiate(b, body, x, rule_detail)
     b.result("d1")

@@ -229,3 +229,29 @@ def test_diff_pdf_in_chinese_names_each_rule(tmp_path, capsys):
     text = subprocess.run(["pdftotext", str(tmp_path / "diff-zh.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "乘积法则" in text and "链式法则" in text and "函数的导数" in text
+
+
+#: every activation entry's function in mpmath (alpha = 1/10 for the leaky ones, 1 for ELU)
+ACTIVATIONS = {
+    "sigmoid": _sigmoid, "tanh": mp.tanh, "softplus": lambda x: mp.log(1 + mp.exp(x)),
+    "silu": lambda x: x * _sigmoid(x), "gelu": lambda x: x * mp.ncdf(x), "relu": lambda x: max(x, 0),
+    "leaky-relu": lambda x: x if x > 0 else x / 10, "prelu": lambda x: x if x > 0 else x / 10,
+    "elu": lambda x: x if x > 0 else mp.exp(x) - 1,
+}
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_detail_rules_of_every_activation_against_finite_differences(name):
+    from derive.catalog.activations import with_rules
+
+    derivation = with_rules(name)
+    alpha = {"elu": sp.Integer(1)}.get(name, sp.Rational(1, 10))
+    x = derivation.quantities[0].symbol
+    values = {q.symbol: alpha for q in derivation.parameters().values() if q.symbol != x}
+    assert all(step.rule in STEP_KEYS or not step.rule.startswith("rule-") for step in derivation.steps)
+    for point in ("-1.3", "0.4", "2.1"):
+        for n in range(1, len(derivation.targets) + 1):
+            expr = derivation.explicit(derivation.target(f"d{n}").rhs).xreplace(values)
+            got = mp.mpf(sp.N(expr.xreplace({x: sp.Float(point, 30)}), 30))
+            expected = mp.diff(ACTIVATIONS[name], mp.mpf(point), n)
+            assert abs(got - expected) < mp.mpf(10)**-12, (name, n, point, got, expected)

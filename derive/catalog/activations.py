@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from fractions import Fraction
 
@@ -242,19 +243,22 @@ def with_rules(name: str) -> Derivation:
 def _with_rules(name: str) -> Derivation:
     if name == "sigmoid":
         return sigmoid(rules=True)
-    definitions = {"tanh": (TANH_DEFINITION, 2), "softplus": (sp.log(1 + sp.exp(x)), 2),
-                   "silu": (x * sigma(x), 2), "gelu": (x * Phi(x), 2),
-                   "relu": (sp.Piecewise((x, x > 0), (0, True)), 1),
-                   "leaky-relu": (sp.Piecewise((x, x > 0), (alpha * x, True)), 1),
-                   "prelu": (sp.Piecewise((x, x > 0), (alpha * x, True)), 1),
-                   "elu": (sp.Piecewise((x, x > 0), (alpha * (sp.exp(x) - 1), True)), 1)}
+    definitions = {"tanh": (TANH_DEFINITION, 2, ()), "softplus": (sp.log(1 + sp.exp(x)), 2, ()),
+                   "silu": (x * sigma(x), 2, ()), "gelu": (x * Phi(x), 2, ()),
+                   "relu": (sp.Piecewise((x, x > 0), (0, True)), 1, ()),
+                   "leaky-relu": (sp.Piecewise((x, x > 0), (alpha * x, True)), 1, (ALPHA,)),
+                   "prelu": (sp.Piecewise((x, x > 0), (alpha * x, True)), 1, (ALPHA,)),
+                   "elu": (sp.Piecewise((x, x > 0), (alpha * (sp.exp(x) - 1), True)), 1, (ELU_ALPHA,))}
     if name not in definitions:
         raise UsageError(f"--detail rules is for the activation entries ({', '.join(['sigmoid', *definitions])}), "
                          f"not '{name}'")
     from ..differentiate import function_derivation
 
-    body, order = definitions[name]
-    return function_derivation(name, body, order)
+    body, order, parameters = definitions[name]
+    derivation = function_derivation(name, body, order, parameters=parameters,
+                                     function_name=_display(name) if name != "tanh" else None)
+    own = get(name).conventions  # the entry's own wording of its kink (ReLU'(0) = 0), where it has one
+    return dataclasses.replace(derivation, conventions=own or derivation.conventions)
 
 
 ENTRIES = (
