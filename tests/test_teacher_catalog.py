@@ -225,6 +225,7 @@ HOSTILE = {
     "input-as-definition": (_entry(name="a", kind="loss", definition=TEX_ATTACKS[0]), "'a': 'definition'"),
     "dot-dot-name": (_entry(name="../x", kind="loss", definition=LOSS), "'name' must be"),
     "builtin-name": (_entry(name="xavier", kind="loss", definition=LOSS), "collides with a built-in (xavier)"),
+    "network-name": (_entry(name="resnet18", kind="loss", definition=LOSS), "collides with a built-in (resnet18)"),
     "command-name": (_entry(name="check", kind="loss", definition=LOSS), "collides with a built-in (check)"),
     "repeated-name": (_entry(name="a", kind="loss", definition=LOSS) * 2, "repeats"),
     "python-code": (_entry(name="a", kind="activation", definition="__import__('os').system('touch /tmp/derive-pwned')"),

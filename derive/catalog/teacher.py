@@ -187,7 +187,7 @@ def _entry(row: dict, where: str, seen: set[str], rows: dict) -> Entry:
             raise CatalogError(f"{where}: '{key}' is required for kind {kind}")
     if name in seen:
         raise CatalogError(f"{where}: 'name' repeats an earlier entry of the file")
-    if name in COMMANDS or name in {e.name for e in registry.builtin_entries()}:
+    if name in COMMANDS or name in _builtin_names():
         raise CatalogError(f"{where}: 'name' collides with a built-in ({name}); choose another")
     title = row.get("title")
     if title is not None and (len(title) > MAX_TITLE or not title.strip() or "\n" in title):
@@ -204,6 +204,14 @@ def _entry(row: dict, where: str, seen: set[str], rows: dict) -> Entry:
         return dataclasses.replace(derivation, name=name, title=title or derivation.title or name)
 
     return Entry(name, family, derive, targets, key=key, title=title or name)
+
+
+def _builtin_names() -> set[str]:
+    """The names a teacher's entry may not take: the catalog's, the built-in networks' and worked examples'
+    (``check NAME`` and ``derive NAME`` would mean either)."""
+    from . import architectures, examples
+
+    return {e.name for e in registry.builtin_entries()} | set(architectures.network_names()) | set(examples.EXAMPLES)
 
 
 def _text(row: dict, key: str, where: str) -> str:
