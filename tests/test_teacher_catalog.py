@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,7 @@ def catalog_files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def registered(catalog_files):
     with teacher.catalogs(catalog_files):
+        os.environ.pop(teacher.ENVIRONMENT)  # checked in this process: the other tests' processes start clean
         yield
 
 
@@ -236,6 +238,8 @@ HOSTILE = {
                        "undefined name 'c'"),
     "undefined-in-activation": (_entry(name="a", kind="activation", definition=r"f(x) = x + \beta"), "beta"),
     "undefined-function": (_entry(name="a", kind="activation", definition="f(x) = g(x) + x"), "'a': 'definition'"),
+    "huge-exponent": (_entry(name="a", kind="loss", definition=r"L(\hat{y}, y) = (\hat{y} - y)^{100000}"),
+                      "too large"),
     "unknown-kind": (_entry(name="a", kind="optimizer", definition=LOSS), "'kind' must be one of"),
     "unknown-key": (_entry(name="a", kind="loss", definition=LOSS, gamma=2), "unknown key 'gamma'"),
     "wrong-type": (_entry(name="a", kind="activation", definition="f(x) = x^2", order='"2"'), "'order' must be an integer"),

@@ -332,6 +332,11 @@ def _read_loss(definition: str, after: str | None, where: str):
         raise CatalogError(f"{where}: one '=' only: L(\\hat{{y}}, y) = ...")
     body = reading.value
     _defined_only(body, symbols.allowed(), where)
+    from ..differentiate import MAX_EXPONENT
+
+    for power in body.atoms(sp.Pow):
+        if power.exp.is_number and abs(power.exp) > MAX_EXPONENT:
+            raise CatalogError(f"{where}: the exponent {power.exp} is too large (at most {MAX_EXPONENT} in size)")
     if not body.has(symbols.label):
         raise CatalogError(f"{where}: a loss with no label: the label {label_tex} does not appear")
     if not body.has(symbols.prediction):
