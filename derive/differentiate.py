@@ -146,12 +146,22 @@ def in_named_functions(expr: sp.Basic, x: sp.Symbol) -> sp.Basic:
         to_sigma = {sp.exp(argument): s / (1 - s), sp.exp(-argument): (1 - s) / s}
         by_term = sp.Add(*(_in_sigma(term, to_sigma) for term in sp.Add.make_args(best)))
         whole = prefer_one_minus(sp.factor(best.xreplace(to_sigma)))
-        for rewritten in (by_term, whole):
-            if not any(abs_argument(e.args[0]) == argument for e in rewritten.atoms(sp.exp)) \
-                    and _size(rewritten) <= _size(best):
-                best = rewritten
-                break
+        free = [r for r in (by_term, whole, _in_tanh(best, argument))
+                if r is not None and not any(abs_argument(e.args[0]) == argument for e in r.atoms(sp.exp))]
+        if free and _size(shortest := min(free, key=_size)) <= _size(best):
+            best = shortest
     return best if _size(best) <= _size(expr) else expr
+
+
+def _in_tanh(expr: sp.Basic, argument: sp.Basic) -> sp.Basic | None:
+    """``expr`` in t = tanh(u) where the exponentials are e^{+-2u} (tanh's own definition):
+    e^{2u} = (1 + t)/(1 - t). None where the argument is no 2u."""
+    coefficient = argument.as_coeff_Mul()[0]
+    if coefficient % 2 != 0:
+        return None
+    t = sp.tanh(argument / 2)
+    rewritten = expr.xreplace({sp.exp(argument): (1 + t) / (1 - t), sp.exp(-argument): (1 - t) / (1 + t)})
+    return min((prefer_one_minus(sp.factor(rewritten)), sp.expand(sp.cancel(rewritten))), key=_size)
 
 
 def _in_sigma(term: sp.Basic, to_sigma: dict) -> sp.Basic:
