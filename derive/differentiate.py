@@ -90,8 +90,21 @@ def differentiate(b: Builder, body: sp.Basic, x: sp.Symbol, rule_detail: bool = 
 
 
 def _first_derivative(expr: sp.Basic) -> sp.Derivative | None:
-    """The first unevaluated derivative of ``expr``, reading it as printed (pre-order)."""
-    return next((node for node in sp.preorder_traversal(expr) if isinstance(node, sp.Derivative)), None)
+    """The first unevaluated derivative of ``expr``, reading it as the printers write it: terms in
+    their printed order, a fraction's numerator before its denominator, factors in printed order."""
+    if isinstance(expr, sp.Derivative):
+        return expr
+    if not expr.has(sp.Derivative):
+        return None
+    if isinstance(expr, sp.Add):
+        children = expr.as_ordered_terms()
+    elif isinstance(expr, sp.Mul):
+        numerator, denominator = sp.fraction(expr, exact=True)
+        children = [*sp.Mul(numerator, evaluate=False).as_ordered_factors(),
+                    *sp.Mul(denominator, evaluate=False).as_ordered_factors()]
+    else:
+        children = expr.args
+    return next((found for child in children if (found := _first_derivative(child)) is not None), None)
 
 
 def _placeholder(x: sp.Symbol) -> sp.Symbol:
