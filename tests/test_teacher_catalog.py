@@ -110,7 +110,7 @@ def test_loss_after_softmax_matches_autograd_entrywise(registered):
     p = torch.softmax(logits.detach(), 0).requires_grad_()
     (dl_dp,) = torch.autograd.grad(-(labels * torch.log(p)).sum(), p)
     derivation = get("ce-after-softmax")
-    family, label = _symbol(derivation, "p"), _symbol(derivation, "y")
+    family, label = _symbol(derivation, "yhat"), _symbol(derivation, "y")
     size, index = sp.Symbol("C", integer=True, positive=True), sp.Symbol("k", integer=True, positive=True)
     for k in range(3):
         point = {size: 3, index: k + 1, **{family[n + 1]: p[n].item() for n in range(3)},

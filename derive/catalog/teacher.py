@@ -390,7 +390,8 @@ def definition(derivation: Derivation) -> tuple[tuple[sp.Basic, sp.Basic], ...]:
         if quantity.key == "L" and isinstance(quantity.meaning, sp.Expr):
             pairs = [(quantity.symbol, quantity.meaning)]
             pairs += [(k, v) for k, v in derivation.relations.items() if isinstance(k, sp.Symbol)]
-            softmax = next((q for q in derivation.quantities if q.key == "p" and isinstance(q.meaning, sp.Lambda)),
+            softmax = next((q for q in derivation.quantities if isinstance(q.symbol, sp.IndexedBase)
+                            and isinstance(q.meaning, sp.Lambda)),
                            None)
             if softmax is not None:
                 index = softmax.meaning.variables[0]

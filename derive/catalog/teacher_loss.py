@@ -4,6 +4,7 @@ at C = 2..5 like softmax-ce)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sympy as sp
@@ -77,6 +78,12 @@ class LossSymbols:
         return term
 
 
+def plain(latex: str) -> str:
+    """A loss argument's plain name (its quantity key and plain text): \\hat{y} -> yhat, p -> p."""
+    match = re.fullmatch(r"\\(\w+)\{(\w)\}", latex)
+    return f"{match.group(2)}{match.group(1).removeprefix('wide')}" if match else latex
+
+
 def loss_symbols(after: str | None) -> LossSymbols:
     """The symbols a loss after ``after`` (None, sigmoid, softmax) is read into."""
     if after == "softmax":
@@ -86,9 +93,10 @@ def loss_symbols(after: str | None) -> LossSymbols:
 
 def _scalar_quantities(reading: LossReading, probability: bool) -> tuple[Quantity, ...]:
     """The prediction, the label, dL/d(prediction) and the loss L (its definition, for the statement)."""
-    prediction = Quantity("yhat", yhat, reading.prediction, UNIT_OPEN if probability else REAL)
-    label = Quantity("y", losses.y, reading.label, LABEL if probability else REAL)
-    return (prediction, label, gradient_symbol("L", "yhat", reading.prediction),
+    names = plain(reading.prediction), plain(reading.label)
+    prediction = Quantity(names[0], yhat, reading.prediction, UNIT_OPEN if probability else REAL, text=names[0])
+    label = Quantity(names[1], losses.y, reading.label, LABEL if probability else REAL, text=names[1])
+    return (prediction, label, gradient_symbol("L", names[0], reading.prediction),
             Quantity("L", losses.L, "L", meaning=reading.term))
 
 
@@ -123,7 +131,8 @@ def sigmoid_loss(name: str, reading: LossReading) -> Derivation:
     """L(yhat, y) with yhat = sigma(z): dL/dyhat, dyhat/dz = yhat(1 - yhat), dL/dz by the chain rule."""
     prediction, label, dl_dyhat, loss = _scalar_quantities(reading, True)
     dyhat_dz = gradient_symbol(r"\hat{y}", "z", "z")
-    dyhat_dz = Quantity("dyhat_dz", dyhat_dz.symbol, rf"\frac{{\partial {reading.prediction}}}{{\partial z}}")
+    dyhat_dz = Quantity(f"d{plain(reading.prediction)}_dz", sp.Symbol(f"d{plain(reading.prediction)}/dz"),
+                        rf"\frac{{\partial {reading.prediction}}}{{\partial z}}")
     dl_dz = gradient_symbol("L", "z", "z")
     b = Builder(name, "losses", (prediction, label, losses.Z, SIGMA, dl_dyhat, dyhat_dz, dl_dz, loss),
                 assumptions=("yhat-is-sigmoid",), relations={yhat: sigma(z)})
@@ -147,9 +156,9 @@ def softmax_loss(name: str, reading: LossReading) -> Derivation:
     """L = sum_i l(p_i, y_i) with p = softmax(z): dL/dp_k, and dL/dz_k = sum_i dL/dp_i p_i (delta_ik - p_k),
     both checked entry by entry for C = 2..5."""
     logits, p, _, family = softmax._family("z")
-    family = tuple(Quantity(q.key, q.symbol, reading.prediction, q.domain, q.meaning, ("p",) if reading.prediction
-                            != "p" else ()) if q.key == "p" else q for q in family)
-    label = Quantity("y", softmax.y, reading.label, LABEL)
+    family = tuple(Quantity(plain(reading.prediction), q.symbol, reading.prediction, q.domain, q.meaning)
+                   if q.key == "p" else q for q in family)
+    label = Quantity(plain(reading.label), softmax.y, reading.label, LABEL)
     term = reading.term.xreplace({sp.IndexedBase("p", positive=True): p})
     loss = sp.Symbol("L")
     meaning = sp.Sum(term, (i, 1, C))
