@@ -27,6 +27,11 @@ definition = 'L(\\hat{y}, y) = -\\sum_{i=1}^{C} y_i \\ln \\hat{y}_i'
 after = "softmax"
 
 [[entry]]
+name = "own-names"
+kind = "loss"
+definition = 'L(y, t) = (y - t)^{2}'
+
+[[entry]]
 name = "scaled"
 kind = "activation"
 definition = 'f(x) = 2 x'
@@ -138,6 +143,9 @@ CHECK_ROWS = [
     ("ce-after-softmax", "dl_dz", r"\hat{y}_k(1 - \hat{y}_k)", "incorrect"),
     ("ce-after-softmax", "dl_dyhat", r"-\frac{y_k}{\hat{y}_k}", "correct"),
     ("ce-after-softmax", "dl_dyhat", r"\frac{y_k}{\hat{y}_k}", "incorrect"),
+    ("own-names", "dl_dyhat", "2(y - t)", "correct"),                                     # y the prediction here
+    ("own-names", "dl_dyhat", "2(t - y)", "incorrect"),
+    ("own-names", "dl_dyhat", "y - t", "incorrect"),
     # f(z) = 2z: E[f(z)^2] = 4 Var(z), so Var(W) = 1/(4 n_in) and the gain is 1/2 (by hand)
     ("scaled-init", "var", r"\frac{1}{4 M_{l-1}}", "correct"),
     ("scaled-init", "var", r"\frac{1}{M_{l-1}}", "incorrect"),                           # LeCun's, f' ignored
