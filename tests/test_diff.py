@@ -175,6 +175,8 @@ def test_sigmoid_detail_rules_is_seed_003(capsys):
     (r"f(x) = \arcsin x", "no differentiation rule knows asin"),
     ("f(x) = g(x)", "no differentiation rule knows g"),
     ("f(x) = f(x) + 1", "no differentiation rule knows f"),
+    (r"f(x) = \begin{cases} x & x > 0 \\ 0 & \text{\input{/etc/hostname}} \end{cases}", "does not read"),
+    (r"f(x) = x^{2} % \input{/etc/hostname}", "does not read"),
     ("f(x) = x = 2", "more than one"),
 ])
 def test_hostile_definitions(capsys, definition, mentions):
