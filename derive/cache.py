@@ -47,9 +47,10 @@ def folder() -> Path | None:
 
 
 def _file(name: str, key: str | None) -> str:
-    """A derivation's file: its name (a built-in entry); a teacher's entry by the hash of its content, so
-    that another file's entry of the same name, or the same entry edited, is derived afresh."""
-    return f"{name}.pickle" if key is None else f"teacher-{key}.pickle"
+    """A derivation's file: its name (a built-in entry), or its key: a teacher's entry by the hash of its
+    content (``teacher-HASH``), so that another file's entry of the same name, or the same entry edited, is
+    derived afresh; an entry's other form (``rules-NAME``)."""
+    return f"{name}.pickle" if key is None else f"{key}.pickle"
 
 
 def load(name: str, key: str | None = None) -> Derivation | None:

@@ -73,7 +73,7 @@ class CatalogError(UsageError):
 def content_key(table: dict) -> str:
     """The cache key of an entry: a hash of its own table (name, kind, definition and every other key)."""
     text = json.dumps(table, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return "teacher-" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def load(path: str | Path) -> tuple[Entry, ...]:
