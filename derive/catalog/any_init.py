@@ -263,10 +263,16 @@ def second_moment(b: Builder, lhs: sp.Symbol, opening: sp.Basic, body: sp.Basic,
         # Var(W) would depend on Var(z) (or there is no closed form): the moment is taken at the given Var(z)
         b.define(V.symbol, value, "given-variance")
     given = V.symbol in b.verifier.facts
-    kinks = _kinks(body) if closed is None and body.has(sp.Piecewise) else []
+    kinks = sorted({sp.S.Zero, *_kinks(body)}, key=float) if closed is None else []
     if kinks:
-        # piece by piece between the kinks: each integral smooth, so that quadrature (the engine's too) is exact
-        b.define(lhs, plus(*_between_kinks(body, kinks, density)), f"{rule}-pieces")
+        # piece by piece between the kinks (and 0): each integral smooth on a half line or an interval, so that
+        # quadrature (the engine's too) is exact and quick
+        suffix = "-pieces" if body.has(sp.Piecewise) else "-halves"
+        if differentiate:
+            b.define(lhs, plus(*_between_kinks(opening.base, kinks, density)), f"{rule}{suffix}")
+            b.apply("differentiate", lambda e: plus(*_between_kinks(body, kinks, density)))
+        else:
+            b.define(lhs, plus(*_between_kinks(body, kinks, density)), f"{rule}{suffix}")
     else:
         b.define(lhs, sp.Integral(opening * density, (z, -sp.oo, sp.oo)), rule)
     if differentiate and not kinks:
@@ -289,13 +295,15 @@ def second_moment(b: Builder, lhs: sp.Symbol, opening: sp.Basic, body: sp.Basic,
 
 
 def _between_kinks(body: sp.Basic, kinks: list, density: sp.Basic) -> list[sp.Integral]:
-    """The integrals of body^2 p(z) over the intervals between the kinks, each with the piece that holds there."""
+    """The integrals of body^2 p(z) over the intervals between the kinks, each with the piece that holds there
+    (a body that is no Piecewise, f'(z) before it is differentiated, the same on each)."""
     points = sorted(set(kinks), key=float)
     bounds = [-sp.oo, *points, sp.oo]
     integrals = []
     for low, high in itertools.pairwise(bounds):
         middle = (low + high) / 2 if low.is_finite and high.is_finite else (high - 1 if low == -sp.oo else low + 1)
-        piece = next(expr for expr, condition in body.args if condition.xreplace({z: middle}) == sp.true)
+        piece = body if not isinstance(body, sp.Piecewise) else \
+            next(expr for expr, condition in body.args if condition.xreplace({z: middle}) == sp.true)
         if piece != 0:
             integrals.append(sp.Integral(piece**2 * density, (z, low, high)))
     return integrals or [sp.Integral(sp.S.Zero, (z, -sp.oo, sp.oo))]
