@@ -154,6 +154,9 @@ def in_named_functions(expr: sp.Basic, x: sp.Symbol) -> sp.Basic:
         lambda e: isinstance(e, sp.log) and _softplus_argument(e.args[0]) is not None,
         lambda e: rules.softplus(_softplus_argument(e.args[0])))
     best = softplus_form
+    normal = _in_normal(best)
+    if normal != best and _size(normal) < _size(best):
+        best = normal
     for argument in sorted({abs_argument(e.args[0]) for e in best.atoms(sp.exp)}, key=sp.default_sort_key):
         s = rules.sigma(argument)
         to_sigma = {sp.exp(argument): s / (1 - s), sp.exp(-argument): (1 - s) / s}
@@ -175,6 +178,22 @@ def _in_tanh(expr: sp.Basic, argument: sp.Basic) -> sp.Basic | None:
     t = sp.tanh(argument / 2)
     rewritten = expr.xreplace({sp.exp(argument): (1 + t) / (1 - t), sp.exp(-argument): (1 - t) / (1 + t)})
     return min((prefer_one_minus(sp.factor(rewritten)), sp.expand(sp.cancel(rewritten))), key=_size)
+
+
+def _in_normal(expr: sp.Basic) -> sp.Basic:
+    """``expr`` in the standard normal's Phi and phi: erf(a) = 2 Phi(sqrt(2) a) - 1, and
+    e^{-u^2/2} = sqrt(2 pi) phi(u); simplified together (GELU's x Phi(x) from erf)."""
+    def density(e: sp.exp) -> sp.Basic:
+        square = -2 * e.args[0]
+        if isinstance(square, sp.Pow) and square.exp == 2:
+            return sp.sqrt(2 * sp.pi) * rules.phi(square.base)
+        return e
+
+    rewritten = expr.replace(lambda e: isinstance(e, sp.erf), lambda e: 2 * rules.Phi(sp.sqrt(2) * e.args[0]) - 1)
+    rewritten = rewritten.replace(lambda e: isinstance(e, sp.exp), density)
+    if rewritten == expr:
+        return expr
+    return min((sp.expand(rewritten), sp.factor_terms(sp.expand(rewritten))), key=_size)
 
 
 def _in_sigma(term: sp.Basic, to_sigma: dict) -> sp.Basic:

@@ -257,3 +257,10 @@ def test_detail_rules_of_every_activation_against_finite_differences(name):
             got = mp.mpf(sp.N(expr.xreplace({x: sp.Float(point, 30)}), 30))
             expected = mp.diff(ACTIVATIONS[name], mp.mpf(point), n)
             assert abs(got - expected) < mp.mpf(10)**-12, (name, n, point, got, expected)
+
+
+def test_gelu_from_erf_is_written_in_phi_and_its_density():
+    """GELU(x) = x (1 + erf(x/sqrt 2))/2: GELU' = Phi(x) + x phi(x) (the catalog's gelu d1, seed-free: by hand)."""
+    derivation = function_derivation("g", r"f(x) = \frac{x}{2}\left(1 + \operatorname{erf}\left(\frac{x}{\sqrt{2}}\right)\right)")
+    x = derivation.quantities[0].symbol
+    assert sp.expand(derivation.target("d1").rhs - (rules.Phi(x) + x * rules.phi(x))) == 0
