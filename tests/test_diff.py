@@ -264,3 +264,19 @@ def test_gelu_from_erf_is_written_in_phi_and_its_density():
     derivation = function_derivation("g", r"f(x) = \frac{x}{2}\left(1 + \operatorname{erf}\left(\frac{x}{\sqrt{2}}\right)\right)")
     x = derivation.quantities[0].symbol
     assert sp.expand(derivation.target("d1").rhs - (rules.Phi(x) + x * rules.phi(x))) == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_printed_reason_is_its_one_rule(capsys, lang):
+    """In the printed derivation every step's reason is the wording of its one rule (and, for the chain
+    rule, the u it names), never two rules' wordings."""
+    status, out, _ = run_cli(capsys, "diff", r"f(x) = \frac{\sin(x^2)}{1 + |x|} + 2^{x}", "--json", "--lang", lang)
+    assert status == 0
+    steps = json.loads(out)["steps"]
+    assert steps[0]["rule"] == "definition"
+    rule_steps = steps[1:]
+    assert {s["rule"] for s in rule_steps} <= STEP_KEYS and len(rule_steps) >= 8
+    openings = {s["rule"]: s["reason"].split(":")[0].split("：")[0] for s in rule_steps}
+    for step in rule_steps:
+        named = [key for key, opening in openings.items() if step["reason"].startswith(opening)]
+        assert named == [step["rule"]], (step["rule"], step["reason"])
