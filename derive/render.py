@@ -284,13 +284,16 @@ def _builtin_network_title(derivation: Derivation) -> bool:
             and derivation.title == architectures.builtin(derivation.name).title)
 
 
-def _title(derivation: Derivation, words: Mapping) -> dict:
+def _title(derivation: Derivation, words: Mapping, lang: str = "en") -> dict:
     """The title in each output form (``title``, ``title_tex``, ``title_md``): a derivation's own
-    title (a user's network) literally, a catalog entry's from the wording table."""
+    title (a user's network, a teacher's entry: in ``lang`` where its file gives one) literally, a
+    catalog entry's from the wording table."""
     if derivation.title:
         if _builtin_network_title(derivation) and derivation.name in words.get("networks", {}):
             return _phrases("title", words["networks"][derivation.name])
-        return _phrases("title", markup.user(derivation.title))
+        from .catalog.teacher import title_in
+
+        return _phrases("title", markup.user(title_in(derivation, lang)))
     return _phrases("title", words["titles"].get(derivation.name)
                     or words.get("examples", {}).get(derivation.name, {}).get("title") or markup.user(derivation.name))
 
@@ -341,7 +344,7 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
     counts = {kind: sum(1 for s in derivation.steps if s.check == kind) for kind in ("symbolic", "numeric", "given")}
     return {
         "name": derivation.name, "family": derivation.family,
-        **_title(derivation, words),
+        **_title(derivation, words, lang),
         "words": words, "lines": lines, "targets": targets, "quantity_names": names,
         **_phrase_lists("assumptions", [words["assumptions"][key] for key in derivation.assumptions], names),
         **_phrase_lists("conventions", [words["conventions"][key] for key in derivation.conventions], names),
@@ -491,7 +494,8 @@ def render_list(entries: Sequence, fmt: str, lang: str) -> str:
     """The catalog as a table (text) or a JSON list: name, family, title and targets."""
     words = wording(lang)
     rows = [{"name": e.name, "family": e.family,  # a teacher's entry (derive.catalog.teacher): its own title
-             "title": _marked(words["titles"][e.name] if e.title is None else markup.user(e.title)).text,
+             "title": _marked(words["titles"][e.name] if e.title is None else markup.user(
+                 e.title if lang == "en" else e.titles.get(lang, e.title))).text,
              "targets": list(e.targets)} for e in entries]
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2)

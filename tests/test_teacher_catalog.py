@@ -175,7 +175,7 @@ def test_every_command_takes_the_entries(tmp_path, monkeypatch):
         {"id": "b", "problem": "focal", "target": "dl_dz", "answer": r"\hat{y} - y"})))
     given = ["--catalog", str(EXAMPLE)]
     rows = {fmt: ["log-cosh", f"--{fmt}", *given] for fmt in ("text", "latex", "md", "json")}
-    rows |= {"list": ["list", "--json", *given], "sheet": ["sheet", spec, "-o", str(tmp_path / "out")],
+    rows |= {"list": ["list", "--json", *given], "list-zh": ["list", "--json", "--lang", "zh", *given], "sheet": ["sheet", spec, "-o", str(tmp_path / "out")],
              "write": ["log-cosh", "--latex", "-o", str(latex), *given],
              "check": ["check", "focal", "--target", "dl_dz", "--answer", FOCAL_DZ, *given],
              "grade": ["grade", answers, *given],
@@ -189,6 +189,7 @@ def test_every_command_takes_the_entries(tmp_path, monkeypatch):
     assert {"mish", "focal", "log-cosh", "mish-init"} <= {row["name"] for row in json.loads(done["list"][1])}
     assert [json.loads(line)["verdict"] for line in done["grade"][1].splitlines()] == ["correct", "incorrect"]
     assert json.loads(done["simulate"][1])["act"] == "mish"
+    assert {row["name"]: row["title"] for row in json.loads(done["list-zh"][1])}["mish"] == "Mish 激活函数"
     handout = (tmp_path / "out" / "sheet.tex").read_text()
     assert "损失函数为" in handout and r"\sigma(z)" in handout
     steps = run_table({"steps": ["check-steps", "log-cosh", "--file", str(latex), "--json", *given]})["steps"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from .. import cache
 from ..engine import Derivation
@@ -24,6 +24,7 @@ class Entry:
     #: a teacher's entry (derive.catalog.teacher): the hash of its own text, its disk-cache key, and its title
     key: str | None = None
     title: str | None = None
+    titles: Mapping[str, str] = field(default_factory=dict)  # the title in another language (zh)
 
 
 #: A teacher's entries, registered from catalog files (``--catalog``, a sheet's ``catalog``), by name.

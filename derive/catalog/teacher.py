@@ -47,7 +47,7 @@ from .registry import Entry
 #: sheet's ``catalog`` add to it, so that the worker processes of check, grade and check-steps know them.
 ENVIRONMENT = "DERIVE_CATALOG"
 KINDS = ("activation", "loss", "init")
-COMMON_KEYS = {"name": str, "kind": str, "title": str}
+COMMON_KEYS = {"name": str, "kind": str, "title": str, "title_zh": str}
 KIND_KEYS = {"activation": {"definition": str, "order": int},
              "loss": {"definition": str, "after": str, "prediction": str},
              "init": {"activation": str, "density": str}}
@@ -136,6 +136,14 @@ def catalogs(paths: list[str]):
             os.environ[ENVIRONMENT] = before
 
 
+def title_in(derivation: Derivation, lang: str) -> str:
+    """A derivation's own title in ``lang``: a teacher's entry's ``title_zh`` in Chinese, else its title."""
+    entry = next((e for e in registry.entries() if e.name == derivation.name and e.key is not None), None)
+    if entry is not None and entry.title == derivation.title:
+        return entry.titles.get(lang, derivation.title)
+    return derivation.title
+
+
 def activation_definition(name: str) -> str | None:
     """The definition ``f(x) = ...`` of the registered activation entry ``name`` of a teacher's catalog
     file (for ``simulate --act NAME``), or None."""
@@ -189,9 +197,12 @@ def _entry(row: dict, where: str, seen: set[str], rows: dict) -> Entry:
         raise CatalogError(f"{where}: 'name' repeats an earlier entry of the file")
     if name in COMMANDS or name in _builtin_names():
         raise CatalogError(f"{where}: 'name' collides with a built-in ({name}); choose another")
+    for key in ("title", "title_zh"):
+        text = row.get(key)
+        if text is not None and (len(text) > MAX_TITLE or not text.strip() or "\n" in text):
+            raise CatalogError(f"{where}: '{key}' must be one line of at most {MAX_TITLE} characters")
     title = row.get("title")
-    if title is not None and (len(title) > MAX_TITLE or not title.strip() or "\n" in title):
-        raise CatalogError(f"{where}: 'title' must be one line of at most {MAX_TITLE} characters")
+    titles = {"zh": row["title_zh"]} if "title_zh" in row else {}
     build, targets, family = _KINDS[kind](row, where, rows)
     referenced = rows.get(row.get("activation")) if kind == "init" else None
     key = content_key({**row, "referenced": referenced} if referenced else row)
@@ -203,7 +214,7 @@ def _entry(row: dict, where: str, seen: set[str], rows: dict) -> Entry:
             raise CatalogError(f"{where}: {error}") from None
         return dataclasses.replace(derivation, name=name, title=title or derivation.title or name)
 
-    return Entry(name, family, derive, targets, key=key, title=title or name)
+    return Entry(name, family, derive, targets, key=key, title=title or name, titles=titles)
 
 
 def _builtin_names() -> set[str]:
