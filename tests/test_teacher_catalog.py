@@ -176,7 +176,7 @@ def test_every_command_takes_the_entries(tmp_path, monkeypatch):
     given = ["--catalog", str(EXAMPLE)]
     rows = {fmt: ["log-cosh", f"--{fmt}", *given] for fmt in ("text", "latex", "md", "json")}
     rows |= {"list": ["list", "--json", *given], "list-zh": ["list", "--json", "--lang", "zh", *given], "sheet": ["sheet", spec, "-o", str(tmp_path / "out")],
-             "write": ["log-cosh", "--latex", "-o", str(latex), *given],
+             "write": ["log-cosh", "--latex", "-o", str(latex), *given], "focal-latex": ["focal", "--latex", *given],
              "check": ["check", "focal", "--target", "dl_dz", "--answer", FOCAL_DZ, *given],
              "grade": ["grade", answers, *given],
              "simulate": ["simulate", "--act", "mish", "--init", "kaiming", "--depth", "2", "--width", "8",
@@ -192,9 +192,12 @@ def test_every_command_takes_the_entries(tmp_path, monkeypatch):
     assert {row["name"]: row["title"] for row in json.loads(done["list-zh"][1])}["mish"] == "Mish 激活函数"
     handout = (tmp_path / "out" / "sheet.tex").read_text()
     assert "损失函数为" in handout and r"\sigma(z)" in handout
-    steps = run_table({"steps": ["check-steps", "log-cosh", "--file", str(latex), "--json", *given]})["steps"]
-    report = json.loads(steps[1])
-    assert steps[0] == 0 and all(line["verdict"] in ("valid", "definition") for line in report["lines"]), report
+    write(tmp_path / "focal.tex", done["focal-latex"][1])
+    steps = run_table({name: ["check-steps", name, "--file", str(tmp_path / f"{name}.tex"), "--json", *given]
+                       for name in ("log-cosh", "focal")})
+    for status, out, _ in steps.values():  # the round trip: each printed derivation checks valid line by line
+        report = json.loads(out)
+        assert status == 0 and all(line["verdict"] in ("valid", "definition") for line in report["lines"]), report
 
 
 def test_cache_keys_an_entry_by_its_content(tmp_path, monkeypatch):
