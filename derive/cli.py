@@ -517,6 +517,8 @@ def _init_parser() -> argparse.ArgumentParser:
     parser.add_argument("--density", default="normal", help="the density of z (normal)")
     parser.add_argument("--var-z", default="1", metavar="V",
                         help="Var(z) at which a moment without a closed form is integrated numerically (default 1)")
+    parser.add_argument("--timeout", type=positive_seconds("init.timeout"),
+                        default=limits.LIMITS["init.timeout"].default, help="seconds for the derivation (default 120)")
     _format_options(parser)
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
     _notation_option(parser, profiles.DEFAULT)
@@ -528,7 +530,8 @@ def _init(argv: list[str]) -> int:
     """``derive init --act NAME|'f(z) = ...'``: Var(W) and the gain from E[f(z)^2] (issue 18, part B)."""
     from .catalog.any_init import init_derivation
     options = _init_parser().parse_args(argv)
-    derivation = init_derivation(options.act, options.density, options.var_z)
+    derivation = _within(options.timeout, lambda: init_derivation(options.act, options.density, options.var_z),
+                         f"--act: the derivation took longer than --timeout {options.timeout:g} s")
     if options.format == "pdf":
         document = render_document(derivation, options.lang, show_checks=options.show_checks,
                                    notation=options.notation)

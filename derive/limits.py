@@ -77,6 +77,7 @@ _TABLE = (
     Limit("audit.timeout", 600, "audit", "--timeout, seconds per formula check", 5.0),
     Limit("audit.budget", 3_600, "audit", "--budget, seconds for the whole file", 300.0),
     Limit("diff.timeout", 600, "diff", "--timeout, seconds for the whole derivation", 60.0),
+    Limit("init.timeout", 600, "init", "--timeout, seconds for the whole derivation", 120.0),
 )
 LIMITS: dict[str, Limit] = {limit.key: limit for limit in _TABLE}
 

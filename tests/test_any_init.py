@@ -151,6 +151,9 @@ def test_pdf_of_a_numeric_derivation(derived, tmp_path):
     (["--act", "tanh", "--var-z", "0"], "--var-z"),
     (["--act", "tanh", "--var-z", "nan"], "--var-z"),
     (["--density", "normal"], "--act"),
+    (["--act", r"f(z) = \sin(e^{z^2})", "--timeout", "2"], "longer than --timeout 2 s"),   # quadrature never settles
+    (["--act", "relu", "--timeout", "0"], "--timeout"),
+    (["--act", "relu", "--timeout", "601"], "(limit init.timeout)"),
     *((["--act", attack], "--act") for attack in TEX_ATTACKS),
 ])
 def test_hostile_act_is_one_line_exit_2(capsys, args, mentions):
