@@ -160,3 +160,33 @@ def test_hostile_act_is_one_line_exit_2(capsys, args, mentions):
     status, out, err = run_cli(capsys, "init", *args)
     assert_one_line_error(status, err)
     assert mentions in err and not out
+
+
+# -- simulate --act takes init's names and definitions ------------------------------------------------
+def test_simulate_lambdifies_a_definition_as_pytorch_computes_it():
+    """GELU by name and as 'f(z) = z \\Phi(z)': the same network, and f, f' as PyTorch's gelu and autograd."""
+    torch = pytest.importorskip("torch")
+    from derive.simulate import _numpy_activation, parse_config, simulate
+
+    by_name = parse_config("gelu", "lecun", depth=3, width=16, batch=8)
+    written = parse_config(r"f(z) = z \Phi(z)", "lecun", depth=3, width=16, batch=8)
+    assert simulate(by_name).forward_var == pytest.approx(simulate(written).forward_var, rel=1e-12)
+    points = np.linspace(-4, 4, 41)
+    value, slope = _numpy_activation(written)(points.copy())
+    z = torch.tensor(points, dtype=torch.float64, requires_grad=True)
+    out = torch.nn.functional.gelu(z)
+    out.sum().backward()
+    assert np.allclose(value, out.detach().numpy(), rtol=1e-12, atol=1e-15)
+    assert np.allclose(slope, z.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("act, mentions", [
+    ("swoosh", "unknown activation 'swoosh'"),
+    ("leaky-relu", "give the slope a value"),
+    ("f(z) = e^{z^2} + y", "besides its variable"),
+    *((attack, "--act") for attack in TEX_ATTACKS),
+])
+def test_simulate_hostile_act(capsys, act, mentions):
+    status, out, err = run_cli(capsys, "simulate", "--act", act, "--init", "lecun", "--depth", "2", "--width", "4")
+    assert_one_line_error(status, err)
+    assert mentions in err and not out
