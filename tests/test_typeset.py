@@ -75,6 +75,8 @@ def documents():
         for lang in LANGUAGES:
             yield f"{entry.name}-{lang}", partial(_entry_tex, entry.name, lang)
     for spec in sorted(EXAMPLES.glob("*.toml")):
+        if "[[entry]]" in spec.read_text(encoding="utf-8"):  # a teacher's catalog file, not a sheet spec
+            continue
         for layout in LAYOUTS:
             for lang in LANGUAGES:
                 yield f"{spec.stem}-{layout}-{lang}", partial(_sheet_tex, spec, layout, lang)
