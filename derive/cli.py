@@ -653,7 +653,7 @@ def _dispatch(argv: list[str]) -> int:
         print("\ncommands: list | sheet SPEC.toml | check NAME --target T --answer LATEX | grade FILE.jsonl"
               " | check-steps NAME --file ANSWER.tex"
               " | net NAME|SPEC.toml | backprop SPEC.toml | conv2d | example list|NAME | simulate --act A --init I"
-              " | audit CLAIMS.toml | diff 'f(x) = ...' | NAME (a catalog entry)"
+              " | audit CLAIMS.toml | diff 'f(x) = ...' | init --act NAME|'f(z) = ...' | NAME (a catalog entry)"
               "\nevery command: --catalog FILE.toml (a teacher's own entries; repeatable)")
         return 0 if argv else 2
     if argv[0] == "list":
