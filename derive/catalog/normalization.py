@@ -31,6 +31,9 @@ from .softmax import sift_deltas
 COUNT = Domain("integer", low=Fraction(2), high=Fraction(4), low_open=False, high_open=False,
                latex=r"\{2, 3, \dots\}")
 i, j, k = (sp.Symbol(name, integer=True, positive=True) for name in "ijk")
+#: the bound indices of the sums: printed i, j, k, but other symbols than the free indices, so that a point
+#: that gives the free index i a value (an answer g_i) never writes it into a sum over i
+I, J, K = (sp.Symbol(name, integer=True) for name in "ijk")
 CONCRETE = range(2, 5)
 
 
@@ -110,6 +113,8 @@ def _layer(size: str, size_latex: str, stat: str, per_feature: bool) -> _Layer:
         Quantity("var", var, rf"\sigma_{{{stat}}}^{{2}}",
                  meaning=sp.Sum((x[bound] - mu) ** 2, (bound, 1, n)) / n, text=f"sigma_{stat}^2",
                  aliases=(r"\sigma^{2}",)),
+        Quantity("sigma", sp.Symbol(f"sigma_{stat}", positive=True), rf"\sigma_{{{stat}}}", meaning=sp.sqrt(var),
+                 text=f"sigma_{stat}"),
         Quantity("xhat", xhat, r"\hat{x}", meaning=sp.Lambda(t, (x[t] - mu) / sp.sqrt(var + eps)), text="xhat"),
         Quantity("y", y, "y", meaning=sp.Lambda(t, scale * xhat[t] + shift), text="y"),
         Quantity("L", loss, "L", meaning=sp.Sum(g[bound] * y[bound], (bound, 1, n))),
@@ -137,9 +142,9 @@ def _local(layer: _Layer, known: dict | None = None):
         if isinstance(top, sp.Indexed) and top.base in definition:
             return sp.diff(definition[top.base](top.indices[0]), variable)
         if top == layer.mu:
-            return sp.Sum(sp.diff(x[j], variable), (j, 1, layer.size)) / layer.size
+            return sp.Sum(sp.diff(x[J], variable), (J, 1, layer.size)) / layer.size
         if top == layer.var:
-            return sp.Sum(sp.diff((x[j] - layer.mu) ** 2, variable), (j, 1, layer.size)) / layer.size
+            return sp.Sum(sp.diff((x[J] - layer.mu) ** 2, variable), (J, 1, layer.size)) / layer.size
         return d
 
     def operation(expr: sp.Basic) -> sp.Basic:
@@ -151,12 +156,12 @@ def _local(layer: _Layer, known: dict | None = None):
 
 def _pull_out(expr: sp.Basic) -> sp.Basic:
     """Constants out of every sum: sum_i c a_i -> c sum_i a_i (the sum's body kept whole); a sum over a
-    bound index of a definition's own is written over j."""
+    bound index of a definition's own is written over j (a bound index)."""
     def split(total: sp.Sum) -> sp.Basic:
         variable, *bounds = total.limits[0]
         constant, varying = sp.factor_terms(total.function).as_independent(variable, as_Add=False)
         if isinstance(variable, sp.Dummy):
-            varying, variable = varying.xreplace({variable: j}), j
+            varying, variable = varying.xreplace({variable: J}), J
         return constant * sp.Sum(varying, (variable, *bounds))
 
     return expr.replace(lambda e: isinstance(e, sp.Sum), split)
@@ -174,10 +179,10 @@ def _normalization(name: str, family: str, layer: _Layer, entrywise: bool) -> De
     per_feature = isinstance(layer.gamma, sp.IndexedBase)
     b = Builder(name, family, layer.quantities, assumptions=("upstream-gradient",))
     b.verifier = _Sampled({q.symbol: q for q in layer.quantities})
-    b.define(mu, over(sp.Sum(x[j], (j, 1, n)), n), "batch-mean")
-    b.show(times(over(1, n), sp.Sum(x[j], (j, 1, n))))
-    b.define(var, over(sp.Sum((x[j] - mu) ** 2, (j, 1, n)), n), "batch-variance")
-    b.show(times(over(1, n), sp.Sum((x[j] - mu) ** 2, (j, 1, n))))
+    b.define(mu, over(sp.Sum(x[J], (J, 1, n)), n), "batch-mean")
+    b.show(times(over(1, n), sp.Sum(x[J], (J, 1, n))))
+    b.define(var, over(sp.Sum((x[J] - mu) ** 2, (J, 1, n)), n), "batch-variance")
+    b.show(times(over(1, n), sp.Sum((x[J] - mu) ** 2, (J, 1, n))))
     b.define(xhat[i], layer.normalized(i), "normalize")
     b.result("xhat")
     b.define(y[i], layer.scale(i) * xhat[i] + layer.shift(i), "scale-and-shift")
@@ -186,12 +191,12 @@ def _normalization(name: str, family: str, layer: _Layer, entrywise: bool) -> De
 
     # the parameters: through y alone
     for target, parameter in (("dl_dbeta", layer.shift(k)), ("dl_dgamma", layer.scale(k))):
-        chain = sp.Sum(sp.Derivative(L, y[i]) * sp.Derivative(y[i], parameter), (i, 1, n))
+        chain = sp.Sum(sp.Derivative(L, y[I]) * sp.Derivative(y[I], parameter), (I, 1, n))
         b.define(sp.Derivative(L, parameter), chain, "chain-rule")
         b.apply("differentiate-output", _local(layer))
         b.result(target, entrywise={n: CONCRETE} if per_feature and entrywise else None)
 
-    b.define(sp.Derivative(L, xhat[i]), sp.Sum(sp.Derivative(L, y[k]) * sp.Derivative(y[k], xhat[i]), (k, 1, n)),
+    b.define(sp.Derivative(L, xhat[i]), sp.Sum(sp.Derivative(L, y[K]) * sp.Derivative(y[K], xhat[i]), (K, 1, n)),
              "chain-rule")
     b.apply("differentiate-output", _local(layer))
     b.show(times(layer.scale(i), g[i]))
@@ -201,21 +206,21 @@ def _normalization(name: str, family: str, layer: _Layer, entrywise: bool) -> De
     def at(index):
         return dl_dxhat.xreplace({i: index})
 
-    b.define(sp.Derivative(L, var), sp.Sum(sp.Derivative(L, xhat[i]) * sp.Derivative(xhat[i], var), (i, 1, n)),
+    b.define(sp.Derivative(L, var), sp.Sum(sp.Derivative(L, xhat[I]) * sp.Derivative(xhat[I], var), (I, 1, n)),
              "chain-rule-variance")
-    known = {sp.Derivative(L, xhat[i]): dl_dxhat}
+    known = {sp.Derivative(L, xhat[I]): at(I)}
     b.apply("differentiate-normalized", lambda e: _pull_out(_local(layer, known)(e)), given=known)
     b.show(times(over(-1, 2), (var + eps) ** sp.Rational(-3, 2),
-                 sp.Sum(times(at(i), x[i] - mu), (i, 1, n))))
+                 sp.Sum(times(at(I), x[I] - mu), (I, 1, n))))
     b.result("dl_dvar")
     dl_dvar = b.current
 
-    b.define(sp.Derivative(L, mu), plus(sp.Sum(sp.Derivative(L, xhat[i]) * sp.Derivative(xhat[i], mu), (i, 1, n)),
+    b.define(sp.Derivative(L, mu), plus(sp.Sum(sp.Derivative(L, xhat[I]) * sp.Derivative(xhat[I], mu), (I, 1, n)),
                                         times(sp.Derivative(L, var), sp.Derivative(var, mu))), "chain-rule-mean")
     b.apply("differentiate-statistics", lambda e: _pull_out(_local(layer, known)(e)), given=known)
-    deviations = {sp.Sum(x[j] - mu, (j, 1, n)): 0, sp.Sum(mu - x[j], (j, 1, n)): 0}
+    deviations = {sp.Sum(x[J] - mu, (J, 1, n)): 0, sp.Sum(mu - x[J], (J, 1, n)): 0}
     b.apply("deviations-sum-to-zero", lambda e: e.xreplace(deviations))
-    b.show(times(-1, over(1, root), sp.Sum(at(i), (i, 1, n))))
+    b.show(times(-1, over(1, root), sp.Sum(at(I), (I, 1, n))))
     b.result("dl_dmean")
     dl_dmean = b.current
 
@@ -224,17 +229,17 @@ def _normalization(name: str, family: str, layer: _Layer, entrywise: bool) -> De
                   times(sp.Derivative(L, var), sp.Derivative(var, x[i])),
                   times(sp.Derivative(L, mu), sp.Derivative(mu, x[i]))), "chain-rule-batch")
     b.apply("differentiate-statistics", _local(layer))
-    results = {sp.Derivative(L, xhat[i]): dl_dxhat, sp.Derivative(L, var): _renamed(dl_dvar, i, j),
-               sp.Derivative(L, mu): _renamed(dl_dmean, i, j)}
+    results = {sp.Derivative(L, xhat[i]): dl_dxhat, sp.Derivative(L, var): _renamed(dl_dvar, I, J),
+               sp.Derivative(L, mu): _renamed(dl_dmean, I, J)}
     b.apply("substitute-gradients", lambda e: e.xreplace(results), given=results)
     b.apply("rewrite-in-normalized", lambda e: e.replace(
-        lambda s: isinstance(s, sp.Sum), lambda s: s.xreplace({x[j]: root * xhat[j] + mu})).xreplace(
+        lambda s: isinstance(s, sp.Sum), lambda s: s.xreplace({x[J]: root * xhat[J] + mu})).xreplace(
         {x[i]: root * xhat[i] + mu}))
     b.apply("factor", lambda e: sp.factor_terms(sp.expand(e)))
     scaled = (lambda index: layer.scale(index) * g[index]) if per_feature else g.__getitem__
     front = over(1, times(n, root)) if per_feature else over(layer.gamma, times(n, root))
-    b.show(times(front, plus(times(n, scaled(i)), times(-1, sp.Sum(scaled(j), (j, 1, n))),
-                             times(-1, xhat[i], sp.Sum(times(scaled(j), xhat[j]), (j, 1, n))))))
+    b.show(times(front, plus(times(n, scaled(i)), times(-1, sp.Sum(scaled(J), (J, 1, n))),
+                             times(-1, xhat[i], sp.Sum(times(scaled(J), xhat[J]), (J, 1, n))))))
     b.result("dl_dx", entrywise={n: CONCRETE} if entrywise else None)
     return b.build()
 
