@@ -32,14 +32,19 @@ ACTIVATIONS = {
     "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0) * 1.0),
     "leaky-relu:0.2": (lambda z: np.where(z > 0, z, 0.2 * z), lambda z: np.where(z > 0, 1.0, 0.2)),
     "linear": (lambda z: z, lambda z: np.ones_like(z)),
-    "elu:1": (lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))), lambda z: np.where(z > 0, 1.0, np.exp(z))),
+    "elu:1": (
+        lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
+        lambda z: np.where(z > 0, 1.0, np.exp(z)),
+    ),
     "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
     "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
     r"f(z) = \max(0, z) + \frac{1}{2} z": (lambda z: np.maximum(z, 0) + z / 2, lambda z: (z > 0) + 0.5),
     r"f(x) = x^2 - 1": (lambda z: z**2 - 1, lambda z: 2 * z),
     # a kink away from 0: integrated piece by piece between the kinks
-    r"f(z) = \begin{cases} 1 & z > 1 \\ z & \text{otherwise} \end{cases}": (lambda z: np.minimum(z, 1),
-                                                                          lambda z: (z < 1) * 1.0),
+    r"f(z) = \begin{cases} 1 & z > 1 \\ z & \text{otherwise} \end{cases}": (
+        lambda z: np.minimum(z, 1),
+        lambda z: (z < 1) * 1.0,
+    ),
 }
 
 
@@ -81,32 +86,41 @@ def test_var_w_keeps_the_forward_variance(derived, act):
 def test_kaiming_and_prelu_come_out_of_the_machinery():
     n_in, n_out, a = sp.symbols("n_in n_out alpha", positive=True)
     relu = init_derivation("relu")
-    targets = {name: t.rhs.xreplace({s: sp.Symbol(s.name, positive=True) for s in t.rhs.free_symbols})
-               for name, t in relu.targets.items()}
+    targets = {
+        name: t.rhs.xreplace({s: sp.Symbol(s.name, positive=True) for s in t.rhs.free_symbols})
+        for name, t in relu.targets.items()
+    }
     assert sp.simplify(targets["var"] - 2 / n_in) == 0
     assert sp.simplify(targets["var_fan_out"] - 2 / n_out) == 0
     assert targets["gain"] == sp.sqrt(2)
-    prelu = init_derivation("prelu")   # the slope stays a symbol: a closed form in alpha
+    prelu = init_derivation("prelu")  # the slope stays a symbol: a closed form in alpha
     var = prelu.target("var").rhs
     var = var.xreplace({s: sp.Symbol(s.name, positive=True) for s in var.free_symbols})
     assert sp.simplify(var - 2 / ((1 + a**2) * n_in)) == 0
-    assert [s.rule for s in relu.steps].count("integrate-normal") == 2      # closed forms, no numeric integral
+    assert [s.rule for s in relu.steps].count("integrate-normal") == 2  # closed forms, no numeric integral
 
 
 def test_tanh_linear_regime_beside_the_exact_result(derived):
     tanh = derived["tanh"]
     n_in = next(s for s in tanh.target("var_linear").rhs.free_symbols if s.name == "n_in")
-    assert tanh.target("var_linear").rhs == 1 / n_in          # LeCun, Xavier's forward condition
+    assert tanh.target("var_linear").rhs == 1 / n_in  # LeCun, Xavier's forward condition
     assert tanh.target("gain_linear").rhs == 1
     exact = _value(tanh, "var", n_in=1)
-    assert exact > 1                                            # tanh shrinks the variance: more than 1/n_in
+    assert exact > 1  # tanh shrinks the variance: more than 1/n_in
     steps = [s for s in tanh.steps if s.rule == "numeric-integral"]
     assert len(steps) == 2 and all(s.check == "numeric" for s in steps)
     assert not any(s.rule == "numeric-integral" for s in derived["relu"].steps)
 
 
-@pytest.mark.parametrize("act, torch_name, param", [
-    ("relu", "relu", None), ("linear", "linear", None), ("leaky-relu:0.2", "leaky_relu", 0.2), ("tanh", "tanh", None)])
+@pytest.mark.parametrize(
+    "act, torch_name, param",
+    [
+        ("relu", "relu", None),
+        ("linear", "linear", None),
+        ("leaky-relu:0.2", "leaky_relu", 0.2),
+        ("tanh", "tanh", None),
+    ],
+)
 def test_gain_against_pytorch(derived, act, torch_name, param):
     torch = pytest.importorskip("torch")
     theirs = torch.nn.init.calculate_gain(torch_name, param)
@@ -121,7 +135,7 @@ def test_gain_against_pytorch(derived, act, torch_name, param):
 
 def test_formats_render(derived):
     derivation = derived["tanh"]
-    decimal = sp.sstr(derivation.target("second_moment").display)      # 15 significant digits
+    decimal = sp.sstr(derivation.target("second_moment").display)  # 15 significant digits
     assert len(decimal.strip("0.")) == 15
     for fmt in ("text", "latex", "md", "json"):
         for lang in ("en", "zh"):
@@ -134,28 +148,34 @@ def test_pdf_of_a_numeric_derivation(derived, tmp_path):
     assert build_pdf(tex, "init-tanh-zh", tmp_path).stat().st_size > 0
 
 
-@pytest.mark.parametrize("args, mentions", [
-    (["--act", "swoosh"], "unknown activation for --act 'swoosh'"),
-    (["--act", r"f(z) = \frac{1}{"], "does not read"),
-    (["--act", "f(z, y) = z y"], "one variable"),
-    (["--act", "f(z) = z + y"], "besides its variable"),
-    (["--act", "f(z) = e^{z^2}"], "diverges"),
-    (["--act", "f(z) = e^{z^2/4}"], "diverges"),
-    (["--act", r"f(z) = \ln(z)"], "not real"),
-    (["--act", "f(z) = g(z)"], "--act 'f(z) = g(z)'"),      # an undefined function, named
-    (["--act", "relu:0.5"], "only leaky-relu, prelu and elu take a slope"),
-    (["--act", "leaky-relu:1.5"], "[0, 1)"),
-    (["--act", "elu:x"], "is not a number"),
-    (["--act", ""], "--act"),
-    (["--act", "relu", "--density", "uniform"], "--density"),
-    (["--act", "tanh", "--var-z", "0"], "--var-z"),
-    (["--act", "tanh", "--var-z", "nan"], "--var-z"),
-    (["--density", "normal"], "--act"),
-    (["--act", r"f(z) = \sin(e^{z^2})", "--timeout", "2"], "longer than --timeout 2 s"),   # quadrature never settles
-    (["--act", "relu", "--timeout", "0"], "--timeout"),
-    (["--act", "relu", "--timeout", "601"], "(limit init.timeout)"),
-    *((["--act", attack], "--act") for attack in TEX_ATTACKS),
-])
+@pytest.mark.parametrize(
+    "args, mentions",
+    [
+        (["--act", "swoosh"], "unknown activation for --act 'swoosh'"),
+        (["--act", r"f(z) = \frac{1}{"], "does not read"),
+        (["--act", "f(z, y) = z y"], "one variable"),
+        (["--act", "f(z) = z + y"], "besides its variable"),
+        (["--act", "f(z) = e^{z^2}"], "diverges"),
+        (["--act", "f(z) = e^{z^2/4}"], "diverges"),
+        (["--act", r"f(z) = \ln(z)"], "not real"),
+        (["--act", "f(z) = g(z)"], "--act 'f(z) = g(z)'"),  # an undefined function, named
+        (["--act", "relu:0.5"], "only leaky-relu, prelu and elu take a slope"),
+        (["--act", "leaky-relu:1.5"], "[0, 1)"),
+        (["--act", "elu:x"], "is not a number"),
+        (["--act", ""], "--act"),
+        (["--act", "relu", "--density", "uniform"], "--density"),
+        (["--act", "tanh", "--var-z", "0"], "--var-z"),
+        (["--act", "tanh", "--var-z", "nan"], "--var-z"),
+        (["--density", "normal"], "--act"),
+        (
+            ["--act", r"f(z) = \sin(e^{z^2})", "--timeout", "2"],
+            "longer than --timeout 2 s",
+        ),  # quadrature never settles
+        (["--act", "relu", "--timeout", "0"], "--timeout"),
+        (["--act", "relu", "--timeout", "601"], "(limit init.timeout)"),
+        *((["--act", attack], "--act") for attack in TEX_ATTACKS),
+    ],
+)
 def test_hostile_act_is_one_line_exit_2(capsys, args, mentions):
     status, out, err = run_cli(capsys, "init", *args)
     assert_one_line_error(status, err)
@@ -180,13 +200,18 @@ def test_simulate_lambdifies_a_definition_as_pytorch_computes_it():
     assert np.allclose(slope, z.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("act, mentions", [
-    ("swoosh", "unknown activation 'swoosh'"),
-    ("leaky-relu", "give the slope a value"),
-    ("f(z) = e^{z^2} + y", "besides its variable"),
-    *((attack, "--act") for attack in TEX_ATTACKS),
-])
+@pytest.mark.parametrize(
+    "act, mentions",
+    [
+        ("swoosh", "unknown activation 'swoosh'"),
+        ("leaky-relu", "give the slope a value"),
+        ("f(z) = e^{z^2} + y", "besides its variable"),
+        *((attack, "--act") for attack in TEX_ATTACKS),
+    ],
+)
 def test_simulate_hostile_act(capsys, act, mentions):
-    status, out, err = run_cli(capsys, "simulate", "--act", act, "--init", "lecun", "--depth", "2", "--width", "4")
+    status, out, err = run_cli(
+        capsys, "simulate", "--act", act, "--init", "lecun", "--depth", "2", "--width", "4"
+    )
     assert_one_line_error(status, err)
     assert mentions in err and not out

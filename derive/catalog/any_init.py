@@ -62,9 +62,21 @@ Z = Quantity("z", z, "z", REAL)
 #: shown to SHOWN significant digits
 WORKING, ACCURATE, SHOWN = 30, 25, 15
 #: the catalog's activations by the names ``--act`` accepts, and which take a slope ``NAME:A``
-CATALOG = {"relu": "relu", "leaky-relu": "leaky-relu", "leaky_relu": "leaky-relu", "prelu": "prelu",
-           "elu": "elu", "tanh": "tanh", "sigmoid": "sigmoid", "softplus": "softplus", "silu": "silu",
-           "swish": "silu", "gelu": "gelu", "linear": None, "identity": None}
+CATALOG = {
+    "relu": "relu",
+    "leaky-relu": "leaky-relu",
+    "leaky_relu": "leaky-relu",
+    "prelu": "prelu",
+    "elu": "elu",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "softplus": "softplus",
+    "silu": "silu",
+    "swish": "silu",
+    "gelu": "gelu",
+    "linear": None,
+    "identity": None,
+}
 SLOPED = {"leaky-relu", "prelu", "elu"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z_-]*(?::[^:]*)?")
 _LARGE = (8, 16, 32)  # standard deviations at which the tails of f(z)^2 p(z) must have died out
@@ -74,9 +86,9 @@ _LARGE = (8, 16, 32)  # standard deviations at which the tails of f(z)^2 p(z) mu
 class Activation:
     """An activation to initialize for: its body in z, how it is written, and its parameters."""
 
-    label: str          # as the user gave it, for messages
-    body: sp.Basic      # f(z), in z (and alpha where the slope was not given)
-    latex: str          # the function's name in documents: f, \operatorname{ReLU}
+    label: str  # as the user gave it, for messages
+    body: sp.Basic  # f(z), in z (and alpha where the slope was not given)
+    latex: str  # the function's name in documents: f, \operatorname{ReLU}
     parameters: tuple[Quantity, ...] = ()
 
 
@@ -94,6 +106,7 @@ def _from_name(act: str) -> Activation:
     key = name.lower()
     if key not in CATALOG:
         from ..errors import UnknownNameError
+
         raise UnknownNameError("activation for --act", act, CATALOG)
     entry = CATALOG[key]
     if slope_text and entry not in SLOPED:
@@ -106,14 +119,25 @@ def _from_name(act: str) -> Activation:
         except (ValueError, ZeroDivisionError):
             raise UsageError(f"--act '{act}': the slope '{slope_text}' is not a number") from None
         if slope < 0 or (entry != "elu" and slope >= 1) or (entry == "elu" and slope == 0):
-            raise UsageError(f"--act '{act}': the slope must be in " + ("(0, oo)" if entry == "elu" else "[0, 1)"))
+            raise UsageError(
+                f"--act '{act}': the slope must be in " + ("(0, oo)" if entry == "elu" else "[0, 1)")
+            )
         body = body.xreplace({alpha: slope})
     elif entry == "elu":  # PyTorch's default slope: ELU's moments are no polynomials in alpha
         body = body.xreplace({alpha: 1})
     elif body.has(alpha):
         parameters = (ALPHA,)
-    shown = {"relu": "ReLU", "leaky-relu": "LeakyReLU", "prelu": "PReLU", "elu": "ELU", "softplus": "softplus",
-             "silu": "SiLU", "gelu": "GELU", "sigmoid": "sigmoid", "tanh": "tanh"}.get(entry or "", "f")
+    shown = {
+        "relu": "ReLU",
+        "leaky-relu": "LeakyReLU",
+        "prelu": "PReLU",
+        "elu": "ELU",
+        "softplus": "softplus",
+        "silu": "SiLU",
+        "gelu": "GELU",
+        "sigmoid": "sigmoid",
+        "tanh": "tanh",
+    }.get(entry or "", "f")
     return Activation(act, body, rf"\operatorname{{{shown}}}" if shown != "f" else "f", parameters)
 
 
@@ -146,8 +170,11 @@ def read_activation(act: str) -> Activation:
     if not act:
         raise UsageError("--act: give an activation name or a definition f(z) = ...")
     activation = _from_name(act) if _NAME.fullmatch(act) and "\\" not in act else _from_latex(act)
-    body = activation.body.rewrite(sp.Piecewise) if activation.body.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside) \
+    body = (
+        activation.body.rewrite(sp.Piecewise)
+        if activation.body.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside)
         else activation.body
+    )
     body = sp.piecewise_fold(body)
     probe = body.xreplace({alpha: sp.Rational(1, 3)})
     for point in (-2, sp.Rational(-1, 2), sp.Rational(1, 3), 3):
@@ -162,7 +189,7 @@ def _short(text: str) -> str:
 
 
 def _density(variance: sp.Basic) -> sp.Basic:
-    return sp.exp(-z**2 / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
+    return sp.exp(-(z**2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
 
 
 def _pieces(body: sp.Basic) -> tuple[sp.Basic, sp.Basic] | None:
@@ -178,7 +205,9 @@ def _pieces(body: sp.Basic) -> tuple[sp.Basic, sp.Basic] | None:
     for expr, condition in body.args:
         if condition in (sp.true,):
             continue
-        if not (isinstance(condition, sp.core.relational.Relational) and {condition.lhs, condition.rhs} == {z, 0}):
+        if not (
+            isinstance(condition, sp.core.relational.Relational) and {condition.lhs, condition.rhs} == {z, 0}
+        ):
             return None
     return (sides[0], sides[1]) if len(sides) == 2 else None
 
@@ -202,8 +231,10 @@ def _check_converges(square: sp.Basic, variance: sp.Basic, what: str, act: str) 
             except (TypeError, ValueError, ZeroDivisionError, OverflowError):
                 values = [mpmath.inf]
             if not all(mpmath.isfinite(v) for v in values) or values[-1] > 1e-12 or values[-1] > values[-2]:
-                raise UsageError(f"--act '{_short(act)}': {what} diverges for z ~ N(0, {variance}): "
-                                 f"f grows too fast for the normal density to tame")
+                raise UsageError(
+                    f"--act '{_short(act)}': {what} diverges for z ~ N(0, {variance}): "
+                    f"f grows too fast for the normal density to tame"
+                )
 
 
 def _numeric_integral(square: sp.Basic, variance: sp.Basic, kinks: list) -> sp.Float:
@@ -214,7 +245,9 @@ def _numeric_integral(square: sp.Basic, variance: sp.Basic, kinks: list) -> sp.F
         nodes = sorted({mpmath.mpf(0), *(mpmath.mpf(sp.N(k, WORKING)) for k in kinks)})
         value, error = mpmath.quad(integrand, [-mpmath.inf, *nodes, mpmath.inf], error=True)
     if not mpmath.isfinite(value) or error > mpmath.mpf(10) ** -ACCURATE * max(1, abs(value)):
-        raise UsageError(f"the integral of {square} against N(0, {variance}) does not settle to {ACCURATE} digits")
+        raise UsageError(
+            f"the integral of {square} against N(0, {variance}) does not settle to {ACCURATE} digits"
+        )
     return sp.Rational(mpmath.nstr(value, ACCURATE))
 
 
@@ -240,14 +273,28 @@ def _integrate(body: sp.Basic) -> sp.Basic | None:
     if pieces is None:
         value = sp.integrate(sp.expand(body**2) * full, (z, -sp.oo, sp.oo))
     else:
-        value = sum((sp.integrate(sp.expand(piece**2) * full, (z, low, high))
-                     for piece, (low, high) in zip(pieces, ((-sp.oo, 0), (0, sp.oo)), strict=True)), sp.S.Zero)
+        value = sum(
+            (
+                sp.integrate(sp.expand(piece**2) * full, (z, low, high))
+                for piece, (low, high) in zip(pieces, ((-sp.oo, 0), (0, sp.oo)), strict=True)
+            ),
+            sp.S.Zero,
+        )
     value = sp.factor(sp.simplify(value))
     return None if value.has(sp.Integral, sp.Piecewise) or value.is_finite is False else value
 
 
-def second_moment(b: Builder, lhs: sp.Symbol, opening: sp.Basic, body: sp.Basic, value: sp.Rational,
-                  act: str, what: str, rule: str, differentiate: bool = False) -> sp.Basic:
+def second_moment(
+    b: Builder,
+    lhs: sp.Symbol,
+    opening: sp.Basic,
+    body: sp.Basic,
+    value: sp.Rational,
+    act: str,
+    what: str,
+    rule: str,
+    differentiate: bool = False,
+) -> sp.Basic:
     """E[g(z)^2] = int ``opening`` p(z) dz (``opening`` f(z)^2 or f'(z)^2; g = ``body``): g written out
     (differentiated first with ``differentiate``), the integral split at 0 where g is piecewise there,
     then integrated in closed form in Var(z), or, where there is none, numerically at Var(z) =
@@ -257,16 +304,21 @@ def second_moment(b: Builder, lhs: sp.Symbol, opening: sp.Basic, body: sp.Basic,
     closed = _integrate(body) if _closed(body) else None
     if closed is None and body.has(alpha):
         raise UsageError(f"--act '{_short(act)}': {what} has no closed form; give the slope a value (NAME:A)")
-    scale_free = closed is not None and not closed.atoms(sp.Function) and not (closed / V.symbol).has(V.symbol) \
-        or closed is not None and not closed.has(V.symbol)
+    scale_free = (
+        closed is not None
+        and not closed.atoms(sp.Function)
+        and not (closed / V.symbol).has(V.symbol)
+        or closed is not None
+        and not closed.has(V.symbol)
+    )
     if not scale_free and V.symbol not in b.verifier.facts:
         # Var(W) would depend on Var(z) (or there is no closed form): the moment is taken at the given Var(z)
         b.define(V.symbol, value, "given-variance")
     given = V.symbol in b.verifier.facts
     kinks = sorted({sp.S.Zero, *_kinks(body)}, key=float) if closed is None else []
     if kinks:
-        # piece by piece between the kinks (and 0): each integral smooth on a half line or an interval, so that
-        # quadrature (the engine's too) is exact and quick
+        # piece by piece between the kinks (and 0): each integral smooth on a half line or an interval,
+        # so that quadrature (the engine's too) is exact and quick
         suffix = "-pieces" if body.has(sp.Piecewise) else "-halves"
         if differentiate:
             b.define(lhs, plus(*_between_kinks(opening.base, kinks, density)), f"{rule}{suffix}")
@@ -279,16 +331,20 @@ def second_moment(b: Builder, lhs: sp.Symbol, opening: sp.Basic, body: sp.Basic,
         b.apply("differentiate", lambda e: sp.Integral(body**2 * density, (z, -sp.oo, sp.oo)))
     pieces = _pieces(body) if closed is not None else None
     if pieces is not None:
-        halves = [sp.Integral(g**2 * density, limits) for g, limits in
-                  zip(pieces, ((z, -sp.oo, 0), (z, 0, sp.oo)), strict=True) if g != 0]
-        b.apply("split-at-zero-relu" if len(halves) == 1 else "split-at-zero",
-                lambda e: plus(*halves) if len(halves) > 1 else halves[0])
+        halves = [
+            sp.Integral(g**2 * density, limits)
+            for g, limits in zip(pieces, ((z, -sp.oo, 0), (z, 0, sp.oo)), strict=True)
+            if g != 0
+        ]
+        b.apply(
+            "split-at-zero-relu" if len(halves) == 1 else "split-at-zero",
+            lambda e: plus(*halves) if len(halves) > 1 else halves[0],
+        )
     elif closed is not None and not differentiate:
         b.apply("write-out-activation", lambda e: sp.Integral(body**2 * density, (z, -sp.oo, sp.oo)))
     if closed is not None:
         b.apply("integrate-normal", lambda e: closed)
-        return b.apply("at-given-variance", lambda e: closed.xreplace({V.symbol: value})) \
-            if given else closed
+        return b.apply("at-given-variance", lambda e: closed.xreplace({V.symbol: value})) if given else closed
     number = _numeric_integral(body**2, value, kinks)
     b.apply("numeric-integral", lambda e: number)
     return number
@@ -301,9 +357,14 @@ def _between_kinks(body: sp.Basic, kinks: list, density: sp.Basic) -> list[sp.In
     bounds = [-sp.oo, *points, sp.oo]
     integrals = []
     for low, high in itertools.pairwise(bounds):
-        middle = (low + high) / 2 if low.is_finite and high.is_finite else (high - 1 if low == -sp.oo else low + 1)
-        piece = body if not isinstance(body, sp.Piecewise) else \
-            next(expr for expr, condition in body.args if condition.xreplace({z: middle}) == sp.true)
+        middle = (
+            (low + high) / 2 if low.is_finite and high.is_finite else (high - 1 if low == -sp.oo else low + 1)
+        )
+        piece = (
+            body
+            if not isinstance(body, sp.Piecewise)
+            else next(expr for expr, condition in body.args if condition.xreplace({z: middle}) == sp.true)
+        )
         if piece != 0:
             integrals.append(sp.Integral(piece**2 * density, (z, low, high)))
     return integrals or [sp.Integral(sp.S.Zero, (z, -sp.oo, sp.oo))]
@@ -331,8 +392,9 @@ def _parse_variance(var_z) -> sp.Rational:
     return value
 
 
-def init_derivation(act: str, density: str = "normal", var_z="1", name: str = "init",
-                    title: str | None = None) -> Derivation:
+def init_derivation(
+    act: str, density: str = "normal", var_z="1", name: str = "init", title: str | None = None
+) -> Derivation:
     """The initialization of a layer whose activation is ``act`` (a catalog name or ``f(z) = ...``),
     for zero-mean normal pre-activations (``density``: only ``normal``); a moment without a closed form
     is integrated numerically at Var(z) = ``var_z``. Targets: ``second_moment``, ``var``, ``std``,
@@ -349,25 +411,53 @@ def init_derivation(act: str, density: str = "normal", var_z="1", name: str = "i
     function = Quantity("f", f, activation.latex, meaning=sp.Lambda(z, body))
     density_q = Quantity("p", p, "p", meaning=sp.Lambda(z, _density(V.symbol)))
     errors = tuple(q for q in ERROR_UNITS if q.key != "f")
-    b = init._recursion_builder(name, (V, Z, function, density_q, SQUARE_SLOPE, GAIN, SLOPE_AT_ZERO,
-                                       *activation.parameters, *errors), ("normal-pre-activations",))
+    b = init._recursion_builder(
+        name,
+        (V, Z, function, density_q, SQUARE_SLOPE, GAIN, SLOPE_AT_ZERO, *activation.parameters, *errors),
+        ("normal-pre-activations",),
+    )
     b.define(f(z), body, "activation")
     b.define(p(z), _density(V.symbol), "normal-density-of-z")
-    b.show(over(sp.exp(-z**2 / (2 * V.symbol)), sp.sqrt(2 * sp.pi * V.symbol, evaluate=False)))
+    b.show(over(sp.exp(-(z**2) / (2 * V.symbol)), sp.sqrt(2 * sp.pi * V.symbol, evaluate=False)))
     init.forward_recursion(b)
-    moment = second_moment(b, SQUARE_A.symbol, f(z)**2, body, value, act, "E[f(z)^2]", "expectation-activation")
+    moment = second_moment(
+        b, SQUARE_A.symbol, f(z) ** 2, body, value, act, "E[f(z)^2]", "expectation-activation"
+    )
     b.result("second_moment")
-    variance = _condition(b, V.symbol, VAR_Z.symbol, times(n_in, VAR_W.symbol, moment), "var",
-                          "forward-condition", "substitute-second-moment-found")
+    variance = _condition(
+        b,
+        V.symbol,
+        VAR_Z.symbol,
+        times(n_in, VAR_W.symbol, moment),
+        "var",
+        "forward-condition",
+        "substitute-second-moment-found",
+    )
     _gain(b, variance, "std", "gain")
     init.error_recursion(b)
     slope = sp.piecewise_fold(sp.diff(body, z))
-    slope_moment = second_moment(b, SQUARE_SLOPE.symbol, sp.Derivative(f(z), z)**2, slope, value, act,
-                                 "E[f'(z)^2]", "expectation-slope", differentiate=True)
+    slope_moment = second_moment(
+        b,
+        SQUARE_SLOPE.symbol,
+        sp.Derivative(f(z), z) ** 2,
+        slope,
+        value,
+        act,
+        "E[f'(z)^2]",
+        "expectation-slope",
+        differentiate=True,
+    )
     b.result("square_slope")
     init.backward_recursion(b, slope_moment, slope_moment)
-    _condition(b, VAR_DELTA.symbol, VAR_DELTA_PREVIOUS.symbol, times(slope_moment, n_out, VAR_W.symbol, VAR_DELTA.symbol),
-               "var_fan_out", "backward-condition", "substitute-recursion")
+    _condition(
+        b,
+        VAR_DELTA.symbol,
+        VAR_DELTA_PREVIOUS.symbol,
+        times(slope_moment, n_out, VAR_W.symbol, VAR_DELTA.symbol),
+        "var_fan_out",
+        "backward-condition",
+        "substitute-recursion",
+    )
     if _odd_saturating(body):
         _linear_regime(b, body)
     return _rounded(b.build(title))
@@ -376,7 +466,9 @@ def init_derivation(act: str, density: str = "normal", var_z="1", name: str = "i
 def _long(expr: sp.Basic | None) -> bool:
     """Whether ``expr`` holds a number of more than SHOWN digits (a numeric integral's value, exact to
     ACCURATE digits, or what follows from it)."""
-    return isinstance(expr, sp.Basic) and any(abs(r.p) > 10**SHOWN or r.q > 10**SHOWN for r in expr.atoms(sp.Rational))
+    return isinstance(expr, sp.Basic) and any(
+        abs(r.p) > 10**SHOWN or r.q > 10**SHOWN for r in expr.atoms(sp.Rational)
+    )
 
 
 def _decimals(expr: sp.Basic | None) -> sp.Basic | None:
@@ -392,15 +484,28 @@ def _decimals(expr: sp.Basic | None) -> sp.Basic | None:
 def _rounded(derivation: Derivation) -> Derivation:
     """The derivation as documents print it: a numeric integral's value and what follows from it shown to
     SHOWN significant digits, as a worked problem's decimals are (the computed values keep every digit)."""
-    steps = tuple(dataclasses.replace(s, lhs=_decimals(s.lhs), shown=_decimals(s.rhs)) if _long(s.display)
-                  or _long(s.lhs) else s for s in derivation.steps)
-    targets = {k: dataclasses.replace(t, lhs=_decimals(t.lhs), shown=_decimals(t.rhs)) if _long(t.display) else t
-               for k, t in derivation.targets.items()}
+    steps = tuple(
+        dataclasses.replace(s, lhs=_decimals(s.lhs), shown=_decimals(s.rhs))
+        if _long(s.display) or _long(s.lhs)
+        else s
+        for s in derivation.steps
+    )
+    targets = {
+        k: dataclasses.replace(t, lhs=_decimals(t.lhs), shown=_decimals(t.rhs)) if _long(t.display) else t
+        for k, t in derivation.targets.items()
+    }
     return dataclasses.replace(derivation, steps=steps, targets=targets)
 
 
-def _condition(b: Builder, before: sp.Symbol, after: sp.Symbol, recursion: sp.Basic, target: str, rule: str,
-               substitution: str) -> sp.Basic:
+def _condition(
+    b: Builder,
+    before: sp.Symbol,
+    after: sp.Symbol,
+    recursion: sp.Basic,
+    target: str,
+    rule: str,
+    substitution: str,
+) -> sp.Basic:
     """The variance kept the same across the layer, solved for Var(W) (see
     :func:`initialization.variance_condition`), with a given Var(z) put in where it remains."""
     given = b.verifier.facts.get(V.symbol)
@@ -440,7 +545,12 @@ def _linear_regime(b: Builder, body: sp.Basic) -> None:
     regime = slope**2 * V.symbol
     b.equation(SQUARE_A.symbol, regime, "linear-regime")
     b.equation(VAR_Z.symbol, V.symbol, "forward-condition")
-    b.implies("substitute-linear-regime", times(n_in, VAR_W.symbol, regime), V.symbol, given={SQUARE_A.symbol: regime})
+    b.implies(
+        "substitute-linear-regime",
+        times(n_in, VAR_W.symbol, regime),
+        V.symbol,
+        given={SQUARE_A.symbol: regime},
+    )
     variance = b.solve(VAR_W.symbol)
     b.show(course_fraction(variance))
     b.result("var_linear")
