@@ -147,8 +147,9 @@ def any_activation(act: str, prefix: str) -> sp.Basic:
     act = activation_definition(act) or act  # an activation entry of a teacher's catalog file: its definition
     name = act.partition(":")[0]
     if re.fullmatch(r"[A-Za-z][A-Za-z_-]*", name) and name.lower() not in CATALOG:
-        raise UsageError(f"{prefix}: unknown activation '{act}'; choose one of tanh, relu, sigmoid, leaky_relu[:A], "
-                         "linear, another of derive init's (gelu, silu, swish, elu[:A], softplus) or 'f(z) = ...'")
+        raise UsageError(f"{prefix}: unknown activation '{act}'; choose one of tanh, relu, sigmoid, "
+                         "leaky_relu[:A], linear, another of derive init's (gelu, silu, swish, elu[:A], "
+                         "softplus) or 'f(z) = ...'")
     try:
         body = read_activation(act).body
     except UsageError as error:
