@@ -123,10 +123,13 @@ def simplest(expr: sp.Basic) -> sp.Basic:
     if isinstance(expr, sp.Piecewise):
         return sp.Piecewise(*((simplest(branch), condition) for branch, condition in expr.args))
     expr = expr.replace(_has_sign_pair, _abs_of_sign_pair)
-    candidates = [expr, sp.factor_terms(expr), sp.together(expr)]
-    if _size(expr) <= SIMPLIFY_OPS:
+    candidates = [expr]
+    if _size(expr) <= SIMPLIFY_OPS:  # factored first: of equal sizes the factored form reads best
         candidates.append(prefer_one_minus(sp.factor(expr)))
-    return min(candidates, key=_size)
+        candidates.append(prefer_one_minus(sp.factor_terms(sp.expand(expr))))  # common factors of the terms
+    candidates += [prefer_one_minus(sp.factor_terms(expr)), sp.together(expr)]
+    best = min(candidates, key=_size)
+    return best if _size(best) < _size(expr) else expr
 
 
 def _has_sign_pair(expr: sp.Basic) -> bool:
@@ -171,12 +174,15 @@ def in_named_functions(expr: sp.Basic, x: sp.Symbol) -> sp.Basic:
 
 def _in_tanh(expr: sp.Basic, argument: sp.Basic) -> sp.Basic | None:
     """``expr`` in t = tanh(u) where the exponentials are e^{+-2u} (tanh's own definition):
-    e^{2u} = (1 + t)/(1 - t). None where the argument is no 2u."""
+    e^{2u} = (1 + t)/(1 - t). None where the argument is no 2u, or where the result is no function
+    of t alone."""
     coefficient = argument.as_coeff_Mul()[0]
     if coefficient % 2 != 0:
         return None
     t = sp.tanh(argument / 2)
     rewritten = expr.xreplace({sp.exp(argument): (1 + t) / (1 - t), sp.exp(-argument): (1 - t) / (1 + t)})
+    if rewritten.xreplace({t: sp.Dummy()}).free_symbols & argument.free_symbols:
+        return None  # the variable outside tanh too (x/(1 + e^{-2x})): sigma reads better, and verifies faster
     return min((prefer_one_minus(sp.factor(rewritten)), sp.expand(sp.cancel(rewritten))), key=_size)
 
 
