@@ -8,6 +8,7 @@ Independent values only: E[f(z)^2] and E[f'(z)^2] against a NumPy Monte Carlo of
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -215,3 +216,25 @@ def test_simulate_hostile_act(capsys, act, mentions):
     )
     assert_one_line_error(status, err)
     assert mentions in err and not out
+
+
+# -- a teacher's init entry graded by check: wrong answers stay wrong ---------------------------------
+CATALOG = '[[entry]]\nname = "relu-he"\nkind = "init"\nactivation = "relu"\n'
+
+
+@pytest.mark.parametrize("target, answer, verdict", [
+    ("var", r"\frac{2}{M_{l-1}}", "correct"),
+    ("var", r"\frac{1}{n_{in}}", "incorrect"),               # LeCun's, the ReLU's factor 2 forgotten
+    ("var", r"\frac{2}{n_{out}}", "incorrect"),              # fan-out for fan-in
+    ("var", r"\sqrt{\frac{2}{n_{in}}}", "incorrect"),        # the standard deviation for the variance
+    ("var", r"\frac{2}{n_{in} + n_{out}}", "incorrect"),     # Xavier's
+    ("gain", r"2", "incorrect"),                             # the variance's factor for the gain
+    ("square_slope", r"1", "incorrect"),                     # ReLU'(z)^2 = 1 on the whole line
+])
+def test_check_grades_an_init_entry(capsys, tmp_path, target, answer, verdict):
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(CATALOG, encoding="utf-8")
+    status, out, err = run_cli(capsys, "check", "relu-he", "--target", target, "--answer", answer, "--json",
+                               "--catalog", str(catalog))
+    assert "Traceback" not in err and json.loads(out)["verdict"] == verdict, (out, err)
+    assert status == (0 if verdict == "correct" else 1)
