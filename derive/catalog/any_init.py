@@ -320,9 +320,9 @@ def second_moment(
         # piece by piece between the kinks (and 0): each integral smooth on a half line or an interval,
         # so that quadrature (the engine's too) is exact and quick
         suffix = "-pieces" if body.has(sp.Piecewise) else "-halves"
-        if differentiate:
+        if differentiate:  # f' on a line of its own (a cheap proof), then the moment of f'(z) as written
+            b.define(opening.base, body, "differentiate")
             b.define(lhs, plus(*_between_kinks(opening.base, kinks, density)), f"{rule}{suffix}")
-            b.apply("differentiate", lambda e: plus(*_between_kinks(body, kinks, density)))
         else:
             b.define(lhs, plus(*_between_kinks(body, kinks, density)), f"{rule}{suffix}")
     else:
@@ -436,6 +436,10 @@ def init_derivation(
     _gain(b, variance, "std", "gain")
     init.error_recursion(b)
     slope = sp.piecewise_fold(sp.diff(body, z))
+    if not slope.has(sp.Piecewise):  # written short, as diff writes it: tanh' = 4 e^{2z}/(e^{2z} + 1)^2
+        from ..differentiate import simplest
+
+        slope = simplest(slope)
     slope_moment = second_moment(
         b,
         SQUARE_SLOPE.symbol,
