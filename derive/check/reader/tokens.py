@@ -115,8 +115,8 @@ def normalize(text: str) -> str:
     text = COMMA_THOUSANDS.sub(lambda match: match.group().replace(",", ""), text)
     text = re.sub(r"\\mathrm\{d\}", "d", text)
     text = re.sub(r"\^\{?\\prime\}?", "'", text)
-    text = re.sub(r"(?<![A-Za-z])\{((?:\\nabla\s*\\?[A-Za-z]+|\\tilde\{\\?[A-Za-z]+\}|\\?[A-Za-z]+)(?:\^\{\([^{}]*\)\})?)\}_",
-                  r"\1_", text)  # {p}_{i}, {W^{(l)}}_{ij}, {\nabla W^{(l)}}_{ij}, {\tilde{\delta}^{(l+1)}}_{ij}
+    text = re.sub(r"(?<![A-Za-z])\{((?:\\nabla\s*\\?[A-Za-z]+|\\(?:tilde|hat)\{\\?[A-Za-z]+\}|\\?[A-Za-z]+)(?:\^\{\([^{}]*\)\})?)\}_",
+                  r"\1_", text)  # {p}_{i}, {W^{(l)}}_{ij}, {\nabla W^{(l)}}_{ij}, {\tilde{\delta}^{(l+1)}}_{ij}, {\hat{x}}_{i}
     text = re.sub(r"(?<![A-Za-z])\{(\\operatorname\{[A-Za-z]+\}\([^(){}]*\))\}_", r"\1_", text)  # {Var(z)}_{l}
     text = re.sub(r"\\(operatorname|mathrm)\{var\}", r"\\\1{Var}", text)
     return re.sub(r"[\s.,;]+$", "", text)
