@@ -34,6 +34,11 @@ KNOWN_GAPS = {
             "the summed index (\\sum_k ... \\prod_{t=k+1}^{T}) is written out once by verify._evaluate_sums (a "
             "replace that does not revisit the products the sum's terms contain), so its entries get no values",
     "bptt-vector": "the reader has no matrix norm: \\|W\\| (lines 3-10) is unreadable",
+    # part D (issue 18): normalization
+    "batch-norm": "the reader takes \\partial \\sigma_{B}^{2} in a derivative's denominator as the square of "
+                  "the derivative in \\sigma_B (\\frac{\\partial L}{\\partial \\sigma_{B}^{2}}, lines 12-13 and 17-19): "
+                  "line 13 is then wrong against line 12, line 17 against line 16; every other line is valid and "
+                  "the final result correct",
 }
 
 
