@@ -101,6 +101,12 @@ def _catalog_body(entry: str) -> sp.Basic:
     return derivation.explicit(applied).xreplace({applied.args[0]: z})
 
 
+def _named(body: sp.Basic) -> sp.Basic:
+    """The catalog's body as the SymPy function it equals, where it is one (tanh, which the catalog
+    defines by exponentials), so that the derivation writes tanh(z)."""
+    return next((f(z) for f in (sp.tanh,) if sp.simplify((body - f(z)).rewrite(sp.exp)) == 0), body)
+
+
 def _from_name(act: str) -> Activation:
     name, _, slope_text = act.partition(":")
     key = name.lower()
@@ -111,7 +117,7 @@ def _from_name(act: str) -> Activation:
     entry = CATALOG[key]
     if slope_text and entry not in SLOPED:
         raise UsageError(f"--act '{act}': only leaky-relu, prelu and elu take a slope (NAME:A)")
-    body = z if entry is None else _catalog_body(entry)
+    body = z if entry is None else _named(_catalog_body(entry))
     parameters: tuple[Quantity, ...] = ()
     if slope_text:
         try:
