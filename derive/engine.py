@@ -11,11 +11,10 @@ once (see :mod:`derive.verify`); a step that does not follow stops the derivatio
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import product
-
-import dataclasses
 
 import sympy as sp
 
@@ -79,6 +78,9 @@ class Target:
     shown: sp.Basic | None = None
     #: a fraction the documents approximate as a percentage (825/1064 ≈ 77.54 %)
     percent: bool = False
+    #: a value from a numeric computation (an integral by quadrature), accurate to this many
+    #: significant digits: a number answered is judged by the digits it shows, as a network's are
+    accurate_to: int | None = None
 
     @property
     def display(self) -> sp.Basic:

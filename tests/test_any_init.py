@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -238,3 +239,47 @@ def test_check_grades_an_init_entry(capsys, tmp_path, target, answer, verdict):
                                "--catalog", str(catalog))
     assert "Traceback" not in err and json.loads(out)["verdict"] == verdict, (out, err)
     assert status == (0 if verdict == "correct" else 1)
+
+
+# -- a numeric moment answered as a decimal: judged by the digits it shows --------------------------------
+TANH_CATALOG = '[[entry]]\nname = "tanh-num"\nkind = "init"\nactivation = "tanh"\n'
+
+
+def _rounded(value, digits: int) -> str:
+    return mpmath.nstr(value, digits, strip_zeros=False)
+
+
+def _tanh_moment():
+    """E[tanh(z)^2] for z ~ N(0, 1), by mpmath quadrature (independent of derive's integral)."""
+    with mpmath.workdps(30):
+        return mpmath.quad(lambda t: mpmath.tanh(t) ** 2 * mpmath.npdf(t), [-mpmath.inf, 0, mpmath.inf])
+
+
+def _tanh_rows():
+    moment = _tanh_moment()
+    gain = mpmath.sqrt(1 / moment)  # sigma = gain / sqrt(n_in) with Var(W) = 1/(n_in E[f^2])
+    return [
+        ("second_moment", _rounded(moment, 3), "correct"),
+        ("second_moment", _rounded(moment, 6), "correct"),
+        ("second_moment", _rounded(moment, 15), "correct"),
+        ("second_moment", _rounded(moment + mpmath.mpf("0.001"), 3), "incorrect"),  # the next value at 3 digits
+        ("second_moment", _rounded(moment, 1), "incorrect"),                        # one digit shows too little
+        ("second_moment", str(mpmath.floor(moment * 10**4) / 10**4)[:6], "incorrect"),  # cut off, not rounded
+        ("second_moment", r"\frac{2}{5}", "incorrect"),                              # an exact value it is not
+        ("gain", _rounded(gain, 3), "correct"),
+        ("gain", "1.67", "incorrect"),                                               # PyTorch's 5/3 for tanh
+    ]
+
+
+@pytest.mark.parametrize("row", range(9))
+def test_a_numeric_moment_is_judged_by_the_digits_shown(capsys, tmp_path, row):
+    target, answer, verdict = _tanh_rows()[row]
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(TANH_CATALOG, encoding="utf-8")
+    status, out, err = run_cli(capsys, "check", "tanh-num", "--target", target, "--answer", answer, "--json",
+                               "--catalog", str(catalog))
+    report = json.loads(out)
+    assert "Traceback" not in err and report["verdict"] == verdict, (answer, out, err)
+    assert status == (0 if verdict == "correct" else 1)
+    if verdict == "correct":
+        assert report["certificate"]["method"] in ("digits", "exact")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
-from hostile import ROOT, TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, run_table, toml_string, write
+from hostile import ROOT, TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, run_cli, run_table, toml_string, write
 
 from derive.catalog import get, teacher
 from derive.check.decide import check
@@ -285,3 +285,17 @@ def test_hostile_catalog_files(tmp_path, command):
         assert_one_line_error(status, err, mentions=expected[row])
     assert not Path("/tmp/derive-pwned").exists()
     assert not (tmp_path / "o").exists()
+
+
+def test_a_second_command_in_one_process_hands_its_own_catalog_to_its_workers(capsys, tmp_path):
+    """check runs in worker processes that the forkserver starts with its own environment: a second
+    command with another catalog (a test run, a server) must not be graded against the first's."""
+    square, cube = tmp_path / "square.toml", tmp_path / "cube.toml"
+    square.write_text('[[entry]]\nname = "own"\nkind = "activation"\ndefinition = "f(x) = x^2"\n', encoding="utf-8")
+    cube.write_text('[[entry]]\nname = "own"\nkind = "activation"\ndefinition = "f(x) = x^3"\n', encoding="utf-8")
+    verdicts = []
+    for catalog, answer in ((square, "2x"), (cube, "3x^2"), (cube, "2x"), (square, "3x^2")):
+        _, out, err = run_cli(capsys, "check", "own", "--target", "d1", "--answer", answer, "--json",
+                              "--catalog", str(catalog))
+        verdicts.append(json.loads(out)["verdict"] if out else err)
+    assert verdicts == ["correct", "correct", "incorrect", "incorrect"]

@@ -501,7 +501,9 @@ def _rounded(derivation: Derivation) -> Derivation:
         for s in derivation.steps
     )
     targets = {
-        k: dataclasses.replace(t, lhs=_decimals(t.lhs), shown=_decimals(t.rhs)) if _long(t.display) else t
+        k: dataclasses.replace(t, lhs=_decimals(t.lhs), shown=_decimals(t.rhs), accurate_to=ACCURATE)
+        if _long(t.display)
+        else t
         for k, t in derivation.targets.items()
     }
     return dataclasses.replace(derivation, steps=steps, targets=targets)

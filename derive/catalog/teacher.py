@@ -158,6 +158,21 @@ def load_environment() -> None:
             load(name)
 
 
+def listed() -> str:
+    """The catalog files of this command, as ``DERIVE_CATALOG`` lists them (to hand to a worker)."""
+    return os.environ.get(ENVIRONMENT, "")
+
+
+def adopt(files: str) -> None:
+    """In a worker process: take the command's catalog files (:func:`listed`). A worker started by
+    the forkserver has the forkserver's environment, not the command's: a second command in one
+    process (a test run, a server) with another catalog must hand its own to its workers."""
+    if files:
+        os.environ[ENVIRONMENT] = files
+    else:
+        os.environ.pop(ENVIRONMENT, None)
+
+
 def add_to_environment(path: str | Path) -> None:
     """Read and register ``path`` now, and list it in ``DERIVE_CATALOG`` for the worker processes."""
     name = os.path.abspath(path)

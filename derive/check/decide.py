@@ -202,6 +202,11 @@ def check(answer: str, problem: str | None = None, target: str | None = None, ex
         chosen = derivation.target(target) if target else None
         if chosen is None:
             raise UsageError(f"which target of '{problem}'? one of {', '.join(derivation.targets)}")
+        if chosen.accurate_to is not None and chosen.rhs.is_number:  # 0.394 for a quadrature's 0.39429449...
+            accurate = sp.Rational(str(sp.N(chosen.rhs, chosen.accurate_to)))  # its digits known, as a decimal
+            judged = numeric.check_number(answer, accurate, problem, target, lang)
+            if judged is not None:
+                return judged
         table = private_table(shared, chosen.lhs.free_symbols | chosen.rhs.free_symbols | {chosen.lhs})
         expected_value, target_lhs = chosen.rhs, chosen.lhs
         quantities = derivation.quantities

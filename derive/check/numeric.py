@@ -351,14 +351,17 @@ def _shown(value) -> str:
 class _Judge:
     """Judges answers to one target of one problem (under one convention)."""
 
-    def __init__(self, found: Problem, target: str, convention: str | None, lang: str):
+    def __init__(self, found: Problem, target: str, convention: str | None, lang: str, approximate: bool = False):
         self.found, self.target, self.convention = found, target, convention or "full"
         self.words = wording(lang)["numeric"]
         self.expected = _expected(found, target, convention)
+        #: the expected value is a numeric computation's, known to its digits (its sentences say so)
+        self.approximate = approximate
 
     def say(self, key: str, **values) -> str:
-        """A sentence of the ``[numeric]`` wording."""
-        return self.words[key].format(**values)
+        """A sentence of the ``[numeric]`` wording (its ``_approximate`` form for an approximate value)."""
+        text = self.words.get(f"{key}_approximate", self.words[key]) if self.approximate else self.words[key]
+        return text.format(**values)
 
     def result(self, verdict: str, parsed: str, key: str, certificate: dict | None = None, **values) -> dict:
         """The check's fields, its feedback the sentence ``key``."""
@@ -446,6 +449,18 @@ class _Judge:
         entries = "; ".join(f"({i + 1}, {j + 1}): {_shown(matrix[i][j])} / {_shown(expected[i][j])}"
                             for i, j in wrong[:6])
         return self.result("incorrect", parsed, "matrix_entries", count=len(wrong), entries=entries)
+
+
+def check_number(answer: str, expected: sp.Basic, problem_name: str, target: str, lang: str = "en") -> dict | None:
+    """A plain number answered for a target whose value is known only to some digits (a numeric
+    integral's; ``expected``: that value to its accurate digits): judged by the digits it shows, as a
+    network's counts are; None where the answer is not a plain number (then compared as an expression)."""
+    try:
+        read_number(answer)
+    except ValueError:
+        return None
+    found = Problem(problem_name, "catalog", {"full": {target: expected}})
+    return _Judge(found, target, None, lang, approximate=True).judge(answer)
 
 
 def check(answer: str, problem_name: str | None, target: str | None, lang: str = "en",

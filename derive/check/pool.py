@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 
+from ..catalog import teacher
 from ..limits import LIMITS
 
 DEFAULT_TIMEOUT, DEFAULT_MEMORY_MB = LIMITS["check.timeout"].default, 2048
@@ -42,7 +43,7 @@ def _signals_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _serve(connection: Connection, memory_mb: int) -> None:
+def _serve(connection: Connection, memory_mb: int, catalog: str = "") -> None:
     """The worker's loop: receive a request, check it, send the result.
 
     The worker ignores SIGINT (a Ctrl-C reaches the whole process group; the parent decides and
@@ -50,6 +51,7 @@ def _serve(connection: Connection, memory_mb: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held while the pool started it
+    teacher.adopt(catalog)  # the command's --catalog files (``catalog``: teacher.listed())
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from .batch import run_request
@@ -97,7 +99,7 @@ def _warm_up(request: dict, warm: set[tuple], connection: Connection) -> None:
 class _Worker:
     def __init__(self, context, memory_mb: int):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, memory_mb), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, memory_mb, teacher.listed()), daemon=True)
         self.process.start()
         child.close()
 

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
+from ..catalog import teacher
 from ..errors import UsageError
 from ..render import wording
 from .decide import quoted
@@ -111,10 +112,12 @@ def _resumed(done: list[dict], rest: list[Line], phrases: dict, resumed: bool) -
     return done
 
 
-def _serve(connection: Connection, text: str, problem: str, lang: str, memory_mb: int) -> None:
+def _serve(connection: Connection, text: str, problem: str, lang: str, memory_mb: int, catalog: str = "") -> None:
     """The worker: check the derivation, sending ("lines", judged so far, the time) before each line,
-    then ("report", report, the time), or ("error", message, the time) for bad input."""
+    then ("report", report, the time), or ("error", message, the time) for bad input; ``catalog``: the
+    command's catalog files (:func:`derive.catalog.teacher.listed`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    teacher.adopt(catalog)
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
     try:
         message = ("report", check_steps_guarded(
@@ -142,7 +145,8 @@ def check_steps_timed(text: str, problem: str, lang: str, timeout: float, budget
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["derive.check.batch"])
     ours, theirs = context.Pipe()
-    worker = context.Process(target=_serve, args=(theirs, text, problem, lang, memory_mb), daemon=True)
+    worker = context.Process(target=_serve, args=(theirs, text, problem, lang, memory_mb, teacher.listed()),
+                             daemon=True)
     start = time.monotonic()
     worker.start()
     theirs.close()
