@@ -256,3 +256,25 @@ def test_handout_states_the_optimizer_and_the_key_shows_every_moment(capsys, tmp
     assert "do 1 step(s) of Adam" in handout
     for line in (r"\hat{m}_{w_{1}}^{(1)}", r"\hat{v}_{w_{1}}^{(1)}", "the first moment", "outside the square root"):
         assert line in key, line
+
+
+# --- the norm ||W|| as the course writes it -------------------------------------------------------------
+NORM_ROWS = [
+    (r"(\gamma \|W\|)^{T-k}", "correct"),
+    (r"(\gamma \lVert W \rVert)^{T-k}", "correct"),
+    (r"\left(\gamma \left\| W \right\|\right)^{T-k}", "correct"),
+    ("(\\gamma ‖W‖)^{T-k}", "correct"),
+    (r"\|W\|^{T-k} \gamma^{T-k}", "correct"),
+    (r"(\gamma \|W\|)^{T-k+1}", "incorrect"),       # one factor too many
+    (r"\gamma^{T-k} \|W\|", "incorrect"),           # the norm's power dropped
+    (r"(\gamma \|W\|^2)^{T-k}", "incorrect"),       # the norm squared
+    (r"(\gamma \|V\|)^{T-k}", "unparsable"),        # a norm of what the problem does not name
+    (r"(\gamma \|W)^{T-k}", "unparsable"),          # not closed
+    (r"\|\input{/etc/passwd}\|", "unparsable"),     # no TeX runs, nothing is guessed
+]
+
+
+@pytest.mark.parametrize("answer, verdict", NORM_ROWS)
+def test_the_norm_of_w_reads_as_the_problems_quantity(capsys, answer, verdict):
+    _, out, err = run_cli(capsys, "check", "bptt-vector", "--target", "bound", "--answer", answer)
+    assert out.split(":")[0] == verdict and "Traceback" not in err, (answer, out, err)

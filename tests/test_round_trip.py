@@ -29,11 +29,9 @@ FORMATS, LANGS, PROFILES = ("latex", "md"), ("en", "zh"), ("course", "textbook")
 KNOWN_GAPS = {
     # part F (issue 18): backpropagation through time
     "bptt": "line 5-6: the product over t of the one-step Jacobian \\frac{\\partial h_t}{\\partial h_{t-1}} "
-            "(a quantity lines 3-4 define) is not evaluable by check-steps (VerificationError: undecided), and its "
-            "substitution by w f'(a_t) under the product is judged wrong; lines 7-8: a product whose lower bound is "
-            "the summed index (\\sum_k ... \\prod_{t=k+1}^{T}) is written out once by verify._evaluate_sums (a "
-            "replace that does not revisit the products the sum's terms contain), so its entries get no values",
-    "bptt-vector": "the reader has no matrix norm: \\|W\\| (lines 3-10) is unreadable",
+            "(a quantity lines 1-2 define entry by entry in t) is not evaluable by check-steps (VerificationError: "
+            "undecided), and its substitution by w f'(a_t) under the product is judged wrong (the family is read "
+            "as an unknown, 0 at the sampled point); lines 7-8 are then judged against it",
     # part D (issue 18): normalization
     "batch-norm": "the reader takes \\partial \\sigma_{B}^{2} in a derivative's denominator as the square of "
                   "the derivative in \\sigma_B (\\frac{\\partial L}{\\partial \\sigma_{B}^{2}}, lines 12-13 and 17-19): "

@@ -201,6 +201,8 @@ class Parser(Structures, Commands, Names, CourseForms):
             self.absolute -= 1
             self.expect("|")
             return sp.Abs(value)
+        if text == r"\|":
+            return self.norm()
         course = self.course_form()
         if course is not None:
             return course
@@ -210,6 +212,24 @@ class Parser(Structures, Commands, Names, CourseForms):
         if kind == "command":
             return self.command()
         raise self.fail(f"cannot read '{text or 'the end'}' here" if text else "the answer ends too early")
+
+    def norm(self) -> sp.Basic:
+        """\\|W\\|: a norm, read only as the problem's quantity written so (bptt-vector's ||W||); a norm
+        of anything else is refused, never guessed."""
+        self.take()
+        inner = []
+        while not self.at(r"\|"):
+            kind, text, _ = self.take()
+            if kind == "end":
+                raise self.fail(r"a norm \| ... \| is not closed")
+            inner.append(text)
+        self.take()
+        written = "".join(inner)
+        for quantity in self.table.quantities.values():
+            latex = (quantity.latex or "").replace(" ", "")
+            if latex.startswith(r"\|") and latex.endswith(r"\|") and latex[2:-2] == written:
+                return quantity.symbol
+        raise self.fail(f"the norm of {written or 'nothing'} is not a quantity of this problem")
 
     def matching(self, start: int) -> int:
         """The index of the brace that closes the one at ``start``."""

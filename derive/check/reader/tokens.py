@@ -20,7 +20,8 @@ MAX_LAYER_DIGITS = 4
 
 UNICODE = {"−": "-", "–": "-", "·": r"\cdot ", "×": r"\times ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ",
            "σ": r"\sigma ", "α": r"\alpha ", "δ": r"\delta ", "θ": r"\theta ", "φ": r"\varphi ",
-           "Φ": r"\Phi ", "π": r"\pi ", "∂": r"\partial ", "ŷ": r"\hat{y}", "√": r"\sqrt ", "∑": r"\sum "}
+           "Φ": r"\Phi ", "π": r"\pi ", "∂": r"\partial ", "ŷ": r"\hat{y}", "√": r"\sqrt ", "∑": r"\sum ",
+           "‖": r"\| "}
 DROPPED = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|bigg|Bigg|displaystyle|textstyle|limits)"
                      r"(?![a-zA-Z])")
 SPACES = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:quad|qquad|enspace|thinspace)(?![a-zA-Z]))|~")
@@ -119,6 +120,7 @@ def normalize(text: str) -> str:
                   r"\1_", text)  # {p}_{i}, {W^{(l)}}_{ij}, {\nabla W^{(l)}}_{ij}, {\tilde{\delta}^{(l+1)}}_{ij}, {\hat{x}}_{i}
     text = re.sub(r"(?<![A-Za-z])\{(\\operatorname\{[A-Za-z]+\}\([^(){}]*\))\}_", r"\1_", text)  # {Var(z)}_{l}
     text = re.sub(r"\\(operatorname|mathrm)\{var\}", r"\\\1{Var}", text)
+    text = re.sub(r"\\[lr]?Vert(?![a-zA-Z])", r"\\| ", text)  # \lVert W \rVert, \Vert W \Vert: the norm \|W\|
     return re.sub(r"[\s.,;]+$", "", text)
 
 
