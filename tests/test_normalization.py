@@ -103,3 +103,16 @@ def test_the_course_forms_are_correct(target, answer):
 @pytest.mark.parametrize("target, answer", WRONG)
 def test_wrong_gradients_stay_incorrect(target, answer):
     assert check(answer, "batch-norm", target)["verdict"] == "incorrect"
+
+
+def test_a_derivative_by_the_batch_variance_is_by_sigma_b_squared_not_sigma_b():
+    """\\partial \\sigma_B^2 in a denominator is the problem's variance, never sigma_B with its power
+    dropped (the two derivatives differ by the factor 2 sigma_B)."""
+    from derive.check.decide import problem_table
+    from derive.check.reader import read
+
+    _, table = problem_table("batch-norm", True)
+    variance, deviation = table.names["sigma_B^2"], table.names["sigma_B"]
+    for written in (r"\frac{\partial L}{\partial \sigma_{B}^{2}}", r"\frac{\partial L}{\partial \sigma_B^2}"):
+        assert read(written, table).value.variables == (variance,), written
+    assert read(r"\frac{\partial L}{\partial \sigma_{B}}", table).value.variables == (deviation,)

@@ -32,11 +32,6 @@ KNOWN_GAPS = {
             "(a quantity lines 1-2 define entry by entry in t) is not evaluable by check-steps (VerificationError: "
             "undecided), and its substitution by w f'(a_t) under the product is judged wrong (the family is read "
             "as an unknown, 0 at the sampled point); lines 7-8 are then judged against it",
-    # part D (issue 18): normalization
-    "batch-norm": "the reader takes \\partial \\sigma_{B}^{2} in a derivative's denominator as the square of "
-                  "the derivative in \\sigma_B (\\frac{\\partial L}{\\partial \\sigma_{B}^{2}}, lines 12-13 and 17-19): "
-                  "line 13 is then wrong against line 12, line 17 against line 16; every other line is valid and "
-                  "the final result correct",
 }
 
 
@@ -46,8 +41,11 @@ def _param(name: str, fmt: str, lang: str, profile: str):
     return pytest.param(name, fmt, lang, profile, id=f"{name}-{fmt}-{lang}-{profile}", marks=marks)
 
 
+#: an entry with a known gap (the same in every format, language and profile) is tried in the first
+#: of each only: its failing lines cost minutes each, and one case shows the gap closing (XPASS)
 CASES = [_param(name, fmt, lang, profile) for name in NAMES for fmt in FORMATS for lang in LANGS
-         for profile in PROFILES]
+         for profile in PROFILES
+         if name not in KNOWN_GAPS or (fmt, lang, profile) == (FORMATS[0], LANGS[0], PROFILES[0])]
 
 
 @functools.cache

@@ -106,7 +106,11 @@ class Commands:
         variable_key = name_key("".join(t[1] for t in self.tokens[variable_start:self.index]))
         if self.at("^"):
             self.take()
-            self.group_or_single()
+            power = name_key(str(self.group_or_single()))
+            # \partial \sigma_B^2: by the problem's quantity written so (batch-norm's variance), never by sigma_B
+            if f"{variable_key}^{power}" in self.table.names:
+                variable_key = f"{variable_key}^{power}"
+                variable = self.table.names[variable_key]
         self.expect("}")
         if top is None:
             top = self.term()
