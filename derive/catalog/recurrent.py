@@ -107,7 +107,7 @@ VECTOR_LOCAL = _named("dh_t/dh_t-1 (vector)", r"\frac{\partial \mathbf{h}_t}{\pa
 DIAG = Quantity("D_t", D_T, r"\operatorname{diag}(f'(\mathbf{a}_t))", text="diag(f'(a_t))")
 MATRIX = Quantity("W", W_MATRIX, "W")
 GAMMA = Quantity("gamma", gamma, r"\gamma", POSITIVE, text="gamma")
-NORM_W = Quantity("norm_W", norm_w, r"\|W\|", POSITIVE, text="||W||")
+NORM_W = Quantity("norm_W", norm_w, r"\lVert W\rVert", POSITIVE, text="||W||")
 BOUND = _named("bound", r"\beta_{T-k}", "beta_(T-k)", positive=True)
 BOUND_TANH = _named("bound_tanh", r"\beta_{T-k}^{\tanh}", "beta_(T-k) (tanh)", positive=True)
 BOUND_SIGMOID = _named("bound_sigmoid", r"\beta_{T-k}^{\sigma}", "beta_(T-k) (sigmoid)", positive=True)

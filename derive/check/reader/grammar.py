@@ -9,7 +9,7 @@ from .commands import Commands
 from .course import CourseForms
 from .names import Names
 from .structures import Structures
-from .tokens import (GREEK, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, NAME_WRAPPERS, NOT_FACTORS, ReadError, number,
+from .tokens import (GREEK, MAX_DEPTH, MAX_DIGITS, MAX_TOWER, NAME_WRAPPERS, bars, NOT_FACTORS, ReadError, number,
                      tokenize)
 
 
@@ -226,7 +226,7 @@ class Parser(Structures, Commands, Names, CourseForms):
         self.take()
         written = "".join(inner)
         for quantity in self.table.quantities.values():
-            latex = (quantity.latex or "").replace(" ", "")
+            latex = bars(quantity.latex or "").replace(" ", "")
             if latex.startswith(r"\|") and latex.endswith(r"\|") and latex[2:-2] == written:
                 return quantity.symbol
         raise self.fail(f"the norm of {written or 'nothing'} is not a quantity of this problem")

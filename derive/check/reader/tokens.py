@@ -120,8 +120,13 @@ def normalize(text: str) -> str:
                   r"\1_", text)  # {p}_{i}, {W^{(l)}}_{ij}, {\nabla W^{(l)}}_{ij}, {\tilde{\delta}^{(l+1)}}_{ij}, {\hat{x}}_{i}
     text = re.sub(r"(?<![A-Za-z])\{(\\operatorname\{[A-Za-z]+\}\([^(){}]*\))\}_", r"\1_", text)  # {Var(z)}_{l}
     text = re.sub(r"\\(operatorname|mathrm)\{var\}", r"\\\1{Var}", text)
-    text = re.sub(r"\\[lr]?Vert(?![a-zA-Z])", r"\\| ", text)  # \lVert W \rVert, \Vert W \Vert: the norm \|W\|
+    text = bars(text)
     return re.sub(r"[\s.,;]+$", "", text)
+
+
+def bars(text: str) -> str:
+    """A norm's bars written one way: \\lVert W \\rVert and \\Vert W \\Vert become \\|W\\|."""
+    return re.sub(r"\\[lr]?Vert(?![a-zA-Z])", r"\\| ", text)
 
 
 def _joined(match: re.Match) -> str:
