@@ -251,7 +251,13 @@ def read_spec(path: str | Path, template_dir: str | None = None) -> Sheet:
     """Read and check a sheet spec; raises SpecError (exit status 2) on anything wrong. Its
     ``notation`` must name a profile, shipped or in ``template_dir``."""
     path = Path(path)
-    table = read_toml(path)
+    return build_sheet(read_toml(path), path, template_dir)
+
+
+def build_sheet(table: dict, path: Path, template_dir: str | None = None) -> Sheet:
+    """A sheet from a spec's table as read (``path`` names the spec in errors and anchors its
+    relative files): what :func:`read_spec` does after reading, and what a student's variant is
+    built by once its parameters are drawn (:mod:`derive.variants`)."""
     _check_keys(table, TOP_KEYS, "", path)
     problems = table.get("problem", [])
     if not problems:
