@@ -16,21 +16,12 @@ from ..engine import Builder, Derivation
 from ..notation import CLASS_COUNT, POSITIVE, REAL, SIZE, Quantity, index_domain
 from .registry import Entry
 from .shown import over, plus, times
-from .softmax import sift_deltas
+from .softmax import rewrite_as_p, sift_deltas
 
 C = sp.Symbol("C", integer=True, positive=True)
 i, j, k = (sp.Symbol(name, integer=True, positive=True) for name in "ijk")
 T = sp.Symbol("T", positive=True)
 CONCRETE_SIZES = {C: range(2, 6)}
-
-
-def _rewrite_as_p(expr: sp.Basic, z: sp.IndexedBase, p: sp.IndexedBase, total: sp.Basic) -> sp.Basic:
-    """Replace e^{z_m/T} by p_m times the normaliser, then cancel."""
-    normaliser = sp.Dummy("S", positive=True)
-    expr = expr.xreplace({total: normaliser})
-    exps = {e: p[e.args[0].atoms(sp.Indexed).pop().indices[0]] * normaliser for e in expr.atoms(sp.exp)
-            if len(e.args[0].atoms(sp.Indexed)) == 1}
-    return sp.factor(sp.cancel(expr.xreplace(exps)))
 
 
 def softmax_temperature() -> Derivation:
@@ -56,7 +47,7 @@ def softmax_temperature() -> Derivation:
     b.apply("sift-delta", sift_deltas)
     b.show(plus(over(times(delta_ik, sp.exp(z[i] / T)), times(T, total)),
                 times(-1, over(times(sp.exp(z[i] / T), sp.exp(z[k] / T)), times(T, total**2)))))
-    b.apply("rewrite-as-p", lambda e: sp.expand(_rewrite_as_p(e, z, p, total)))
+    b.apply("rewrite-as-p", lambda e: sp.expand(rewrite_as_p(e, z, p, total)))
     b.show(plus(over(times(p[i], delta_ik), T), times(-1, over(times(p[i], p[k]), T))))
     b.apply("factor", sp.factor)
     b.show(over(times(p[i], plus(delta_ik, -p[k])), T))

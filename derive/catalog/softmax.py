@@ -46,11 +46,14 @@ def sift_deltas(expr: sp.Basic) -> sp.Basic:
 
 
 def rewrite_as_p(expr: sp.Basic, x: sp.IndexedBase, p: sp.IndexedBase, total: sp.Basic) -> sp.Basic:
-    """Replace exp(x_m) by p_m times the normaliser, then cancel."""
+    """Replace exp(x_m) (or exp(x_m / T), the terms of ``total``) by p_m times the normaliser, then cancel."""
     normaliser = sp.Dummy("S", positive=True)
     expr = expr.xreplace({total: normaliser})
-    exps = {e: p[e.args[0].indices[0]] * normaliser for e in expr.atoms(sp.exp)
-            if isinstance(e.args[0], sp.Indexed) and e.args[0].base == x}
+    exps = {}
+    for power in expr.atoms(sp.exp):
+        entries = [atom for atom in power.args[0].atoms(sp.Indexed) if atom.base == x]
+        if len(entries) == 1:
+            exps[power] = p[entries[0].indices[0]] * normaliser
     return sp.factor(sp.cancel(expr.xreplace(exps)))
 
 
