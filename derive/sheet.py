@@ -30,17 +30,19 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import catalog, profiles
+from . import catalog, profiles, questions
 from .engine import Derivation
 from .errors import DeriveError, UsageError
 from .files import read_toml
 from .params import parse_params
+from .questions import Question
 
 TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "notation": str, "problem": list,
             "catalog": str}
 PROBLEM_KEYS = {"entry": str, "network": str, "example": str, "backprop": str, "simulate": dict, "targets": list,
                 "points": int, "statement": str, "params": dict, "convention": str,
-                "exact": bool}
+                "exact": bool, "id": object, "choice": object, "truefalse": object, "numeric": object,
+                "short": object}
 SOURCES = ("entry", "network", "example", "backprop", "simulate")
 SIMULATE_KEYS = ("act", "init", "depth", "width", "batch", "seed")
 
@@ -66,6 +68,11 @@ class Problem:
     answers: dict = field(default_factory=dict)
     #: whether the targets are numbered sub-questions, (1), (2), ...: the spec lists two or more
     numbered: bool = False
+    #: what the problem asks as a question (choice, true/false, numeric, short), if it does: a
+    #: :class:`derive.questions.Question`
+    question: Question | None = None
+    #: the spec's ``id`` (a name grading lines may use), else None: the problem is named by its number
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,9 +108,13 @@ def _check_keys(table: dict, allowed: dict, where: str, path: Path) -> None:
 
 def _problem(table: dict, where: str, path: Path) -> Problem:
     _check_keys(table, PROBLEM_KEYS, where, path)
+    ident = _parse_question(table, where, path, check_id=True)
+    if not any(key in table for key in SOURCES) and questions.kind_of(table):
+        return _question(table, where, path, ident)
     if sum(key in table for key in SOURCES) != 1:
         raise SpecError(f"{path}: '{where}' needs exactly one of 'entry' (a catalog name), 'network', 'example', "
-                        "'backprop' (a problem spec) or 'simulate'")
+                        "'backprop' (a problem spec) or 'simulate', or a question ('choice', 'truefalse', "
+                        "'numeric', 'short')")
     if "simulate" in table:
         return _simulation(table, where, path)
     if table.get("convention", "full") not in ("full", "sheet"):
@@ -121,8 +132,31 @@ def _problem(table: dict, where: str, path: Path) -> Problem:
     if points is not None and points < 0:
         raise SpecError(f"{path}: '{where}.points' must not be negative")
     _statement(table.get("statement"), derivation, f"{where}.statement", path)
+    question = _parse_question(table, where, path, derivation, targets, values, answers)
     return Problem(derivation, targets, values, points, table.get("statement"), source=source, answers=answers,
-                   numbered=len(table.get("targets") or ()) > 1)
+                   numbered=len(table.get("targets") or ()) > 1, question=question, id=ident)
+
+
+def _parse_question(table: dict, where: str, path: Path, *args, check_id: bool = False):
+    """:func:`derive.questions.parse` (or, with ``check_id``, the problem's id), its errors as SpecErrors."""
+    try:
+        return questions.check_id(table.get("id"), where, path) if check_id else questions.parse(table, where, path, *args)
+    except questions.QuestionError as error:
+        raise SpecError(str(error)) from None
+
+
+def _question(table: dict, where: str, path: Path, ident: str | None) -> Problem:
+    """A problem that is only a question (choice, true/false, numeric, short): no derivation."""
+    for key in table:
+        if key not in ("points", "statement", "id", *questions.KINDS):
+            raise SpecError(f"{path}: '{where}.{key}' does not apply to a question without a derivation "
+                            f"(allowed: statement, points, id, {', '.join(questions.KINDS)})")
+    points = table.get("points")
+    if points is not None and points < 0:
+        raise SpecError(f"{path}: '{where}.points' must not be negative")
+    _statement(table.get("statement"), None, f"{where}.statement", path)
+    question = _parse_question(table, where, path)
+    return Problem(None, (), {}, points, table.get("statement"), question=question, id=ident)
 
 
 def _targets(table: dict, derivation: Derivation, where: str, path: Path) -> tuple[tuple[str, ...], dict]:
@@ -279,12 +313,17 @@ def build_sheet(table: dict, path: Path, template_dir: str | None = None) -> She
             add_to_environment(path.parent / table["catalog"])
         except UsageError as error:
             raise SpecError(f"{path}: 'catalog': {error}") from None
+    built = tuple(_problem(p, f"problem[{n}]", path) for n, p in enumerate(problems, 1))
+    ids = [p.id for p in built if p.id is not None]
+    for n, ident in enumerate(ids):
+        if ids.index(ident) != n:
+            raise SpecError(f"{path}: problem id '{ident}' is given twice (ids name problems in grading lines)")
     return Sheet(
         name=path.stem,
         title=table.get("title", path.stem),
         course=table.get("course", ""),
         date=table.get("date", ""),
         lang=table.get("lang"),
-        problems=tuple(_problem(p, f"problem[{n}]", path) for n, p in enumerate(problems, 1)),
+        problems=built,
         notation=table.get("notation"),
     )
