@@ -61,7 +61,7 @@ class Question:
     exact string) and ``tolerance`` (absolute, a string; None = the digits-shown rule). For short:
     ``model`` (prose with ``$...$`` math) and ``lines`` (answer space on a handout). ``target``
     names the derivation's target a generated or checker-graded question asks, else None;
-    ``generated`` says the options came from the checker's slips.
+    ``generated`` says the options came from the checker's slips (``formulas`` holds them as SymPy).
     """
 
     kind: str
@@ -75,6 +75,8 @@ class Question:
     lines: int | None = None
     target: str | None = None
     generated: bool = False
+    #: a generated choice's options as SymPy formulas (printed in the document's notation profile)
+    formulas: tuple = ()
 
     @property
     def letters(self) -> str:
@@ -199,10 +201,11 @@ def _choice(spec, key: str, path: Path, derivation, targets, values) -> Question
         from .distractors import options
 
         try:
-            shown = options(derivation, targets[0], values, count)
+            shown, found = options(derivation, targets[0], values, count)
         except UsageError as error:
             raise QuestionError(f"{path}: '{key}': {error}") from None
-        return Question("choice", tuple(shown), (0,), False, target=targets[0], generated=True)
+        return Question("choice", tuple(shown), (0,), False, target=targets[0], generated=True,
+                        formulas=tuple(found))
     if "count" in spec:
         raise QuestionError(f"{path}: '{key}.count' applies with distractors = \"slips\" only")
     options = spec.get("options")
