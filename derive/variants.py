@@ -1,0 +1,327 @@
+"""Per-student variants of a sheet: parameters drawn per student, and ``variants.json``.
+
+A ``[[problem]]``'s ``params`` may give a range or a list of choices instead of a number::
+
+    params = { n_in = { from = 64, to = 1024, step = 64 }, n_out = [128, 256, 512] }
+
+Each student's values are drawn by hashing (the sheet's seed, the student's id, the problem's
+number, the try): never Python's ``hash()``, never a global random state, so the same inputs
+give the same variant on every machine. The drawn values are put into a copy of the spec's
+table and the problem is built by :func:`derive.sheet.build_sheet`, the one mechanism a spec
+and its variants are built by. A problem that does not build with the values drawn (a
+division by zero, a value outside its domain) is drawn again, deterministically (the next
+try), up to :data:`REDRAWS` times.
+
+``variants.json`` (interface 3 of the issue 19 design note) records each student's seed, the
+values drawn, each problem's expected answers and each choice question's order; it is read
+back by :func:`load`, which checks it whole (a broken file is one error line naming it).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from pathlib import Path
+
+from .errors import DeriveError, UsageError
+from .files import write_atomic
+
+#: The version of the variants.json layout this module writes and reads.
+FORMAT = 1
+#: Tries to draw a problem's values that build (and a variant unlike the others) before giving up.
+REDRAWS = 100
+#: The most values one list of choices may hold.
+MAX_CHOICES = 1_000
+#: What a problem of variants.json may be.
+KINDS = ("derivation", "simulation", "choice", "truefalse", "numeric", "short")
+#: The most bytes read from a variants.json (200 students of 10 problems take well under 1 MB).
+MAX_BYTES = 200 * 2**20
+
+
+class VariantsError(UsageError):
+    """A variants.json, a roster or a drawn ``params`` that cannot be used; one line naming it."""
+
+
+# variants.json: writing and reading ------------------------------------------------------------
+
+def dumps(document: dict) -> str:
+    """variants.json's text: UTF-8, keys sorted, indent 1, one newline at the end (the same
+    document gives the same bytes)."""
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+
+
+def write(document: dict, path: str | Path) -> Path:
+    """Write a variants.json whole (checked first: what is written can be read back by :func:`load`)."""
+    _validate(document, str(path))
+    return write_atomic(path, dumps(document))
+
+
+def load(path: str | Path) -> dict:
+    """Read and check a variants.json (the layout of :func:`document`).
+
+    Returns the document as written: ``{"spec", "seed", "format", "students": [{"id", "name",
+    "seed", "params", "problems": [...]}]}``.
+
+    Raises:
+        VariantsError: one line naming the file and what is wrong (missing, unreadable, not
+            JSON, a field missing or of the wrong type, a student id twice, ...).
+    """
+    shown = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise VariantsError(f"{shown}: no such file") from None
+    except IsADirectoryError:
+        raise VariantsError(f"{shown}: is a folder, not a variants.json") from None
+    except OSError as error:
+        raise VariantsError(f"{shown}: cannot read: {error.strerror or error}") from None
+    if len(data) > MAX_BYTES:
+        raise VariantsError(f"{shown}: more than {MAX_BYTES} bytes; not a variants.json")
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise VariantsError(f"{shown}: not UTF-8 ({error.reason} at byte {error.start})") from None
+    except RecursionError:
+        raise VariantsError(f"{shown}: nested too deeply; not a variants.json") from None
+    except ValueError as error:
+        raise VariantsError(f"{shown}: not JSON: {error}") from None
+    _validate(document, shown)
+    return document
+
+
+def _need(value, kind, where: str, shown: str, optional: bool = False):
+    """``value`` checked to be of ``kind`` (a bool is not an int); else a VariantsError naming ``where``."""
+    if value is None and optional:
+        return value
+    ok = isinstance(value, kind) and not (kind in (int, (int, str)) and isinstance(value, bool))
+    if not ok:
+        names = {int: "a whole number", str: "a string", list: "a list", dict: "an object", bool: "true or false"}
+        wanted = names.get(kind, " or ".join(names.get(k, k.__name__) for k in kind) if isinstance(kind, tuple)
+                           else kind.__name__)
+        got = "missing" if value is None else f"{type(value).__name__} {json.dumps(value)[:40]}"
+        raise VariantsError(f"{shown}: {where} must be {wanted}, not {got}")
+    return value
+
+
+def _validate(document, shown: str) -> None:
+    """Check a variants.json document whole; raises VariantsError on the first thing wrong."""
+    _need(document, dict, "the file", shown)
+    if document.get("format") != FORMAT:
+        raise VariantsError(f"{shown}: 'format' must be {FORMAT}, not {json.dumps(document.get('format'))[:40]} "
+                            "(written by another version of derive?)")
+    _need(document.get("spec"), str, "'spec'", shown)
+    _need(document.get("seed"), int, "'seed'", shown)
+    students = _need(document.get("students"), list, "'students'", shown)
+    seen = set()
+    for n, student in enumerate(students, 1):
+        where = f"students[{n}]"
+        _need(student, dict, where, shown)
+        ident = _need(student.get("id"), str, f"{where}.id", shown)
+        if ident in seen:
+            raise VariantsError(f"{shown}: {where}: student id {json.dumps(ident)[:60]} appears twice")
+        seen.add(ident)
+        _need(student.get("name"), str, f"{where}.name", shown)
+        _need(student.get("seed"), int, f"{where}.seed", shown)
+        params = _need(student.get("params"), dict, f"{where}.params", shown)
+        for number, values in params.items():
+            _need(values, dict, f"{where}.params.{number}", shown)
+        numbers = set()
+        for m, problem in enumerate(_need(student.get("problems"), list, f"{where}.problems", shown), 1):
+            _problem(problem, f"{where}.problems[{m}]", shown)
+            if problem["number"] in numbers:
+                raise VariantsError(f"{shown}: {where}: problem {problem['number']} appears twice")
+            numbers.add(problem["number"])
+
+
+def _problem(problem, where: str, shown: str) -> None:
+    """Check one problem of a student (its fields by its kind)."""
+    _need(problem, dict, where, shown)
+    _need(problem.get("number"), int, f"{where}.number", shown)
+    _need(problem.get("id"), str, f"{where}.id", shown)
+    kind = problem.get("kind")
+    if kind not in KINDS:
+        raise VariantsError(f"{shown}: {where}.kind must be one of {', '.join(KINDS)}, not "
+                            f"{json.dumps(kind)[:40]}")
+    _need(problem.get("points"), int, f"{where}.points", shown, optional=True)
+    for name, target in _need(problem.get("targets", {}), dict, f"{where}.targets", shown).items():
+        _need(target, dict, f"{where}.targets.{name}", shown)
+        _need(target.get("expected"), str, f"{where}.targets.{name}.expected", shown)
+    if kind == "choice":
+        order = _need(problem.get("order"), list, f"{where}.order", shown)
+        if sorted(order) != list(range(len(order))) or not order:
+            raise VariantsError(f"{shown}: {where}.order must be the option numbers 0..{max(len(order), 1) - 1} "
+                                "each once")
+        answer = _need(problem.get("answer"), list, f"{where}.answer", shown)
+        if any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < len(order) for a in answer):
+            raise VariantsError(f"{shown}: {where}.answer must list positions from 0 to {len(order) - 1}")
+        _need(problem.get("multiple"), bool, f"{where}.multiple", shown)
+    elif kind == "truefalse":
+        _need(problem.get("truth"), bool, f"{where}.truth", shown)
+    elif kind == "numeric":
+        _need(problem.get("value"), str, f"{where}.value", shown)
+        _need(problem.get("tolerance"), str, f"{where}.tolerance", shown, optional=True)
+    elif kind == "short":
+        _need(problem.get("model"), str, f"{where}.model", shown, optional=True)
+
+
+# Drawing ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Draw:
+    """What one parameter may be: the values ``start + k * step`` up to ``stop`` (a range), or
+    one of ``choices``."""
+
+    key: str
+    start: Fraction = Fraction(0)
+    step: Fraction = Fraction(1)
+    count: int = 0
+    choices: tuple[Fraction, ...] = ()
+
+    def size(self) -> int:
+        """How many values there are to draw from."""
+        return len(self.choices) if self.choices else self.count
+
+    def nth(self, index: int) -> Fraction:
+        """The ``index``-th value (0-based)."""
+        return self.choices[index] if self.choices else self.start + index * self.step
+
+
+def _number(value, where: str) -> Fraction:
+    """An exact number from a TOML value (an integer, a decimal, or a string such as ``"1/3"``)."""
+    from .params import parse_number
+
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise VariantsError(f"{where} must be a number, not {type(value).__name__}")
+    try:
+        number = parse_number(repr(value) if isinstance(value, float) else str(value))
+    except (ValueError, ZeroDivisionError):
+        raise VariantsError(f"{where} must be a number, not {str(value)[:40]!r}") from None
+    return Fraction(int(number.p), int(number.q))
+
+
+def _draw(key: str, value, where: str) -> Draw | None:
+    """The Draw a ``params`` value asks for (a table: a range; a list: choices), None for a number."""
+    if isinstance(value, list):
+        if not value:
+            raise VariantsError(f"{where}: the list of choices is empty")
+        if len(value) > MAX_CHOICES:
+            raise VariantsError(f"{where}: {len(value)} choices; at most {MAX_CHOICES}")
+        return Draw(key, choices=tuple(_number(v, f"{where} choice {n}") for n, v in enumerate(value, 1)))
+    if not isinstance(value, dict):
+        return None
+    unknown = set(value) - {"from", "to", "step"}
+    if unknown:
+        raise VariantsError(f"{where}: unknown key '{sorted(unknown)[0]}' in a range (allowed: from, to, step)")
+    for needed in ("from", "to"):
+        if needed not in value:
+            raise VariantsError(f"{where}: a range needs 'from' and 'to' (and optionally 'step')")
+    start, stop = _number(value["from"], f"{where}.from"), _number(value["to"], f"{where}.to")
+    step = _number(value.get("step", 1), f"{where}.step")
+    if step <= 0:
+        raise VariantsError(f"{where}.step must be more than 0, not {value.get('step')!r}")
+    if start > stop:
+        raise VariantsError(f"{where}: 'from' ({value['from']!r}) is more than 'to' ({value['to']!r})")
+    return Draw(key, start, step, (stop - start) // step + 1)
+
+
+def draws(table: dict, path: Path) -> dict[int, tuple[Draw, ...]]:
+    """The parameters to draw, by problem number (1-based): every ``params`` value that is a range
+    or a list. A range or list where values cannot be drawn yet (a problem other than a catalog
+    entry) is a SpecError naming the problem and the key."""
+    from .sheet import SpecError
+
+    found = {}
+    for number, problem in enumerate(table.get("problem", []) if isinstance(table.get("problem"), list) else [], 1):
+        params = problem.get("params") if isinstance(problem, dict) else None
+        if not isinstance(params, dict):
+            continue
+        where = f"problem[{number}].params"
+        try:
+            drawn = tuple(d for key, value in params.items() if (d := _draw(key, value, f"{where}.{key}")))
+        except VariantsError as error:
+            raise SpecError(f"{path}: {error}") from None
+        if drawn and "entry" not in problem:
+            source = next((key for key in ("network", "example", "backprop", "simulate") if key in problem), "?")
+            raise SpecError(f"{path}: {where}.{drawn[0].key}: values are drawn for a catalog entry's parameters "
+                            f"('entry'); a '{source}' problem takes none yet")
+        if drawn:
+            found[number] = drawn
+    return found
+
+
+def shown(value: Fraction) -> int | str:
+    """A drawn value as the spec and variants.json carry it: an integer, else its exact decimal
+    (``"0.25"``), else a fraction (``"1/3"``)."""
+    if value.denominator == 1:
+        return int(value)
+    rest = value.denominator
+    for prime in (2, 5):
+        while rest % prime == 0:
+            rest //= prime
+    if rest != 1:
+        return f"{value.numerator}/{value.denominator}"
+    with localcontext() as context:
+        context.prec = 1000
+        return format((Decimal(value.numerator) / Decimal(value.denominator)).normalize(), "f")
+
+
+def student_seed(seed: int, student: str) -> int:
+    """A student's seed: a 32-bit number from SHA-256 of (the sheet's seed, the student's id)."""
+    return int.from_bytes(hashlib.sha256(f"derive-variants/{FORMAT}\0{seed}\0{student}".encode()).digest()[:4], "big")
+
+
+def index(count: int, *material) -> int:
+    """A number from 0 to ``count - 1`` drawn from SHA-256 of ``material`` (as text)."""
+    digest = hashlib.sha256("\0".join(map(str, material)).encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest, "big") % count
+
+
+def shuffled(count: int, *material) -> list[int]:
+    """A permutation of ``range(count)`` drawn from ``material`` (Fisher-Yates, each swap by :func:`index`)."""
+    order = list(range(count))
+    for i in range(count - 1, 0, -1):
+        j = index(i + 1, *material, "shuffle", i)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def drawn_values(drawn: tuple[Draw, ...], seed: int, number: int, attempt: int) -> dict[str, int | str]:
+    """One problem's drawn values for a student's ``seed``, try ``attempt``: key -> :func:`shown` value."""
+    return {d.key: shown(d.nth(index(d.size(), seed, number, attempt, d.key))) for d in drawn}
+
+
+def with_values(table: dict, values: dict[int, dict]) -> dict:
+    """A copy of a spec's table with the values drawn put into each problem's ``params``."""
+    result = copy.deepcopy(table)
+    for number, problem_values in values.items():
+        result["problem"][number - 1]["params"].update(problem_values)
+    return result
+
+
+def refuse_draws(table: dict, path: Path) -> None:
+    """A spec with ranges or choices, asked for one sheet (no ``--variants``): a SpecError naming the key."""
+    from .sheet import SpecError
+
+    found = draws(table, path)
+    if found:
+        number, drawn = next(iter(found.items()))
+        raise SpecError(f"{path}: problem[{number}].params.{drawn[0].key} is drawn per student (a range or "
+                        "choices): write the variants with --variants ROSTER.csv or --variants N --seed S")
+
+
+def build_problem(table: dict, number: int, path: Path, template_dir: str | None):
+    """Problem ``number`` of a spec's ``table`` built by :func:`derive.sheet.build_sheet` (the
+    table's header with that problem alone); a problem that cannot be built raises its
+    SpecError, the problem named by its number in the spec."""
+    from .sheet import SpecError, build_sheet
+
+    header = {key: value for key, value in table.items() if key != "problem"}
+    try:
+        return build_sheet({**header, "problem": [table["problem"][number - 1]]}, path, template_dir).problems[0]
+    except DeriveError as error:
+        raise SpecError(str(error).replace("problem[1]", f"problem[{number}]", 1)) from None
