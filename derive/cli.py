@@ -288,6 +288,9 @@ def _grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="feedback in en or zh")
     parser.add_argument("--timeout", type=positive_seconds("check.timeout"), default=DEFAULT_TIMEOUT,
                         help="seconds per check (default 5)")
+    parser.add_argument("--variants", metavar="VARIANTS.json",
+                        help="grade {student, problem, target|choice, answer} lines against each student's variant "
+                             "(sheet --variants writes the file)")
     return parser
 
 
@@ -297,6 +300,8 @@ def _grade(argv: list[str]) -> int:
     from .check.pool import CheckPool
     options = _grade_parser().parse_args(argv)
     start = time.perf_counter()
+    if options.variants is not None:
+        return _grade_variants(options, start)
     batch = Batch(read_requests(_read_input(options.file, "grade.bytes", raw=True)), options.lang)
     with CheckPool(min(options.jobs, max(1, len(batch.checks))), options.timeout) as pool:
         results = batch.run(pool, progress=sys.stderr.isatty())
@@ -305,6 +310,20 @@ def _grade(argv: list[str]) -> int:
         "results.json" if options.format == "gradescope" else None)
     write_output(text, output)
     print(summary(results, time.perf_counter() - start), file=sys.stderr)
+    return 0
+
+
+def _grade_variants(options: argparse.Namespace, start: float) -> int:
+    """``grade --variants``: each line judged against its student's own variant."""
+    from .check import variant_grade
+    roster = variant_grade.Roster(variant_grade.load(options.variants), options.variants)
+    data = _read_input(options.file, "grade.bytes", raw=True)
+    results = variant_grade.grade(data, roster, options.lang, options.jobs, options.timeout,
+                                  progress=sys.stderr.isatty())
+    output = options.output if options.output is not None else (
+        "results.json" if options.format == "gradescope" else None)
+    write_output(variant_grade.write(results, options.format, roster), output)
+    print(variant_grade.summary(results, time.perf_counter() - start), file=sys.stderr)
     return 0
 
 
@@ -653,7 +672,8 @@ def _dispatch(argv: list[str]) -> int:
         print("\ncommands: list | sheet SPEC.toml | check NAME --target T --answer LATEX | grade FILE.jsonl"
               " | check-steps NAME --file ANSWER.tex"
               " | net NAME|SPEC.toml | backprop SPEC.toml | conv2d | example list|NAME | simulate --act A --init I"
-              " | audit CLAIMS.toml | diff 'f(x) = ...' | init --act NAME|'f(z) = ...' | NAME (a catalog entry)"
+              " | audit CLAIMS.toml | diff 'f(x) = ...' | init --act NAME|'f(z) = ...'"
+              " | export SPEC.toml --format moodle|gradescope -o FILE | NAME (a catalog entry)"
               "\nevery command: --catalog FILE.toml (a teacher's own entries; repeatable)")
         return 0 if argv else 2
     if argv[0] == "list":
@@ -662,7 +682,8 @@ def _dispatch(argv: list[str]) -> int:
         return 0
     commands = {"sheet": _sheet, "check": _check, "grade": _grade, "net": _net, "backprop": _backprop,
                 "conv2d": _conv2d, "example": _example, "simulate": _simulate,
-                "check-steps": _check_steps, "audit": _audit, "diff": _diff, "init": _init}
+                "check-steps": _check_steps, "audit": _audit, "diff": _diff, "init": _init,
+                "export": lambda args: __import__("derive.export", fromlist=["main"]).main(args)}
     if argv[0] in commands:
         return commands[argv[0]](argv[1:])
     options = _derivation_parser().parse_args(argv)

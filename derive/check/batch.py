@@ -18,7 +18,7 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from .. import limits
 from ..errors import DeriveError
@@ -48,6 +48,10 @@ def run_request(request: Mapping) -> dict:
         result = _run_steps(request)
         result["ms"] = round((time.perf_counter() - start) * 1000, 2)
         return result
+    if "value" in request:  # a number against a variant's value (grade --variants): its tolerance or digits
+        from .variant_grade import judge_number
+
+        return {**judge_number(request), "ms": round((time.perf_counter() - start) * 1000, 2)}
     try:
         answer = request.get("answer")
         if not isinstance(answer, str):
@@ -233,8 +237,9 @@ def _decode(line: bytes | str) -> str:
     return line
 
 
-def parse_line(line: bytes | str, number: int) -> dict:
-    """One input line as a request, or an ``{"id", "error", "points"}`` marker saying why it is not one."""
+def parse_line(line: bytes | str, number: int, validate: Callable[[dict], str | None] = invalid) -> dict:
+    """One input line as a request, or an ``{"id", "error", "points"}`` marker saying why it is not one
+    (``validate``: why a decoded line is not a request, or None; ``grade --variants`` has its own)."""
     try:
         request = json.loads(_decode(line))
     except DeriveError as error:
@@ -246,7 +251,7 @@ def parse_line(line: bytes | str, number: int) -> dict:
     if not isinstance(request, dict):
         return {"id": None, "error": f"line {number}: not a JSON object"}
     try:
-        reason = invalid(request)
+        reason = validate(request)
     except Exception as error:  # noqa: BLE001 - a validation gap must not end the batch either
         reason = f"could not be read ({type(error).__name__})"
     if reason:
@@ -256,13 +261,13 @@ def parse_line(line: bytes | str, number: int) -> dict:
     return request
 
 
-def read_requests(data: bytes | Iterable[str]) -> list[dict]:
-    """Every non-blank line of a file (bytes) or of a list of lines, parsed; more lines than
-    the limit ``grade.lines`` is a LimitError before any is parsed."""
+def read_requests(data: bytes | Iterable[str], validate: Callable[[dict], str | None] = invalid) -> list[dict]:
+    """Every non-blank line of a file (bytes) or of a list of lines, parsed (:func:`parse_line`); more
+    lines than the limit ``grade.lines`` is a LimitError before any is parsed."""
     if isinstance(data, bytes):
         limits.check("grade.lines", data.count(b"\n") + (not data.endswith(b"\n")), "the input")
         data = data.removeprefix(codecs.BOM_UTF8).split(b"\n")
-    return [parse_line(line, n) for n, line in enumerate(data, 1) if line.strip()]
+    return [parse_line(line, n, validate) for n, line in enumerate(data, 1) if line.strip()]
 
 
 def _error_result(marker: Mapping) -> dict:
