@@ -420,6 +420,10 @@ def render_document(derivation: Derivation, lang: str = "en", values: Mapping[st
 
 def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | None,
                   notation: str = profiles.DEFAULT) -> dict:
+    from . import question_view
+
+    if problem.question is not None and problem.derivation is None:  # a question only (choice, short, ...)
+        return question_view.problem_view(problem, number, lang, template_dir, notation)
     if problem.simulation is not None:
         from .simulate_view import problem_view
 
@@ -456,6 +460,8 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
         "handout_picture": worked and worked["handout_picture"], "key_picture": worked and worked["key_picture"],
         "view": view, "figure": activation_figure(problem.derivation, problem.values), "simulation": None,
         "network": network_view(problem.derivation, view, lang, template_dir, notation),  # layer tables
+        "question": question_view.view(problem.question, problem.derivation, lang, template_dir, notation)
+        if problem.question is not None else None,  # a choice on a target (distractors = "slips"), a numeric one
     }
 
 
