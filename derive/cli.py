@@ -103,7 +103,19 @@ def _sheet_parser() -> argparse.ArgumentParser:
     parser.add_argument("--template-dir", metavar="DIR", help="a folder of templates searched first")
     _notation_option(parser, None)
     _show_checks_option(parser)
+    parser.add_argument("--variants", metavar="ROSTER.csv|N",
+                        help="one handout and key per student of a roster (CSV: id, name) or N students "
+                             "001..N, the spec's ranges drawn per student; also variants.json")
+    parser.add_argument("--seed", type=_whole, help="with --variants: the seed of the draws (default 0)")
+    parser.add_argument("--jobs", type=job_count, default=1, help="with --variants --pdf: PDFs built at once")
     return parser
+
+
+def _whole(text: str) -> int:
+    """An argparse type for ``--seed``: a whole number from 0 to 2^63 - 1."""
+    if not text.isdigit() or len(text) > 19 or int(text) >= 2**63:
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a whole number from 0 to 2^63 - 1")
+    return int(text)
 
 
 def _list_parser() -> argparse.ArgumentParser:
@@ -599,9 +611,18 @@ def _simulate(argv: list[str]) -> int:
 
 
 def _sheet(argv: list[str]) -> int:
-    from .sheet import read_spec
+    from .sheet import build_sheet
     options = _sheet_parser().parse_args(argv)
-    sheet = read_spec(options.spec, options.template_dir)
+    if options.variants is not None or options.seed is not None:
+        from .variant_sheets import main
+
+        return main(options)
+    from .files import read_toml
+    from .variants import refuse_draws
+
+    table = read_toml(options.spec)
+    refuse_draws(table, Path(options.spec))  # ranges and choices are drawn per student: --variants
+    sheet = build_sheet(table, Path(options.spec), options.template_dir)
     lang = options.lang or sheet.lang or "en"
     if options.template_dir and not Path(options.template_dir).is_dir():
         raise UsageError(f"template folder '{options.template_dir}' does not exist")

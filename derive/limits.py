@@ -68,6 +68,7 @@ _TABLE = (
     Limit("grade.depth", 16, "grade", "levels of nested arrays and objects in one line (deeper: error)"),
     Limit("grade.points", 1_000_000, "grade", "a line's points, a finite number from 0 (else: error)"),
     Limit("grade.jobs", 64, "grade", "--jobs, worker processes"),
+    Limit("variants.students", 10_000, "sheet", "students of --variants: a roster's rows, or N"),
     Limit("check-steps.bytes", 100_000, "check-steps", "bytes in the derivation file (or standard input)"),
     Limit("check-steps.timeout", 600, "check-steps", "--timeout, seconds per line", 5.0),
     Limit("check-steps.budget", 3_600, "check-steps", "--budget, seconds for the whole file", 60.0),

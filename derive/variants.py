@@ -216,7 +216,7 @@ def _draw(key: str, value, where: str) -> Draw | None:
         return None
     unknown = set(value) - {"from", "to", "step"}
     if unknown:
-        raise VariantsError(f"{where}: unknown key '{sorted(unknown)[0]}' in a range (allowed: from, to, step)")
+        raise VariantsError(f"{where}: unknown key '{min(unknown)}' in a range (allowed: from, to, step)")
     for needed in ("from", "to"):
         if needed not in value:
             raise VariantsError(f"{where}: a range needs 'from' and 'to' (and optionally 'step')")
@@ -325,3 +325,220 @@ def build_problem(table: dict, number: int, path: Path, template_dir: str | None
         return build_sheet({**header, "problem": [table["problem"][number - 1]]}, path, template_dir).problems[0]
     except DeriveError as error:
         raise SpecError(str(error).replace("problem[1]", f"problem[{number}]", 1)) from None
+
+
+# Building each student's variant ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Student:
+    """One student of a roster: the id (data, never a file name as it is) and the name (may be empty)."""
+
+    id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A student's sheet: the student, their seed, the values drawn (problem number -> key ->
+    value), the sheet built with them (choice options in the student's order), and each choice
+    question's order (problem number -> the spec's option indices in the order shown)."""
+
+    student: Student
+    seed: int
+    params: dict
+    sheet: object
+    orders: dict
+
+
+class _Builder:
+    """Builds problems of one spec with values drawn, each (problem, values) once: a build that
+    succeeded or failed is remembered, so students drawing the same values share the work."""
+
+    def __init__(self, table: dict, path: Path, template_dir: str | None):
+        self.table, self.path, self.template_dir = table, path, template_dir
+        self.built: dict = {}
+
+    def problem(self, number: int, values: dict):
+        """Problem ``number`` built with ``values`` put into its ``params``: (sheet, None) or (None, error)."""
+        key = (number, tuple(sorted(values.items())))
+        if key not in self.built:
+            table = {**self.table, "problem": list(self.table["problem"])}
+            if values:
+                table["problem"][number - 1] = {**table["problem"][number - 1],
+                                                "params": {**table["problem"][number - 1]["params"], **values}}
+            try:
+                self.built[key] = (_one_problem(table, number, self.path, self.template_dir), None)
+            except DeriveError as error:
+                self.built[key] = (None, error)
+        return self.built[key]
+
+
+def _one_problem(table: dict, number: int, path: Path, template_dir: str | None):
+    """The sheet of problem ``number`` alone, built by :func:`derive.sheet.build_sheet` (its errors
+    name the problem by its number in the spec)."""
+    from .sheet import SpecError, build_sheet
+
+    header = {key: value for key, value in table.items() if key != "problem"}
+    try:
+        return build_sheet({**header, "problem": [table["problem"][number - 1]]}, path, template_dir)
+    except DeriveError as error:
+        raise SpecError(str(error).replace("problem[1]", f"problem[{number}]", 1)) from None
+
+
+def _combinations(found: dict) -> int:
+    """How many different sets of values can be drawn (capped: only compared with a roster's size)."""
+    total = 1
+    for drawn in found.values():
+        for draw in drawn:
+            total = min(total * draw.size(), 10**12)
+    return total
+
+
+def make(table: dict, path: Path, students: list[Student], seed: int, template_dir: str | None = None) -> list[Variant]:
+    """Every student's variant of the spec ``table`` (read from ``path``), in the roster's order.
+
+    A student's values are a function of (the spec, ``seed``, the student's id) alone, with one
+    exception: where two students of the roster would draw the same values and the ranges have
+    room for every student, the one whose id sorts later draws again (the next round), so the
+    variants are pairwise different. A problem that does not build with the values drawn is drawn
+    again (the next try); :data:`REDRAWS` failures in a row are a SpecError naming the problem,
+    the student and the last error.
+    """
+    from .sheet import SpecError
+
+    found = draws(table, path)
+    builder = _Builder(table, path, template_dir)
+    distinct = _combinations(found) >= len(students)
+    taken, made = set(), {}
+    for student in sorted(students, key=lambda s: s.id):
+        own = student_seed(seed, student.id)
+        for round_ in range(REDRAWS):
+            params = {number: _well_posed(builder, number, drawn, own, round_, student) for number, drawn in found.items()}
+            signature = json.dumps({str(n): v for n, v in params.items()}, sort_keys=True)
+            if not distinct or signature not in taken or round_ == REDRAWS - 1:
+                break
+        taken.add(signature)
+        problems = []
+        for number in range(1, len(table["problem"]) + 1):
+            sheet, error = builder.problem(number, params.get(number, {}))
+            if error is not None:
+                raise SpecError(str(error)) from None
+            problems.append(sheet.problems[0])
+        problems, orders = _shuffle(problems, own)
+        made[student.id] = Variant(student, own, params, _replace_problems(sheet, problems), orders)
+    return [made[student.id] for student in students]
+
+
+def _well_posed(builder: _Builder, number: int, drawn: tuple[Draw, ...], own: int, round_: int,
+                student: Student) -> dict:
+    """Values for problem ``number`` that build: the first try of ``round_`` that does."""
+    from .sheet import SpecError
+
+    error = None
+    for attempt in range(REDRAWS):
+        values = drawn_values(drawn, own, number, f"{round_}.{attempt}")
+        _, error = builder.problem(number, values)
+        if error is None:
+            return values
+    shown_id = json.dumps(student.id, ensure_ascii=False)[:60]
+    raise SpecError(f"{builder.path}: problem[{number}]: no values drawn for student {shown_id} build in "
+                    f"{REDRAWS} tries (the ranges leave too few well-posed ones?); the last: {error}")
+
+
+def _shuffle(problems: list, own: int) -> tuple[list, dict]:
+    """Each choice question's options in the student's order (drawn from ``own``): the problems
+    with their questions reordered, and each one's order (the spec's indices as shown)."""
+    from dataclasses import replace
+
+    result, orders = [], {}
+    for number, problem in enumerate(problems, 1):
+        question = getattr(problem, "question", None)
+        if question is not None and question.kind == "choice" and len(question.options) > 1:
+            order = shuffled(len(question.options), own, number, "options")
+            moved = {"options": tuple(question.options[i] for i in order),
+                     "answer": tuple(sorted(order.index(a) for a in question.answer))}
+            if len(question.formulas) == len(question.options):
+                moved["formulas"] = tuple(question.formulas[i] for i in order)
+            problem = replace(problem, question=replace(question, **moved))
+            orders[number] = order
+        result.append(problem)
+    return result, orders
+
+
+def _replace_problems(sheet, problems: list):
+    from dataclasses import replace
+
+    return replace(sheet, problems=tuple(problems))
+
+
+# variants.json: what each student's variant expects ----------------------------------------------
+
+def _source(table: dict, path: Path) -> tuple[str, dict]:
+    """The name ``check`` grades a problem's targets by, and the fields that say how: a catalog
+    entry's name (``notation``: its reading table), else a network's or worked problem's name
+    (a spec beside the sheet by its path) with its counting ``convention``."""
+    if "entry" in table:
+        return table["entry"], {"notation": table["entry"]}
+    for key in ("network", "backprop", "example"):
+        if key in table:
+            name = table[key]
+            name = str(path.parent / name) if key == "backprop" or name.endswith(".toml") else name
+            return name, {"problem": name, "convention": table.get("convention", "full")}
+    return "", {}
+
+
+def _targets(problem, fields: dict, notation: str, template_dir: str | None) -> dict:
+    """Each asked target's expected answer for the variant: LaTeX (checkable as ``expected``) and
+    SymPy's text, with the fields ``check`` needs."""
+    import sympy as sp
+
+    from . import profiles
+    from .printing import NotationLatexPrinter
+
+    derivation = profiles.apply(problem.derivation, notation, template_dir)
+    latex = NotationLatexPrinter(derivation.quantities).doprint
+    found = {}
+    for name in problem.targets:
+        if name in problem.answers:
+            value = problem.answers[name]
+        else:
+            value = derivation.value(name, problem.values) if problem.values else derivation.target(name).rhs
+        found[name] = {"expected": latex(value), "value": sp.sstr(value), **fields}
+    return found
+
+
+def record(variant: Variant, table: dict, path: Path, notation: str | None = None,
+           template_dir: str | None = None) -> dict:
+    """A student's entry of variants.json: id, name, seed, the values drawn (by problem number, as
+    text), and each problem's kind with its expected answers (a derivation's targets; a choice's
+    order, options as shown and right positions; a true/false's truth; a numeric value and
+    tolerance; a short answer's model)."""
+    from . import profiles
+
+    notation = notation or table.get("notation") or profiles.DEFAULT
+    problems = []
+    for number, (problem, spec) in enumerate(zip(variant.sheet.problems, table["problem"], strict=True), 1):
+        question = getattr(problem, "question", None)
+        kind = question.kind if question else "simulation" if problem.simulation is not None else "derivation"
+        entry = {"number": number, "id": getattr(problem, "id", None) or str(number), "kind": kind,
+                 "points": problem.points}
+        if problem.derivation is not None:
+            name, fields = _source(spec, path)
+            entry.update(problem=name, targets=_targets(problem, fields, notation, template_dir))
+        if kind == "choice":
+            entry.update(order=variant.orders.get(number, list(range(len(question.options)))),
+                         answer=list(question.answer), multiple=question.multiple, options=list(question.options))
+        elif kind == "truefalse":
+            entry["truth"] = question.truth
+        elif kind == "numeric":
+            entry.update(value=question.value, tolerance=question.tolerance)
+        elif kind == "short":
+            entry["model"] = question.model
+        problems.append(entry)
+    return {"id": variant.student.id, "name": variant.student.name, "seed": variant.seed,
+            "params": {str(number): values for number, values in variant.params.items()}, "problems": problems}
+
+
+def document(name: str, seed: int, students: list[dict]) -> dict:
+    """The whole variants.json document of a sheet ``name`` drawn with ``seed``."""
+    return {"spec": name, "seed": seed, "format": FORMAT, "students": students}
