@@ -1,0 +1,87 @@
+"""``derive export SPEC --format moodle|gradescope -o OUT``: a sheet for the systems courses grade in.
+
+- ``moodle``: a Moodle XML question bank (:mod:`derive.export.moodle`);
+- ``gradescope``: a Gradescope autograder zip (:mod:`derive.export.gradescope`), which grades a
+  student's answers with derive itself (formulas symbolically).
+
+With ``--variants variants.json`` (written by ``derive sheet SPEC --variants``), each student's
+own variant: in Moodle, a category per problem with one question per student; in the
+autograder, each submission graded against its student's variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+FORMATS = ("moodle", "gradescope")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The options of ``derive export``."""
+    from ..cli import _Parser
+    from ..render import LANGUAGES
+
+    result = _Parser(prog="derive export", description="Write a sheet as a Moodle XML question bank or a "
+                                                        "Gradescope autograder zip.")
+    result.add_argument("spec", help="a sheet spec (TOML), see examples/")
+    result.add_argument("--format", choices=FORMATS, required=True,
+                        help="moodle: a question bank (XML); gradescope: an autograder (zip)")
+    result.add_argument("-o", "--output", metavar="FILE", required=True, help="the file to write (bank.xml, "
+                                                                              "autograder.zip)")
+    result.add_argument("--variants", metavar="JSON", help="variants.json of 'derive sheet --variants': "
+                                                          "each student's own variant")
+    result.add_argument("--lang", choices=LANGUAGES, help="wording: en or zh (default: the spec's)")
+    return result
+
+
+def main(argv: list[str]) -> int:
+    """Run ``derive export`` with ``argv`` (the arguments after ``export``); raises DeriveError on bad input."""
+    from ..files import read_toml, write_atomic
+    from ..sheet import build_sheet
+    from .items import sheet_items
+
+    options = parser().parse_args(argv)
+    path = Path(options.spec)
+    table = read_toml(path)
+    variants = _variants(options.variants) if options.variants else None
+    if variants is None:
+        from ..variants import refuse_draws
+
+        refuse_draws(table, path)
+        sheet = build_sheet(table, path)
+    lang = options.lang or table.get("lang") or "en"
+    if options.format == "moodle":
+        from .moodle import bank, variant_bank
+
+        if variants is None:
+            data = bank(sheet.name, sheet_items(sheet, table, lang), lang)
+        else:
+            data = variant_bank(path.stem, [(student["id"], student_items(table, path, student, lang))
+                                            for student in variants["students"]], lang)
+    else:
+        from .gradescope import autograder, key
+
+        data = autograder(path, path.stem, lang, key(sheet, table, path) if variants is None else variants)
+    write_atomic(Path(options.output), data)
+    return 0
+
+
+def _variants(path: str) -> dict:
+    """variants.json as :func:`derive.variants.load` reads and checks it."""
+    from ..variants import load
+
+    return load(path)
+
+
+def student_items(table: dict, path: Path, student: dict, lang: str) -> list:
+    """A student's items: the sheet built from the spec with the student's drawn parameters
+    (:func:`derive.sheet.build_sheet`, the one mechanism of a spec and its variants), each
+    choice's options in the order the student was shown."""
+    from ..sheet import build_sheet
+    from ..variants import with_values
+    from .items import sheet_items
+
+    drawn = with_values(table, {int(number): values for number, values in (student.get("params") or {}).items()})
+    orders = {entry["number"]: entry["order"] for entry in student.get("problems", []) if "order" in entry}
+    return sheet_items(build_sheet(drawn, path), drawn, lang, orders)

@@ -1,0 +1,267 @@
+"""A sheet's gradable questions, as a learning system asks them: one :class:`Item` per question.
+
+A problem that is a question (:class:`derive.questions.Question`) is one item of its kind; a
+derivation, network or worked problem is one item per asked target: a number is ``numeric``, an
+output shape ``text`` (an exact text), a formula or a matrix ``formula`` (graded symbolically by
+the checker, by hand in a system that cannot); a simulation is ``short`` (by hand). The question
+text is the documents' own (the handout's statement, givens and sub-question, see
+:func:`derive.render.render_sheet`) as HTML (:mod:`derive.export.html`). Each item also carries
+how derive grades an answer to it (:attr:`Item.grading`, the fields of a grade request for
+:func:`derive.check.batch.run_request`), for the Gradescope autograder.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+from .. import profiles, statements
+from ..render import wording
+from ..sheet import Problem, Sheet
+from .html import math_html, paragraphs, tex_html
+
+#: the kinds of item: what a learning system asks and how it is graded
+KINDS = ("choice", "truefalse", "numeric", "text", "formula", "short")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question of a sheet: its text (HTML), its right answer and its points.
+
+    ``problem`` names the problem in grading lines (its ``id``, else its number as a string);
+    ``target`` the derivation's target asked (None for a question without one). For a choice,
+    ``options`` (HTML, in the order shown), ``answer`` (their 0-based positions) and ``multiple``;
+    for true/false, ``truth``; for numeric, ``value`` (an exact decimal or fraction string) and
+    ``tolerance`` (absolute); for text, ``value`` and the ``accepted`` spellings; for a formula,
+    ``value`` (its LaTeX). ``model`` is the right answer as HTML, for a grader or as feedback.
+    """
+
+    number: int
+    problem: str
+    target: str | None
+    kind: str
+    html: str
+    points: float
+    options: tuple[str, ...] = ()
+    answer: tuple[int, ...] = ()
+    multiple: bool = False
+    truth: bool | None = None
+    value: str | None = None
+    tolerance: str | None = None
+    accepted: tuple[str, ...] = ()
+    model: str = ""
+    grading: dict = field(default_factory=dict)
+
+    def key(self) -> dict:
+        """What the autograder needs of this item (no HTML): a JSON-ready dict."""
+        fields = asdict(self)
+        for name in ("html", "options", "model"):
+            fields.pop(name)
+        fields["options"] = len(self.options)
+        return fields
+
+
+def sheet_items(sheet: Sheet, table: dict, lang: str, orders: dict | None = None) -> list[Item]:
+    """Every item of ``sheet`` in order. ``table`` is the spec as read (the problems' sources, for
+    grading requests); ``orders`` maps a choice problem's number to the order its options are shown
+    in (spec indices; a student's variant), else the spec's order."""
+    notation = sheet.notation or profiles.DEFAULT
+    items = []
+    for number, (problem, raw) in enumerate(zip(sheet.problems, table.get("problem", []), strict=True), 1):
+        items += problem_items(problem, raw, number, lang, notation, (orders or {}).get(number))
+    return items
+
+
+def problem_items(problem: Problem, raw: dict, number: int, lang: str, notation: str,
+                  order: list[int] | None = None) -> list[Item]:
+    """The items of one problem (see the module's docstring)."""
+    name = problem.id or str(number)
+    question = problem.question
+    if problem.derivation is None and problem.simulation is None:  # a question alone
+        text = paragraphs(_user_html(problem.statement or ""))
+        return [_question_item(question, number, name, None, text, _points(problem, 1), order, {}, None)]
+    from ..render import _problem_view
+
+    view = _problem_view(problem, number, lang, None, notation)
+    words = wording(lang)
+    statement = tex_html(view["statement_tex"] if view.get("statement_tex") else view["default_statement"])
+    given = []
+    if view.get("values_tex"):
+        parts = tex_html("$" + "$, $".join(view["values_tex"]) + "$")
+        given.append(text_of(words["sheet"]["given"]) + " " + parts + text_of(words["sheet"]["period"]))
+    context = paragraphs(statement, *(tex_html(g) for g in view.get("givens") or []), *given)
+    if problem.simulation is not None:
+        asked = " ".join(tex_html(a) for a in view.get("asked") or [])
+        text = context + paragraphs(text_of(words["sheet"]["find"]) + " " + asked)
+        return [Item(number, name, None, "short", text, _points(problem, 1), grading={"manual": True})]
+    asked = dict(zip(problem.targets, view.get("asked") or [], strict=False))
+    targets = [question.target] if question is not None and question.target else list(problem.targets)
+    points = _points(problem, len(targets) if question is None else 1)
+    items = []
+    for target in targets:
+        text = context + paragraphs(text_of(words["sheet"]["find"]) + " " + tex_html(asked.get(target, target))
+                                    + text_of(words["sheet"]["period"]))
+        value, latex = target_value(problem, target, view)
+        grading = _grading(problem, raw, target, value, latex)
+        if question is not None:
+            items.append(_question_item(question, number, name, target, text, points, order, grading, problem))
+        else:
+            items.append(_target_item(number, name, target, text, points, value, latex, grading))
+    return items
+
+
+def text_of(phrase) -> str:
+    """A wording phrase (math markup, see :mod:`derive.markup`) as HTML."""
+    from .. import markup
+
+    return tex_html(markup.marked(str(phrase)).tex)
+
+
+def _user_html(text: str, derivation=None) -> str:
+    """A user's text with ``$...$`` formulas (a statement, an option, a model answer) as HTML:
+    the formulas read and printed again (:func:`derive.statements.to_tex`), the text inert."""
+    quantities = derivation.quantities if derivation is not None else ()
+    return tex_html(statements.to_tex(text, derivation, quantities))
+
+
+def _points(problem: Problem, count: int) -> float:
+    """Each of ``count`` items' share of the problem's points (1 each when it gives none)."""
+    if problem.points is None:
+        return 1.0
+    return round(problem.points / max(count, 1), 4)
+
+
+def target_value(problem: Problem, target: str, view: dict) -> tuple[object, str]:
+    """A target's value at the problem's parameters (a SymPy expression, a matrix, or a shape
+    tuple) and its LaTeX as the key prints it."""
+    if target in problem.answers:
+        value = problem.answers[target]
+        if isinstance(value, tuple):
+            return value, r" \times ".join(map(str, value))
+        value = value if isinstance(value, sp.Basic) else sp.sympify(value)
+        return value, sp.latex(value)
+    derived = problem.derivation.target(target)
+    symbols = {q.symbol: problem.values[q.key] for q in problem.derivation.quantities if q.key in problem.values}
+    value = derived.rhs.subs(symbols) if symbols else derived.rhs
+    shown = next((t for t in view["view"]["targets"] if t["name"] == target), {})
+    return value, shown.get("value_tex") or shown.get("tex_right") or sp.latex(value)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, sp.Basic) and not isinstance(value, sp.MatrixBase) and bool(value.is_number) \
+        and not value.free_symbols and bool(value.is_real)
+
+
+def number_text(value) -> str:
+    """A number exactly as a decimal where it has one (``0.274``), else to 15 significant digits."""
+    value = sp.nsimplify(value) if isinstance(value, sp.Float) else value
+    if isinstance(value, sp.Integer):
+        return str(value)
+    if isinstance(value, sp.Rational):
+        denominator = value.q
+        for prime in (2, 5):
+            while denominator % prime == 0:
+                denominator //= prime
+        if denominator == 1:  # a terminating decimal: written exactly
+            digits = max(_power(value.q, 2), _power(value.q, 5))
+            text = f"{Fraction(value.p, value.q) * 10 ** digits}"
+            sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+            text = text.rjust(digits + 1, "0")
+            return f"{sign}{text[:-digits]}.{text[-digits:]}".rstrip("0").rstrip(".")
+    return str(sp.N(value, 15))
+
+
+def _power(number: int, prime: int) -> int:
+    count = 0
+    while number % prime == 0:
+        number //= prime
+        count += 1
+    return count
+
+
+def default_tolerance(value: str) -> str:
+    """The absolute tolerance of a number asked without one (the "digits shown" rule, which a
+    learning system cannot apply): 0 for a whole number, else half a unit of its 4th significant
+    digit (an answer right to 4 significant digits is accepted)."""
+    number = Fraction(value)
+    if number.denominator == 1 or number == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(number)))
+    exponent += (Fraction(10) ** (exponent + 1) <= abs(number)) - (Fraction(10) ** exponent > abs(number))
+    return number_text(sp.Rational(5 * Fraction(10) ** (exponent - 4)))
+
+
+def _spellings(shape: tuple) -> tuple[str, ...]:
+    """The ways an output shape may be typed: 27x27x256, 27×27×256, 27*27*256, (27, 27, 256)."""
+    parts = [str(n) for n in shape]
+    return tuple(dict.fromkeys(["x".join(parts), " x ".join(parts), "×".join(parts), " × ".join(parts),
+                                "*".join(parts), f"({', '.join(parts)})", f"({','.join(parts)})"]))
+
+
+def _grading(problem: Problem, raw: dict, target: str, value, latex: str) -> dict:
+    """How derive grades an answer to ``target``: a grade request's fields without the answer."""
+    from ..check import numeric
+
+    for key in ("network", "example"):
+        name = raw.get(key)
+        if isinstance(name, str) and not name.endswith(".toml"):
+            convention = raw.get("convention", "full") if key == "network" else None
+            known = numeric.problem(name).values.get(convention or "full", {})
+            if target in known:
+                return {"problem": name, "target": target, **({"convention": convention} if convention else {})}
+    if "entry" in raw and not problem.values:
+        return {"problem": raw["entry"], "target": target}
+    if isinstance(value, tuple):
+        return {"text": list(_spellings(value))}
+    if _is_number(value):
+        return {"expected": number_text(value)}
+    request = {"expected": latex}
+    if "entry" in raw:
+        request["notation"] = raw["entry"]
+    return request
+
+
+def _target_item(number: int, name: str, target: str, text: str, points: float, value, latex: str,
+                 grading: dict) -> Item:
+    """A derivation's, network's or worked problem's target as an item."""
+    if isinstance(value, tuple):
+        spellings = _spellings(value)
+        return Item(number, name, target, "text", text, points, value=spellings[0], accepted=spellings,
+                    model=math_html(latex), grading=grading)
+    if _is_number(value):
+        exact = number_text(value)
+        return Item(number, name, target, "numeric", text, points, value=exact,
+                    tolerance=default_tolerance(exact), model=math_html(latex), grading=grading)
+    return Item(number, name, target, "formula", text, points, value=latex, model=math_html(latex), grading=grading)
+
+
+def _question_item(question, number: int, name: str, target: str | None, text: str, points: float,
+                   order: list[int] | None, grading: dict, problem: Problem | None) -> Item:
+    """A :class:`~derive.questions.Question` as an item; a choice's options shown in ``order``."""
+    derivation = problem.derivation if problem is not None else None
+    if question.kind == "choice":
+        order = list(order) if order is not None else list(range(len(question.options)))
+        options = tuple(_user_html(question.options[index], derivation) for index in order)
+        answer = tuple(sorted(order.index(index) for index in question.answer))
+        letters = ", ".join(chr(ord("A") + position) for position in answer)
+        return Item(number, name, target, "choice", text, points, options=options, answer=answer,
+                    multiple=question.multiple, model=tex_html(letters))
+    if question.kind == "truefalse":
+        return Item(number, name, target, "truefalse", text, points, truth=question.truth,
+                    model=str(question.truth).lower())
+    if question.kind == "numeric":
+        exact = _decimal(question.value)
+        tolerance = question.tolerance if question.tolerance is not None else default_tolerance(exact)
+        return Item(number, name, target, "numeric", text, points, value=exact, tolerance=_decimal(tolerance),
+                    model=text_of(exact), grading={**grading, "value": question.value, "tolerance": tolerance,
+                                                   "digits": question.tolerance is None})
+    return Item(number, name, target, "short", text, points, model=paragraphs(_user_html(question.model)),
+                grading={"manual": True})
+
+
+def _decimal(text: str) -> str:
+    """A teacher's number ("1/4", "2.5e-3", "0.25") as a decimal a learning system reads."""
+    return number_text(sp.Rational(Fraction(text)))
