@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from hostile import TEX_ATTACKS, assert_one_line_error, run_cli
@@ -310,3 +311,74 @@ def test_broken_variants_file_is_one_error_line(capsys, tmp_path, name, content,
     status, out, err = run_cli(capsys, "grade", str(answers), "--variants", str(path))
     assert_one_line_error(status, err, mentions=words)
     assert str(path) in err and out == ""
+
+
+# -- variants as `derive sheet --variants` writes them ----------------------------------------------------
+SPEC = r'''title = "Variants"
+lang = "en"
+
+[[problem]]
+id = "xavier"
+entry = "xavier"
+targets = ["var", "uniform_bound"]
+points = 10
+params = { n_in = { from = 64, to = 1024, step = 64 }, n_out = [128, 256, 512] }
+
+[[problem]]
+statement = "Sigmoid's derivative?"
+choice = { options = ["$\\sigma(1-\\sigma)$", "$\\sigma(1+\\sigma)$", "$1-\\sigma^2$"], answer = [0] }
+
+[[problem]]
+statement = "The learning rate does not affect convergence."
+truefalse = false
+
+[[problem]]
+statement = "ReLU over sigmoid?"
+short = "Gradient 1 on the positive side."
+'''
+_RIGHT_OPTION = re.compile(r"\\item\[([A-Z])\.\] \$\\sigma\(1 - \\sigma\)\$")
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory):
+    """Six students' variants written by `derive sheet --variants 6 --seed 3`: for each, n_in + n_out
+    (from the values drawn) and the letter their handout shows sigma(1 - sigma) at (read from the
+    handout itself: what the student saw)."""
+    from derive.cli import cli
+
+    folder = tmp_path_factory.mktemp("drawn")
+    (folder / "hw.toml").write_text(SPEC, encoding="utf-8")
+    assert cli(["sheet", str(folder / "hw.toml"), "--variants", "6", "--seed", "3", "-o", str(folder / "out")]) == 0
+    document = json.loads((folder / "out" / "variants.json").read_text(encoding="utf-8"))
+    students = {}
+    for student in document["students"]:
+        drawn_values = student["params"]["1"]
+        handout = (folder / "out" / "handouts" / f"hw-{student['id']}.tex").read_text(encoding="utf-8")
+        students[student["id"]] = (drawn_values["n_in"] + drawn_values["n_out"], _RIGHT_OPTION.findall(handout))
+    return folder / "out" / "variants.json", students
+
+
+def test_drawn_variants_graded_against_each_students_own(drawn, tmp_path, capsys):
+    """Each student's right answers (Var = 2/(n_in + n_out), bound sqrt(6/(n_in + n_out)), the letter
+    their handout shows the right option at, false) are correct for them; another student's answers
+    are wrong where their sums or letters differ."""
+    path, students = drawn
+    assert all(len(letters) == 1 for _, letters in students.values()), students
+    (a, (sum_a, [letter_a])), (b, (sum_b, [letter_b])) = next(
+        (x, y) for x in students.items() for y in students.items()
+        if x[1][0] != y[1][0] and x[1][1] != y[1][1])
+
+    def answers(student: str, total: int, letter: str) -> list[tuple[str, dict]]:
+        return [(f"{student}-var-{total}", {"student": student, "problem": "xavier", "target": "var",
+                                            "answer": rf"\frac{{2}}{{{total}}}"}),
+                (f"{student}-bound-{total}", {"student": student, "problem": 1, "target": "uniform_bound",
+                                              "answer": rf"\sqrt{{\frac{{6}}{{{total}}}}}"}),
+                (f"{student}-choice-{letter}", {"student": student, "problem": 2, "choice": letter})]
+    rows = [*answers(a, sum_a, letter_a), *answers(b, sum_b, letter_b),      # each their own: right
+            *answers(a, sum_b, letter_b), *answers(b, sum_a, letter_a),      # the other's: wrong
+            ("tf", {"student": a, "problem": 3, "answer": "错"}), ("short", {"student": b, "problem": 4, "answer": "-"})]
+    source = tmp_path / "answers.jsonl"
+    source.write_bytes(_lines(rows))
+    status, out, err = run_cli(capsys, "grade", str(source), "--variants", str(path))
+    verdicts = [json.loads(line)["verdict"] for line in out.splitlines()]
+    assert status == 0 and verdicts == ["correct"] * 6 + ["incorrect"] * 6 + ["correct", "manual"], (verdicts, err)

@@ -11,7 +11,8 @@ spec) and what the student answered::
 optional ``"id"`` (names the line; default: the student) and ``"lang"``. Each answer is judged
 against that student's variant as ``variants.json`` records it (:func:`derive.variants.load`):
 choice letters in the order the student's handout shows the options; a formula target by the
-checker with the variant's ``expected`` and ``notation``; a number by its tolerance or, without
+checker with the variant's ``expected`` and ``notation`` (a network's or worked problem's target,
+whose values are not drawn, as ``check PROBLEM --target T`` checks it); a number by its tolerance or, without
 one, by the digits it shows (:func:`derive.check.numeric.check_number`); a short answer is left
 to the teacher (verdict ``manual``, the model answer in the feedback). Formula and number checks
 are requests of :class:`derive.check.batch.Batch`, run in the same worker pool as every
@@ -272,14 +273,13 @@ def _request(problem: Mapping, request: Mapping, lang: str) -> dict:
     targets = problem["targets"]
     target = request.get("target") or next(iter(targets))
     spec = targets[target]
-    if "notation" in spec or "problem" not in spec:  # a formula: the checker's free mode, the entry's notation
+    if not isinstance(spec.get("problem"), str):  # a formula: the checker's free mode, the entry's notation
         job = {"expected": spec["expected"], "answer": answer, "lang": lang}
         if isinstance(spec.get("notation"), str):
             job["notation"] = spec["notation"]
         return job
-    if isinstance(spec.get("expected"), str):  # a network's or worked problem's number, as the variant gives it
-        return {"value": spec["expected"], "tolerance": None, "answer": answer, "lang": lang,
-                "problem": spec["problem"], "target": target}
+    # a network's or worked problem's target (values are drawn for catalog entries only): checked as
+    # `check PROBLEM --target T` checks it, shapes, matrices and counting conventions included
     job = {"problem": spec["problem"], "target": target, "answer": answer, "lang": lang}
     if isinstance(spec.get("convention"), str):
         job["convention"] = spec["convention"]
