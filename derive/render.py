@@ -487,7 +487,9 @@ def render_sheet(sheet: Sheet, layout: str, lang: str = "en", template_dir: str 
     of a worked problem). A key's certificates are ``%`` comments unless ``show_checks``. One
     notation profile for the whole document: ``notation``, else the spec's, else the default."""
     notation = notation or sheet.notation or profiles.DEFAULT
-    problems = [_problem_view(p, n, lang, template_dir, notation) for n, p in enumerate(sheet.problems, 1)]
+    problems = [{**_problem_view(p, n, lang, template_dir, notation),  # a spec's section heading before it
+                 "section_tex": statements.to_tex(p.section) if p.section else None}
+                for n, p in enumerate(sheet.problems, 1)]
     words = wording(lang, template_dir)
     counts = {kind: sum(1 for p in sheet.problems if p.derivation for s in p.derivation.steps if s.check == kind)
               for kind in ("symbolic", "numeric", "given")}

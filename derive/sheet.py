@@ -25,7 +25,7 @@ params = { n_in = 256, n_out = 128 }               # optional
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sympy as sp
@@ -42,7 +42,7 @@ TOP_KEYS = {"title": str, "course": str, "date": str, "lang": str, "notation": s
 PROBLEM_KEYS = {"entry": str, "network": str, "example": str, "backprop": str, "simulate": dict, "targets": list,
                 "points": int, "statement": str, "params": dict, "convention": str,
                 "exact": bool, "id": object, "choice": object, "truefalse": object, "numeric": object,
-                "short": object}
+                "short": object, "section": str}
 SOURCES = ("entry", "network", "example", "backprop", "simulate")
 SIMULATE_KEYS = ("act", "init", "depth", "width", "batch", "seed")
 
@@ -73,6 +73,8 @@ class Problem:
     question: Question | None = None
     #: the spec's ``id`` (a name grading lines may use), else None: the problem is named by its number
     id: str | None = None
+    #: a heading printed before the problem (``一、选择题``), as the spec writes it
+    section: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,10 +109,19 @@ def _check_keys(table: dict, allowed: dict, where: str, path: Path) -> None:
 
 
 def _problem(table: dict, where: str, path: Path) -> Problem:
+    """One ``[[problem]]``, checked whole; its ``id`` and ``section`` (a heading printed before it) kept."""
     _check_keys(table, PROBLEM_KEYS, where, path)
     ident = _parse_question(table, where, path, check_id=True)
+    section = table.get("section")
+    if section is not None:
+        _statement(section, None, f"{where}.section", path)
+    inner = {key: value for key, value in table.items() if key not in ("id", "section")}
+    return replace(_problem_of(inner, where, path), id=ident, section=section)
+
+
+def _problem_of(table: dict, where: str, path: Path) -> Problem:
     if not any(key in table for key in SOURCES) and questions.kind_of(table):
-        return _question(table, where, path, ident)
+        return _question(table, where, path)
     if sum(key in table for key in SOURCES) != 1:
         raise SpecError(f"{path}: '{where}' needs exactly one of 'entry' (a catalog name), 'network', 'example', "
                         "'backprop' (a problem spec) or 'simulate', or a question ('choice', 'truefalse', "
@@ -134,7 +145,7 @@ def _problem(table: dict, where: str, path: Path) -> Problem:
     _statement(table.get("statement"), derivation, f"{where}.statement", path)
     question = _parse_question(table, where, path, derivation, targets, values, answers)
     return Problem(derivation, targets, values, points, table.get("statement"), source=source, answers=answers,
-                   numbered=len(table.get("targets") or ()) > 1, question=question, id=ident)
+                   numbered=len(table.get("targets") or ()) > 1, question=question)
 
 
 def _parse_question(table: dict, where: str, path: Path, *args, check_id: bool = False):
@@ -145,18 +156,18 @@ def _parse_question(table: dict, where: str, path: Path, *args, check_id: bool =
         raise SpecError(str(error)) from None
 
 
-def _question(table: dict, where: str, path: Path, ident: str | None) -> Problem:
+def _question(table: dict, where: str, path: Path) -> Problem:
     """A problem that is only a question (choice, true/false, numeric, short): no derivation."""
     for key in table:
-        if key not in ("points", "statement", "id", *questions.KINDS):
+        if key not in ("points", "statement", *questions.KINDS):
             raise SpecError(f"{path}: '{where}.{key}' does not apply to a question without a derivation "
-                            f"(allowed: statement, points, id, {', '.join(questions.KINDS)})")
+                            f"(allowed: statement, points, id, section, {', '.join(questions.KINDS)})")
     points = table.get("points")
     if points is not None and points < 0:
         raise SpecError(f"{path}: '{where}.points' must not be negative")
     _statement(table.get("statement"), None, f"{where}.statement", path)
     question = _parse_question(table, where, path)
-    return Problem(None, (), {}, points, table.get("statement"), question=question, id=ident)
+    return Problem(None, (), {}, points, table.get("statement"), question=question)
 
 
 def _targets(table: dict, derivation: Derivation, where: str, path: Path) -> tuple[tuple[str, ...], dict]:

@@ -104,6 +104,8 @@ class _StatementPrinter(NotationLatexPrinter):
         """An unevaluated -1 factor (the reader's -0.5) as a minus sign; a factor 1 left out."""
         if not isinstance(expr, sp.Mul):  # the printer's 1/x: a power, printed as a fraction
             return super()._print_Mul(expr)
+        if _written_product(expr):  # 1 \times 1 (a kernel's size) as written
+            return r" \times ".join(self._print(factor) for factor in expr.args)
         if sp.S.One in expr.args and len(expr.args) > 1:
             rest = [arg for arg in expr.args if arg is not sp.S.One] or [sp.S.One]
             return self._print(rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False))
@@ -142,10 +144,20 @@ class _StatementPrinter(NotationLatexPrinter):
         return rf"{name}_{{{indices}}}^{{{layer.group()[1:]}}}"
 
 
+def _written_product(product: sp.Mul) -> bool:
+    """A product of positive numbers as a span writes it (``1 \\times 1``, ``3 \\times 3 \\times 256``): kept
+    factor by factor, its 1s included; not the reader's 1 (-1) of a minus sign."""
+    return len(product.args) > 1 and all(
+        (factor.is_Number and factor.is_positive) or (isinstance(factor, sp.Mul) and _written_product(factor))
+        for factor in product.args)
+
+
 def _tidy(expr: sp.Basic) -> sp.Basic:
     """An unevaluated reading without its factors 1 (``\\frac{-1}{x}`` is read as 1 (-1) / x) and
     with -1 times a number as that negative number; other products of numbers kept (3 \\times 3)."""
     def tidy(product: sp.Mul) -> sp.Basic:
+        if _written_product(product):
+            return product
         factors = [factor for factor in product.args if factor is not sp.S.One] or [sp.S.One]
         if sp.S.NegativeOne in factors and len(factors) == 2:
             other = factors[1 - factors.index(sp.S.NegativeOne)]
