@@ -133,7 +133,7 @@ def _labelled(sheet, student: Student, lang: str, template_dir: str | None):
     label = label if student.name else student.id
     words = wording(lang, template_dir)["sheet"]
     label = words.get("student", "Student: {name}").replace("{name}", label)
-    return replace(sheet, date=f"{sheet.date} · {label}" if sheet.date else label)
+    return replace(sheet, date=f"{sheet.date}{' · ' if lang == 'en' else chr(0x3000)}{label}" if sheet.date else label)
 
 
 def main(options) -> int:
@@ -212,5 +212,18 @@ def combine(parts: list[Path], folder: Path, name: str) -> Path:
         if done.returncode != 0 or not target.exists():
             reason = (done.stderr.strip().splitlines() or ["failed"])[0][:200]
             raise UsageError(f"cannot make {name}: pdfunite: {reason}")
-        (written,) = publish({name: target.read_bytes()}, folder)
+        (written,) = publish({name: fixed_id(target.read_bytes())}, folder)
     return written
+
+
+def fixed_id(pdf: bytes) -> bytes:
+    """A PDF from pdfunite with its trailer's random ``/ID`` replaced by a hash of the rest, so
+    that the same parts give the same bytes (the trailer follows the cross-reference table, so
+    no offset moves); a PDF without that trailer is returned as it is."""
+    trailer = pdf.rfind(b"trailer")
+    start = pdf.find(b"/ID [", trailer) if trailer >= 0 else -1
+    end = pdf.find(b"] /Root", start) if start >= 0 else -1
+    if end < 0 or pdf.find(b"startxref", end) < 0:
+        return pdf
+    digest = hashlib.md5(pdf[:start] + pdf[end:], usedforsecurity=False).hexdigest().encode()
+    return pdf[:start] + b"/ID [<" + digest + b"> <" + digest + b">" + pdf[end:]
