@@ -258,7 +258,7 @@ def _question_item(question, number: int, name: str, target: str | None, text: s
         return Item(number, name, target, "numeric", text, points, value=exact, tolerance=_decimal(tolerance),
                     model=text_of(exact), grading={**grading, "value": question.value, "tolerance": tolerance,
                                                    "digits": question.tolerance is None})
-    return Item(number, name, target, "short", text, points, model=paragraphs(_user_html(question.model)),
+    return Item(number, name, target, "short", text, points, model=_user_html(question.model),
                 grading={"manual": True})
 
 
