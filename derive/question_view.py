@@ -79,6 +79,10 @@ def view(question: Question, derivation, lang: str, template_dir: str | None, no
         "model_label_tex": _marked(words["model"]).tex,
         "model_tex": statements.to_tex(question.model) if question.model is not None else "",
         "lines": question.lines or SHORT_LINES,
+        # lines a question needs on its page (a statement, its options or answer space), else it starts a new page
+        "need_handout": len(options) + 4 if options else 4 + 1.6 * (question.lines or SHORT_LINES)
+        if question.kind == "short" else 5,
+        "need_key": len(options) + 4 if options else 5,
         **numeric,
     }
 

@@ -232,6 +232,8 @@ def span_tex(span: str, derivation=None, quantities: Iterable = (), table=None) 
         decimals.setdefault(value, literal)
         decimals.setdefault(-value, "-" + literal)  # -0.3 is read as -1 times 3/10
     printer = _StatementPrinter(quantities, decimals)
+    if r"\times" in span:  # a span that writes its products with \times (k \times k) is printed so
+        printer._settings["mul_symbol_latex"] = r" \times "
     if "list" in reading.notes and len(sides) == 1 and isinstance(sides[0], sp.Tuple):
         sides = [r",\ ".join(printer.doprint(item) for item in sides[0])]
     else:
