@@ -361,3 +361,83 @@ def test_gradescope_setup_installs_the_wheel(autograder, tmp_path):
     assert check.returncode == 0, check.stderr
     assert Path(check.stdout.strip()) == tmp_path / "site" / "derive" / "templates"
     shutil.rmtree(tmp_path / "site")
+
+
+# -- per-student variants ---------------------------------------------------------------------------
+
+VARIANT_SPEC = '''title = "Variant test"
+lang = "en"
+
+[[problem]]
+entry = "xavier"
+targets = ["var"]
+params = { n_in = { from = 64, to = 1024, step = 64 }, n_out = [128, 256, 512] }
+points = 2
+
+[[problem]]
+statement = "Which are activation functions?"
+choice = { options = ["ReLU", "tanh", "SGD", "Adam"], answer = [0, 1] }
+'''
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory) -> tuple[Path, dict]:
+    """A spec with drawn parameters and shuffled options, and the variants.json of three students."""
+    from derive.cli import cli
+
+    folder = tmp_path_factory.mktemp("variants")
+    (folder / "hw.toml").write_text(VARIANT_SPEC, encoding="utf-8")
+    (folder / "roster.csv").write_text("id,name\ns001,Ann\ns002,Bob\ns003,Cid\n", encoding="utf-8")
+    assert cli(["sheet", str(folder / "hw.toml"), "--variants", str(folder / "roster.csv"), "-o",
+                str(folder / "out")]) == 0
+    return folder, json.loads((folder / "out" / "variants.json").read_text(encoding="utf-8"))
+
+
+def _xavier(student: dict) -> Fraction:
+    """Xavier's variance 2 / (n_in + n_out) at the student's drawn sizes."""
+    drawn = student["params"]["1"]
+    return Fraction(2, int(drawn["n_in"]) + int(drawn["n_out"]))
+
+
+def test_moodle_variants_a_category_per_problem_a_question_per_student(variants, tmp_path, capsys):
+    folder, document = variants
+    root = _bank(tmp_path, capsys, VARIANT_SPEC, "--variants", str(folder / "out" / "variants.json"))
+    categories = [q.findtext("category/text") for q in root.findall("question[@type='category']")]
+    assert categories == ["$course$/quiz/problem 1", "$course$/quiz/problem 2"]
+    questions = _questions(root)
+    assert len(questions) == 2 * len(document["students"])
+    for student, question in zip(document["students"], questions[:3], strict=True):
+        assert question.findtext("name/text").endswith(student["id"])
+        assert abs(Fraction(question.findtext("answer/text")) - _xavier(student)) < Fraction(1, 10**15)
+    for student, question in zip(document["students"], questions[3:], strict=True):  # the student's order
+        options = ["ReLU", "tanh", "SGD", "Adam"]
+        shown = [a.findtext("text") for a in question.findall("answer")]
+        assert shown == [options[i] for i in student["problems"][1]["order"]]
+        assert sorted(a.findtext("text") for a in question.findall("answer") if float(a.get("fraction")) > 0) \
+            == ["ReLU", "tanh"]
+    assert len({_xavier(s) for s in document["students"]}) > 1  # the variants differ
+
+
+def test_gradescope_variants_graded_against_the_students_own(variants, tmp_path, capsys):
+    folder, document = variants
+    status, _, err = run_cli(capsys, "export", str(folder / "hw.toml"), "--format", "gradescope", "-o",
+                             str(tmp_path / "ag.zip"), "--variants", str(folder / "out" / "variants.json"))
+    assert status == 0, err
+    first = document["students"][0]
+    second = next(s for s in document["students"] if _xavier(s) != _xavier(first))
+    letters = "".join(chr(ord("A") + first["problems"][1]["order"].index(i)) for i in (0, 1))
+    value = _xavier(first)
+    answers = json.dumps({"1": rf"\frac{{{value.numerator}}}{{{value.denominator}}}", "2": ",".join(sorted(letters))})
+    own = _run(_tree(tmp_path / "ag.zip", tmp_path / "own", {"answers.json": answers.encode()},
+                     {"users": [{"email": "x@example.org", "id": 7, "name": "A", "sid": first["id"]}]}))
+    assert own["score"] == 3 and {t["max_score"] for t in own["tests"]} == {2, 1}
+    other = _run(_tree(tmp_path / "ag.zip", tmp_path / "other", {"answers.json": answers.encode()},
+                       {"users": [{"email": f"{second['id']}@example.org", "id": 8, "name": "B"}]}))
+    assert _tests(other)["1/var"]["score"] == 0  # the first student's value is wrong for the second
+    from derive.export.gradescope import main
+
+    root = _tree(tmp_path / "ag.zip", tmp_path / "stranger", {"answers.json": answers.encode()},
+                 {"users": [{"email": "who@example.org", "id": 9, "name": "C", "sid": "s999"}]})
+    assert main(["--root", str(root)]) == 0
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert results["score"] == 0 and "not in the variants' roster" in results["output"]
