@@ -3,8 +3,10 @@
 The zip (a "programming assignment"'s autograder) holds:
 
 - ``setup.sh``: installs derive from the wheel in ``wheels/`` (built by :mod:`derive.export.wheel`,
-  with the standard library) and its dependencies;
-- ``run_autograder``: runs ``python3 -m derive.export.gradescope``, which grades the submission;
+  with the standard library) and its dependencies into ``/autograder/venv`` (Python 3.11 or later,
+  installed with apt-get if the image has none);
+- ``run_autograder``: runs ``python -m derive.export.gradescope`` (that environment's), which grades
+  the submission;
 - ``variants.json``: the answer key, one entry per student (``derive sheet --variants``), or one
   entry, ``*``, for every student of a sheet without variants (:func:`derive.variants.record`);
 - ``spec.toml``: the sheet spec, for reference; ``settings.json``: the sheet's name and language.
@@ -51,19 +53,30 @@ _WRAPPED = re.compile(r"^\$+(.*?)\$+$|^\\\((.*)\\\)$|^\\\[(.*)\\\]$", re.DOTALL)
 EVERYONE = "*"
 
 SETUP = """#!/usr/bin/env bash
-# Gradescope runs this once, in /autograder/source, to build the autograder's image.
+# Gradescope runs this once, in /autograder/source: a Python of at least 3.11 (installed if the
+# image has none), a virtual environment /autograder/venv, derive from the wheel and its dependencies.
 set -euo pipefail
 cd "$(dirname "$0")"
-if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
-    apt-get update && apt-get install -y python3 python3-pip
+PY=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+        PY="$candidate"; break
+    fi
+done
+if [ -z "$PY" ]; then
+    apt-get update && apt-get install -y python3.11 python3.11-venv
+    PY=python3.11
 fi
-python3 -m pip install --break-system-packages wheels/*.whl 2>/dev/null || python3 -m pip install wheels/*.whl
+"$PY" -m venv ../venv || { apt-get update && apt-get install -y "$(basename "$PY")-venv" && "$PY" -m venv ../venv; }
+../venv/bin/python -m pip install --upgrade pip
+../venv/bin/python -m pip install wheels/*.whl
 """
 
 RUN = """#!/usr/bin/env bash
-# Gradescope runs this for each submission; AUTOGRADER_ROOT moves /autograder (tests), PYTHON the interpreter.
+# Gradescope runs this for each submission. AUTOGRADER_ROOT moves /autograder and PYTHON picks the
+# interpreter (tests run it so, with their own derive); by default setup.sh's virtual environment.
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-exec "${PYTHON:-python3}" -m derive.export.gradescope --root "$ROOT"
+exec "${PYTHON:-$ROOT/venv/bin/python}" -m derive.export.gradescope --root "$ROOT"
 """
 
 
