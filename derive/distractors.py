@@ -54,13 +54,21 @@ def formulas(derivation, target: str, values: dict, count: int) -> list[sp.Basic
         if wrong is None:
             continue
         wrong = wrong.subs(symbols)
-        if wrong.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not all(_differ(verifier, wrong, other) for other in found):
+        if wrong.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or _implausible(wrong, found[0]):
+            continue
+        if not all(_differ(verifier, wrong, other) for other in found):
             continue
         found.append(wrong)
     if len(found) <= count:
         raise DistractorError(f"only {len(found) - 1} wrong options verified for target '{target}' of "
                               f"'{derivation.name}'; ask for count = {len(found) - 1} at most")
     return found
+
+
+def _implausible(wrong: sp.Basic, right: sp.Basic) -> bool:
+    """A wrong option no student would pick: a negative multiple of a right answer SymPy knows is
+    positive (a variance of -2/n_in)."""
+    return bool(right.is_positive) and bool(sp.cancel(wrong / right).is_negative)
 
 
 def _catalog_names() -> set[str]:

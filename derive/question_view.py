@@ -46,7 +46,7 @@ def view(question: Question, derivation, lang: str, template_dir: str | None, no
             from .distractors import latex
 
             quantities = profiles.apply(derivation, notation, template_dir).quantities
-            shown = [f"${latex(derivation, formula, quantities)}$" for formula in question.formulas]
+            shown = [rf"$\displaystyle {latex(derivation, formula, quantities)}$" for formula in question.formulas]
         else:
             shown = [statements.to_tex(option) for option in question.options]
         options = [{"letter": letter(n), "tex": tex, "right": n in question.answer} for n, tex in enumerate(shown)]
