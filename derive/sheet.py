@@ -134,8 +134,8 @@ def _problem_of(table: dict, where: str, path: Path) -> Problem:
         raise SpecError(f"{path}: '{where}.exact' applies to a worked problem ('example' or 'backprop') only")
     try:
         derivation, source = (catalog.get(table["entry"]), None) if "entry" in table else _worked(table, path)
-        params = [f"{key}={value}" for key, value in table.get("params", {}).items()]
-        values = parse_params(derivation, params)
+        params = [f"{key}={value}" for key, value in table.get("params", {}).items() if "entry" in table]
+        values = parse_params(derivation, params)  # a worked problem's params: its source's (_worked)
     except DeriveError as error:
         raise SpecError(f"{path}: {where}: {error}") from None
     targets, answers = _targets(table, derivation, where, path)
@@ -208,6 +208,10 @@ def _gradable(table: dict, path: Path) -> dict:
     :mod:`derive.check.numeric` (under the problem's counting convention), else nothing."""
     from .check import numeric
 
+    if table.get("params") and "entry" not in table:  # the source built with them (derive.worked_params)
+        from .worked_params import gradable
+
+        return gradable(table, path)
     if "network" in table:
         name = table["network"]
         source = str(path.parent / name) if name.endswith(".toml") else name
@@ -273,6 +277,10 @@ def _worked(table: dict, path: Path) -> tuple[Derivation, object | None]:
     from .catalog.architectures import builtin
     from .catalog.examples import example
 
+    if table.get("params"):  # the values the source is built from, changed (derive.worked_params)
+        from .worked_params import worked as worked_with
+
+        return worked_with(table, path)
     if "network" in table:
         name = table["network"]
         network = read_network(path.parent / name) if name.endswith(".toml") else builtin(name)

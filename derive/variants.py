@@ -245,13 +245,22 @@ def draws(table: dict, path: Path) -> dict[int, tuple[Draw, ...]]:
             drawn = tuple(d for key, value in params.items() if (d := _draw(key, value, f"{where}.{key}")))
         except VariantsError as error:
             raise SpecError(f"{path}: {error}") from None
-        if drawn and "entry" not in problem:
-            source = next((key for key in ("network", "example", "backprop", "simulate") if key in problem), "?")
-            raise SpecError(f"{path}: {where}.{drawn[0].key}: values are drawn for a catalog entry's parameters "
-                            f"('entry'); a '{source}' problem takes none yet")
+        if drawn and not _drawable(problem):
+            raise SpecError(f"{path}: {where}.{drawn[0].key}: values are drawn for a catalog entry's parameters, "
+                            "a network's sizes and a backprop problem's inputs and weights; not for this problem")
         if drawn:
             found[number] = drawn
     return found
+
+
+def _drawable(problem: dict) -> bool:
+    """Whether a problem takes drawn values: a catalog entry, a network, a backprop problem (not a
+    simulation, not a built-in convolution example: see :mod:`derive.worked_params`)."""
+    from .catalog.examples import EXAMPLES
+
+    if "example" in problem:
+        return EXAMPLES.get(problem["example"], {}).get("kind") == "backprop"
+    return any(key in problem for key in ("entry", "network", "backprop"))
 
 
 def shown(value: Fraction) -> int | str:
@@ -441,8 +450,8 @@ def _well_posed(builder: _Builder, number: int, drawn: tuple[Draw, ...], own: in
         if error is None:
             return values
     shown_id = json.dumps(student.id, ensure_ascii=False)[:60]
-    raise SpecError(f"{builder.path}: problem[{number}]: no values drawn for student {shown_id} build in "
-                    f"{REDRAWS} tries (the ranges leave too few well-posed ones?); the last: {error}")
+    raise SpecError(f"{builder.path}: problem[{number}]: none of {REDRAWS} draws for student {shown_id} builds "
+                    f"(do the ranges leave well-posed values?); the last: {error}")
 
 
 def _shuffle(problems: list, own: int) -> tuple[list, dict]:
