@@ -105,6 +105,11 @@ ROWS = [
     ("b-tol-a-answer", {"student": "s002", "problem": 5, "answer": "0.255"}, "incorrect", "0.5"),
     ("b-tol-right", {"student": "s002", "problem": 5, "answer": "0.495"}, "correct", ""),
     ("b-tol-words", {"student": "s002", "problem": 5, "answer": "half"}, "unparsable", ""),
+    ("a-tol-huge", {"student": "s001", "problem": 5, "answer": "9" * 90_000}, "unparsable", "characters long"),
+    ("a-tol-tex", {"student": "s001", "problem": 5, "answer": TEX_ATTACKS[0]}, "unparsable", "unknown command"),
+    ("a-tol-tiny", {"student": "s001", "problem": 5, "answer": "1e-99"}, "incorrect", "1.000000000e-99"),
+    ("a-var-huge", {"student": "s001", "problem": 1, "target": "var", "answer": r"\frac{1}{192}+" * 6000 + "0"},
+     "unparsable", "characters long"),
     # numeric by the digits shown: s001's value 2.536, s002's 1/3 = 0.3333...
     ("a-digits-right", {"student": "s001", "problem": "sigma0", "answer": "2.536"}, "correct", ""),
     ("a-digits-rounded", {"student": "s001", "problem": "sigma0", "answer": "2.54"}, "correct", ""),

@@ -323,8 +323,10 @@ def judge_number(request: Mapping) -> dict:
                     "parsed": "", "feedback": wording(lang)["numeric"]["unreadable_number"].format(reason=error),
                     "certificate": None}
         rational = isinstance(written.value, sp.Rational)
-        parsed = format_exact(Fraction(int(written.value.p), int(written.value.q))) if rational \
-            else f"{sp.sstr(written.value)} (≈ {sp.N(written.value, 10)})"
+        parsed = format_exact(Fraction(int(written.value.p), int(written.value.q))) if rational else ""
+        if not rational or len(parsed) > 24:  # 1e-99 as 1.000000000e-99, not 1/1000...
+            parsed = f"{sp.sstr(written.value)[:24]} (≈ {sp.N(written.value, 10)})" if not rational \
+                else str(sp.N(written.value, 10))
         off = abs(Fraction(int(written.value.p), int(written.value.q)) - value) if rational \
             else abs(Fraction(str(sp.N(written.value - exact, 60))))
         within = off <= tolerance
