@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
         from .moodle import bank, variant_bank
 
         if variants is None:
-            data = bank(sheet.name, sheet_items(sheet, table, lang), lang)
+            data = bank(sheet.name, sheet_items(sheet, lang), lang)
         else:
             data = variant_bank(path.stem, [(student["id"], student_items(table, path, student, lang))
                                             for student in variants["students"]], lang)
@@ -84,4 +84,4 @@ def student_items(table: dict, path: Path, student: dict, lang: str) -> list:
 
     drawn = with_values(table, {int(number): values for number, values in (student.get("params") or {}).items()})
     orders = {entry["number"]: entry["order"] for entry in student.get("problems", []) if "order" in entry}
-    return sheet_items(build_sheet(drawn, path), drawn, lang, orders)
+    return sheet_items(build_sheet(drawn, path), lang, orders)

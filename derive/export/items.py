@@ -5,15 +5,14 @@ derivation, network or worked problem is one item per asked target: a number is 
 output shape ``text`` (an exact text), a formula or a matrix ``formula`` (graded symbolically by
 the checker, by hand in a system that cannot); a simulation is ``short`` (by hand). The question
 text is the documents' own (the handout's statement, givens and sub-question, see
-:func:`derive.render.render_sheet`) as HTML (:mod:`derive.export.html`). Each item also carries
-how derive grades an answer to it (:attr:`Item.grading`, the fields of a grade request for
-:func:`derive.check.batch.run_request`), for the Gradescope autograder.
+:func:`derive.render.render_sheet`) as HTML (:mod:`derive.export.html`). (The Gradescope
+autograder grades by variants.json instead, as ``grade --variants`` does.)
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy as sp
@@ -53,36 +52,26 @@ class Item:
     tolerance: str | None = None
     accepted: tuple[str, ...] = ()
     model: str = ""
-    grading: dict = field(default_factory=dict)
-
-    def key(self) -> dict:
-        """What the autograder needs of this item (no HTML): a JSON-ready dict."""
-        fields = asdict(self)
-        for name in ("html", "options", "model"):
-            fields.pop(name)
-        fields["options"] = len(self.options)
-        return fields
 
 
-def sheet_items(sheet: Sheet, table: dict, lang: str, orders: dict | None = None) -> list[Item]:
-    """Every item of ``sheet`` in order. ``table`` is the spec as read (the problems' sources, for
-    grading requests); ``orders`` maps a choice problem's number to the order its options are shown
-    in (spec indices; a student's variant), else the spec's order."""
+def sheet_items(sheet: Sheet, lang: str, orders: dict | None = None) -> list[Item]:
+    """Every item of ``sheet`` in order; ``orders`` maps a choice problem's number to the order its
+    options are shown in (spec indices; a student's variant), else the spec's order."""
     notation = sheet.notation or profiles.DEFAULT
     items = []
-    for number, (problem, raw) in enumerate(zip(sheet.problems, table.get("problem", []), strict=True), 1):
-        items += problem_items(problem, raw, number, lang, notation, (orders or {}).get(number))
+    for number, problem in enumerate(sheet.problems, 1):
+        items += problem_items(problem, number, lang, notation, (orders or {}).get(number))
     return items
 
 
-def problem_items(problem: Problem, raw: dict, number: int, lang: str, notation: str,
+def problem_items(problem: Problem, number: int, lang: str, notation: str,
                   order: list[int] | None = None) -> list[Item]:
     """The items of one problem (see the module's docstring)."""
     name = problem.id or str(number)
     question = problem.question
     if problem.derivation is None and problem.simulation is None:  # a question alone
         text = paragraphs(_user_html(problem.statement or ""))
-        return [_question_item(question, number, name, None, text, _points(problem, 1), order, {}, None)]
+        return [_question_item(question, number, name, None, text, _points(problem, 1), order)]
     from ..render import _problem_view
 
     view = _problem_view(problem, number, lang, None, notation)
@@ -96,7 +85,7 @@ def problem_items(problem: Problem, raw: dict, number: int, lang: str, notation:
     if problem.simulation is not None:
         asked = " ".join(tex_html(a) for a in view.get("asked") or [])
         text = context + paragraphs(text_of(words["sheet"]["find"]) + " " + asked)
-        return [Item(number, name, None, "short", text, _points(problem, 1), grading={"manual": True})]
+        return [Item(number, name, None, "short", text, _points(problem, 1))]
     asked = dict(zip(problem.targets, view.get("asked") or [], strict=False))
     targets = [question.target] if question is not None and question.target else list(problem.targets)
     points = _points(problem, len(targets) if question is None else 1)
@@ -105,11 +94,11 @@ def problem_items(problem: Problem, raw: dict, number: int, lang: str, notation:
         text = context + paragraphs(text_of(words["sheet"]["find"]) + " " + tex_html(asked.get(target, target))
                                     + text_of(words["sheet"]["period"]))
         value, latex = target_value(problem, target, view)
-        grading = _grading(problem, raw, target, value, latex)
         if question is not None:
-            items.append(_question_item(question, number, name, target, text, points, order, grading, problem))
+            items.append(_question_item(question, number, name, target, text, points, order, problem.derivation,
+                                        notation))
         else:
-            items.append(_target_item(number, name, target, text, points, value, latex, grading))
+            items.append(_target_item(number, name, target, text, points, value, latex))
     return items
 
 
@@ -120,10 +109,11 @@ def text_of(phrase) -> str:
     return tex_html(markup.marked(str(phrase)).tex)
 
 
-def _user_html(text: str, derivation=None) -> str:
+def _user_html(text: str, derivation=None, notation: str = profiles.DEFAULT) -> str:
     """A user's text with ``$...$`` formulas (a statement, an option, a model answer) as HTML:
-    the formulas read and printed again (:func:`derive.statements.to_tex`), the text inert."""
-    quantities = derivation.quantities if derivation is not None else ()
+    the formulas read and printed again (:func:`derive.statements.to_tex`) in the document's
+    ``notation`` (a derivation's quantities), the text inert."""
+    quantities = profiles.apply(derivation, notation, None).quantities if derivation is not None else ()
     return tex_html(statements.to_tex(text, derivation, quantities))
 
 
@@ -201,50 +191,25 @@ def _spellings(shape: tuple) -> tuple[str, ...]:
                                 "*".join(parts), f"({', '.join(parts)})", f"({','.join(parts)})"]))
 
 
-def _grading(problem: Problem, raw: dict, target: str, value, latex: str) -> dict:
-    """How derive grades an answer to ``target``: a grade request's fields without the answer."""
-    from ..check import numeric
-
-    for key in ("network", "example"):
-        name = raw.get(key)
-        if isinstance(name, str) and not name.endswith(".toml"):
-            convention = raw.get("convention", "full") if key == "network" else None
-            known = numeric.problem(name).values.get(convention or "full", {})
-            if target in known:
-                return {"problem": name, "target": target, **({"convention": convention} if convention else {})}
-    if "entry" in raw and not problem.values:
-        return {"problem": raw["entry"], "target": target}
-    if isinstance(value, tuple):
-        return {"text": list(_spellings(value))}
-    if _is_number(value):
-        return {"expected": number_text(value)}
-    request = {"expected": latex}
-    if "entry" in raw:
-        request["notation"] = raw["entry"]
-    return request
-
-
-def _target_item(number: int, name: str, target: str, text: str, points: float, value, latex: str,
-                 grading: dict) -> Item:
+def _target_item(number: int, name: str, target: str, text: str, points: float, value, latex: str) -> Item:
     """A derivation's, network's or worked problem's target as an item."""
     if isinstance(value, tuple):
         spellings = _spellings(value)
         return Item(number, name, target, "text", text, points, value=spellings[0], accepted=spellings,
-                    model=math_html(latex), grading=grading)
+                    model=math_html(latex))
     if _is_number(value):
         exact = number_text(value)
         return Item(number, name, target, "numeric", text, points, value=exact,
-                    tolerance=default_tolerance(exact), model=math_html(latex), grading=grading)
-    return Item(number, name, target, "formula", text, points, value=latex, model=math_html(latex), grading=grading)
+                    tolerance=default_tolerance(exact), model=math_html(latex))
+    return Item(number, name, target, "formula", text, points, value=latex, model=math_html(latex))
 
 
 def _question_item(question, number: int, name: str, target: str | None, text: str, points: float,
-                   order: list[int] | None, grading: dict, problem: Problem | None) -> Item:
+                   order: list[int] | None, derivation=None, notation: str = profiles.DEFAULT) -> Item:
     """A :class:`~derive.questions.Question` as an item; a choice's options shown in ``order``."""
-    derivation = problem.derivation if problem is not None else None
     if question.kind == "choice":
         order = list(order) if order is not None else list(range(len(question.options)))
-        options = tuple(_user_html(question.options[index], derivation) for index in order)
+        options = tuple(_user_html(question.options[index], derivation, notation) for index in order)
         answer = tuple(sorted(order.index(index) for index in question.answer))
         letters = ", ".join(chr(ord("A") + position) for position in answer)
         return Item(number, name, target, "choice", text, points, options=options, answer=answer,
@@ -256,10 +221,8 @@ def _question_item(question, number: int, name: str, target: str | None, text: s
         exact = _decimal(question.value)
         tolerance = question.tolerance if question.tolerance is not None else default_tolerance(exact)
         return Item(number, name, target, "numeric", text, points, value=exact, tolerance=_decimal(tolerance),
-                    model=text_of(exact), grading={**grading, "value": question.value, "tolerance": tolerance,
-                                                   "digits": question.tolerance is None})
-    return Item(number, name, target, "short", text, points, model=_user_html(question.model),
-                grading={"manual": True})
+                    model=text_of(exact))
+    return Item(number, name, target, "short", text, points, model=_user_html(question.model))
 
 
 def _decimal(text: str) -> str:

@@ -65,8 +65,8 @@ def build() -> tuple[str, bytes]:
     info = f"{name}-{version}.dist-info"
     meta, entry_points = _metadata(name, version)
     files += [(f"{info}/METADATA", meta.encode()), (f"{info}/entry_points.txt", entry_points.encode()),
-              (f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: derive.export.wheel\nRoot-Is-Purelib: true\n"
-                                b"Tag: py3-none-any\n")]
+              (f"{info}/WHEEL", (b"Wheel-Version: 1.0\nGenerator: derive.export.wheel\nRoot-Is-Purelib: true\n"
+                                 b"Tag: py3-none-any\n"))]
     record = "".join(f"{path},{_digest(data)},{len(data)}\n" for path, data in files) + f"{info}/RECORD,,\n"
     files.append((f"{info}/RECORD", record.encode()))
     buffer = io.BytesIO()
