@@ -75,6 +75,7 @@ ROWS = [
     ("a-choice-right", {"student": "s001", "problem": 2, "choice": "B"}, "correct", ""),
     ("a-choice-lower", {"student": "s001", "problem": 2, "choice": " b "}, "correct", ""),
     ("a-choice-list", {"student": "s001", "problem": 2, "choice": [1]}, "correct", ""),
+    ("a-choice-dotted", {"student": "s001", "problem": 2, "choice": "(B)."}, "correct", ""),
     ("b-choice-a-answer", {"student": "s002", "problem": 2, "choice": "B"}, "incorrect", "A"),
     ("b-choice-right", {"student": "s002", "problem": "2", "choice": "A"}, "correct", ""),
     ("a-choice-two", {"student": "s001", "problem": 2, "choice": "A,B"}, "incorrect", "One option"),

@@ -49,7 +49,7 @@ ALL_VERDICTS = (*VERDICTS, "manual")
 QUESTIONS = ("choice", "truefalse", "numeric", "short")
 _TRUE = {"true", "t", "对", "正确", "√", "✓", "yes"}
 _FALSE = {"false", "f", "错", "错误", "×", "✗", "no"}
-_SEPARATORS = re.compile(r"[\s,;，、；]+")
+_SEPARATORS = re.compile(r"[\s,;.()，、；。（）]+")  # "A, C", "A、C", "(B)", "B."
 _MAX_ID = 200
 
 
@@ -168,8 +168,7 @@ def _fits(problem: Mapping, request: Mapping) -> str | None:
     if target is not None and target not in targets:
         return f"problem {name} has no target '{quoted(target, 40)}' (targets: {', '.join(targets)})"
     spec = targets[target or next(iter(targets))]
-    if not isinstance(spec, Mapping) or not isinstance(spec.get("expected", ""), str) \
-            or not (isinstance(spec.get("expected"), str) or isinstance(spec.get("problem"), str)):
+    if not isinstance(spec, Mapping) or not any(isinstance(spec.get(key), str) for key in ("expected", "problem")):
         return f"problem {name}: the variants file's target '{quoted(str(target), 40)}' has no expected answer"
     return None
 
