@@ -14,7 +14,7 @@ import sympy as sp
 
 from derive.render import render_sheet
 from derive.sheet import build_sheet, read_spec
-from tests.hostile import (
+from hostile import (
     ROOT,
     TEX_ATTACKS,
     assert_no_raw_tex,
