@@ -105,6 +105,9 @@ ROWS = [
     ("a-tol-outside", {"student": "s001", "problem": 5, "answer": "0.261"}, "incorrect", "0.01"),  # 0.011 > 0.01
     ("b-tol-a-answer", {"student": "s002", "problem": 5, "answer": "0.255"}, "incorrect", "0.5"),
     ("b-tol-right", {"student": "s002", "problem": 5, "answer": "0.495"}, "correct", ""),
+    ("a-tol-false-middle", {"student": "s001", "problem": 5, "answer": "0.3 = 0.25"}, "incorrect", "0.3"),
+    ("a-tol-false-last", {"student": "s001", "problem": 5, "answer": "0.25 = 0.3"}, "incorrect", "0.3"),
+    ("a-tol-chain-right", {"student": "s001", "problem": 5, "answer": r"\frac{1}{4} = 0.255 = 0.25"}, "correct", ""),
     ("b-tol-words", {"student": "s002", "problem": 5, "answer": "half"}, "unparsable", ""),
     ("a-tol-huge", {"student": "s001", "problem": 5, "answer": "9" * 90_000}, "unparsable", "characters long"),
     ("a-tol-tex", {"student": "s001", "problem": 5, "answer": TEX_ATTACKS[0]}, "unparsable", "unknown command"),

@@ -273,15 +273,16 @@ def _square(text: str) -> Written | None:
     return Written(sp.Integer(shape[0])) if len(shape) == 2 and shape[0] == shape[1] else None
 
 
-def _false_side(text: str, expected: sp.Basic) -> str | None:
-    """The first side before the value that is a plain number and not the expected one (to its
-    digits): in ``0.5 = 0.01598`` the 0.5; working such as ``\\frac{1}{2}(0.3212 - 0.5)^2`` is not judged."""
+def false_side(text: str, agrees) -> str | None:
+    """The first side before the value that is a plain number the predicate ``agrees`` (on a
+    :class:`Written`) refuses: in ``0.5 = 0.01598`` the 0.5; working such as
+    ``\\frac{1}{2}(0.3212 - 0.5)^2`` is not judged."""
     for side in sides(text)[:-1]:
         try:
             number = _plain(side)
         except ValueError:
             number = None
-        if number is not None and not _matches(number, expected):
+        if number is not None and not agrees(number):
             return side.strip()
     return None
 
@@ -385,7 +386,7 @@ class _Judge:
         exact, parsed = _shown(self.expected), _shown(written.value) if written.unit is None else \
             _at(_fraction(written.value), written.unit)  # as written: 0.0160 keeps its zero
         how = _matches(written, self.expected)
-        false = _false_side(answer, self.expected) if how else None
+        false = false_side(answer, lambda number: _matches(number, self.expected)) if how else None
         if false is not None:
             return self.result("incorrect", parsed, "false_side", None, side=false[:60], exact=exact)
         if how == "exact":

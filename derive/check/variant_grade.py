@@ -329,6 +329,13 @@ def judge_number(request: Mapping) -> dict:
         off = abs(Fraction(int(written.value.p), int(written.value.q)) - value) if rational \
             else abs(Fraction(str(sp.N(written.value - exact, 60))))
         within = off <= tolerance
+        false = numeric.false_side(answer, lambda number: abs(Fraction(int(number.value.p), int(number.value.q))
+                                                              - value) <= tolerance) if within else None
+        if false is not None:  # 0.3 = 0.25: every number the answer claims equal must be within the tolerance
+            return {"problem": problem, "target": target, "verdict": "incorrect", "expected": expected,
+                    "parsed": parsed, "certificate": None,
+                    "feedback": words["outside_tolerance"].format(answer=quoted(false, 40), value=shown,
+                                                                  tolerance=format_exact(tolerance))}
         key = "within_tolerance" if within else "outside_tolerance"
         return {"problem": problem, "target": target, "verdict": "correct" if within else "incorrect",
                 "expected": expected, "parsed": parsed, "certificate": {"method": "tolerance"} if within else None,
