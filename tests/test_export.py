@@ -439,3 +439,16 @@ def test_gradescope_variants_graded_against_the_students_own(variants, tmp_path,
     assert main(["--root", str(root)]) == 0
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     assert results["score"] == 0 and "not in the variants' roster" in results["output"]
+
+
+@pytest.mark.parametrize("spec", [
+    SPEC,  # no drawn parameters where the variants have some
+    VARIANT_SPEC.replace('"SGD", "Adam"', '"SGD"'),  # the choice has 3 options, the variants' orders 4
+], ids=["another spec", "fewer options"])
+def test_moodle_variants_of_another_spec_is_one_line(variants, tmp_path, capsys, spec):
+    folder, _ = variants
+    (tmp_path / "quiz.toml").write_text(spec, encoding="utf-8")
+    status, _, err = run_cli(capsys, "export", str(tmp_path / "quiz.toml"), "--format", "moodle", "-o",
+                             str(tmp_path / "bank.xml"), "--variants", str(folder / "out" / "variants.json"))
+    assert_one_line_error(status, err, mentions="this spec's")
+    assert not (tmp_path / "bank.xml").exists()

@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
 
         refuse_draws(table, path)
         sheet = build_sheet(table, path)
-    lang = options.lang or table.get("lang") or "en"
+    lang = options.lang or (table.get("lang") if table.get("lang") in ("en", "zh") else "en")
     if options.format == "moodle":
         from .moodle import bank, variant_bank
 
@@ -62,6 +62,11 @@ def main(argv: list[str]) -> int:
     else:
         from .gradescope import autograder, key
 
+        students = (variants or {}).get("students", [])
+        for student in students:
+            drawn_values(table, path, student)  # the variants are this spec's
+        if students:
+            student_items(table, path, students[0], lang)  # the spec builds with them
         data = autograder(path, path.stem, lang, key(sheet, table, path) if variants is None else variants)
     write_atomic(Path(options.output), data)
     return 0
@@ -76,12 +81,36 @@ def _variants(path: str) -> dict:
 
 def student_items(table: dict, path: Path, student: dict, lang: str) -> list:
     """A student's items: the sheet built from the spec with the student's drawn parameters
-    (:func:`derive.sheet.build_sheet`, the one mechanism of a spec and its variants), each
-    choice's options in the order the student was shown."""
+    (:func:`derive.variants.with_values` and :func:`derive.sheet.build_sheet`, the one mechanism of
+    a spec and its variants), each choice's options in the order the student was shown. A
+    variants.json that does not fit the spec (another spec's) is a UsageError naming the student."""
+    from ..errors import UsageError
     from ..sheet import build_sheet
     from ..variants import with_values
     from .items import sheet_items
 
-    drawn = with_values(table, {int(number): values for number, values in (student.get("params") or {}).items()})
+    where = f"variants.json: student '{student['id'][:40]}'"
+    sheet = build_sheet(with_values(table, drawn_values(table, path, student)), path)
     orders = {entry["number"]: entry["order"] for entry in student.get("problems", []) if "order" in entry}
-    return sheet_items(build_sheet(drawn, path), lang, orders)
+    for number, order in orders.items():
+        question = sheet.problems[number - 1].question if 1 <= number <= len(sheet.problems) else None
+        if question is None or question.kind != "choice" or sorted(order) != list(range(len(question.options))):
+            raise UsageError(f"{where}: problem {number} is not a choice of {len(order)} options in {path}; are "
+                             "the variants this spec's?")
+    return sheet_items(sheet, lang, orders)
+
+
+def drawn_values(table: dict, path: Path, student: dict) -> dict[int, dict]:
+    """A student's drawn parameters by problem number; a problem the spec has not, or one without
+    ``params``, is a UsageError naming the student (variants.json of another spec)."""
+    from ..errors import UsageError
+
+    problems = table.get("problem") if isinstance(table.get("problem"), list) else []
+    values = {}
+    for number, drawn in (student.get("params") or {}).items():
+        index = int(number) if str(number).isdigit() else 0
+        if not 1 <= index <= len(problems) or not isinstance(problems[index - 1].get("params"), dict):
+            raise UsageError(f"variants.json: student '{student['id'][:40]}': problem {str(number)[:20]} has no "
+                             f"params in {path}; are the variants this spec's?")
+        values[index] = drawn
+    return values

@@ -77,21 +77,22 @@ def problem_items(problem: Problem, number: int, lang: str, notation: str,
     view = _problem_view(problem, number, lang, None, notation)
     words = wording(lang)
     statement = tex_html(view["statement_tex"] if view.get("statement_tex") else view["default_statement"])
+    find = text_of(words["sheet"]["find"]) + ("" if lang == "zh" else " ")  # 求：(1) ..., Find: (1) ...
     given = []
     if view.get("values_tex"):
-        parts = tex_html("$" + "$, $".join(view["values_tex"]) + "$")
+        parts = text_of(words["sheet"]["comma"]).join(math_html(value) for value in view["values_tex"])
         given.append(text_of(words["sheet"]["given"]) + " " + parts + text_of(words["sheet"]["period"]))
     context = paragraphs(statement, *(tex_html(g) for g in view.get("givens") or []), *given)
     if problem.simulation is not None:
         asked = " ".join(tex_html(a) for a in view.get("asked") or [])
-        text = context + paragraphs(text_of(words["sheet"]["find"]) + " " + asked)
+        text = context + paragraphs(find + asked)
         return [Item(number, name, None, "short", text, _points(problem, 1))]
     asked = dict(zip(problem.targets, view.get("asked") or [], strict=False))
     targets = [question.target] if question is not None and question.target else list(problem.targets)
     points = _points(problem, len(targets) if question is None else 1)
     items = []
     for target in targets:
-        text = context + paragraphs(text_of(words["sheet"]["find"]) + " " + tex_html(asked.get(target, target))
+        text = context + paragraphs(find + tex_html(asked.get(target, target))
                                     + text_of(words["sheet"]["period"]))
         value, latex = target_value(problem, target, view)
         if question is not None:
