@@ -121,7 +121,7 @@ ROWS = [
     ("b-digits-a-answer", {"student": "s002", "problem": 6, "answer": "2.536"}, "incorrect", ""),
     ("b-digits-right", {"student": "s002", "problem": 6, "answer": "0.333"}, "correct", ""),
     ("b-digits-exact", {"student": "s002", "problem": 6, "answer": r"\frac{1}{3}"}, "correct", ""),
-    ("b-digits-wrong", {"student": "s002", "problem": 6, "answer": "0.334"}, "incorrect", ""),
+    ("b-digits-wrong", {"student": "s002", "problem": 6, "answer": "0.334"}, "incorrect", "exact value 1/3"),
     ("b-digits-too-few", {"student": "s002", "problem": 6, "answer": "0.3"}, "incorrect", "significant"),
     # short: left to the teacher, the model answer in the feedback
     ("a-short", {"student": "s001", "problem": 7, "answer": "不饱和"}, "manual", MODEL),

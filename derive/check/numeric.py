@@ -452,16 +452,19 @@ class _Judge:
         return self.result("incorrect", parsed, "matrix_entries", count=len(wrong), entries=entries)
 
 
-def check_number(answer: str, expected: sp.Basic, problem_name: str, target: str, lang: str = "en") -> dict | None:
+def check_number(answer: str, expected: sp.Basic, problem_name: str, target: str, lang: str = "en",
+                 approximate: bool = True) -> dict | None:
     """A plain number answered for a target whose value is known only to some digits (a numeric
     integral's; ``expected``: that value to its accurate digits): judged by the digits it shows, as a
-    network's counts are; None where the answer is not a plain number (then compared as an expression)."""
+    network's counts are; None where the answer is not a plain number (then compared as an expression).
+    ``approximate=False`` for a value given exactly (a teacher's): the feedback does not call it a
+    numerical computation's."""
     try:
         read_number(answer)
     except ValueError:
         return None
     found = Problem(problem_name, "catalog", {"full": {target: expected}})
-    return _Judge(found, target, None, lang, approximate=True).judge(answer)
+    return _Judge(found, target, None, lang, approximate=approximate).judge(answer)
 
 
 def check(answer: str, problem_name: str | None, target: str | None, lang: str = "en",

@@ -309,7 +309,7 @@ def judge_number(request: Mapping) -> dict:
         exact = sp.Rational(value.numerator, value.denominator)
         answer = request["answer"]
         if request.get("tolerance") is None:
-            judged = numeric.check_number(answer, exact, problem, target, lang)
+            judged = numeric.check_number(answer, exact, problem, target, lang, approximate=False)
             if judged is not None:
                 return judged
         tolerance = None if request.get("tolerance") is None else abs(exact_value(request["tolerance"]))
