@@ -117,9 +117,10 @@ def _words(lang: str) -> dict:
 
 
 def _item_name(sheet_name: str, item: Item, words: dict, lang: str) -> str:
-    """``hw3 problem 2 (var)``: the sheet, the problem's number and the target asked."""
+    """``hw3 Problem 2 xavier (var)``: the sheet, the problem's number, its id and the target asked."""
     space = "" if lang == "zh" else " "
     name = f"{sheet_name} {words['problem']}{space}{item.number}"
+    name += f" {item.problem}" if item.problem != str(item.number) else ""  # the problem's id
     return f"{name} ({item.target})" if item.target else name
 
 
