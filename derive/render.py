@@ -465,6 +465,17 @@ def _problem_view(problem: Problem, number: int, lang: str, template_dir: str | 
     }
 
 
+def _shared_view(views: dict | None, problem: Problem, number: int, lang: str, template_dir: str | None,
+                 notation: str) -> dict:
+    """:func:`_problem_view`, kept in ``views`` (if given) by the problem object and its number."""
+    if views is None:
+        return _problem_view(problem, number, lang, template_dir, notation)
+    key = (id(problem), number, lang, template_dir, notation)
+    if key not in views:  # the problem is kept with its view: its id is not reused while views lives
+        views[key] = (problem, _problem_view(problem, number, lang, template_dir, notation))
+    return views[key][1]
+
+
 def _definition(derivation: Derivation, quantities, words: Mapping) -> dict:
     """``{definition}`` of a statement: what a teacher's catalog entry defines (L = ..., f(x) = ...), printed."""
     from .catalog.teacher import definition
@@ -481,13 +492,15 @@ LAYOUTS = ("handout", "key", "formulas")
 
 
 def render_sheet(sheet: Sheet, layout: str, lang: str = "en", template_dir: str | None = None,
-                 show_checks: bool = False, notation: str | None = None) -> str:
+                 show_checks: bool = False, notation: str | None = None, views: dict | None = None) -> str:
     """A sheet as a LaTeX document: ``handout`` (questions), ``key`` (with solutions) or ``formulas``
     (the results as formulas: no value computed from the spec's params, no all-numeric result
     of a worked problem). A key's certificates are ``%`` comments unless ``show_checks``. One
-    notation profile for the whole document: ``notation``, else the spec's, else the default."""
+    notation profile for the whole document: ``notation``, else the spec's, else the default.
+    ``views``, a dict the caller keeps, holds each problem's view between calls: a handout and its
+    key, and students' variants sharing a problem (the same object), compute it once."""
     notation = notation or sheet.notation or profiles.DEFAULT
-    problems = [{**_problem_view(p, n, lang, template_dir, notation),  # a spec's section heading before it
+    problems = [{**_shared_view(views, p, n, lang, template_dir, notation),  # a spec's section heading before it
                  "section_tex": statements.to_tex(p.section) if p.section else None}
                 for n, p in enumerate(sheet.problems, 1)]
     words = wording(lang, template_dir)

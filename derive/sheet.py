@@ -178,7 +178,7 @@ def _targets(table: dict, derivation: Derivation, where: str, path: Path) -> tup
     import difflib
 
     asked = list(table.get("targets") or derivation.targets)
-    gradable = _gradable(table, path)
+    gradable = None  # computed when a target is not the derivation's own (a backprop run, a network's counts)
     answers = {}
     for n, target in enumerate(asked, 1):
         if not isinstance(target, str):
@@ -192,6 +192,7 @@ def _targets(table: dict, derivation: Derivation, where: str, path: Path) -> tup
         if target.replace("[", "").replace("]", "") in derivation.targets:  # output[p1s1]: the result outputp1s1
             asked[n - 1] = target.replace("[", "").replace("]", "")
             continue
+        gradable = _gradable(table, path) if gradable is None else gradable
         if target in gradable:
             answers[target] = gradable[target]
             continue

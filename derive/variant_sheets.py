@@ -155,12 +155,13 @@ def main(options) -> int:
     stems = file_stems(students)
     layouts = {"handouts": "handout", **({"keys": "key"} if options.key else {})}
     files: dict[str, dict[str, str]] = {kind: {} for kind in layouts}
+    views: dict = {}  # a problem built once (the same values drawn) is viewed once, for every student
     for variant in variants:
         sheet = _labelled(variant.sheet, variant.student, lang, options.template_dir)
         for kind, layout in layouts.items():
             name = f"{stem}-{stems[variant.student.id]}{'-key' if layout == 'key' else ''}.tex"
             files[kind][name] = render_sheet(sheet, layout, lang, options.template_dir, options.show_checks,
-                                             options.notation)
+                                             options.notation, views)
     written = []
     for kind, texs in files.items():
         written += publish(texs, output_folder(folder / kind))
