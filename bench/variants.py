@@ -114,8 +114,8 @@ def phases(spec: Path, count: int) -> dict[str, float]:
     """Where one in-process run's time goes: drawing and building, rendering, variants.json."""
     from derive.files import read_toml
     from derive.render import render_sheet
-    from derive.variants import make, record
     from derive.variant_sheets import numbered
+    from derive.variants import make, record
 
     table, timings, views = read_toml(spec), {}, {}
     start = time.perf_counter()
