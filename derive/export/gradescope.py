@@ -179,28 +179,38 @@ def answers_tex(text: str) -> dict:
 
 
 def lines(answers: dict, student: str, roster, lang: str) -> list[dict]:
-    """A student's answers as grade lines of :mod:`derive.check.variant_grade` (one per answer)."""
-    from ..render import wording
-
-    word = str(wording(lang)["sheet"]["problem"])
+    """A student's answers as grade lines of :mod:`derive.check.variant_grade` (one per answer),
+    each named ``Problem N`` (a results.json test is named ``Problem N: ID/TARGET``)."""
     found = []
     for problem, answer in answers.items():
-        name = f"{word} {problem}"
+        entry = _problem(roster, student, problem)
+        name = test_name(lang, entry["number"] if entry else problem)
         if isinstance(answer, dict):
             found += [{"id": name, "student": student, "problem": problem, "target": target, "answer": text}
                       for target, text in answer.items()]
             continue
-        try:
-            kind = roster.problem({"student": student, "problem": problem})["kind"]
-        except DeriveError:
-            kind = None
         line = {"id": name, "student": student, "problem": problem}
-        if kind == "choice":
+        if entry is not None and entry["kind"] == "choice":
             line["choice"] = answer
         else:
             line["answer"] = str(answer).lower() if isinstance(answer, bool) else answer
         found.append(line)
     return found
+
+
+def _problem(roster, student: str, problem: str) -> dict | None:
+    """The student's variant of ``problem`` (a number or an id), or None (the grading says why)."""
+    try:
+        return roster.problem({"student": student, "problem": problem})
+    except DeriveError:
+        return None
+
+
+def test_name(lang: str, number) -> str:
+    """``Problem 3`` (``题目 3``): how a results.json test starts."""
+    from ..render import wording
+
+    return f"{wording(lang)['sheet']['problem']} {number}"
 
 
 def _student(root: Path, roster) -> str:
@@ -249,13 +259,15 @@ def grade(root: Path) -> dict:
     data = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines(answers, student, roster, lang))
     results = grade_lines(data.encode("utf-8"), roster, lang) if data else []
     asked = {r["question"] for r in results if r.get("question")}
-    word = str(wording(lang)["sheet"]["problem"])
+    unanswered = str(wording(lang)["export"]["unanswered"])
     for question, points in roster.columns.items():
-        if question not in asked:  # unanswered: no points, said so
+        if question not in asked:  # no points, and said so
             problem, _, target = question.partition("/")
-            results.append({"id": f"{word} {problem}", "student": student, "question": question, "problem": problem,
-                            "target": target or None, "verdict": "incorrect", "feedback": str(wording(lang)["export"]["unanswered"]),
-                            "points": points})
+            results.append({"id": test_name(lang, _problem(roster, student, problem)["number"]), "student": student,
+                            "question": question, "problem": problem, "target": target or None,
+                            "verdict": "incorrect", "feedback": unanswered, "points": points})
+    order = {question: n for n, question in enumerate(roster.columns)}
+    results.sort(key=lambda r: order.get(r.get("question"), len(order)))  # the sheet's order; errors last
     return json.loads(write_results(results, "gradescope", roster))
 
 
