@@ -452,3 +452,20 @@ def test_moodle_variants_of_another_spec_is_one_line(variants, tmp_path, capsys,
                              str(tmp_path / "bank.xml"), "--variants", str(folder / "out" / "variants.json"))
     assert_one_line_error(status, err, mentions="this spec's")
     assert not (tmp_path / "bank.xml").exists()
+
+
+def test_gradescope_a_teachers_catalog_entry_is_graded_in_the_autograder(tmp_path, capsys):
+    """The catalog file the spec names goes into the zip and is loaded where the answers are checked."""
+    catalog = Path(__file__).resolve().parents[1] / "examples" / "teacher-catalog.toml"
+    spec = tmp_path / "own.toml"
+    spec.write_text(f'lang = "en"\ncatalog = {toml_string(str(catalog))}\n[[problem]]\nentry = "log-cosh"\n'
+                    'points = 3\n', encoding="utf-8")
+    status, _, err = run_cli(capsys, "export", str(spec), "--format", "gradescope", "-o", str(tmp_path / "ag.zip"))
+    assert status == 0, err
+    # L = ln cosh(yhat - y): dL/dyhat = tanh(yhat - y), by hand
+    answers = {"1": r"\tanh(\hat{y} - y)"}
+    right = _run(_tree(tmp_path / "ag.zip", tmp_path / "right", {"answers.json": json.dumps(answers).encode()}))
+    assert (right["score"], [t["max_score"] for t in right["tests"]]) == (3, [3])
+    wrong = {"1": r"\tanh(y - \hat{y})"}  # the sign slipped
+    results = _run(_tree(tmp_path / "ag.zip", tmp_path / "wrong", {"answers.json": json.dumps(wrong).encode()}))
+    assert results["score"] == 0

@@ -67,7 +67,8 @@ def main(argv: list[str]) -> int:
             drawn_values(table, path, student)  # the variants are this spec's
         if students:
             student_items(table, path, students[0], lang)  # the spec builds with them
-        data = autograder(path, path.stem, lang, key(sheet, table, path) if variants is None else variants)
+        catalog = path.parent / table["catalog"] if isinstance(table.get("catalog"), str) else None
+        data = autograder(path, path.stem, lang, key(sheet, table, path) if variants is None else variants, catalog)
     write_atomic(Path(options.output), data)
     return 0
 

@@ -9,7 +9,8 @@ The zip (a "programming assignment"'s autograder) holds:
   the submission;
 - ``variants.json``: the answer key, one entry per student (``derive sheet --variants``), or one
   entry, ``*``, for every student of a sheet without variants (:func:`derive.variants.record`);
-- ``spec.toml``: the sheet spec, for reference; ``settings.json``: the sheet's name and language.
+- ``spec.toml``: the sheet spec, for reference; ``settings.json``: the sheet's name and language;
+  ``catalog.toml``: the teacher's catalog file the spec names (``catalog = ...``), if it does.
 
 A submission is ``answers.json`` or ``answers.tex`` in ``/autograder/submission/``.
 ``answers.json`` maps a problem (its number or ``id``) to an answer: a string (a question, or a
@@ -41,7 +42,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from ..errors import DeriveError
+from ..errors import DeriveError, UsageError
 
 #: the most bytes of a submission file read
 MAX_SUBMISSION = 2 * 2**20
@@ -87,9 +88,9 @@ def _entry(name: str, data: bytes | str, mode: int = 0o644) -> tuple[zipfile.Zip
     return info, data.encode("utf-8") if isinstance(data, str) else data
 
 
-def autograder(spec: Path, name: str, lang: str, variants: dict) -> bytes:
+def autograder(spec: Path, name: str, lang: str, variants: dict, catalog: Path | None = None) -> bytes:
     """The autograder zip of the sheet ``spec`` (named ``name``) with the answer key ``variants``
-    (a variants.json document)."""
+    (a variants.json document) and the teacher's ``catalog`` file the spec names, if any."""
     from ..variants import dumps
     from .wheel import build
 
@@ -98,6 +99,11 @@ def autograder(spec: Path, name: str, lang: str, variants: dict) -> bytes:
              _entry("variants.json", dumps(variants)), _entry("spec.toml", spec.read_bytes()),
              _entry("settings.json", json.dumps({"sheet": name, "lang": lang}, ensure_ascii=False) + "\n"),
              _entry(f"wheels/{wheel_name}", wheel)]
+    if catalog is not None:
+        try:
+            files.append(_entry("catalog.toml", catalog.read_bytes()))
+        except OSError as error:
+            raise UsageError(f"{spec}: 'catalog': cannot read {catalog}: {error.strerror or error}") from None
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for info, data in files:
@@ -238,6 +244,7 @@ def _student(root: Path, roster) -> str:
 
 def grade(root: Path) -> dict:
     """The results.json document of the submission under ``root`` (an /autograder tree)."""
+    from ..catalog.teacher import catalogs
     from ..check.variant_grade import Roster
     from ..check.variant_grade import grade as grade_lines
     from ..check.variant_grade import write as write_results
@@ -257,7 +264,9 @@ def grade(root: Path) -> dict:
     else:
         raise SubmissionError("no answers.json or answers.tex in the submission")
     data = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines(answers, student, roster, lang))
-    results = grade_lines(data.encode("utf-8"), roster, lang) if data else []
+    own = [str(source / "catalog.toml")] if (source / "catalog.toml").is_file() else []
+    with catalogs(own):  # the teacher's entries the spec uses, in the checking workers too
+        results = grade_lines(data.encode("utf-8"), roster, lang) if data else []
     asked = {r["question"] for r in results if r.get("question")}
     unanswered = str(wording(lang)["export"]["unanswered"])
     for question, points in roster.columns.items():
