@@ -78,7 +78,7 @@ choice = { options = ["$\\sigma(1-\\sigma)$", "$\\sigma(1+\\sigma)$", "$1-\\sigm
 statement = "The learning rate does not affect convergence."
 truefalse = false
 [[problem]]
-statement = "$\\sigma(0) = ?$"
+statement = "What is $\\sigma(0)$?"
 numeric = { value = "0.5", tolerance = "0.01" }
 [[problem]]
 statement = "Name one advantage of ReLU over the sigmoid."
@@ -127,8 +127,9 @@ def phases(spec: Path, count: int) -> dict[str, float]:
             render_sheet(variant.sheet, layout, "en", views=views)
     timings["render (handout, key)"] = time.perf_counter() - start
     start = time.perf_counter()
+    targets: dict = {}
     for variant in made:
-        record(variant, table, spec)
+        record(variant, table, spec, cache=targets)
     timings["variants.json"] = time.perf_counter() - start
     return timings
 

@@ -167,7 +167,8 @@ def main(options) -> int:
         written += publish(texs, output_folder(folder / kind))
     if options.pdf:
         written += _pdfs(files, folder, stem, options.jobs)
-    students_json = [record(v, table, path, options.notation, options.template_dir) for v in variants]
+    targets: dict = {}  # a problem's expected answers, computed once for every student sharing it
+    students_json = [record(v, table, path, options.notation, options.template_dir, targets) for v in variants]
     written.append(write(document(variants[0].sheet.name, seed, students_json), folder / "variants.json"))
     print(f"wrote {len(written)} files into {folder}: "
           + ", ".join(f"{kind}/ ({len(texs)} .tex)" for kind, texs in files.items())

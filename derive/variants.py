@@ -517,12 +517,15 @@ def _targets(problem, fields: dict, notation: str, template_dir: str | None) -> 
 
 
 def record(variant: Variant, table: dict, path: Path, notation: str | None = None,
-           template_dir: str | None = None) -> dict:
+           template_dir: str | None = None, cache: dict | None = None) -> dict:
     """A student's entry of variants.json: id, name, seed, the values drawn (by problem number, as
     text), and each problem's kind with its expected answers (a derivation's targets; a choice's
     order, options as shown and right positions; a true/false's truth; a numeric value and
-    tolerance; a short answer's model)."""
+    tolerance; a short answer's model). ``cache``, a dict the caller keeps, holds each problem's
+    targets between students sharing the problem (the same object)."""
     from . import profiles
+
+    cache = {} if cache is None else cache
 
     notation = notation or table.get("notation") or profiles.DEFAULT
     problems = []
@@ -533,7 +536,9 @@ def record(variant: Variant, table: dict, path: Path, notation: str | None = Non
                  "points": problem.points}
         if problem.derivation is not None:
             name, fields = _source(spec, path)
-            entry.update(problem=name, targets=_targets(problem, fields, notation, template_dir))
+            if id(problem) not in cache:  # the problem kept with its targets: its id is not reused
+                cache[id(problem)] = (problem, _targets(problem, fields, notation, template_dir))
+            entry.update(problem=name, targets=cache[id(problem)][1])
         if kind == "choice":
             entry.update(order=variant.orders.get(number, list(range(len(question.options)))),
                          answer=list(question.answer), multiple=question.multiple, options=list(question.options))
