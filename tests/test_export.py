@@ -302,6 +302,9 @@ def test_gradescope_right_and_wrong_submissions(autograder, tmp_path):
     wrong = _run(_tree(autograder, tmp_path / "wrong", {"answers.json": json.dumps(WRONG).encode()}))
     assert wrong["score"] == 0 and {name: t["max_score"] for name, t in _tests(wrong).items()} == MAX
     assert _tests(wrong)["7"]["output"].startswith("incorrect")  # not answered
+    stray = _run(_tree(autograder, tmp_path / "stray", {"answers.json": json.dumps({**RIGHT, "99": "1"}).encode()}))
+    assert stray["score"] == right["score"]
+    assert [(t["score"], t["max_score"]) for t in stray["tests"] if t["output"].startswith("error")] == [(0, 0)]
 
 
 def test_gradescope_answers_tex(autograder, tmp_path):

@@ -267,6 +267,9 @@ def grade(root: Path) -> dict:
     own = [str(source / "catalog.toml")] if (source / "catalog.toml").is_file() else []
     with catalogs(own):  # the teacher's entries the spec uses, in the checking workers too
         results = grade_lines(data.encode("utf-8"), roster, lang) if data else []
+    for result in results:
+        if not result.get("question"):  # a problem the sheet has not: said so, worth nothing
+            result["points"] = 0
     asked = {r["question"] for r in results if r.get("question")}
     unanswered = str(wording(lang)["export"]["unanswered"])
     for question, points in roster.columns.items():
