@@ -59,6 +59,8 @@ def read_roster(path: str | Path) -> list[Student]:
     """
     shown = repr(str(path))
     try:
+        if Path(path).exists() and not Path(path).is_file() and not Path(path).is_dir():
+            raise VariantsError(f"roster {shown}: not a regular file (a device or a FIFO)")
         with open(path, "rb") as handle:
             data = handle.read(MAX_ROSTER_BYTES + 1)
     except FileNotFoundError:
@@ -167,12 +169,19 @@ def main(options) -> int:
         written += publish(texs, output_folder(folder / kind))
     if options.pdf:
         written += _pdfs(files, folder, stem, options.jobs)
+    if options.formulas:  # results as formulas, no value drawn: the same for every student
+        from .cli import _pdf
+
+        formulas = {f"{stem}-formulas.tex": render_sheet(variants[0].sheet, "formulas", lang, options.template_dir,
+                                                         options.show_checks, options.notation)}
+        written += _pdf(formulas, folder) if options.pdf else publish(formulas, folder)
     targets: dict = {}  # a problem's expected answers, computed once for every student sharing it
     students_json = [record(v, table, path, options.notation, options.template_dir, targets) for v in variants]
     written.append(write(document(variants[0].sheet.name, seed, students_json), folder / "variants.json"))
     print(f"wrote {len(written)} files into {folder}: "
           + ", ".join(f"{kind}/ ({len(texs)} .tex)" for kind, texs in files.items())
           + (f", {stem}-handouts.pdf" + (f", {stem}-keys.pdf" if options.key else "") if options.pdf else "")
+          + (f", {stem}-formulas" if options.formulas else "")
           + ", variants.json")
     return 0
 

@@ -262,6 +262,8 @@ OPTIONS = {
     "seed a word": (["--variants", "2", "--seed", "x"], "--seed"),
     "seed alone": (["--seed", "3"], "--seed applies to --variants"),
     "roster missing": (["--variants", "missing.csv"], "no such file"),
+    "roster a folder": (["--variants", "."], "is a folder"),
+    "roster a device": (["--variants", "/dev/zero"], "not a regular file"),
     "ranges without --variants": ([], "is drawn per student"),
 }
 
