@@ -344,6 +344,14 @@ truefalse = false
 [[problem]]
 statement = "ReLU over sigmoid?"
 short = "Gradient 1 on the positive side."
+
+[[problem]]
+example = "graph-xyz"
+targets = ["grad[x]", "forward[f]"]
+
+[[problem]]
+network = "sheet003-q2-conv"
+targets = ["output_shape[conv]"]
 '''
 _RIGHT_OPTION = re.compile(r"\\item\[([A-Z])\.\] \$\\sigma\(1 - \\sigma\)\$")
 
@@ -385,9 +393,16 @@ def test_drawn_variants_graded_against_each_students_own(drawn, tmp_path, capsys
                 (f"{student}-choice-{letter}", {"student": student, "problem": 2, "choice": letter})]
     rows = [*answers(a, sum_a, letter_a), *answers(b, sum_b, letter_b),      # each their own: right
             *answers(a, sum_b, letter_b), *answers(b, sum_a, letter_a),      # the other's: wrong
-            ("tf", {"student": a, "problem": 3, "answer": "错"}), ("short", {"student": b, "problem": 4, "answer": "-"})]
+            ("tf", {"student": a, "problem": 3, "answer": "错"}), ("short", {"student": b, "problem": 4, "answer": "-"}),
+            # a worked example's and a network's values (seed 002 q4: df/dx = -36, f = -54; seed 003: 32x32x10)
+            ("worked", {"student": a, "problem": 5, "target": "grad[x]", "answer": "-36"}),
+            ("worked-f", {"student": b, "problem": 5, "target": "forward[f]", "answer": "-54"}),
+            ("worked-wrong", {"student": a, "problem": 5, "target": "grad[x]", "answer": "36"}),
+            ("shape", {"student": b, "problem": 6, "target": "output_shape[conv]", "answer": r"32 \times 32 \times 10"}),
+            ("shape-wrong", {"student": a, "problem": 6, "target": "output_shape[conv]", "answer": r"28 \times 28 \times 10"})]
     source = tmp_path / "answers.jsonl"
     source.write_bytes(_lines(rows))
     status, out, err = run_cli(capsys, "grade", str(source), "--variants", str(path))
     verdicts = [json.loads(line)["verdict"] for line in out.splitlines()]
-    assert status == 0 and verdicts == ["correct"] * 6 + ["incorrect"] * 6 + ["correct", "manual"], (verdicts, err)
+    assert status == 0 and verdicts == ["correct"] * 6 + ["incorrect"] * 6 + ["correct", "manual"] + [
+        "correct", "correct", "incorrect", "correct", "incorrect"], (verdicts, err)

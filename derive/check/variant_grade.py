@@ -280,8 +280,8 @@ def _request(problem: Mapping, request: Mapping, lang: str) -> dict:
     # a network's or worked problem's target (values are drawn for catalog entries only): checked as
     # `check PROBLEM --target T` checks it, shapes, matrices and counting conventions included
     job = {"problem": spec["problem"], "target": target, "answer": answer, "lang": lang}
-    if isinstance(spec.get("convention"), str):
-        job["convention"] = spec["convention"]
+    if isinstance(spec.get("convention"), str) and spec["convention"] != "full":  # "full" is the default,
+        job["convention"] = spec["convention"]  # and a worked example takes no convention
     return job
 
 
