@@ -59,6 +59,9 @@ def formulas(derivation, target: str, values: dict, count: int) -> list[sp.Basic
         if not all(_differ(verifier, wrong, other) for other in found):
             continue
         found.append(wrong)
+    if len(found) == 1:
+        raise DistractorError(f"the checker knows no slip of target '{target}' of '{derivation.name}' that gives "
+                              "a different answer: write its options ('options', 'answer')")
     if len(found) <= count:
         raise DistractorError(f"only {len(found) - 1} wrong options verified for target '{target}' of "
                               f"'{derivation.name}'; ask for count = {len(found) - 1} at most")
@@ -110,7 +113,7 @@ def options(derivation, target: str, values: dict, count: int) -> tuple[list[str
             back = read(tex, table).value
         except ReadError as error:
             raise DistractorError(f"option '{tex}' does not read back: {error}") from None
-        comparison = problem_verifier(table, derivation).compare(back, expr, thorough=True)
+        comparison = problem_verifier(table, derivation).compare(back, expr, thorough=False)  # proved or sampled
         if comparison.certificate is None:
             raise DistractorError(f"option '{tex}' reads back as another formula")
         texts.append(f"${tex}$")
