@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import UsageError
@@ -77,6 +77,17 @@ class Question:
     generated: bool = False
     #: a generated choice's options as SymPy formulas (printed in the document's notation profile)
     formulas: tuple = ()
+
+    def reordered(self, order) -> Question:
+        """This choice with its options shown in ``order`` (spec indices, each once): options, their
+        formulas and the right answers (positions in the new order) moved together, for a student's
+        variant (:mod:`derive.variants`)."""
+        order = tuple(order)
+        if sorted(order) != list(range(len(self.options))):
+            raise ValueError(f"order {order} is not a permutation of the {len(self.options)} options")
+        return replace(self, options=tuple(self.options[i] for i in order),
+                       formulas=tuple(self.formulas[i] for i in order) if self.formulas else (),
+                       answer=tuple(sorted(order.index(i) for i in self.answer)))
 
     @property
     def letters(self) -> str:

@@ -11,9 +11,6 @@ from pathlib import Path
 import mpmath
 import pytest
 import sympy as sp
-
-from derive.render import render_sheet
-from derive.sheet import build_sheet, read_spec
 from hostile import (
     ROOT,
     TEX_ATTACKS,
@@ -24,6 +21,9 @@ from hostile import (
     toml_string,
     write,
 )
+
+from derive.render import render_sheet
+from derive.sheet import build_sheet, read_spec
 
 EXAMPLES = ROOT / "examples"
 #: seed 003 一 (1-7) and seed 004's four choice questions, as the seeds publish their answers
@@ -86,6 +86,15 @@ def test_every_question_type_is_read(tmp_path):
     assert problems[5].question.tolerance is None and problems[5].derivation is not None
     assert problems[6].question.model.startswith("正半轴")
     assert [p.section for p in problems][:4] == ["一、选择题", None, None, "二、判断题"]
+
+
+def test_a_choice_reordered_keeps_its_right_option(tmp_path):
+    question = sheet(EVERY_TYPE_ZH, tmp_path).problems[2].question  # kaiming's generated options: 2/n_in first
+    shown = question.reordered([2, 0, 3, 1])
+    assert shown.answer == (1,) and shown.options[1] == question.options[0] == r"$\frac{2}{n_{in}}$"
+    assert shown.formulas[1] == question.formulas[0]
+    with pytest.raises(ValueError):
+        question.reordered([0, 0, 1, 2])
 
 
 def test_an_id_names_a_problem_and_old_problems_have_none(tmp_path):
