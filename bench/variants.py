@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from argparse import Namespace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +136,7 @@ def phases(spec: Path, count: int) -> dict[str, float]:
 def pdf_run(spec: Path, count: int, jobs: int) -> tuple[float, list[float]]:
     """One run with ``--pdf --jobs``: (wall time, each document's build time)."""
     from derive import pdf, variant_sheets
+    from derive.cli import _sheet_parser
 
     builds, build = [], pdf.build_pdf
 
@@ -148,8 +148,8 @@ def pdf_run(spec: Path, count: int, jobs: int) -> tuple[float, list[float]]:
             builds.append(time.perf_counter() - start)
 
     pdf.build_pdf = timed
-    options = Namespace(spec=str(spec), variants=str(count), seed=1, lang=None, key=True, pdf=True, jobs=jobs,
-                        output=str(spec.parent / "pdf"), template_dir=None, show_checks=False, notation=None)
+    options = _sheet_parser().parse_args([str(spec), "--variants", str(count), "--seed", "1", "--pdf",
+                                          "--jobs", str(jobs), "-o", str(spec.parent / "pdf")])
     start = time.perf_counter()
     try:
         variant_sheets.main(options)
