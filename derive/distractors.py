@@ -97,10 +97,23 @@ def latex(derivation, expr: sp.Basic, quantities=None) -> str:
     return NotationLatexPrinter(derivation.quantities if quantities is None else quantities).doprint(expr)
 
 
+#: options already generated, by (entry, target, parameter values, count): a student's variant
+#: rebuilds its sheet (derive.variants), and the verification costs up to seconds per target
+_MADE: dict[tuple, tuple[list[str], list[sp.Basic]]] = {}
+
+
 def options(derivation, target: str, values: dict, count: int) -> tuple[list[str], list[sp.Basic]]:
     """The options of a choice on ``target`` (right answer first) as ``$LaTeX$`` texts in the
     derivation's own notation, and their formulas; each text read back by the course reader and
     verified equal to its formula (so what is printed is what was verified)."""
+    key = (derivation.name, target, tuple(sorted((k, str(v)) for k, v in values.items())), count)
+    if key not in _MADE:
+        _MADE[key] = _options(derivation, target, values, count)
+    texts, found = _MADE[key]
+    return list(texts), list(found)
+
+
+def _options(derivation, target: str, values: dict, count: int) -> tuple[list[str], list[sp.Basic]]:
     from .check.decide import private_table, problem_table, problem_verifier
     from .check.reader import ReadError, read
 
