@@ -343,3 +343,37 @@ def test_pdfs_and_the_combined_pdf(tmp_path, capsys):
     assert text.index("Student: 001") < text.index("Student: 002")
     again = combine(parts, tmp_path, "again.pdf")
     assert again.read_bytes() == (out / "s-handouts.pdf").read_bytes()
+
+
+# -- a worked problem's params in a plain sheet (derive.worked_params) ------------------------------------
+def test_a_worked_problem_is_worked_from_the_params_given(tmp_path):
+    """bp-221-relu with x1 = 0.5, w11 = 0.4 (by hand: b = (0.36, 0.26), beta = 0.352, dE/dy = -0.148):
+    grad w11 = -0.148 x 0.36, grad v11 = -0.148 x w11 x x1; conv1 of AlexNet with 64 filters 11x11x3."""
+    from derive.sheet import read_spec
+
+    spec = ('title = "W"\n[[problem]]\nexample = "bp-221-relu"\ntargets = ["grad_w11", "grad[v11]"]\n'
+            'params = { x1 = 0.5, w11 = 0.4 }\n[[problem]]\nnetwork = "alexnet"\ntargets = ["params[conv1]"]\n'
+            'params = { "conv1.out" = 64 }\n')
+    (tmp_path / "w.toml").write_text(spec, encoding="utf-8")
+    bp, net = read_spec(tmp_path / "w.toml").problems
+    dy = Fraction("0.352") - Fraction("0.5")
+    assert Fraction(str(bp.derivation.target("grad_w11").rhs)) == dy * Fraction("0.36")
+    assert Fraction(str(bp.answers["grad[v11]"])) == dy * Fraction("0.4") * Fraction("0.5")
+    assert int(net.answers["params[conv1]"]) == 64 * 11 * 11 * 3 + 64
+
+
+WORKED = {
+    "no such layer": ('network = "alexnet"', '{ "conv9.out" = 3 }', "not height, width, channels or LAYER.OPTION"),
+    "no such option": ('network = "alexnet"', '{ "conv1.colour" = 3 }', "has no numeric option 'colour'"),
+    "a fractional size": ('network = "alexnet"', "{ height = 2.5 }", "input"),
+    "a convolution example": ('example = "conv2d-4x4"', "{ x = 1 }", "takes no params"),
+    "a word for a weight": ('example = "bp-221-relu"', '{ w11 = "heavy" }', "is not a number"),
+}
+
+
+@pytest.mark.parametrize("row", list(WORKED))
+def test_a_worked_problem_s_bad_params_are_one_error_line(tmp_path, capsys, row):
+    source, params, mentions = WORKED[row]
+    (tmp_path / "s.toml").write_text(_with(params, source), encoding="utf-8")
+    status, _, err = run_cli(capsys, "sheet", str(tmp_path / "s.toml"), "-o", str(tmp_path / "o"))
+    assert_one_line_error(status, err, 2, mentions)
