@@ -485,14 +485,17 @@ def _replace_problems(sheet, problems: list):
 def _source(table: dict, path: Path) -> tuple[str, dict]:
     """The name ``check`` grades a problem's targets by, and the fields that say how: a catalog
     entry's name (``notation``: its reading table), else a network's or worked problem's name
-    (a spec beside the sheet by its path) with its counting ``convention``."""
+    (a spec beside the sheet by its path) with its counting ``convention``. A network or worked
+    problem built with ``params`` (drawn or given) is not the one its name checks: its targets
+    carry ``source`` instead of ``problem``, to be graded against ``expected`` (exact)."""
     if "entry" in table:
         return table["entry"], {"notation": table["entry"]}
     for key in ("network", "backprop", "example"):
         if key in table:
             name = table[key]
             name = str(path.parent / name) if key == "backprop" or name.endswith(".toml") else name
-            return name, {"problem": name, "convention": table.get("convention", "full")}
+            return name, {"source" if table.get("params") else "problem": name,
+                          "convention": table.get("convention", "full")}
     return "", {}
 
 
