@@ -451,7 +451,12 @@ def _well_posed(builder: _Builder, number: int, drawn: tuple[Draw, ...], own: in
             return values
     shown_id = json.dumps(student.id, ensure_ascii=False)[:60]
     raise SpecError(f"{builder.path}: problem[{number}]: none of {REDRAWS} draws for student {shown_id} builds "
-                    f"(do the ranges leave well-posed values?); the last: {error}")
+                    f"(do the ranges leave well-posed values?); the last: {_short(str(error))}")
+
+
+def _short(text: str, most: int = 300) -> str:
+    """``text`` cut to ``most`` characters (a drawn value may have hundreds of digits)."""
+    return text if len(text) <= most else text[:most] + "…"
 
 
 def _shuffle(problems: list, own: int) -> tuple[list, dict]:
