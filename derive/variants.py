@@ -469,11 +469,7 @@ def _shuffle(problems: list, own: int) -> tuple[list, dict]:
         question = getattr(problem, "question", None)
         if question is not None and question.kind == "choice" and len(question.options) > 1:
             order = shuffled(len(question.options), own, number, "options")
-            moved = {"options": tuple(question.options[i] for i in order),
-                     "answer": tuple(sorted(order.index(a) for a in question.answer))}
-            if len(question.formulas) == len(question.options):
-                moved["formulas"] = tuple(question.formulas[i] for i in order)
-            problem = replace(problem, question=replace(question, **moved))
+            problem = replace(problem, question=question.reordered(order))
             orders[number] = order
         result.append(problem)
     return result, orders
