@@ -63,6 +63,16 @@ ROWS = [
     ("b-var-a-answer", {"student": "s002", "problem": 1, "target": "var", "answer": r"\frac{1}{192}"}, "incorrect",
      "factor of 2"),
     ("b-var-right", {"student": "s002", "problem": "1", "target": "var", "answer": r"\frac{2}{768}"}, "correct", ""),
+    # the variant's number as a decimal, judged by the digits it shows (1/192 = 0.0052083..., 1/384 = 0.0026041...)
+    ("a-var-decimal", {"student": "s001", "problem": 1, "target": "var", "answer": "0.00521"}, "correct", "digits"),
+    ("a-var-decimal-cut", {"student": "s001", "problem": 1, "target": "var", "answer": "0.00520"}, "incorrect", ""),
+    ("b-var-a-decimal", {"student": "s002", "problem": 1, "target": "var", "answer": "0.00521"}, "incorrect", ""),
+    ("b-var-decimal-false-side", {"student": "s002", "problem": 1, "target": "var", "answer": "0.0052 = 0.0026"},
+     "incorrect", ""),
+    # sqrt(6/768) = sqrt(2)/16 = 0.0883883...
+    ("b-bound-decimal", {"student": "s002", "problem": 1, "target": "uniform_bound", "answer": "0.0884"}, "correct", ""),
+    ("b-bound-decimal-wrong", {"student": "s002", "problem": 1, "target": "uniform_bound", "answer": "0.0883"},
+     "incorrect", ""),
     ("a-bound-right", {"student": "s001", "problem": "xavier", "target": "uniform_bound", "answer": r"\frac{1}{8}"},
      "correct", ""),
     ("b-bound-a-answer", {"student": "s002", "problem": "xavier", "target": "uniform_bound", "answer": r"\frac{1}{8}"},

@@ -237,6 +237,15 @@ def _plain(side: str) -> Written | None:
     return Written(value, None if plain else number.unit)
 
 
+def is_plain(text: str) -> bool:
+    """Whether an answer's value (its last side) is a number as written (``0.0052``, ``11.7 M``),
+    not an exact form (``\\frac{1}{192}``)."""
+    try:
+        return _plain(_last_side(text)) is not None
+    except ValueError:
+        return False
+
+
 def read_number(text: str) -> Written:
     """A numeric answer's value (its last side): a number as written (``11,689,512``,
     ``11\\,689\\,512``, ``0.0160``, ``11.7 M``, ``6.4 \\times 10^9``), or an exact form the course

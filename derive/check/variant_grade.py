@@ -26,6 +26,7 @@ evenly among its targets).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -276,13 +277,45 @@ def _request(problem: Mapping, request: Mapping, lang: str) -> dict:
         job = {"expected": spec["expected"], "answer": answer, "lang": lang}
         if isinstance(spec.get("notation"), str):
             job["notation"] = spec["notation"]
+        if isinstance(spec["expected"], str) and _is_number(spec["expected"]):  # a value drawn for this student:
+            return {"value": spec["expected"], "tolerance": None, "answer": answer, "lang": lang,  # by its digits,
+                    "problem": str(problem.get("id") or problem["number"]), "target": target, "formula": job}
         return job
-    # a network's or worked problem's target (values are drawn for catalog entries only): checked as
+    # a network's or worked problem's target, not drawn: checked as
     # `check PROBLEM --target T` checks it, shapes, matrices and counting conventions included
     job = {"problem": spec["problem"], "target": target, "answer": answer, "lang": lang}
     if isinstance(spec.get("convention"), str) and spec["convention"] != "full":  # "full" is the default,
         job["convention"] = spec["convention"]  # and a worked example takes no convention
     return job
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_number(latex: str) -> bool:
+    """Whether an expected answer is a number (a value drawn for the student, 1/192, sqrt(2)/16),
+    read by the course reader (never evaluated)."""
+    from .numeric import read_number
+
+    try:
+        read_number(latex)
+    except ValueError:
+        return False
+    return True
+
+
+def _expected_number(text: str):
+    """The exact number a variants file expects: its text (``1/4``, ``0.25``) or LaTeX (``\\frac{\\sqrt{2}}{16}``)."""
+    import sympy as sp
+
+    from .numeric import read_number
+
+    try:
+        value = exact_value(text)
+        return sp.Rational(value.numerator, value.denominator)
+    except DeriveError:
+        try:
+            return read_number(text).value
+        except ValueError:
+            raise DeriveError(f"the variants file's value '{quoted(text, 40)}' is not a number") from None
 
 
 def exact_value(text: str) -> Fraction:
@@ -305,13 +338,19 @@ def judge_number(request: Mapping) -> dict:
 
     problem, target, lang = request.get("problem"), request.get("target"), request.get("lang", "en")
     try:
-        value = exact_value(request["value"])
-        exact = sp.Rational(value.numerator, value.denominator)
         answer = request["answer"]
+        formula = request.get("formula")
+        if isinstance(formula, Mapping) and not numeric.is_plain(answer):  # 1/192 as a formula: its diagnosis
+            from .batch import run_request
+
+            return run_request(formula)
         if request.get("tolerance") is None:
-            judged = numeric.check_number(answer, exact, problem, target, lang, approximate=False)
+            judged = numeric.check_number(answer, _expected_number(request["value"]), problem, target, lang,
+                                          approximate=False)
             if judged is not None:
                 return judged
+        value = exact_value(request["value"])
+        exact = sp.Rational(value.numerator, value.denominator)
         tolerance = None if request.get("tolerance") is None else abs(exact_value(request["tolerance"]))
         words, shown = wording(lang)["variant_grade"], format_exact(value)
         expected = shown if tolerance is None else f"{shown} ± {format_exact(tolerance)}"
