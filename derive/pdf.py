@@ -1,4 +1,6 @@
-"""Building PDFs: latexmk with xelatex in a temporary folder, never with shell escape.
+"""Building PDFs: xelatex in a temporary folder, never with shell escape; run again only while
+the log asks for it (a longtable's widths, a label), as latexmk would, but without its second run
+of every document whose first run made its .aux file.
 
 Only the finished PDF (or, on an error, the log) leaves the temporary folder. A TeX error
 becomes one line naming the problem and the template that wrote the failing line, and the log
@@ -19,10 +21,12 @@ from .errors import DeriveError, UsageError
 from .files import publish
 
 TEX_PACKAGES = ("texlive-xetex texlive-lang-chinese texlive-latex-recommended texlive-latex-extra "
-                "texlive-pictures latexmk fonts-noto-cjk")
+                "texlive-pictures fonts-noto-cjk")
 INSTALL_HINT = f"apt-get update && apt-get install -y {TEX_PACKAGES}"
 TIMEOUT = 300
 JOB = "document"  # the job's name in the temporary folder, whatever the output is called
+MAX_RUNS = 4
+_RERUN = re.compile(r"Rerun (?:LaTeX|to get)|Label\(s\) may have changed|Table widths have changed")
 _TEMPLATE_MARK = re.compile(r"^% template: (\S+)")
 
 
@@ -39,8 +43,8 @@ class TexError(DeriveError):
 
 
 def tex_available() -> bool:
-    """Whether latexmk and xelatex are on the PATH."""
-    return all(shutil.which(tool) for tool in ("latexmk", "xelatex"))
+    """Whether xelatex is on the PATH."""
+    return shutil.which("xelatex") is not None
 
 
 def template_of_line(tex: str, line: int) -> str:
@@ -93,9 +97,14 @@ def _build(tex: str, stem: str, folder: Path, keep_log: bool) -> Path:
         source = Path(work) / f"{JOB}.tex"
         source.write_text(tex, encoding="utf-8")
         environment = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
-        command = ["latexmk", "-xelatex", "-no-shell-escape", "-interaction=nonstopmode",
-                   "-halt-on-error", "-file-line-error", f"{JOB}.tex"]
-        returncode, output = _run_group(command, work, environment)
+        command = ["xelatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+                   "-file-line-error", f"{JOB}.tex"]
+        for _ in range(MAX_RUNS):
+            returncode, output = _run_group(command, work, environment)
+            log_path = Path(work) / f"{JOB}.log"
+            if returncode != 0 or not log_path.exists() or not _RERUN.search(
+                    log_path.read_text(encoding="utf-8", errors="replace")):
+                break
         if returncode is None:
             raise TexError(f"TeX did not finish {stem}.tex within {TIMEOUT} s")
         pdf = Path(work) / f"{JOB}.pdf"
@@ -115,7 +124,7 @@ def _build(tex: str, stem: str, folder: Path, keep_log: bool) -> Path:
 
 def _run_group(command: list[str], folder: str, environment: dict) -> tuple[int | None, str]:
     """Run ``command`` in a new process group; (exit status, output), status None after TIMEOUT.
-    On any way out but a normal end, the whole group (latexmk and its xelatex) is killed."""
+    On any way out but a normal end, the whole group (xelatex and what it started) is killed."""
     process = subprocess.Popen(command, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, errors="replace", env=environment,
                                start_new_session=True)

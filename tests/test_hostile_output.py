@@ -276,7 +276,7 @@ def _until(condition, limit: float = 60):
 def test_tex_over_its_time_limit_is_killed_with_its_children(tmp_path, monkeypatch):
     groups, real_popen = [], subprocess.Popen
 
-    def slow_popen(command, **kwargs):  # latexmk stands in: a shell with a child, both sleeping
+    def slow_popen(command, **kwargs):  # xelatex stands in: a shell with a child, both sleeping
         process = real_popen(["sh", "-c", "sleep 300 & sleep 300"], **kwargs)
         groups.append(process.pid)
         return process

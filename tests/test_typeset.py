@@ -6,7 +6,7 @@ sheet), each in Chinese and in English, is built with xelatex, and its log must 
 over 1 pt (a line past the margin, a block past the bottom of the page).
 
 The documents are rendered in this process as the command line renders them, and built by
-:func:`derive.pdf.build_pdf` (latexmk and xelatex, the log kept), two at a time while the next
+:func:`derive.pdf.build_pdf` (xelatex, run again while its log asks, the log kept), two at a time while the next
 ones render. About 90 documents: marked slow.
 """
 
