@@ -166,6 +166,31 @@ def publish(files: Mapping[str, str | bytes], folder: Path) -> list[Path]:
     return [write_atomic(inside(folder, name), data) for name, data in files.items()]
 
 
+def read_limited(path: str | Path, cap: int, label: str | None = None, error: type = UsageError) -> bytes:
+    """A regular file's bytes, at most ``cap`` and one read (a larger file is one error line).
+
+    Raises:
+        ``error`` (a UsageError class), its message starting with ``label`` (default: the path): no
+        such file, a folder, not a regular file (a device such as ``/dev/zero``, a FIFO), unreadable,
+        more than ``cap`` bytes.
+    """
+    path, label = Path(path), str(path) if label is None else label
+    try:
+        if path.is_dir():
+            raise error(f"{label}: is a folder, not a file")
+        if path.exists() and not path.is_file():
+            raise error(f"{label}: not a regular file (a device or a FIFO)")
+        with path.open("rb") as handle:
+            data = handle.read(cap + 1)
+    except FileNotFoundError:
+        raise error(f"{label}: no such file") from None
+    except OSError as failure:
+        raise error(f"{label}: cannot read: {failure.strerror or failure}") from None
+    if len(data) > cap:
+        raise error(f"{label}: more than {cap:,} bytes")
+    return data
+
+
 def read_toml(path: str | Path) -> dict:
     """A TOML file's table, read within the limits ``file.bytes`` and ``file.depth``.
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import limits
 from .errors import UsageError
-from .files import output_folder, publish, read_toml, safe_stem
+from .files import output_folder, publish, read_limited, read_toml, safe_stem
 from .variants import Student, VariantsError, document, make, record, write
 
 #: The most characters of a student's id or name.
@@ -58,19 +58,7 @@ def read_roster(path: str | Path) -> list[Student]:
             or (a LimitError) more students than the limit ``variants.students``.
     """
     shown = repr(str(path))
-    try:
-        if Path(path).exists() and not Path(path).is_file() and not Path(path).is_dir():
-            raise VariantsError(f"roster {shown}: not a regular file (a device or a FIFO)")
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_ROSTER_BYTES + 1)
-    except FileNotFoundError:
-        raise VariantsError(f"roster {shown}: no such file") from None
-    except IsADirectoryError:
-        raise VariantsError(f"roster {shown}: is a folder, not a CSV file") from None
-    except OSError as error:
-        raise VariantsError(f"roster {shown}: cannot read: {error.strerror or error}") from None
-    if len(data) > MAX_ROSTER_BYTES:
-        raise VariantsError(f"roster {shown}: more than {MAX_ROSTER_BYTES:,} bytes")
+    data = read_limited(path, MAX_ROSTER_BYTES, f"roster {shown}", VariantsError)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

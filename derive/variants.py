@@ -28,7 +28,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import DeriveError, UsageError
-from .files import write_atomic
+from .files import read_limited, write_atomic
 
 #: The version of the variants.json layout this module writes and reads.
 FORMAT = 1
@@ -71,17 +71,7 @@ def load(path: str | Path) -> dict:
             JSON, a field missing or of the wrong type, a student id twice, ...).
     """
     shown = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise VariantsError(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise VariantsError(f"{shown}: is a folder, not a variants.json") from None
-    except OSError as error:
-        raise VariantsError(f"{shown}: cannot read: {error.strerror or error}") from None
-    if len(data) > MAX_BYTES:
-        raise VariantsError(f"{shown}: more than {MAX_BYTES} bytes; not a variants.json")
+    data = read_limited(path, MAX_BYTES, shown, VariantsError)
     try:
         document = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as error:
