@@ -175,16 +175,24 @@ def _strings_error(request: Mapping, key: str) -> str | None:
     return None
 
 
-def invalid(request: Mapping) -> str | None:
-    """Why a decoded grade line is not a request (naming the field), or None when it is one."""
-    unknown = [key for key in request if key not in KEYS]
+def field_error(request: Mapping, known: tuple[str, ...], label: str = "known") -> str | None:
+    """The first field of a grade line that no line may have: one not in ``known``, a lone
+    surrogate, an ``id`` neither a string nor an integer; None if there is none."""
+    unknown = [key for key in request if key not in known]
     if unknown:
-        return f"unknown field '{quoted(unknown[0], 40)}' (known: {', '.join(KEYS)})"
+        return f"unknown field '{quoted(unknown[0], 40)}' ({label}: {', '.join(known)})"
     for key, value in request.items():
         if _has_surrogate(value):
             return f"'{key}' is not valid Unicode (a lone surrogate)"
     if _shown_id(request.get("id")) is None and request.get("id") is not None:
         return "'id' must be a string or an integer"
+    return None
+
+
+def invalid(request: Mapping) -> str | None:
+    """Why a decoded grade line is not a request (naming the field), or None when it is one."""
+    if reason := field_error(request, KEYS):
+        return reason
     for key in ("problem", "target", "expected", "answer", "convention", "notation"):
         if key in request and not isinstance(request[key], str):
             return f"'{key}' must be a string, not {type(request[key]).__name__}"

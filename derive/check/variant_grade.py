@@ -38,7 +38,7 @@ from pathlib import Path
 from ..audit.judge import format_exact
 from ..errors import DeriveError, UsageError
 from ..render import LANGUAGES, wording
-from .batch import MAX_POINTS, Batch, _has_surrogate, _shown_id, read_requests
+from .batch import MAX_POINTS, Batch, _shown_id, field_error, read_requests
 from .batch import write as write_batch
 from .decide import VERDICTS, quoted
 
@@ -106,14 +106,8 @@ class Roster:
     def validate(self, request: dict) -> str | None:
         """Why a decoded line cannot be graded (naming the field, the student or the problem), or
         None; a line without ``id`` is named by its student."""
-        unknown = [key for key in request if key not in KEYS]
-        if unknown:
-            return f"unknown field '{quoted(unknown[0], 40)}' (known with --variants: {', '.join(KEYS)})"
-        for key, value in request.items():
-            if _has_surrogate(value):
-                return f"'{key}' is not valid Unicode (a lone surrogate)"
-        if _shown_id(request.get("id")) is None and request.get("id") is not None:
-            return "'id' must be a string or an integer"
+        if reason := field_error(request, KEYS, "known with --variants"):
+            return reason
         for key in ("student", "problem"):
             value = request.get(key)
             if isinstance(value, bool) or not isinstance(value, (str, int)) or len(str(value)) > _MAX_ID:
