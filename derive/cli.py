@@ -694,7 +694,8 @@ def _dispatch(argv: list[str]) -> int:
               " | check-steps NAME --file ANSWER.tex"
               " | net NAME|SPEC.toml | backprop SPEC.toml | conv2d | example list|NAME | simulate --act A --init I"
               " | audit CLAIMS.toml | diff 'f(x) = ...' | init --act NAME|'f(z) = ...'"
-              " | export SPEC.toml --format moodle|gradescope -o FILE | NAME (a catalog entry)"
+              " | export SPEC.toml --format moodle|gradescope -o FILE"
+              " | serve [--sheet SPEC.toml] [--host H] [--port P] | NAME (a catalog entry)"
               "\nevery command: --catalog FILE.toml (a teacher's own entries; repeatable)")
         return 0 if argv else 2
     if argv[0] == "list":
@@ -704,7 +705,8 @@ def _dispatch(argv: list[str]) -> int:
     commands = {"sheet": _sheet, "check": _check, "grade": _grade, "net": _net, "backprop": _backprop,
                 "conv2d": _conv2d, "example": _example, "simulate": _simulate,
                 "check-steps": _check_steps, "audit": _audit, "diff": _diff, "init": _init,
-                "export": lambda args: __import__("derive.export", fromlist=["main"]).main(args)}
+                "export": lambda args: __import__("derive.export", fromlist=["main"]).main(args),
+                "serve": lambda args: __import__("derive.web.serve", fromlist=["main"]).main(args)}
     if argv[0] in commands:
         return commands[argv[0]](argv[1:])
     options = _derivation_parser().parse_args(argv)
