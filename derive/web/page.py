@@ -1,0 +1,140 @@
+"""The page students check their answers on: ``GET /`` and the form post ``POST /``.
+
+The page is one HTML document (``derive/web/templates/page.html.j2``, Jinja2 with autoescape on,
+an Environment of its own, not the LaTeX one) in English or Chinese: the ``[web]`` table of
+``templates/wording/{en,zh}.toml``, chosen by ``?lang=`` or else the browser's Accept-Language.
+With JavaScript on, ``static/app.js`` typesets with the vendored KaTeX and checks through the JSON
+API (``/api/check``, ``/api/check-steps``); with it off, the forms post to ``/`` and the verdict is
+rendered here, through the same :class:`derive.web.api.Service` methods.
+
+Every string from a user, a sheet, a title or a feedback reaches the page through autoescaping
+(or, in the script, ``textContent``); a formula is written as its LaTeX source in a ``data-tex``
+attribute, which the script typesets and a page without JavaScript shows as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from .. import markup
+from ..render import wording
+from .api import ApiError
+
+LANGUAGES = ("en", "zh")
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The page's Jinja2 environment: HTML autoescaping on (a result's optional fields, absent,
+    are empty)."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def language(request: Request) -> str:
+    """The page's language: ``?lang=`` when it is ``en`` or ``zh``, else the first of those the
+    browser's Accept-Language prefers (by its q values), else English."""
+    asked = request.query_params.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    ranked = []
+    for n, item in enumerate(request.headers.get("accept-language", "").split(",")[:20]):
+        tag, _, params = item.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and weight > 0:
+            ranked.append((-weight, n, primary))
+    return min(ranked)[2] if ranked else "en"
+
+
+def pieces(text: str) -> list[dict]:
+    """A title or statement cut at its ``$`` signs: ``[{"math": bool, "text": str}]`` (a text whose
+    dollars do not pair is all text)."""
+    try:
+        return [{"math": is_math, "text": piece} for is_math, piece in markup.parts(text) if piece]
+    except markup.MarkupError:
+        return [{"math": False, "text": str(text)}]
+
+
+def plain(text: str) -> str:
+    """A title as plain Unicode (for a ``<select>`` option, which cannot hold typeset math)."""
+    return "".join(markup.latex_to_text(p["text"]) if p["math"] else p["text"] for p in pieces(text))
+
+
+def _page_problems(service, lang: str) -> list[dict]:
+    """The problems as the page shows them: the service's list with its titles cut into pieces."""
+    shown = []
+    for problem in service.problems(lang):
+        item = dict(problem)
+        item["title_plain"] = plain(problem.get("title", problem["id"]))
+        item["title_pieces"] = pieces(problem.get("title", problem["id"]))
+        item["statement_pieces"] = pieces(problem.get("statement", "") or "")
+        item["targets"] = [dict(t, label_plain=plain(t.get("label") or t["name"]))
+                           for t in problem.get("targets", [])]
+        shown.append(item)
+    return shown
+
+
+def render(service, lang: str, chosen: dict, result: dict | None = None, status: int = 200) -> HTMLResponse:
+    """The page in ``lang``; ``chosen`` holds the problem, target and the text of the two fields,
+    ``result`` the answer of a form post (``{"kind": "check"|"steps"|"error", ...}``)."""
+    words = wording(lang)["web"]
+    problems = _page_problems(service, lang)
+    problem = next((p for p in problems if p["id"] == chosen.get("problem")), problems[0] if problems else None)
+    notice = ""
+    if chosen.get("problem") and (problem is None or problem["id"] != chosen["problem"]):
+        notice = words["no_problem"].format(problem=chosen["problem"])
+    targets = problem["targets"] if problem else []
+    target = chosen.get("target") if any(t["name"] == chosen.get("target") for t in targets) else (
+        targets[0]["name"] if targets else "")
+    html = environment().get_template("page.html.j2").render(
+        lang=lang, words=words, problems=problems, problem=problem, target=target,
+        answer=chosen.get("answer", ""), derivation=chosen.get("derivation", ""), result=result,
+        notice=notice, other_lang="zh" if lang == "en" else "en",
+        client={"lang": lang, "words": dict(words), "problems": problems})
+    return HTMLResponse(html, status_code=status)
+
+
+def routes(service) -> list[Route]:
+    """The page's routes over ``service`` (a :class:`derive.web.api.Service`): ``GET /`` and ``POST /``."""
+
+    async def show(request: Request) -> HTMLResponse:
+        """The page; ``?problem=...&target=...`` preselects a problem and its target."""
+        chosen = {"problem": request.query_params.get("problem", ""),
+                  "target": request.query_params.get("target", "")}
+        return render(service, language(request), chosen)
+
+    async def post(request: Request) -> HTMLResponse:
+        """A form post (JavaScript off): the verdict rendered on the page."""
+        form = await request.form()
+        fields = {key: str(form.get(key, "")) for key in ("lang", "mode", "problem", "target", "answer",
+                                                          "derivation")}
+        lang = fields["lang"] if fields["lang"] in LANGUAGES else language(request)
+        status, result = 200, None
+        try:
+            if fields["mode"] == "steps":
+                report = await service.check_steps({"problem": fields["problem"],
+                                                    "derivation": fields["derivation"], "lang": lang})
+                result = {"kind": "steps", **report}
+            else:
+                report = await service.check({"problem": fields["problem"], "target": fields["target"],
+                                              "answer": fields["answer"], "lang": lang})
+                result = {"kind": "check", **report}
+        except ApiError as error:
+            status = error.status
+            result = {"kind": "error", "mode": fields["mode"], "message": error.message}
+        return render(service, lang, fields, result, status)
+
+    return [Route("/", show, methods=["GET"]), Route("/", post, methods=["POST"])]
