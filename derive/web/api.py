@@ -53,7 +53,7 @@ class _SheetProblem:
 
         self.id, self.number, self.sheet, self.problem = ident, number, sheet, problem
         self.entry = table.get("entry") if not table.get("params") else None
-        name, fields = _source(table, path)
+        _, fields = _source(table, path)
         notation = sheet.notation or "course"
         self._targets = _targets(problem, fields, notation, None)  # the variant mechanism: expected per target
         self._plain = self.entry is not None and notation == "course"
@@ -93,7 +93,7 @@ class Service:
         for spec in sheets:
             self._load(Path(spec), read_spec)
         self._listing: dict[str, list[dict]] = {}
-        self._log = Path(log).open("a", encoding="utf-8") if log is not None else None
+        self._log = Path(log).open("a", encoding="utf-8") if log is not None else None  # noqa: SIM115 - open while serving
         self._log_lock = threading.Lock()
         self.pool = CheckPool(jobs, timeout)
 
