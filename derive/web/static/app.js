@@ -167,13 +167,13 @@
 
   function failure(node, error) {
     node.textContent = "";
-    const line = element("p", "error", words.error + ": " + error.message);
+    const line = element("p", "error", words.error + words.colon + error.message);
     line.setAttribute("role", "alert");
     node.append(line);
   }
 
   function verdictLine(label, name) {
-    const line = element("p", "line-verdict", label + ": ");
+    const line = element("p", "line-verdict", label + words.colon);
     line.append(verdict(name));
     return line;
   }
@@ -182,7 +182,7 @@
     node.textContent = "";
     node.append(verdictLine(words.verdict, reply.verdict || "error"));
     if (reply.parsed) {
-      const read = element("p", "read-as", words.read_as + ": ");
+      const read = element("p", "read-as", words.read_as + words.colon);
       read.append(math(reply.parsed));
       node.append(read);
     }
@@ -202,7 +202,8 @@
 
   function showSteps(node, reply) {
     node.textContent = "";
-    const final = reply.final && reply.final.verdict ? reply.final.verdict : reply.verdict;
+    // the summary verdict (a slip anywhere makes it incorrect), else the final line's
+    const final = reply.verdict || (reply.final && reply.final.verdict);
     if (final) node.append(verdictLine(words.final, final));
     if (reply.feedback) node.append(element("p", "feedback", reply.feedback));
     const list = element("ol", "lines");
@@ -212,7 +213,7 @@
         (first ? " first-wrong" : ""));
       item.dataset.n = line.n;
       const left = element("div", "line-math");
-      left.append(math(line.parsed || line.latex));
+      left.append(math(line.parsed || line.latex, true));
       const right = element("div", "line-check");
       right.append(verdict(line.verdict));
       if (first) right.append(element("strong", "first-wrong-label", words.first_wrong));

@@ -1,0 +1,296 @@
+"""The answer-checking page in a real browser: Debian's headless Chromium driven by Selenium against
+``python -m derive serve`` on a free loopback port, and the page's no-JavaScript form post.
+
+Expected verdicts are the course's own mathematics (σ' = σ(1 − σ)), and where the page shows the
+point where a wrong answer differs, its values are recomputed here with ``math.exp``.
+Screenshots go to a temporary folder, or to ``$DERIVE_SCREENSHOTS`` (``docs`` refreshes the README's).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import select
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+RIGHT, WRONG = r"\sigma(x)(1-\sigma(x))", r"\sigma(x)(1+\sigma(x))"
+# a derivation of σ' whose third line is a planted slip (1 − e^{-x} for 1 + e^{-x} below the bar)
+SLIPPED = r"""\sigma'(x) = \frac{d}{dx} \frac{1}{1+e^{-x}}
+= \frac{e^{-x}}{(1+e^{-x})^2}
+= \frac{e^{-x}}{(1-e^{-x})^2}
+= \sigma(x)(1-\sigma(x))"""
+HOSTILE = [
+    "<img src=x onerror=alert(1)>",
+    "</textarea><script>alert(1)</script>",
+    '"><svg onload=alert(1)>',
+    r"\href{javascript:alert(1)}{x}",
+    r"\htmlClass{x}{y} <b>bold</b>",
+]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The address of ``python -m derive serve --port 0`` (no rate limit: the browser posts often)."""
+    proc = subprocess.Popen([sys.executable, "-m", "derive", "serve", "--port", "0", "--rate", "0"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 120)
+        line = proc.stdout.readline() if ready else ""
+        found = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert found, f"the server printed {line!r}; stderr: {proc.stderr.read() if proc.poll() else ''}"
+        yield found.group()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium with a fresh profile, through Debian's chromedriver."""
+    if not CHROMEDRIVER.exists():
+        pytest.skip("no /usr/bin/chromedriver: apt-get install chromium chromium-driver (the README's test command)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,1000", f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(120)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """Where the screenshots go."""
+    folder = os.environ.get("DERIVE_SCREENSHOTS")
+    return (ROOT / folder if folder == "docs" else Path(folder)) if folder else tmp_path_factory.mktemp("shots")
+
+
+def _wait(driver, css: str, seconds: float = 120):
+    """The first element matching ``css`` once it is there (a generous bound, not a timing check)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
+
+
+def _open(driver, server: str, lang: str, problem: str = "sigmoid", target: str = "d1") -> None:
+    """The page in ``lang`` with ``problem`` and ``target`` picked in its selects."""
+    from selenium.webdriver.support.ui import Select
+
+    driver.get(f"{server}?lang={lang}")
+    _wait(driver, "html.js")
+    Select(driver.find_element("id", "problem")).select_by_value(problem)
+    Select(driver.find_element("id", "target")).select_by_value(target)
+
+
+def _check(driver, answer: str):
+    """Type ``answer``, see it previewed, check it: the verdict element."""
+    field = driver.find_element("id", "answer")
+    field.clear()
+    field.send_keys(answer)
+    _wait(driver, "#answer-preview .katex")
+    driver.execute_script("document.getElementById('answer-result').textContent = ''")
+    driver.find_element("id", "check").click()
+    return _wait(driver, "#answer-result .verdict")
+
+
+def _screenshot(driver, path: Path, width: int, mobile: bool) -> None:
+    """The whole page at ``width`` CSS pixels, as tall as it is."""
+    metrics = {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": mobile}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "height": height})
+    driver.save_screenshot(str(path))
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def test_a_right_answer_is_previewed_read_and_correct(browser, server, shots):
+    _open(browser, server, "en")
+    verdict = _check(browser, RIGHT)
+    assert (verdict.get_attribute("data-verdict"), verdict.text) == ("correct", "correct")
+    assert browser.find_elements("css selector", "#answer-result .read-as .katex")
+    assert "σ" in browser.find_element("css selector", "#answer-result .read-as").text
+
+
+def test_a_wrong_answer_is_incorrect_and_shows_where_it_differs(browser, server):
+    _open(browser, server, "en")
+    verdict = _check(browser, WRONG)
+    assert (verdict.get_attribute("data-verdict"), verdict.text) == ("incorrect", "incorrect")
+    values = [dd.text for dd in browser.find_elements("css selector", "#answer-result .differs dd")]
+    x = float(values[0].split("=")[1])
+    assert float(values[1]) == pytest.approx(_sigmoid(x) * (1 + _sigmoid(x)), rel=1e-6)
+    assert float(values[2]) == pytest.approx(_sigmoid(x) * (1 - _sigmoid(x)), rel=1e-6)
+
+
+def test_a_derivation_with_a_slip_marks_its_first_wrong_line(browser, server, shots):
+    _open(browser, server, "en")
+    _check(browser, RIGHT)
+    field = browser.find_element("id", "derivation")
+    field.send_keys(SLIPPED)
+    _wait(browser, "#derivation-preview .katex")
+    assert len(browser.find_elements("css selector", "#derivation-preview .katex-display")) == 4
+    browser.find_element("id", "check-steps").click()
+    first = _wait(browser, "#steps-result li.first-wrong")
+    lines = browser.find_elements("css selector", "#steps-result li.line")
+    verdicts = [li.find_element("css selector", ".verdict").get_attribute("data-verdict") for li in lines]
+    assert len(lines) == 4 and first.get_attribute("data-n") == "3"
+    assert verdicts[2] == "wrong" and "wrong" not in verdicts[:2]
+    assert len(browser.find_elements("css selector", "#steps-result li.first-wrong")) == 1
+    overall = browser.find_element("css selector", "#steps-result .line-verdict .verdict")
+    assert overall.get_attribute("data-verdict") == "incorrect"
+    assert first.find_element("css selector", ".first-wrong-label").is_displayed()
+    try:
+        _screenshot(browser, shots / "web-en.png", 1280, mobile=False)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_the_chinese_page_at_phone_width(browser, server, shots):
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        _open(browser, server, "zh")
+        assert browser.find_element("tag name", "html").get_attribute("lang") == "zh-CN"
+        labels = [browser.find_element("css selector", f"label[for={name}]").text
+                  for name in ("problem", "target", "answer", "derivation")]
+        assert all(re.search(r"[\u4e00-\u9fff]", label) for label in labels), labels
+        verdict = _check(browser, WRONG)
+        assert verdict.get_attribute("data-verdict") == "incorrect" and re.search(r"[\u4e00-\u9fff]", verdict.text)
+        feedback = browser.find_element("css selector", "#answer-result .feedback").text
+        assert re.search(r"[\u4e00-\u9fff]", feedback), feedback
+        # one column: the two cards one above the other, each as wide as the screen allows
+        answer, steps = (browser.find_element("id", name).rect for name in ("answer-card", "steps-card"))
+        assert steps["y"] > answer["y"] + answer["height"] - 1 and answer["width"] <= 390
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+        _screenshot(browser, shots / "web-zh-phone.png", 390, mobile=True)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_a_hostile_answer_shows_as_text(browser, server, hostile):
+    _open(browser, server, "en")
+    before = browser.execute_script("return document.querySelectorAll('img, script, svg[onload], b, a').length")
+    _check(browser, hostile)
+    field = browser.find_element("id", "derivation")
+    field.clear()
+    field.send_keys(hostile)
+    browser.find_element("id", "check-steps").click()
+    _wait(browser, "#steps-result .verdict, #steps-result .error")
+    after = browser.execute_script("return document.querySelectorAll('img, script, svg[onload], b, a').length")
+    assert after == before
+    assert browser.execute_script("return document.querySelectorAll('[onerror], [onload]').length") == 0
+    assert browser.find_element("id", "answer").get_attribute("value") == hostile
+    from selenium.common.exceptions import NoAlertPresentException
+
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.accept()
+
+
+def _post(server: str, fields: dict) -> tuple[int, str]:
+    """The page's form post without JavaScript: (status, HTML)."""
+    body = urllib.parse.urlencode(fields).encode()
+    request = urllib.request.Request(server, data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+# the form's fields -> the verdict the page renders
+FORMS = {
+    "right": ({"mode": "check", "problem": "sigmoid", "target": "d1", "answer": RIGHT}, "correct"),
+    "wrong": ({"mode": "check", "problem": "sigmoid", "target": "d1", "answer": WRONG}, "incorrect"),
+    "hostile": ({"mode": "check", "problem": "sigmoid", "target": "d1", "answer": HOSTILE[0]}, "unparsable"),
+    "derivation": ({"mode": "steps", "problem": "sigmoid", "derivation": SLIPPED}, "incorrect"),
+}
+
+
+@pytest.mark.parametrize("case", FORMS)
+def test_the_form_post_without_javascript(server, case):
+    fields, verdict = FORMS[case]
+    status, page = _post(server, {"lang": "en", **fields})
+    assert status == 200
+    assert f'<span class="verdict verdict-{verdict}" data-verdict="{verdict}">' in page
+    if fields["mode"] == "steps":
+        assert re.search(r'<li class="line line-wrong first-wrong" data-n="3">', page)
+        assert page.count("first-wrong-label") == 1
+    typed = fields.get("answer", fields.get("derivation"))
+    assert "<img" not in page and "onerror=alert" not in page.replace("onerror=alert(1)&gt;", "")
+    if "<" in typed:
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+# what the form or the address carries -> the text that must come back escaped, never raw
+ESCAPED = {
+    "an unknown problem in the address": ("GET", "?problem=%3Cscript%3Ealert(1)%3C/script%3E", None,
+                                          "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    "a hostile problem in a form": ("POST", "", {"mode": "check", "problem": "<b>x</b>", "target": "d1",
+                                                 "answer": "1"}, "&lt;b&gt;x&lt;/b&gt;"),
+    "a hostile derivation": ("POST", "", {"mode": "steps", "problem": "sigmoid",
+                                          "derivation": "</textarea><script>alert(1)</script>"},
+                             "&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;"),
+}
+
+
+@pytest.mark.parametrize("case", ESCAPED)
+def test_what_a_user_sends_comes_back_escaped(server, case):
+    method, query, fields, escaped = ESCAPED[case]
+    if method == "GET":
+        with urllib.request.urlopen(server + query, timeout=120) as reply:
+            page = reply.read().decode()
+    else:
+        _, page = _post(server, {"lang": "en", **fields})
+    assert escaped in page
+    assert "<script>alert" not in page and "<b>x</b>" not in page
+
+
+# Accept-Language -> the page's language (no ?lang=)
+LANGUAGES = {
+    "zh-CN,zh;q=0.9,en;q=0.8": "zh-CN",
+    "en-US,en;q=0.9": "en",
+    "fr-FR, en;q=0.3, zh;q=0.8": "zh-CN",
+    "de, fr": "en",
+    "": "en",
+    "zh;q=0, en": "en",
+}
+
+
+@pytest.mark.parametrize("header", LANGUAGES)
+def test_the_page_speaks_the_browsers_language(server, header):
+    request = urllib.request.Request(server, headers={"Accept-Language": header} if header else {})
+    with urllib.request.urlopen(request, timeout=120) as reply:
+        page = reply.read().decode()
+    assert f'<html lang="{LANGUAGES[header]}">' in page
+
+
+def test_katex_is_served_from_the_package_with_its_fonts(server):
+    css = (ROOT / "derive" / "web" / "static" / "katex" / "katex.min.css").read_text()
+    fonts = re.findall(r"url\(([^)]+)\)", css)
+    assert fonts and all(f.endswith(".woff2") for f in fonts)
+    for font in fonts[:3]:
+        with urllib.request.urlopen(f"{server}static/katex/{font}", timeout=60) as reply:
+            assert reply.status == 200 and reply.read(4) == b"wOF2"
+    with urllib.request.urlopen(server, timeout=60) as reply:
+        page = reply.read().decode()
+    assert not re.search(r'(src|href)="(https?:)?//', page), "nothing from outside the server"
+
