@@ -18,7 +18,6 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from hostile import ROOT, TEX_ATTACKS, assert_one_line_error, run_derive
 
 RIGHT, WRONG = r"\sigma(x)(1-\sigma(x))", r"\sigma(x)(1+\sigma(x))"
@@ -115,8 +114,9 @@ def test_a_sheets_problems_listed_and_checked_by_number(server):
 
 
 def test_a_derivation_with_a_planted_slip_names_its_first_wrong_line(server):
-    derivation = "\n".join([r"\sigma(x) = \frac{1}{1+e^{-x}}", r"\sigma'(x) = \frac{e^{-x}}{(1+e^{-x})^2}",
-                            r"= \sigma(x)(1+\sigma(x))"])  # line 3: the sign flipped
+    lines = (r"\sigma(x) = \frac{1}{1+e^{-x}}", r"\sigma'(x) = \frac{e^{-x}}{(1+e^{-x})^2}",
+             r"= \sigma(x)(1+\sigma(x))")  # line 3: the sign flipped
+    derivation = "\n".join(lines)
     status, report, _ = server.post("/api/check-steps", {"problem": "sigmoid", "derivation": derivation})
     assert status == 200 and report["first_error"] == 3
     assert [line["verdict"] for line in report["lines"]][2] == "wrong"

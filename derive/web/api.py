@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ from ..render import LANGUAGES, render_list, wording
 CHECK_KEYS = ("problem", "target", "expected", "answer", "lang", "assume", "log_base", "convention", "notation")
 STEPS_KEYS = ("problem", "derivation", "lang")
 _MAX_SHOWN = 60
+#: Judged answers kept in memory (identical requests answered at once; never written anywhere).
+CACHED = 4096
 
 
 class ApiError(Exception):
@@ -93,6 +96,7 @@ class Service:
         for spec in sheets:
             self._load(Path(spec), read_spec)
         self._listing: dict[str, list[dict]] = {}
+        self._done: OrderedDict[str, dict] = OrderedDict()
         self._log = Path(log).open("a", encoding="utf-8") if log is not None else None  # noqa: SIM115 - open while serving
         self._log_lock = threading.Lock()
         self.pool = CheckPool(jobs, timeout)
@@ -167,12 +171,25 @@ class Service:
             if shown_problem is not None:
                 await anyio.to_thread.run_sync(_known_target, shown_problem, request.get("target"))
             job = {**request, "lang": lang}
-        reply = await anyio.to_thread.run_sync(self.pool.run, job, self.pool.timeout)
-        result = _fields(job, reply, self.pool.timeout)
+        key = json.dumps(job, sort_keys=True, ensure_ascii=False)
+        result = self._done.get(key)
+        if result is None:
+            reply = await anyio.to_thread.run_sync(self.pool.run, job, self.pool.timeout)
+            result = _fields(job, reply, self.pool.timeout)
+            self._remember(key, result)
+        result = dict(result)
         if shown_problem in self.sheets:
             result.update(problem=shown_problem, target=request["target"])
         self._record(result)
         return result
+
+    def _remember(self, key: str, result: dict) -> None:
+        """Keep a judged answer (never a timeout or a failure): an identical request is answered
+        from memory, as ``grade`` checks identical lines once; the oldest forgotten past CACHED."""
+        if result.get("verdict") in ("correct", "incorrect", "unparsable"):
+            self._done[key] = result
+            while len(self._done) > CACHED:
+                self._done.popitem(last=False)
 
     async def check_steps(self, payload: Mapping) -> dict:
         """``POST /api/check-steps``: a derivation line by line, the fields of ``check-steps --json``

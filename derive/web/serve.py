@@ -44,8 +44,8 @@ def _rate(text: str) -> int:
 def _bind(host: str, port: int) -> socket.socket:
     """A listening socket (its port known when ``port`` is 0); UsageError if it cannot be had."""
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        family, kind, proto = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][:3]
+        sock = socket.socket(family, kind, proto)  # proto TCP: asyncio then sets TCP_NODELAY (no 40 ms ACK waits)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
     except OSError as error:
