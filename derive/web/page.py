@@ -74,11 +74,15 @@ def plain(text: str) -> str:
 
 
 def _page_problems(service, lang: str) -> list[dict]:
-    """The problems as the page shows them: the service's list with its titles cut into pieces."""
-    shown = []
+    """The problems as the page shows them: the service's list with its titles cut into pieces, a
+    sheet's problems by their numbers, each with the group it is listed in (the catalog, or its sheet)."""
+    shown, catalog = [], wording(lang)["web"]["group_catalog"]
     for problem in service.problems(lang):
         item = dict(problem)
-        item["title_plain"] = plain(problem.get("title", problem["id"]))
+        title = problem.get("title", problem["id"])
+        sheet = problem.get("kind") == "sheet"
+        item["group"] = plain(problem.get("sheet") or problem["id"].split("#")[0]) if sheet else catalog
+        item["title_plain"] = f"{problem.get('number', '')}. {plain(title)}" if sheet else plain(title)
         item["title_pieces"] = pieces(problem.get("title", problem["id"]))
         item["statement_pieces"] = pieces(problem.get("statement", "") or "")
         item["targets"] = [dict(t, label_plain=plain(t.get("label") or t["name"]))
@@ -99,8 +103,11 @@ def render(service, lang: str, chosen: dict, result: dict | None = None, status:
     targets = problem["targets"] if problem else []
     target = chosen.get("target") if any(t["name"] == chosen.get("target") for t in targets) else (
         targets[0]["name"] if targets else "")
+    groups: dict[str, list[dict]] = {}
+    for item in problems:
+        groups.setdefault(item["group"], []).append(item)
     html = environment().get_template("page.html.j2").render(
-        lang=lang, words=words, problems=problems, problem=problem, target=target,
+        lang=lang, words=words, groups=groups, problem=problem, target=target,
         answer=chosen.get("answer", ""), derivation=chosen.get("derivation", ""), result=result,
         notice=notice, other_lang="zh" if lang == "en" else "en",
         client={"lang": lang, "words": dict(words), "problems": problems})

@@ -72,9 +72,11 @@
     const statement = byId("statement");
     statement.textContent = "";
     if (!problem) return;
+    if (problem.kind === "sheet") statement.append(element("p", "sheet-name", problem.group));
     const title = element("h2");
     title.id = "problem-title";
     marked(title, problem.title_pieces);
+    if (problem.kind === "sheet") title.prepend(document.createTextNode(problem.number + ". "));
     statement.append(title);
     if (problem.statement_pieces.length) {
       const text = element("p");
