@@ -213,8 +213,37 @@ def test_the_rate_limit_answers_429_with_retry_after():
         limited.stop()
 
 
+def test_it_listens_on_loopback_unless_told(server):
+    assert server.host == "127.0.0.1"
+
+
+def test_a_failure_inside_is_a_json_500_and_one_log_line(caplog):
+    import asyncio
+
+    from derive.web.app import Guard
+
+    async def broken(scope, receive, send):
+        raise KeyError("secret detail")
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    scope = {"type": "http", "method": "POST", "path": "/api/check", "headers": [], "client": ("10.0.0.1", 5)}
+    asyncio.run(Guard(broken, rate=0)(scope, receive, send))
+    assert sent[0]["status"] == 500 and json.loads(sent[1]["body"]) == {"error": "internal error"}
+    records = [r.getMessage() for r in caplog.records if r.name == "derive.web"]
+    assert len(records) == 1 and "\n" not in records[0] and "KeyError" in records[0]
+    assert "secret" not in records[0] and "10.0.0.1" not in records[0]
+
+
 @pytest.mark.parametrize("args, mentions", [(["--port", "http"], "--port"), (["--sheet", "no-such.toml"], "no-such"),
-                                            (["--rate", "-1"], "--rate")])
+                                            (["--rate", "-1"], "--rate"),
+                                            (["--sheet", str(ROOT / "examples" / "teacher-catalog.toml")], "entry")])
 def test_bad_options_are_one_line_errors(args, mentions):
     done = run_derive("serve", *args)
     assert_one_line_error(done.returncode, done.stderr, mentions=mentions)

@@ -37,6 +37,7 @@ MAX_BODY = 20_000
 #: Seconds over which a client's posts are counted for the rate limit.
 WINDOW = 60.0
 STATIC = Path(__file__).parent / "static"
+_ROUTES = ("/", "/api/check", "/api/check-steps", "/api/problems")
 log = logging.getLogger("derive.web")
 
 
@@ -77,7 +78,9 @@ class Guard:
                     return
             await self.app(scope, receive, tracked)
         except Exception as error:  # noqa: BLE001 - never a traceback to the client: a JSON error, one log line
-            log.error("derive serve: %s %s failed: %s", scope["method"], scope.get("path", ""), type(error).__name__)
+            path = scope.get("path", "")  # a known route's path; never other text the client sent
+            log.error("derive serve: %s %s failed: %s", scope["method"], path if path in _ROUTES else "(a path)",
+                      type(error).__name__)
             if not started:
                 await _send(_error(500, "internal error"), scope, receive, send)
 
