@@ -22,6 +22,7 @@ from hostile import ROOT, TEX_ATTACKS, assert_one_line_error, run_derive
 
 RIGHT, WRONG = r"\sigma(x)(1-\sigma(x))", r"\sigma(x)(1+\sigma(x))"
 SHEET = ROOT / "examples" / "hw2-derivatives-zh.toml"
+WORKED = ROOT / "examples" / "backprop-zh.toml"  # problem 1: seed sheet 000 2.1, the 2-2-1 ReLU network
 
 
 class Server:
@@ -82,7 +83,8 @@ def log_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(log_file):
-    running = Server("--rate", "0", "--jobs", "2", "--timeout", "3", "--log", str(log_file), "--sheet", str(SHEET))
+    running = Server("--rate", "0", "--jobs", "2", "--timeout", "3", "--log", str(log_file), "--sheet", str(SHEET),
+                     "--sheet", str(WORKED))
     yield running
     err = running.stop()
     assert "Traceback" not in err, err
@@ -111,6 +113,10 @@ def test_a_sheets_problems_listed_and_checked_by_number(server):
     _, wrong, _ = server.post("/api/check", {"problem": "hw2-derivatives-zh#1", "target": "d1", "answer": WRONG})
     assert (right["verdict"], wrong["verdict"]) == ("correct", "incorrect")
     assert right["problem"] == "hw2-derivatives-zh#1"
+    # a worked problem's own target (updated_w11): the seed publishes w11 after one step, 0.54068
+    _, right, _ = server.post("/api/check", {"problem": "backprop-zh#1", "target": "updated_w11", "answer": "0.54068"})
+    _, wrong, _ = server.post("/api/check", {"problem": "backprop-zh#1", "target": "updated_w11", "answer": "0.45932"})
+    assert (right["verdict"], wrong["verdict"]) == ("correct", "incorrect")
 
 
 def test_a_derivation_with_a_planted_slip_names_its_first_wrong_line(server):

@@ -59,6 +59,13 @@ class _SheetProblem:
         _, fields = _source(table, path)
         notation = sheet.notation or "course"
         self._targets = _targets(problem, fields, notation, None)  # the variant mechanism: expected per target
+        if "problem" in fields:  # a worked problem's own target names (grad_w11) that check does not know
+            from ..check.numeric import targets as named  # (it names grad[w11]): judged against the value
+
+            known = set(named(fields["problem"])["targets"])
+            for target, spec in self._targets.items():
+                if target not in known:
+                    self._targets[target] = {k: v for k, v in spec.items() if k not in ("problem", "convention")}
         self._plain = self.entry is not None and notation == "course"
         self._request = _request
 
