@@ -248,8 +248,18 @@ def test_a_failure_inside_is_a_json_500_and_one_log_line(caplog):
 
 
 @pytest.mark.parametrize("args, mentions", [(["--port", "http"], "--port"), (["--sheet", "no-such.toml"], "no-such"),
-                                            (["--rate", "-1"], "--rate"),
+                                            (["--rate", "-1"], "--rate"), (["--host", "no such host"], "no such host"),
                                             (["--sheet", str(ROOT / "examples" / "teacher-catalog.toml")], "entry")])
 def test_bad_options_are_one_line_errors(args, mentions):
     done = run_derive("serve", *args)
     assert_one_line_error(done.returncode, done.stderr, mentions=mentions)
+
+
+def test_a_port_in_use_is_a_one_line_error():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        done = run_derive("serve", "--port", str(taken.getsockname()[1]))
+    assert_one_line_error(done.returncode, done.stderr, mentions="cannot listen on 127.0.0.1")
