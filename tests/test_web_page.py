@@ -143,6 +143,7 @@ def test_a_right_answer_is_previewed_read_and_correct(browser, server, shots):
     assert (verdict.get_attribute("data-verdict"), verdict.text) == ("correct", "correct")
     assert browser.find_elements("css selector", "#answer-result .read-as .katex")
     assert "σ" in browser.find_element("css selector", "#answer-result .read-as").text
+    assert browser.find_elements("css selector", "#problem-statement .katex")  # the statement typeset
 
 
 def test_a_wrong_answer_is_incorrect_and_shows_where_it_differs(browser, server):

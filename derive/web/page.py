@@ -73,6 +73,25 @@ def plain(text: str) -> str:
     return "".join(markup.latex_to_text(p["text"]) if p["math"] else p["text"] for p in pieces(text))
 
 
+@functools.cache
+def catalog_statement(name: str, lang: str) -> str:
+    """A catalog entry's statement (its ``[statements]`` wording) as ``$...$`` markup, a ``\\q{key}``
+    quantity written as the entry writes it; "" when it has none."""
+    phrase = wording(lang)["statements"].get(name)
+    if not phrase:
+        return ""
+    fields = {}
+    if "\\q{" in phrase:
+        from ..catalog import get
+        from ..printing import NotationLatexPrinter, NotationStrPrinter
+        from ..render import _QuantityNames
+
+        quantities = get(name).quantities
+        fields = _QuantityNames(quantities, NotationLatexPrinter(quantities).doprint,
+                                NotationStrPrinter(quantities).doprint)
+    return markup.marked(phrase, fields).md
+
+
 def _page_problems(service, lang: str) -> list[dict]:
     """The problems as the page shows them: the service's list with its titles cut into pieces, a
     sheet's problems by their numbers, each with the group it is listed in (the catalog, or its sheet)."""
@@ -84,7 +103,8 @@ def _page_problems(service, lang: str) -> list[dict]:
         item["group"] = plain(problem.get("sheet") or problem["id"].split("#")[0]) if sheet else catalog
         item["title_plain"] = f"{problem.get('number', '')}. {plain(title)}" if sheet else plain(title)
         item["title_pieces"] = pieces(problem.get("title", problem["id"]))
-        item["statement_pieces"] = pieces(problem.get("statement", "") or "")
+        statement = problem.get("statement") or (catalog_statement(problem["id"], lang) if not sheet else "")
+        item["statement_pieces"] = pieces(statement)
         item["targets"] = [dict(t, label_plain=plain(t.get("label") or t["name"]))
                            for t in problem.get("targets", [])]
         shown.append(item)
