@@ -173,6 +173,12 @@ def test_hostile_requests_are_refused_or_judged(server, path, body):
         assert isinstance(answer["error"], str) and "\n" not in answer["error"]
 
 
+def test_every_answer_allows_only_the_servers_own_scripts(server):
+    policy = server.get("/api/problems")[2]["content-security-policy"]
+    assert "script-src 'self'" in policy and "object-src 'none'" in policy
+    assert server.post("/api/check", b"nope")[2]["x-content-type-options"] == "nosniff"
+
+
 def test_wrong_method_and_path_are_json_errors(server):
     assert server.get("/api/check")[0] == 405
     assert server.get("/api/nothing")[0] == 404
