@@ -316,6 +316,30 @@ def test_the_page_speaks_the_browsers_language(server, header):
     assert f'<html lang="{LANGUAGES[header]}">' in page
 
 
+# the address's query -> what the page has chosen (the problem, the target, the language)
+ADDRESSES = {
+    "?problem=tanh&target=d2": ['<option value="tanh" selected>', '<option value="d2" selected>', 'lang="en"'],
+    "?lang=zh&problem=hw2-derivatives-zh%232": ['<option value="hw2-derivatives-zh#2" selected>',
+                                                '<option value="grad" selected>', 'lang="zh-CN"'],
+    "?problem=sigmoid&target=nope": ['<option value="sigmoid" selected>', '<option value="d1" selected>'],
+}
+
+
+@pytest.mark.parametrize("query", ADDRESSES)
+def test_the_address_preselects_a_problem_and_target(server, query):
+    with urllib.request.urlopen(server + query, timeout=120) as reply:
+        page = reply.read().decode()
+    assert all(expected in page for expected in ADDRESSES[query]), query
+
+
+def test_the_chinese_form_post_answers_in_chinese(server):
+    status, page = _post(server, {"lang": "zh", "mode": "check", "problem": "sigmoid", "target": "d1",
+                                  "answer": WRONG})
+    found = re.search(r'data-verdict="incorrect">([^<]+)<', page)
+    assert status == 200 and found and re.fullmatch(r"[\u4e00-\u9fff]+", found.group(1))
+    assert re.search(r'class="feedback">[^<]*[\u4e00-\u9fff]', page)  # the feedback in Chinese
+
+
 def test_katex_is_served_from_the_package_with_its_fonts(server):
     css = (ROOT / "derive" / "web" / "static" / "katex" / "katex.min.css").read_text()
     fonts = re.findall(r"url\(([^)]+)\)", css)
