@@ -238,6 +238,28 @@ def test_a_hostile_sheet_title_and_statement_show_as_text(browser, server):
                                   "[type=\"application/json\"])').length") == 0
 
 
+def test_the_page_checks_with_javascript_off(browser, server):
+    from selenium.webdriver.support.ui import Select
+
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        browser.get(f"{server}?lang=en")
+        assert not browser.find_elements("css selector", "html.js")
+        Select(browser.find_element("id", "problem")).select_by_value("tanh")
+        browser.find_element("id", "open").click()  # a plain GET: the page for tanh
+        _wait(browser, "#answer-form input[name=problem][value=tanh]")
+        Select(browser.find_element("id", "target")).select_by_value("d1")
+        browser.find_element("id", "answer").send_keys(r"1 - \tanh^2(x)")
+        browser.find_element("id", "check").click()  # a form post to /
+        verdict = _wait(browser, "#answer-result .verdict")
+        assert verdict.get_attribute("data-verdict") == "correct"  # tanh' = 1 - tanh^2
+        read = browser.find_element("css selector", "#answer-result .read-as .math")
+        assert "tanh" in read.text and not read.find_elements("css selector", ".katex")  # LaTeX as text
+        assert not browser.find_elements("css selector", "html.js")  # the server rendered it
+    finally:
+        browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
 def _post(server: str, fields: dict) -> tuple[int, str]:
     """The page's form post without JavaScript: (status, HTML)."""
     body = urllib.parse.urlencode(fields).encode()
