@@ -28,9 +28,9 @@ WORKED = ROOT / "examples" / "backprop-zh.toml"  # problem 1: seed sheet 000 2.1
 class Server:
     """``python -m derive serve --port 0 ARGS`` in a child process, its address read from its output."""
 
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, cwd=ROOT):
         self.process = subprocess.Popen([sys.executable, "-m", "derive", "serve", "--port", "0", *args],
-                                        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         found: list[str] = []
         reader = threading.Thread(target=lambda: found.append(self.process.stdout.readline()), daemon=True)
         reader.start()
@@ -82,12 +82,14 @@ def log_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(log_file):
+def server(log_file, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cwd")  # the server's working folder: nothing is written there
     running = Server("--rate", "0", "--jobs", "2", "--timeout", "3", "--log", str(log_file), "--sheet", str(SHEET),
-                     "--sheet", str(WORKED))
+                     "--sheet", str(WORKED), cwd=folder)
     yield running
     err = running.stop()
     assert "Traceback" not in err, err
+    assert list(folder.iterdir()) == []
 
 
 def test_right_wrong_and_unreadable_answers(server):
