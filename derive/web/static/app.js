@@ -53,6 +53,7 @@
   }
 
   function verdict(name) {
+    name = String(name || "error");
     const node = element("span", "verdict verdict-" + name.replace(/[^a-z_]/g, ""),
       (words.verdicts && words.verdicts[name]) || name);
     node.dataset.verdict = name;
