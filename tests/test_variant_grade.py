@@ -362,6 +362,10 @@ targets = ["grad[x]", "forward[f]"]
 [[problem]]
 network = "sheet003-q2-conv"
 targets = ["output_shape[conv]"]
+
+[[problem]]
+example = "bp-221-relu"
+targets = ["updated_w11"]
 '''
 _RIGHT_OPTION = re.compile(r"\\item\[([A-Z])\.\] \$\\sigma\(1 - \\sigma\)\$")
 
@@ -409,10 +413,14 @@ def test_drawn_variants_graded_against_each_students_own(drawn, tmp_path, capsys
             ("worked-f", {"student": b, "problem": 5, "target": "forward[f]", "answer": "-54"}),
             ("worked-wrong", {"student": a, "problem": 5, "target": "grad[x]", "answer": "36"}),
             ("shape", {"student": b, "problem": 6, "target": "output_shape[conv]", "answer": r"32 \times 32 \times 10"}),
-            ("shape-wrong", {"student": a, "problem": 6, "target": "output_shape[conv]", "answer": r"28 \times 28 \times 10"})]
+            ("shape-wrong", {"student": a, "problem": 6, "target": "output_shape[conv]", "answer": r"28 \times 28 \times 10"}),
+            # a worked problem's target by the derivation's own name (seed 000 2.1: w11 after the update, 0.54068)
+            ("own-name", {"student": a, "problem": 7, "target": "updated_w11", "answer": "0.54068"}),
+            ("own-name-rounded", {"student": b, "problem": 7, "target": "updated_w11", "answer": "0.5407"}),
+            ("own-name-wrong", {"student": a, "problem": 7, "target": "updated_w11", "answer": "0.5406"})]
     source = tmp_path / "answers.jsonl"
     source.write_bytes(_lines(rows))
     status, out, err = run_cli(capsys, "grade", str(source), "--variants", str(path))
     verdicts = [json.loads(line)["verdict"] for line in out.splitlines()]
     assert status == 0 and verdicts == ["correct"] * 6 + ["incorrect"] * 6 + ["correct", "manual"] + [
-        "correct", "correct", "incorrect", "correct", "incorrect"], (verdicts, err)
+        "correct", "correct", "incorrect", "correct", "incorrect", "correct", "correct", "incorrect"], (verdicts, err)

@@ -267,20 +267,35 @@ def _request(problem: Mapping, request: Mapping, lang: str) -> dict:
     targets = problem["targets"]
     target = request.get("target") or next(iter(targets))
     spec = targets[target]
-    if not isinstance(spec.get("problem"), str):  # a formula: the checker's free mode, the entry's notation
-        job = {"expected": spec["expected"], "answer": answer, "lang": lang}
-        if isinstance(spec.get("notation"), str):
-            job["notation"] = spec["notation"]
-        if isinstance(spec["expected"], str) and _is_number(spec["expected"]):  # a value drawn for this student:
-            return {"value": spec["expected"], "tolerance": None, "answer": answer, "lang": lang,  # by its digits,
-                    "problem": str(problem.get("id") or problem["number"]), "target": target, "formula": job}
+    convention = spec.get("convention") if isinstance(spec.get("convention"), str) else "full"
+    if isinstance(spec.get("problem"), str) and target in _checker_targets(spec["problem"], convention):
+        # a network's or worked problem's target, not drawn, by a name the checker grades: checked as
+        # `check PROBLEM --target T` checks it, shapes, matrices and counting conventions included
+        job = {"problem": spec["problem"], "target": target, "answer": answer, "lang": lang}
+        if convention != "full":  # "full" is the default, and a worked example takes no convention
+            job["convention"] = convention
         return job
-    # a network's or worked problem's target, not drawn: checked as
-    # `check PROBLEM --target T` checks it, shapes, matrices and counting conventions included
-    job = {"problem": spec["problem"], "target": target, "answer": answer, "lang": lang}
-    if isinstance(spec.get("convention"), str) and spec["convention"] != "full":  # "full" is the default,
-        job["convention"] = spec["convention"]  # and a worked example takes no convention
+    # a formula, a value drawn for this student, or a derivation's own target (grad_w11): against the
+    # variant's expected answer, a number by the digits shown, else the checker's free mode in the entry's notation
+    job = {"expected": spec["expected"], "answer": answer, "lang": lang}
+    if isinstance(spec.get("notation"), str):
+        job["notation"] = spec["notation"]
+    if isinstance(spec["expected"], str) and _is_number(spec["expected"]):
+        return {"value": spec["expected"], "tolerance": None, "answer": answer, "lang": lang,
+                "problem": str(problem.get("id") or problem["number"]), "target": target, "formula": job}
     return job
+
+
+@functools.lru_cache(maxsize=256)
+def _checker_targets(name: str, convention: str) -> frozenset[str]:
+    """The names ``check NAME --target`` grades (under ``convention``), none for an unknown problem."""
+    from . import numeric
+
+    try:
+        found = numeric.problem(name)
+    except DeriveError:
+        return frozenset()
+    return frozenset(found.values.get(convention, found.values["full"]))
 
 
 @functools.lru_cache(maxsize=4096)
