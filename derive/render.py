@@ -224,6 +224,12 @@ class _QuantityNames(Mapping):
         return len(self._symbols)
 
 
+def quantity_names(quantities) -> Mapping[str, markup.Marked]:
+    """A wording phrase's ``{key}`` placeholders for ``quantities`` (a derivation's): each quantity
+    as its notation writes it (LaTeX and plain text), for :func:`derive.markup.marked`."""
+    return _QuantityNames(quantities, NotationLatexPrinter(quantities).doprint, NotationStrPrinter(quantities).doprint)
+
+
 class _RuleTexts(Mapping):
     """The wording of each rule as plain text, converted when asked for."""
 

@@ -72,28 +72,15 @@ def problem_items(problem: Problem, number: int, lang: str, notation: str,
     if problem.derivation is None and problem.simulation is None:  # a question alone
         text = paragraphs(_user_html(problem.statement or ""))
         return [_question_item(question, number, name, None, text, _points(problem, 1), order)]
-    from ..render import _problem_view
-
-    view = _problem_view(problem, number, lang, None, notation)
-    words = wording(lang)
-    statement = tex_html(view["statement_tex"] if view.get("statement_tex") else view["default_statement"])
-    find = text_of(words["sheet"]["find"]) + ("" if lang == "zh" else " ")  # 求：(1) ..., Find: (1) ...
-    given = []
-    if view.get("values_tex"):
-        parts = text_of(words["sheet"]["comma"]).join(math_html(value) for value in view["values_tex"])
-        given.append(text_of(words["sheet"]["given"]) + " " + parts + text_of(words["sheet"]["period"]))
-    context = paragraphs(statement, *(tex_html(g) for g in view.get("givens") or []), *given)
+    view, context, asked = _problem_text(problem, number, lang, notation)
     if problem.simulation is not None:
-        asked = " ".join(tex_html(a) for a in view.get("asked") or [])
-        text = context + paragraphs(find + asked)
-        return [Item(number, name, None, "short", text, _points(problem, 1))]
-    asked = dict(zip(problem.targets, view.get("asked") or [], strict=False))
+        return [Item(number, name, None, "short", context + paragraphs(" ".join(asked.values())),
+                     _points(problem, 1))]
     targets = [question.target] if question is not None and question.target else list(problem.targets)
     points = _points(problem, len(targets) if question is None else 1)
     items = []
     for target in targets:
-        text = context + paragraphs(find + tex_html(asked.get(target, target))
-                                    + text_of(words["sheet"]["period"]))
+        text = context + paragraphs(asked.get(target) or asked_html(target, lang))
         value, latex = target_value(problem, target, view)
         if question is not None:
             items.append(_question_item(question, number, name, target, text, points, order, problem.derivation,
@@ -101,6 +88,38 @@ def problem_items(problem: Problem, number: int, lang: str, notation: str,
         else:
             items.append(_target_item(number, name, target, text, points, value, latex))
     return items
+
+
+def problem_text(problem: Problem, number: int, lang: str, notation: str) -> tuple[str, dict[str, str]]:
+    """A derivation's, network's or worked problem's text as the handout writes it, in HTML: its
+    statement and givens (paragraphs), and each asked target's sub-question (``Find: (1) ...``)."""
+    _, context, asked = _problem_text(problem, number, lang, notation)
+    return context, asked
+
+
+def _problem_text(problem: Problem, number: int, lang: str, notation: str) -> tuple[dict, str, dict[str, str]]:
+    from ..render import _problem_view
+
+    view = _problem_view(problem, number, lang, None, notation)
+    words = wording(lang)
+    statement = tex_html(view["statement_tex"] if view.get("statement_tex") else view["default_statement"])
+    given = []
+    if view.get("values_tex"):
+        parts = text_of(words["sheet"]["comma"]).join(math_html(value) for value in view["values_tex"])
+        given.append(text_of(words["sheet"]["given"]) + " " + parts + text_of(words["sheet"]["period"]))
+    context = paragraphs(statement, *(tex_html(g) for g in view.get("givens") or []), *given)
+    if problem.simulation is not None:
+        return view, context, {"": asked_html(" ".join(tex_html(a) for a in view.get("asked") or []), lang,
+                                              period=False, html=True)}
+    asked = dict(zip(problem.targets, view.get("asked") or [], strict=False))
+    return view, context, {target: asked_html(asked[target], lang) for target in asked}
+
+
+def asked_html(asked: str, lang: str, period: bool = True, html: bool = False) -> str:
+    """A sub-question (TeX, or HTML if ``html``) after the handout's ``Find:`` (``求：``), as HTML."""
+    words = wording(lang)
+    find = text_of(words["sheet"]["find"]) + ("" if lang == "zh" else " ")  # 求：(1) ..., Find: (1) ...
+    return find + (asked if html else tex_html(asked)) + (text_of(words["sheet"]["period"]) if period else "")
 
 
 def text_of(phrase) -> str:

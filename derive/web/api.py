@@ -84,6 +84,47 @@ class _SheetProblem:
         return self._request(listing, {"target": target, "answer": answer}, lang)
 
 
+class _QuestionProblem:
+    """A sheet's question (choice, true/false, number, short answer): judged as ``grade --variants``
+    judges a student's answer, the sheet being the variant with the options in the spec's order."""
+
+    targets = ("answer",)
+    entry = None
+
+    def __init__(self, ident: str, number: int, sheet, problem):
+        self.id, self.number, self.sheet, self.problem = ident, number, sheet, problem
+        question = problem.question
+        self.kind = question.kind
+        self.variant = {"number": number, "id": ident, "kind": question.kind,
+                        "order": list(range(len(question.options))), "answer": list(question.answer),
+                        "multiple": question.multiple, "truth": question.truth, "value": question.value,
+                        "tolerance": question.tolerance, "model": question.model or ""}
+
+    def judged(self, answer: str, lang: str) -> dict | None:
+        """A choice's, true/false's or short answer's result, judged here; None for a number
+        (judged in the worker pool: :meth:`job`)."""
+        from ..check import variant_grade as judges
+
+        words = wording(lang)["variant_grade"]
+        try:
+            if self.kind == "choice":
+                return judges._judge_choice(self.variant, {"answer": answer}, words)
+            if self.kind == "truefalse":
+                return judges._judge_truth(self.variant, {"answer": answer}, words)
+            if self.kind == "short":
+                return judges._judge_short(self.variant, words)
+        except DeriveError as error:  # a letter the question does not have
+            return {"verdict": "unparsable", "expected": "", "parsed": "", "feedback": str(error),
+                    "certificate": None, "ms": 0.0}
+        return None
+
+    def job(self, target: str, answer: str, lang: str) -> dict:
+        """The worker request judging a number against the question's value and tolerance."""
+        from ..check.variant_grade import _request
+
+        return _request(self.variant, {"answer": answer}, lang)
+
+
 class Service:
     """The checks of the web page, in a worker pool.
 
@@ -98,7 +139,7 @@ class Service:
         from ..check.pool import CheckPool
         from ..sheet import read_spec
 
-        self.sheets: dict[str, _SheetProblem] = {}
+        self.sheets: dict[str, _SheetProblem | _QuestionProblem] = {}
         self._sheet_titles: list[tuple[str, object]] = []
         for spec in sheets:
             self._load(Path(spec), read_spec)
@@ -118,15 +159,21 @@ class Service:
             stem += "-2"
         self._sheet_titles.append((stem, sheet))
         for number, (problem, spec) in enumerate(zip(sheet.problems, table["problem"], strict=True), 1):
-            if problem.derivation is not None and problem.question is None:
-                ident = f"{stem}#{number}"
+            ident = f"{stem}#{number}"
+            if problem.question is not None:
+                self.sheets[ident] = _QuestionProblem(ident, number, sheet, problem)
+            elif problem.derivation is not None and problem.simulation is None:
                 self.sheets[ident] = _SheetProblem(ident, number, sheet, problem, spec, path)
 
     # -- listing -------------------------------------------------------------------------------
     def problems(self, lang: str = "en") -> list[dict]:
         """The catalog's entries and the loaded sheets' checkable problems: ``{"id", "kind",
-        "title", "targets": [{"name", "label"}]}`` (a sheet's also ``sheet``, ``number`` and
-        ``statement``, the spec's text with its ``$...$`` formulas)."""
+        "title", "targets": [{"name", "label"}]}``. A sheet's problem also has ``sheet``,
+        ``number``, ``statement`` (the spec's own text, ``$...$`` formulas, or null) and
+        ``statement_html``: the handout's statement and a worked problem's givens as HTML, user
+        text escaped and formulas as ``\( ... \)`` (:func:`derive.export.items.problem_text`);
+        a derivation's target its ``asked_html`` (``Find: (1) ...``); a question its ``question``
+        kind (``choice``, ``truefalse``, ``numeric``, ``short``) and a choice its ``options_html``."""
         lang = lang if lang in LANGUAGES else "en"
         if lang not in self._listing:
             self._listing[lang] = self._catalog_listing(lang) + self._sheet_listing(lang)
@@ -142,12 +189,28 @@ class Service:
         from .. import markup
         from ..render import _title
 
+        from .. import profiles
+        from ..export.items import problem_items, problem_text
+
         labels, words, found = _labels(lang), wording(lang), []
         for item in self.sheets.values():
-            found.append({"id": item.id, "kind": "sheet", "sheet": markup.user(item.sheet.title).text,
-                          "number": item.number, "title": _title(item.problem.derivation, words, lang)["title"],
-                          "statement": item.problem.statement,
-                          "targets": [{"name": t, "label": labels(t)} for t in item.targets]})
+            notation = item.sheet.notation or profiles.DEFAULT
+            row = {"id": item.id, "kind": "sheet", "sheet": markup.user(item.sheet.title).text,
+                   "number": item.number, "statement": item.problem.statement}
+            if isinstance(item, _QuestionProblem):
+                asked = problem_items(item.problem, item.number, lang, notation)[0]
+                kind = words["web"]["question_kinds"]
+                title = _title(item.problem.derivation, words, lang)["title"] if item.problem.derivation \
+                    else kind["title"].format(kind=kind[item.kind])
+                row.update(title=title, question=item.kind, statement_html=asked.html,
+                           options_html=list(asked.options),
+                           targets=[{"name": "answer", "label": kind[f"{item.kind}_answer"]}])
+            else:
+                context, asked = problem_text(item.problem, item.number, lang, notation)
+                row.update(title=_title(item.problem.derivation, words, lang)["title"], statement_html=context,
+                           targets=[{"name": t, "label": labels(t), "asked_html": asked.get(t, "")}
+                                    for t in item.targets])
+            found.append(row)
         return found
 
     # -- checks --------------------------------------------------------------------------------
@@ -172,6 +235,11 @@ class Service:
             if target not in item.targets:
                 raise ApiError(400, f"unknown target '{_shown(target)}' of '{item.id}' "
                                     f"(known: {', '.join(item.targets)})")
+            judged = item.judged(request["answer"], lang) if isinstance(item, _QuestionProblem) else None
+            if judged is not None:  # a choice, true/false or short answer: no worker needed
+                result = {**judged, "problem": shown_problem, "target": target}
+                self._record(result)
+                return result
             job = {**item.job(target, request["answer"], lang),
                    **{k: request[k] for k in ("assume", "log_base") if k in request}}
         else:

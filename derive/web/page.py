@@ -15,6 +15,7 @@ attribute, which the script typesets and a page without JavaScript shows as it i
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import jinja2
@@ -68,6 +69,18 @@ def pieces(text: str) -> list[dict]:
         return [{"math": False, "text": str(text)}]
 
 
+#: a formula of :func:`derive.export.html.math_html`, the only backslash-parenthesis or -bracket its
+#: HTML holds (a user's backslash is the character reference ``&#92;``)
+_FORMULA = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
+
+
+def typeset_html(text: str) -> str:
+    """A sheet's HTML (:mod:`derive.export.html`: user text escaped, formulas as ``\\( ... \\)``)
+    with each formula in a ``<span class="tex">``: the script typesets those spans only (KaTeX's
+    auto-render), so a user's ``\\(`` in the text, a character reference there, stays text."""
+    return _FORMULA.sub(lambda found: f'<span class="tex">{found.group()}</span>', text or "")
+
+
 def plain(text: str) -> str:
     """A title as plain Unicode (for a ``<select>`` option, which cannot hold typeset math)."""
     return "".join(markup.latex_to_text(p["text"]) if p["math"] else p["text"] for p in pieces(text))
@@ -83,12 +96,9 @@ def catalog_statement(name: str, lang: str) -> str:
     fields = {}
     if "\\q{" in phrase:
         from ..catalog import get
-        from ..printing import NotationLatexPrinter, NotationStrPrinter
-        from ..render import _QuantityNames
+        from ..render import quantity_names
 
-        quantities = get(name).quantities
-        fields = _QuantityNames(quantities, NotationLatexPrinter(quantities).doprint,
-                                NotationStrPrinter(quantities).doprint)
+        fields = quantity_names(get(name).quantities)
     return markup.marked(phrase, fields).md
 
 
@@ -103,9 +113,15 @@ def _page_problems(service, lang: str) -> list[dict]:
         item["group"] = plain(problem.get("sheet") or problem["id"].split("#")[0]) if sheet else catalog
         item["title_plain"] = f"{problem.get('number', '')}. {plain(title)}" if sheet else plain(title)
         item["title_pieces"] = pieces(problem.get("title", problem["id"]))
-        statement = problem.get("statement") or (catalog_statement(problem["id"], lang) if not sheet else "")
-        item["statement_pieces"] = pieces(statement)
-        item["targets"] = [dict(t, label_plain=plain(t.get("label") or t["name"]))
+        if "statement_html" in problem:  # a sheet's problem: the handout's text, formulas typeset
+            item["statement_html"] = typeset_html(problem["statement_html"])
+            item["options_html"] = [typeset_html(option) for option in problem.get("options_html", [])]
+            item["statement_pieces"] = []
+        else:
+            statement = problem.get("statement") or (catalog_statement(problem["id"], lang) if not sheet else "")
+            item["statement_pieces"] = pieces(statement)
+        item["targets"] = [dict(t, label_plain=plain(t.get("label") or t["name"]),
+                                asked_html=typeset_html(t.get("asked_html", "")))
                            for t in problem.get("targets", [])]
         shown.append(item)
     return shown
@@ -126,8 +142,9 @@ def render(service, lang: str, chosen: dict, result: dict | None = None, status:
     groups: dict[str, list[dict]] = {}
     for item in problems:
         groups.setdefault(item["group"], []).append(item)
+    asked = next((t["asked_html"] for t in targets if t["name"] == target), "")
     html = environment().get_template("page.html.j2").render(
-        lang=lang, words=words, groups=groups, problem=problem, target=target,
+        lang=lang, words=words, groups=groups, problem=problem, target=target, asked=asked,
         answer=chosen.get("answer", ""), derivation=chosen.get("derivation", ""), result=result,
         notice=notice, other_lang="zh" if lang == "en" else "en",
         client={"lang": lang, "words": dict(words), "problems": problems})

@@ -1,7 +1,10 @@
 // The answer-checking page (derive/web/page.py): a live KaTeX preview of what is typed, the checks
 // through the JSON API (/api/check, /api/check-steps) and their verdicts. Every string from the
 // server or the user reaches the page as textContent or as KaTeX's own output (trust off), never
-// through innerHTML. Without this script the forms post to / and the server renders the verdict.
+// through innerHTML, except a sheet's statement, options and sub-question: HTML the server made with
+// derive/export/html.py (user text escaped there; the page's CSP runs no inline script), whose
+// formulas, each in a span.tex, KaTeX's auto-render typesets. Without this script the forms post to /
+// and the server renders the verdict.
 (function () {
   "use strict";
 
@@ -52,6 +55,24 @@
     }
   }
 
+  // A sheet's HTML (page.py's typeset_html) into `node`, its span.tex formulas typeset; only inside
+  // those spans, so a user's \( in the text (escaped by the server) stays text.
+  const DELIMITERS = [{ left: "\\(", right: "\\)", display: false }, { left: "\\[", right: "\\]", display: true }];
+  function typesetSpans(node) {
+    if (!window.renderMathInElement) return;
+    for (const span of node.querySelectorAll("span.tex")) {
+      window.renderMathInElement(span, { delimiters: DELIMITERS, throwOnError: false, trust: false });
+    }
+  }
+
+  function sheetHtml(tag, id, className, html) {
+    const node = element(tag, className);
+    node.id = id;
+    node.innerHTML = html;  // the server's escaped HTML (see the top of this file)
+    typesetSpans(node);
+    return node;
+  }
+
   function verdict(name) {
     name = String(name || "error");
     const node = element("span", "verdict verdict-" + name.replace(/[^a-z_]/g, ""),
@@ -79,12 +100,22 @@
     marked(title, problem.title_pieces);
     if (problem.kind === "sheet") title.prepend(document.createTextNode(problem.number + ". "));
     statement.append(title);
-    if (problem.statement_pieces.length) {
+    if (problem.statement_html) {
+      statement.append(sheetHtml("div", "problem-statement", "sheet-text", problem.statement_html));
+    } else if (problem.statement_pieces.length) {
       const text = element("p");
       text.id = "problem-statement";
       marked(text, problem.statement_pieces);
       statement.append(text);
     }
+    if (problem.options_html && problem.options_html.length) {
+      const list = element("ol", "options sheet-text");
+      list.id = "problem-options";
+      list.type = "A";
+      for (const option of problem.options_html) list.append(sheetHtml("li", "", "", option));
+      statement.append(list);
+    }
+    statement.append(sheetHtml("p", "problem-asked", "sheet-text", ""));
     const keep = targets.value;
     targets.textContent = "";
     for (const target of problem.targets) {
@@ -93,10 +124,21 @@
       option.selected = target.name === keep;
       targets.append(option);
     }
+    showAsked();
     for (const field of document.querySelectorAll(".problem-field")) field.value = problem.id;
     byId("answer-result").textContent = "";
     byId("steps-result").textContent = "";
     remember();
+  }
+
+  // The chosen target's sub-question ("Find: (2) the loss."), for a sheet's problem.
+  function showAsked() {
+    const node = byId("problem-asked");
+    const problem = current();
+    if (!node || !problem) return;
+    const target = problem.targets.find((t) => t.name === targets.value);
+    node.innerHTML = (target && target.asked_html) || "";  // the server's escaped HTML
+    typesetSpans(node);
   }
 
   // The address and the language link follow the chosen problem and target.
@@ -108,7 +150,10 @@
   }
 
   select.addEventListener("change", showProblem);
-  targets.addEventListener("change", remember);
+  targets.addEventListener("change", () => {
+    showAsked();
+    remember();
+  });
   byId("pick").addEventListener("submit", (event) => {
     event.preventDefault();
     showProblem();
@@ -259,6 +304,7 @@
   for (const node of document.querySelectorAll(".math[data-tex]")) {
     typeset(node, node.dataset.tex, node.classList.contains("display"));
   }
+  for (const node of document.querySelectorAll(".sheet-text")) typesetSpans(node);
   previewAnswer();
   previewDerivation();
 })();
