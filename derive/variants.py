@@ -120,12 +120,18 @@ def _validate(document, shown: str) -> None:
         params = _need(student.get("params"), dict, f"{where}.params", shown)
         for number, values in params.items():
             _need(values, dict, f"{where}.params.{number}", shown)
-        numbers = set()
-        for m, problem in enumerate(_need(student.get("problems"), list, f"{where}.problems", shown), 1):
+        numbers, names = set(), {}
+        problems = _need(student.get("problems"), list, f"{where}.problems", shown)
+        for m, problem in enumerate(problems, 1):
             _problem(problem, f"{where}.problems[{m}]", shown)
             if problem["number"] in numbers:
                 raise VariantsError(f"{shown}: {where}: problem {problem['number']} appears twice")
             numbers.add(problem["number"])
+        for m, problem in enumerate(problems, 1):  # a line names a problem by its number or its id: one each
+            for name in dict.fromkeys((str(problem["number"]), problem["id"])):
+                if names.setdefault(name, m) != m:
+                    raise VariantsError(f"{shown}: {where}.problems[{m}]: the name {json.dumps(name)[:40]} is "
+                                        f"also problem {names[name]}'s (an id must be unique and not another's number)")
 
 
 def _problem(problem, where: str, shown: str) -> None:
@@ -147,16 +153,39 @@ def _problem(problem, where: str, shown: str) -> None:
             raise VariantsError(f"{shown}: {where}.order must be the option numbers 0..{max(len(order), 1) - 1} "
                                 "each once")
         answer = _need(problem.get("answer"), list, f"{where}.answer", shown)
-        if any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < len(order) for a in answer):
-            raise VariantsError(f"{shown}: {where}.answer must list positions from 0 to {len(order) - 1}")
-        _need(problem.get("multiple"), bool, f"{where}.multiple", shown)
+        if not answer or len(set(map(repr, answer))) != len(answer) or \
+                any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < len(order) for a in answer):
+            raise VariantsError(f"{shown}: {where}.answer must list positions from 0 to {len(order) - 1}, "
+                                "at least one, each once")
+        if not _need(problem.get("multiple"), bool, f"{where}.multiple", shown) and len(answer) != 1:
+            raise VariantsError(f"{shown}: {where}.answer lists {len(answer)} right options but 'multiple' is false")
     elif kind == "truefalse":
         _need(problem.get("truth"), bool, f"{where}.truth", shown)
     elif kind == "numeric":
-        _need(problem.get("value"), str, f"{where}.value", shown)
-        _need(problem.get("tolerance"), str, f"{where}.tolerance", shown, optional=True)
+        _exact(_need(problem.get("value"), str, f"{where}.value", shown), f"{where}.value", shown)
+        tolerance = _need(problem.get("tolerance"), str, f"{where}.tolerance", shown, optional=True)
+        if tolerance is not None and _exact(tolerance, f"{where}.tolerance", shown) < 0:
+            raise VariantsError(f"{shown}: {where}.tolerance must not be negative, not {json.dumps(tolerance)[:40]}")
     elif kind == "short":
         _need(problem.get("model"), str, f"{where}.model", shown, optional=True)
+
+
+def _exact(text: str, where: str, shown: str):
+    """A number variants.json writes (``0.25``, ``1/4``, ``2.5e-3``), read as text (never evaluated,
+    exponents bounded); else a VariantsError naming ``where``."""
+    from .params import parse_number
+
+    top, slash, bottom = text.strip().partition("/")  # a spec's value may be a decimal over a whole number: 0.5/2
+    try:
+        if slash and not bottom.strip().isdigit():
+            raise ValueError(text)
+        below = parse_number(bottom) if slash else 1
+        if below == 0:
+            raise ZeroDivisionError(text)
+        return parse_number(top) / below
+    except (ValueError, ZeroDivisionError):
+        raise VariantsError(f"{shown}: {where} must be a number (\"0.25\", \"1/4\"), not {json.dumps(text)[:40]}") \
+            from None
 
 
 # Drawing ---------------------------------------------------------------------------------------

@@ -127,6 +127,8 @@ class SubmissionError(DeriveError):
 
 
 def _read(path: Path) -> str:
+    if path.is_symlink():  # a submission's link to a file outside it (/etc/passwd, the key) is not read
+        raise SubmissionError(f"{path.name} is a symbolic link; submit the file itself")
     with open(path, "rb") as handle:
         data = handle.read(MAX_SUBMISSION + 1)
     if len(data) > MAX_SUBMISSION:
@@ -267,9 +269,13 @@ def grade(root: Path) -> dict:
     own = [str(source / "catalog.toml")] if (source / "catalog.toml").is_file() else []
     with catalogs(own):  # the teacher's entries the spec uses, in the checking workers too
         results = grade_lines(data.encode("utf-8"), roster, lang) if data else []
-    for result in results:
+    last = {r["question"]: n for n, r in enumerate(results) if r.get("question")}
+    for n, result in enumerate(results):
         if not result.get("question"):  # a problem the sheet has not: said so, worth nothing
             result["points"] = 0
+        elif last[result["question"]] != n:  # one question answered twice ("1" and its id): the last counts
+            result.update(verdict="error", points=0, certificate=None,
+                          feedback=f"{result['question']} is answered again in this submission; the last answer counts")
     asked = {r["question"] for r in results if r.get("question")}
     unanswered = str(wording(lang)["export"]["unanswered"])
     for question, points in roster.columns.items():

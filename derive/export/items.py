@@ -247,4 +247,5 @@ def _question_item(question, number: int, name: str, target: str | None, text: s
 
 def _decimal(text: str) -> str:
     """A teacher's number ("1/4", "2.5e-3", "0.25") as a decimal a learning system reads."""
-    return number_text(sp.Rational(Fraction(text)))
+    top, _, bottom = text.partition("/")  # 0.5/2 too: a spec's number may be a decimal over a whole number
+    return number_text(sp.Rational(Fraction(top) / Fraction(bottom or 1)))
