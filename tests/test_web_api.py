@@ -23,6 +23,19 @@ from hostile import ROOT, TEX_ATTACKS, assert_one_line_error, run_derive
 RIGHT, WRONG = r"\sigma(x)(1-\sigma(x))", r"\sigma(x)(1+\sigma(x))"
 SHEET = ROOT / "examples" / "hw2-derivatives-zh.toml"
 WORKED = ROOT / "examples" / "backprop-zh.toml"  # problem 1: seed sheet 000 2.1, the 2-2-1 ReLU network
+QUESTIONS = ROOT / "examples" / "questions-en.toml"  # 1: choice, right A; 5: true/false, false; 9: short
+#: markup and TeX a teacher's sheet might carry into the page: in a statement, a choice's options
+MARKUP_ATTACKS = ("<script>alert(1)</script>", "</p><img src=x onerror=alert(1)>", r"\(\href{javascript:alert(1)}{x}\)")
+
+
+def hostile_sheet() -> str:
+    """A sheet whose statements and options are markup and TeX attacks: one choice question per attack."""
+    problems = []
+    for attack in (*MARKUP_ATTACKS, *TEX_ATTACKS):
+        text = json.dumps(attack)
+        problems.append(f"[[problem]]\nstatement = {text}\nchoice = {{ options = [{text}, \"$x^2$\"], answer = [1] }}\n")
+    problems.append(f"[[problem]]\nentry = \"sigmoid\"\ntargets = [\"d1\"]\nstatement = {json.dumps(MARKUP_ATTACKS[1])}\n")
+    return 'title = "hostile"\nlang = "en"\n\n' + "\n".join(problems)
 
 
 class Server:
@@ -84,8 +97,10 @@ def log_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(log_file, tmp_path_factory):
     folder = tmp_path_factory.mktemp("cwd")  # the server's working folder: nothing is written there
+    hostile = tmp_path_factory.mktemp("sheets") / "hostile.toml"
+    hostile.write_text(hostile_sheet(), encoding="utf-8")
     running = Server("--rate", "0", "--jobs", "2", "--timeout", "3", "--log", str(log_file), "--sheet", str(SHEET),
-                     "--sheet", str(WORKED), cwd=folder)
+                     "--sheet", str(WORKED), "--sheet", str(QUESTIONS), "--sheet", str(hostile), cwd=folder)
     yield running
     err = running.stop()
     assert "Traceback" not in err, err
@@ -119,6 +134,61 @@ def test_a_sheets_problems_listed_and_checked_by_number(server):
     _, right, _ = server.post("/api/check", {"problem": "backprop-zh#1", "target": "updated_w11", "answer": "0.54068"})
     _, wrong, _ = server.post("/api/check", {"problem": "backprop-zh#1", "target": "updated_w11", "answer": "0.45932"})
     assert (right["verdict"], wrong["verdict"]) == ("correct", "incorrect")
+
+
+def test_a_worked_problems_statement_holds_its_givens_as_formulas(server):
+    problems = {p["id"]: p for p in server.get("/api/problems?lang=zh")[1]["problems"]}
+    worked = problems["backprop-zh#1"]["statement_html"]
+    # the seed's givens (sheet 000 2.1): x1 = 0.2, x2 = 0.3, v11 = 0.6, w21 = 0.8, each a formula
+    for given in (r"\( x_{1} = 0.2 \)", r"\( x_{2} = 0.3 \)", r"\( v_{11} = 0.6 \)", r"\( w_{21} = 0.8 \)"):
+        assert given in worked
+    assert "已知" in worked and worked.startswith("<p>")
+    asked = {t["name"]: t["asked_html"] for t in problems["hw2-derivatives-zh#1"]["targets"]}
+    assert asked["d1"].startswith("求") and asked["d2"] != asked["d1"]
+
+
+@pytest.mark.parametrize("number, answer, verdict", [
+    (1, "A", "correct"), (1, "B", "incorrect"), (1, " a ", "correct"), (1, "A,B", "incorrect"), (1, "Z", "unparsable"),
+    (2, "A,B", "correct"), (2, "AB", "correct"), (2, "A", "incorrect"), (2, "A,B,C", "incorrect"),
+    (5, "false", "correct"), (5, "错", "correct"), (5, "对", "incorrect"), (5, "maybe", "unparsable"),
+    (6, "true", "correct"), (6, "F", "incorrect"),
+    (7, "0.25", "correct"), (7, "0.2505", "correct"), (7, "0.3", "incorrect"), (7, "1/4", "correct"),
+    (9, "ReLU does not saturate for x > 0", "manual"),
+])
+def test_a_sheets_questions_judged_by_their_keys(server, number, answer, verdict):
+    # questions-en.toml: 1 sigma' is option A; 2 sigmoid and tanh saturate (A, B); 5 false; 6 true;
+    # 7 sigma'(0) = 1/4 within 0.001; 9 a short answer, graded by hand with the model answer shown
+    status, result, _ = server.post("/api/check", {"problem": f"questions-en#{number}", "target": "answer",
+                                                   "answer": answer})
+    assert status == 200 and result["verdict"] == verdict, result
+    assert result["problem"] == f"questions-en#{number}"
+    if verdict == "manual":
+        assert "does not saturate there" in result["feedback"]
+
+
+def test_a_sheets_questions_are_listed_with_their_options(server):
+    problems = {p["id"]: p for p in server.get("/api/problems")[1]["problems"]}
+    choice = problems["questions-en#1"]
+    assert choice["question"] == "choice" and [t["name"] for t in choice["targets"]] == ["answer"]
+    assert len(choice["options_html"]) == 4 and r"\sigma(x)" in choice["options_html"][0]
+    assert problems["questions-en#9"]["question"] == "short"
+    assert server.post("/api/check-steps", {"problem": "questions-en#1", "derivation": "x = 1"})[0] == 400
+
+
+@pytest.mark.parametrize("number, attack", enumerate((*MARKUP_ATTACKS, *TEX_ATTACKS, MARKUP_ATTACKS[1]), 1))
+def test_a_hostile_sheets_text_is_escaped_html(server, number, attack):
+    import html
+    import re
+
+    problem = next(p for p in server.get("/api/problems")[1]["problems"] if p["id"] == f"hostile#{number}")
+    statement, options = problem["statement_html"], problem.get("options_html", [])
+    for part in (statement, *options):  # no tag but the paragraphs export/html.py writes
+        assert "<" not in re.sub("</?p>", "", part) and ">" not in re.sub("</?p>", "", part), part
+        # a user's backslash is a character reference: never a formula delimiter nor a TeX command
+        assert "\\" not in part.replace(r"\( x^{2} \)", "").replace(r"\( \sigma'(x) \)", ""), part
+    shown = " ".join(attack.split())  # the teacher's text, shown as written (a line break as a space)
+    assert shown in html.unescape(re.sub("</?p>", "", statement))
+    assert options == [] or html.unescape(options[0]) == shown
 
 
 def test_a_derivation_with_a_planted_slip_names_its_first_wrong_line(server):

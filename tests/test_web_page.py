@@ -45,6 +45,10 @@ lang = "en"
 entry = "sigmoid"
 targets = ["d1"]
 statement = '</textarea><script>alert(1)</script> Differentiate $\sigma(x) = \frac{1}{1+e^{-x}}$.'
+
+[[problem]]
+statement = '</p><img src=x onerror=alert(1)> \(\href{javascript:alert(1)}{x}\) \input{/etc/hostname} $x^2$'
+choice = { options = ['<script>alert(1)</script>', '\(\htmlClass{x}{y}\) \write18{touch /tmp/derive-pwned}'], answer = [0] }
 """
 
 
@@ -55,7 +59,9 @@ def server(tmp_path_factory):
     hostile = tmp_path_factory.mktemp("sheets") / "hostile.toml"
     hostile.write_text(HOSTILE_SHEET, encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "derive", "serve", "--port", "0", "--rate", "0",
-                             "--sheet", str(ROOT / "examples" / "hw2-derivatives-zh.toml"), "--sheet", str(hostile)],
+                             "--sheet", str(ROOT / "examples" / "hw2-derivatives-zh.toml"), "--sheet", str(hostile),
+                             "--sheet", str(ROOT / "examples" / "seeds-numeric-en.toml"),
+                             "--sheet", str(ROOT / "examples" / "questions-en.toml")],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 120)
@@ -235,6 +241,73 @@ def test_a_hostile_sheet_title_and_statement_show_as_text(browser, server):
     assert statement.find_elements("css selector", ".katex")  # its formula typeset
     assert browser.find_element("css selector", ".sheet-name").text.startswith("<img src=x onerror=alert(1)>")
     assert browser.execute_script("return document.querySelectorAll('img, [onerror], body script:not([src]):not("
+                                  "[type=\"application/json\"])').length") == 0
+
+
+def _tex(element) -> list[str]:
+    """The LaTeX of every formula KaTeX typeset inside ``element``."""
+    return [node.get_attribute("textContent").strip() for node in
+            element.find_elements("css selector", ".katex annotation[encoding='application/x-tex']")]
+
+
+# a worked problem of seeds-numeric-en.toml -> formulas its statement must show, typeset: the givens
+# the seeds print (sheet 000 2.1: x1 = 0.2, x2 = 0.3, v11 = 0.6, w21 = 0.8; sheet 003 computation 2:
+# a 32 x 32 x 3 input, 5 x 5 filters, P = 2)
+WORKED = {
+    ("seeds-numeric-en#1", "loss"): (["x_{1} = 0.2", "x_{2} = 0.3", "v_{11} = 0.6", "w_{21} = 0.8"], "(2) the loss"),
+    ("seeds-numeric-en#7", "params"): ([r"32 \times 32 \times 3", r"5 \times 5", "P = 2"], "(2) the number of"),
+}
+
+
+@pytest.mark.parametrize("problem, target", WORKED)
+def test_a_worked_problems_statement_and_givens_are_typeset(browser, server, shots, problem, target):
+    formulas, asked = WORKED[problem, target]
+    _open(browser, server, "en", problem, target)
+    statement = browser.find_element("id", "problem-statement")
+    typeset = _tex(statement)
+    assert all(formula in typeset for formula in formulas), typeset
+    assert "Given" in statement.text or "input image" in statement.text
+    assert asked in browser.find_element("id", "problem-asked").text
+    if problem.endswith("#1"):
+        try:
+            _screenshot(browser, Path("/tmp") / "web-worked-en.png", 1280, mobile=False)
+        finally:
+            browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_a_choice_question_is_judged_by_its_key(browser, server):
+    # questions-en.toml problem 1: sigma' = sigma (1 - sigma) is option A, B has the sign flipped
+    _open(browser, server, "en", "questions-en#1", "answer")
+    options = browser.find_elements("css selector", "#problem-options li")
+    assert len(options) == 4 and all(option.find_elements("css selector", ".katex") for option in options)
+    assert _tex(options[0]) == [r"\sigma(x) \left(1 - \sigma(x)\right)"]
+    assert _check(browser, "B").get_attribute("data-verdict") == "incorrect"
+    assert "A" in browser.find_element("css selector", "#answer-result .feedback").text
+    assert _check(browser, "A").get_attribute("data-verdict") == "correct"
+    try:
+        _screenshot(browser, Path("/tmp") / "web-choice-en.png", 1280, mobile=False)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_a_short_question_is_left_to_the_teacher(browser, server):
+    _open(browser, server, "zh", "questions-en#9", "answer")
+    verdict = _check(browser, "x")
+    assert verdict.get_attribute("data-verdict") == "manual"
+    assert "does not saturate there" in browser.find_element("css selector", "#answer-result .feedback").text
+
+
+def test_a_hostile_sheets_question_shows_as_text(browser, server):
+    _open(browser, server, "en", "hostile#2", "answer")
+    statement = browser.find_element("id", "problem-statement")
+    assert statement.text.startswith("</p><img src=x onerror=alert(1)> \\(\\href{javascript:alert(1)}{x}\\) "
+                                     "\\input{/etc/hostname}")
+    assert _tex(statement) == ["x^{2}"]  # the teacher's $x^2$ typeset, the \( ... \) attack not
+    options = browser.find_elements("css selector", "#problem-options li")
+    assert [o.text for o in options] == ["<script>alert(1)</script>",
+                                         "\\(\\htmlClass{x}{y}\\) \\write18{touch /tmp/derive-pwned}"]
+    assert not browser.find_elements("css selector", "#problem-options .katex")
+    assert browser.execute_script("return document.querySelectorAll('img, [onerror], #statement a, body script:not([src]):not("
                                   "[type=\"application/json\"])').length") == 0
 
 

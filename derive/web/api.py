@@ -171,7 +171,7 @@ class Service:
         "title", "targets": [{"name", "label"}]}``. A sheet's problem also has ``sheet``,
         ``number``, ``statement`` (the spec's own text, ``$...$`` formulas, or null) and
         ``statement_html``: the handout's statement and a worked problem's givens as HTML, user
-        text escaped and formulas as ``\( ... \)`` (:func:`derive.export.items.problem_text`);
+        text escaped and formulas as ``\\( ... \\)`` (:func:`derive.export.items.problem_text`);
         a derivation's target its ``asked_html`` (``Find: (1) ...``); a question its ``question``
         kind (``choice``, ``truefalse``, ``numeric``, ``short``) and a choice its ``options_html``."""
         lang = lang if lang in LANGUAGES else "en"
@@ -186,11 +186,9 @@ class Service:
                 for row in json.loads(render_list(catalog.entries(), "json", lang))]
 
     def _sheet_listing(self, lang: str) -> list[dict]:
-        from .. import markup
-        from ..render import _title
-
-        from .. import profiles
+        from .. import markup, profiles
         from ..export.items import problem_items, problem_text
+        from ..render import _title
 
         labels, words, found = _labels(lang), wording(lang), []
         for item in self.sheets.values():
