@@ -119,12 +119,12 @@ def _open(driver, server: str, lang: str, problem: str = "sigmoid", target: str 
     Select(driver.find_element("id", "target")).select_by_value(target)
 
 
-def _check(driver, answer: str):
-    """Type ``answer``, see it previewed, check it: the verdict element."""
+def _check(driver, answer: str, formula: bool = True):
+    """Type ``answer``, see it previewed (typeset if a ``formula``), check it: the verdict element."""
     field = driver.find_element("id", "answer")
     field.clear()
     field.send_keys(answer)
-    _wait(driver, "#answer-preview .katex")
+    _wait(driver, "#answer-preview .katex" if formula else "#answer-preview")
     driver.execute_script("document.getElementById('answer-result').textContent = ''")
     driver.find_element("id", "check").click()
     return _wait(driver, "#answer-result .verdict")
@@ -281,9 +281,11 @@ def test_a_choice_question_is_judged_by_its_key(browser, server):
     options = browser.find_elements("css selector", "#problem-options li")
     assert len(options) == 4 and all(option.find_elements("css selector", ".katex") for option in options)
     assert _tex(options[0]) == [r"\sigma(x) \left(1 - \sigma(x)\right)"]
-    assert _check(browser, "B").get_attribute("data-verdict") == "incorrect"
+    assert _check(browser, "B", formula=False).get_attribute("data-verdict") == "incorrect"
     assert "A" in browser.find_element("css selector", "#answer-result .feedback").text
-    assert _check(browser, "A").get_attribute("data-verdict") == "correct"
+    assert _check(browser, "A", formula=False).get_attribute("data-verdict") == "correct"
+    assert browser.find_element("css selector", "#answer-result .read-as").text.endswith("A")
+    assert not browser.find_element("id", "steps-card").is_displayed()  # no derivation to check
     try:
         _screenshot(browser, Path("/tmp") / "web-choice-en.png", 1280, mobile=False)
     finally:
@@ -292,7 +294,7 @@ def test_a_choice_question_is_judged_by_its_key(browser, server):
 
 def test_a_short_question_is_left_to_the_teacher(browser, server):
     _open(browser, server, "zh", "questions-en#9", "answer")
-    verdict = _check(browser, "x")
+    verdict = _check(browser, "ReLU 不饱和", formula=False)
     assert verdict.get_attribute("data-verdict") == "manual"
     assert "does not saturate there" in browser.find_element("css selector", "#answer-result .feedback").text
 

@@ -128,6 +128,8 @@
     for (const field of document.querySelectorAll(".problem-field")) field.value = problem.id;
     byId("answer-result").textContent = "";
     byId("steps-result").textContent = "";
+    byId("steps-card").hidden = !!problem.question;  // a question has no derivation to check
+    previewAnswer();
     remember();
   }
 
@@ -166,7 +168,9 @@
   function previewAnswer() {
     const node = byId("answer-preview");
     const tex = answer.value.trim();
-    if (tex) typeset(node, tex, true);
+    const problem = current();
+    if (tex && problem && problem.question) node.textContent = tex;  // a letter, true/false, words: text
+    else if (tex) typeset(node, tex, true);
     else node.textContent = "";
   }
 
@@ -231,7 +235,8 @@
     node.append(verdictLine(words.verdict, reply.verdict || "error"));
     if (reply.parsed) {
       const read = element("p", "read-as", words.read_as + words.colon);
-      read.append(math(reply.parsed));
+      const problem = current();
+      read.append(problem && problem.question ? element("span", "read-text", reply.parsed) : math(reply.parsed));
       node.append(read);
     }
     if (reply.feedback) node.append(element("p", "feedback", reply.feedback));
