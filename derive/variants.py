@@ -170,19 +170,18 @@ def _problem(problem, where: str, shown: str) -> None:
         _need(problem.get("model"), str, f"{where}.model", shown, optional=True)
 
 
-def _exact(text: str, where: str, shown: str):
-    """A number variants.json writes (``0.25``, ``1/4``, ``2.5e-3``), read as text (never evaluated,
-    exponents bounded); else a VariantsError naming ``where``."""
-    from .params import parse_number
+def _exact(text: str, where: str, shown: str) -> Fraction:
+    """A number variants.json writes as a spec's ``numeric`` gives it (``0.25``, ``1/4``, ``0.5/2``,
+    ``2.5e-3``: :data:`derive.questions._NUMBER`, exponents of three digits at most), read as text,
+    never evaluated; else a VariantsError naming ``where``."""
+    from .questions import _NUMBER
 
-    top, slash, bottom = text.strip().partition("/")  # a spec's value may be a decimal over a whole number: 0.5/2
+    text = text.strip()
+    top, _, bottom = text.partition("/")
     try:
-        if slash and not bottom.strip().isdigit():
+        if not _NUMBER.fullmatch(text) or len(text) > 60:
             raise ValueError(text)
-        below = parse_number(bottom) if slash else 1
-        if below == 0:
-            raise ZeroDivisionError(text)
-        return parse_number(top) / below
+        return Fraction(top) / Fraction(bottom or 1)
     except (ValueError, ZeroDivisionError):
         raise VariantsError(f"{shown}: {where} must be a number (\"0.25\", \"1/4\"), not {json.dumps(text)[:40]}") \
             from None

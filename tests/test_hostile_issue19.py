@@ -141,3 +141,11 @@ def test_export_reads_a_decimal_over_a_whole_number(fmt, tmp_path, capsys):
     spec = write(tmp_path / "spec.toml", SPEC)
     status, _, err = run_cli(capsys, "export", spec, "--format", fmt, "-o", str(tmp_path / "out"))
     assert status == 0 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("value", ["1e999", "0.5/2", "-1/4", "2.5e-3"])
+def test_sheet_variants_write_every_number_the_spec_accepts(value, tmp_path, capsys):
+    """variants.json's number check on load takes every value questions.py accepts (1e999 included)."""
+    spec = write(tmp_path / "spec.toml", SPEC.replace('value = "0.5/2"', f'value = "{value}"'))
+    status, _, err = run_cli(capsys, "sheet", spec, "--variants", "2", "--seed", "1", "-o", str(tmp_path / "out"))
+    assert status == 0, err
