@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import catalog, limits, profiles
 from .errors import DeriveError, UsageError
-from .files import output_folder, publish, safe_stem, write_atomic
+from .files import output_folder, publish, refuse_overwrite, safe_stem, write_atomic
 from .params import parse_params
 from .pdf import build_pdf
 from .render import FORMATS, LANGUAGES, render, render_document, render_list, render_sheet, wording
@@ -320,6 +320,7 @@ def _grade(argv: list[str]) -> int:
     text = write_batch(results, options.format)
     output = options.output if options.output is not None else (
         "results.json" if options.format == "gradescope" else None)
+    refuse_overwrite(output, options.file)
     write_output(text, output)
     print(summary(results, time.perf_counter() - start), file=sys.stderr)
     return 0
@@ -334,6 +335,7 @@ def _grade_variants(options: argparse.Namespace, start: float) -> int:
                                   progress=sys.stderr.isatty())
     output = options.output if options.output is not None else (
         "results.json" if options.format == "gradescope" else None)
+    refuse_overwrite(output, options.file, options.variants)
     write_output(variant_grade.write(results, options.format, roster), output)
     print(variant_grade.summary(results, time.perf_counter() - start), file=sys.stderr)
     return 0

@@ -93,6 +93,21 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     return path
 
 
+def refuse_overwrite(output: str | Path | None, *inputs: str | Path | None) -> None:
+    """A UsageError when ``output`` is one of the ``inputs`` (the same regular file, by any path):
+    ``export SPEC -o SPEC`` or ``grade --variants V -o V`` would replace what it reads."""
+    if output is None or not str(output):
+        return
+    for given in inputs:
+        try:
+            if given is not None and str(given) != "-" and Path(given).is_file() and Path(output).is_file() \
+                    and os.path.samefile(output, given):
+                raise UsageError(f"cannot write {_shown(output)}: it is an input of this command (write the output "
+                                 "to another file)")
+        except OSError:
+            continue
+
+
 def _temporary(folder: Path) -> tuple[int, Path]:
     """A new hidden file in ``folder``, open for writing, with the umask's mode (as any new file)."""
     for _ in range(100):

@@ -149,3 +149,27 @@ def test_sheet_variants_write_every_number_the_spec_accepts(value, tmp_path, cap
     spec = write(tmp_path / "spec.toml", SPEC.replace('value = "0.5/2"', f'value = "{value}"'))
     status, _, err = run_cli(capsys, "sheet", spec, "--variants", "2", "--seed", "1", "-o", str(tmp_path / "out"))
     assert status == 0, err
+
+
+OVERWRITES = {  # the output named as one of the command's own inputs: refused, the input kept
+    "export-moodle-over-spec": lambda spec, variants, lines: ["export", spec, "--format", "moodle", "-o", spec],
+    "export-gradescope-over-spec": lambda spec, variants, lines: ["export", spec, "--format", "gradescope",
+                                                                  "-o", spec],
+    "export-over-variants": lambda spec, variants, lines: ["export", spec, "--format", "moodle", "--variants",
+                                                           variants, "-o", variants],
+    "grade-variants-over-variants": lambda spec, variants, lines: ["grade", lines, "--variants", variants,
+                                                                   "-o", variants],
+    "grade-variants-over-lines": lambda spec, variants, lines: ["grade", lines, "--variants", variants, "-o", lines],
+}
+
+
+@pytest.mark.parametrize("row", list(OVERWRITES))
+def test_output_over_an_input_is_refused(row, built, tmp_path, capsys):
+    folder, document = built
+    spec = write(tmp_path / "spec.toml", SPEC)
+    variants = write(tmp_path / "variants.json", json.dumps(document))
+    lines = write(tmp_path / "lines.jsonl", '{"student": "s1", "problem": "c1", "choice": "A"}\n')
+    before = {p: Path(p).read_bytes() for p in (spec, variants, lines)}
+    status, _, err = run_cli(capsys, *OVERWRITES[row](spec, variants, lines))
+    assert_one_line_error(status, err, mentions="input")
+    assert {p: Path(p).read_bytes() for p in before} == before

@@ -37,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Run ``derive export`` with ``argv`` (the arguments after ``export``); raises DeriveError on bad input."""
-    from ..files import read_toml, write_atomic
+    from ..files import read_toml, refuse_overwrite, write_atomic
     from ..sheet import build_sheet
     from .items import sheet_items
 
@@ -69,6 +69,7 @@ def main(argv: list[str]) -> int:
             student_items(table, path, students[0], lang)  # the spec builds with them
         catalog = path.parent / table["catalog"] if isinstance(table.get("catalog"), str) else None
         data = autograder(path, path.stem, lang, key(sheet, table, path) if variants is None else variants, catalog)
+    refuse_overwrite(options.output, path, options.variants, catalog if options.format != "moodle" else None)
     write_atomic(Path(options.output), data)
     return 0
 
