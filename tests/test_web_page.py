@@ -352,6 +352,9 @@ FORMS = {
     "wrong": ({"mode": "check", "problem": "sigmoid", "target": "d1", "answer": WRONG}, "incorrect"),
     "hostile": ({"mode": "check", "problem": "sigmoid", "target": "d1", "answer": HOSTILE[0]}, "unparsable"),
     "derivation": ({"mode": "steps", "problem": "sigmoid", "derivation": SLIPPED}, "incorrect"),
+    # questions-en.toml: problem 1's right option is A (sigma' = sigma (1 - sigma)); 5 is false
+    "choice": ({"mode": "check", "problem": "questions-en#1", "target": "answer", "answer": "B"}, "incorrect"),
+    "truefalse": ({"mode": "check", "problem": "questions-en#5", "target": "answer", "answer": "错"}, "correct"),
 }
 
 
