@@ -268,6 +268,11 @@ def test_a_worked_problems_statement_and_givens_are_typeset(browser, server, sho
     assert all(formula in typeset for formula in formulas), typeset
     assert "Given" in statement.text or "input image" in statement.text
     assert asked in browser.find_element("id", "problem-asked").text
+    from selenium.webdriver.support.ui import Select
+
+    shown = Select(browser.find_element("id", "target")).first_selected_option.text
+    assert shown == ("(2) the loss" if target == "loss" else "the number of parameters"), shown  # the wording's
+    # label, else (a target the wording does not name, loss) the sub-question
     if problem.endswith("#1"):
         try:
             _screenshot(browser, Path("/tmp") / "web-worked-en.png", 1280, mobile=False)

@@ -81,6 +81,28 @@ def typeset_html(text: str) -> str:
     return _FORMULA.sub(lambda found: f'<span class="tex">{found.group()}</span>', text or "")
 
 
+def html_plain(text: str) -> str:
+    """A sheet's HTML (:func:`typeset_html`'s input) as plain Unicode, for a ``<select>`` option: its
+    tags dropped, its formulas as :func:`derive.markup.latex_to_text` writes them."""
+    import html
+
+    out, position = [], 0
+    for found in _FORMULA.finditer(text):
+        out.append(html.unescape(re.sub(r"<[^>]*>", "", text[position:found.start()])))
+        out.append(markup.latex_to_text(html.unescape(found.group()[2:-2].strip())))
+        position = found.end()
+    out.append(html.unescape(re.sub(r"<[^>]*>", "", text[position:])))
+    return " ".join("".join(out).split())
+
+
+@functools.cache
+def _find(lang: str) -> str:
+    """The handout's ``Find:`` (``求：``) before a sub-question, as plain text."""
+    from ..export.items import asked_html
+
+    return html_plain(asked_html("", lang, period=False, html=True))
+
+
 def plain(text: str) -> str:
     """A title as plain Unicode (for a ``<select>`` option, which cannot hold typeset math)."""
     return "".join(markup.latex_to_text(p["text"]) if p["math"] else p["text"] for p in pieces(text))
@@ -120,11 +142,19 @@ def _page_problems(service, lang: str) -> list[dict]:
         else:
             statement = problem.get("statement") or (catalog_statement(problem["id"], lang) if not sheet else "")
             item["statement_pieces"] = pieces(statement)
-        item["targets"] = [dict(t, label_plain=plain(t.get("label") or t["name"]),
-                                asked_html=typeset_html(t.get("asked_html", "")))
+        item["targets"] = [dict(t, label_plain=_target_label(t, lang), asked_html=typeset_html(t.get("asked_html", "")))
                            for t in problem.get("targets", [])]
         shown.append(item)
     return shown
+
+
+def _target_label(target: dict, lang: str) -> str:
+    """A target as its ``<option>`` shows it: its label, or for a sheet's target the wording has no
+    label for (``grad_w11``), its sub-question without ``Find:`` (``(1) ∂E/∂w₁₁``)."""
+    label = target.get("label") or target["name"]
+    if label != target["name"] or not target.get("asked_html"):
+        return plain(label)
+    return html_plain(target["asked_html"]).removeprefix(_find(lang)).strip().rstrip("。.") or plain(label)
 
 
 def render(service, lang: str, chosen: dict, result: dict | None = None, status: int = 200) -> HTMLResponse:
