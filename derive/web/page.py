@@ -9,7 +9,10 @@ rendered here, through the same :class:`derive.web.api.Service` methods.
 
 Every string from a user, a sheet, a title or a feedback reaches the page through autoescaping
 (or, in the script, ``textContent``); a formula is written as its LaTeX source in a ``data-tex``
-attribute, which the script typesets and a page without JavaScript shows as it is.
+attribute, which the script typesets and a page without JavaScript shows as it is. The one
+exception is a sheet's statement, givens, options and sub-question: the HTML of
+:mod:`derive.export.html` (the handout's own text, user text escaped there), inserted as it is,
+its formulas in ``span.tex`` typeset by KaTeX's auto-render (:func:`typeset_html`).
 """
 
 from __future__ import annotations
