@@ -173,3 +173,28 @@ def test_output_over_an_input_is_refused(row, built, tmp_path, capsys):
     status, _, err = run_cli(capsys, *OVERWRITES[row](spec, variants, lines))
     assert_one_line_error(status, err, mentions="input")
     assert {p: Path(p).read_bytes() for p in before} == before
+
+
+SECOND_ANSWERS = {  # a second value hidden in a trailing \text{...} remark: never correct (it was dropped)
+    "number-text-remark": ("num", r"0.25 \text{ (approx 0.3)}"),
+    "number-text-or": ("num", r"0.25 \text{ (or 0.3)}"),
+    "digits-text-remark": ("half", r"0.25\text{ maybe 0.3}"),
+}
+
+
+@pytest.mark.parametrize("row", list(SECOND_ANSWERS))
+def test_a_number_hidden_in_a_text_remark_is_not_accepted(row, built, tmp_path, capsys):
+    folder, _ = built
+    problem, answer = SECOND_ANSWERS[row]
+    lines = write(tmp_path / "lines.jsonl", json.dumps({"student": "s1", "problem": problem, "answer": answer}) + "\n")
+    status, out, _ = run_cli(capsys, "grade", lines, "--variants", str(folder / "out" / "variants.json"))
+    assert status == 0 and json.loads(out)["verdict"] != "correct", out
+
+
+def test_a_formula_with_a_second_value_in_a_remark_is_not_accepted():
+    from derive.check.batch import run_request
+
+    reply = run_request({"expected": r"\frac{1}{256}", "answer": r"\frac{1}{256} \text{ (or 0.5)}", "lang": "en"})
+    assert reply["verdict"] != "correct", reply
+    plain = run_request({"expected": r"\frac{1}{256}", "answer": r"\frac{1}{256} \text{ (the variance)}", "lang": "en"})
+    assert plain["verdict"] == "correct", plain  # a remark without a number is still dropped

@@ -25,7 +25,9 @@ UNICODE = {"−": "-", "–": "-", "·": r"\cdot ", "×": r"\times ", "≤": r"\
 DROPPED = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|bigg|Bigg|displaystyle|textstyle|limits)"
                      r"(?![a-zA-Z])")
 SPACES = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:quad|qquad|enspace|thinspace)(?![a-zA-Z]))|~")
-ANNOTATION = re.compile(r"\\text\{[^{}]*[^A-Za-z0-9_\\{}][^{}]*\}\s*$")
+#: a trailing remark in \text{...} (" (the variance)"), dropped; never one holding a digit: "0.25 \text{ (or 0.5)}"
+#: is a second answer, not a remark
+ANNOTATION = re.compile(r"\\text\{[^{}0-9]*[^A-Za-z0-9_\\{}][^{}0-9]*\}\s*$")
 CHINESE_OTHERWISE = re.compile(r"\\(?:text|mathrm)\{\s*(?:否则|其他|其它|其余)\s*\}")
 TOKEN = re.compile(r"(?P<number>\d+(?:\.\d+)?|\.\d+)|(?P<command>\\(?:[a-zA-Z]+|.))|(?P<letter>[a-zA-Z])"
                    r"|(?P<symbol>[-+*/^_()\[\]{}=,'!|<>&.:;])|(?P<space>\s+)")
