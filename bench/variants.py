@@ -29,20 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NETWORK = """name = "tiny"
-input = [9, 9, 1]
-[[layer]]
-type = "conv"
-name = "c1"
-out = 2
-kernel = 3
-stride = 2
-[[layer]]
-type = "conv"
-name = "c2"
-out = 4
-kernel = 3
-"""
+NETWORK = (ROOT / "examples" / "tiny-conv.toml").read_text(encoding="utf-8")  # two convolutions, 9x9 input
 SPEC = r'''title = "Bench: ten problems"
 course = "Neural networks"
 date = "May"

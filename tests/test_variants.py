@@ -19,20 +19,7 @@ from hostile import TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, run_c
 from derive import variants
 from derive.errors import UsageError
 
-NETWORK = """name = "tiny"
-input = [9, 9, 1]
-[[layer]]
-type = "conv"
-name = "c1"
-out = 2
-kernel = 3
-stride = 2
-[[layer]]
-type = "conv"
-name = "c2"
-out = 4
-kernel = 3
-"""
+NETWORK = (Path(__file__).resolve().parent.parent / "examples" / "tiny-conv.toml").read_text(encoding="utf-8")
 # Problem 2's height must be odd for c1's output, (H - 3)/2 + 1, to be whole: half the range is not.
 SPEC = """title = "Variants"
 course = "NN"
