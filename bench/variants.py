@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NETWORK = (ROOT / "examples" / "tiny-conv.toml").read_text(encoding="utf-8")  # two convolutions, 9x9 input
+NETWORK = (ROOT / "tests" / "tiny-conv.toml").read_text(encoding="utf-8")  # two convolutions, 9x9 input
 SPEC = r'''title = "Bench: ten problems"
 course = "Neural networks"
 date = "May"

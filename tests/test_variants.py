@@ -19,7 +19,7 @@ from hostile import TEX_ATTACKS, assert_no_raw_tex, assert_one_line_error, run_c
 from derive import variants
 from derive.errors import UsageError
 
-NETWORK = (Path(__file__).resolve().parent.parent / "examples" / "tiny-conv.toml").read_text(encoding="utf-8")
+NETWORK = (Path(__file__).resolve().parent / "tiny-conv.toml").read_text(encoding="utf-8")
 # Problem 2's height must be odd for c1's output, (H - 3)/2 + 1, to be whole: half the range is not.
 SPEC = """title = "Variants"
 course = "NN"
