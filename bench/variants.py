@@ -123,7 +123,7 @@ def phases(spec: Path, count: int) -> dict[str, float]:
 def pdf_run(spec: Path, count: int, jobs: int) -> tuple[float, list[float]]:
     """One run with ``--pdf --jobs``: (wall time, each document's build time)."""
     from derive import pdf, variant_sheets
-    from derive.cli import _sheet_parser
+    from derive.commands.sheet import parser as _sheet_parser
 
     builds, build = [], pdf.build_pdf
 

@@ -111,10 +111,10 @@ def test_backprop_pdf_draws_the_computation_graph(tmp_path, capsys):
 
 def _build_keeping_logs(monkeypatch, arguments: list[str]) -> list[str]:
     """Run ``arguments`` through the command line with every TeX log kept; the logs' texts."""
-    import derive.cli
+    import derive.commands.options
 
     folder = Path(arguments[arguments.index("-o") + 1])
-    monkeypatch.setattr(derive.cli, "build_pdf", lambda tex, stem, where: pdf.build_pdf(tex, stem, where, keep_log=True))
+    monkeypatch.setattr(derive.commands.options, "build_pdf", lambda tex, stem, where: pdf.build_pdf(tex, stem, where, keep_log=True))
     assert cli(arguments) == 0
     return [log.read_text(encoding="utf-8", errors="replace") for log in sorted(folder.glob("*.log"))]
 

@@ -215,7 +215,7 @@ def test_a_final_result_evaluable_nowhere_says_so_not_stopped(monkeypatch, capsy
     monkeypatch.setattr(finals, "final_result", final)
     report = steps.check_steps("\n".join(LINES[3:5]), "sigmoid")
     assert report["final"]["verdict"] == "unevaluable", report["final"]
-    from derive.cli import _steps_text
+    from derive.commands.check_steps import steps_text as _steps_text
     text = _steps_text(report, lang)
     assert phrase.split("(")[0].split("（")[0] in text and "stopped" not in text and "停止" not in text
 

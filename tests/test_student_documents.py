@@ -157,9 +157,9 @@ TINY_BACKPROP = 'name = "tiny"\nloss = "E"\nlearning_rate = 1\nsteps = 1\n[input
 ])
 def test_network_and_worked_problem_pdfs_show_the_checks_only_with_show_checks(
         tmp_path, capsys, monkeypatch, arguments, lang, stem):
-    import derive.cli
+    import derive.commands.options
 
-    monkeypatch.setattr(derive.cli, "build_pdf", lambda tex, name, folder: folder / f"{name}.pdf")  # the .tex is enough
+    monkeypatch.setattr(derive.commands.options, "build_pdf", lambda tex, name, folder: folder / f"{name}.pdf")  # the .tex is enough
     spec = tmp_path / "tiny.toml"
     spec.write_text(TINY_BACKPROP, encoding="utf-8")
     arguments = [str(spec) if argument == "SPEC" else argument for argument in arguments]

@@ -19,11 +19,12 @@ FORMATS = ("moodle", "gradescope")
 
 def parser() -> argparse.ArgumentParser:
     """The options of ``derive export``."""
-    from ..cli import _Parser
+    from ..commands.options import command_parser
     from ..render import LANGUAGES
 
-    result = _Parser(prog="derive export", description="Write a sheet as a Moodle XML question bank or a "
-                                                        "Gradescope autograder zip.")
+    result = command_parser("export", "Write a sheet as a Moodle XML question bank or a Gradescope autograder zip.",
+                            "export examples/questions-en.toml --format moodle -o bank.xml",
+                            "export examples/questions-en.toml --format gradescope -o autograder.zip")
     result.add_argument("spec", help="a sheet spec (TOML), see examples/")
     result.add_argument("--format", choices=FORMATS, required=True,
                         help="moodle: a question bank (XML); gradescope: an autograder (zip)")

@@ -10,23 +10,26 @@ from pathlib import Path
 from ..errors import UsageError
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    """The options of ``derive serve``."""
     from ..check.pool import DEFAULT_TIMEOUT
-    from ..cli import _Parser, job_count, positive_seconds
+    from ..commands.options import command_parser, job_count, positive_seconds
 
-    parser = _Parser(prog="derive serve", description="Serve the page where students check their answers.")
-    parser.add_argument("--sheet", action="append", default=[], metavar="SPEC.toml",
+    result = command_parser("serve", "Serve the page where students check their answers (Ctrl-C stops it).",
+                            "serve --sheet examples/questions-en.toml --port 8731",
+                            "serve --host 0.0.0.0 --port 8000 --jobs 4 --log checks.jsonl")
+    result.add_argument("--sheet", action="append", default=[], metavar="SPEC.toml",
                         help="a sheet whose problems are listed and checkable as SHEET#N; repeatable")
-    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=8000, help="the port (default 8000; 0: any free one)")
-    parser.add_argument("--jobs", type=job_count, default=2, help="checks at once (worker processes, default 2)")
-    parser.add_argument("--timeout", type=positive_seconds("check.timeout"), default=DEFAULT_TIMEOUT,
+    result.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    result.add_argument("--port", type=_port, default=8000, help="the port (default 8000; 0: any free one)")
+    result.add_argument("--jobs", type=job_count, default=2, help="checks at once (worker processes, default 2)")
+    result.add_argument("--timeout", type=positive_seconds("check.timeout"), default=DEFAULT_TIMEOUT,
                         help="seconds per check (default 5)")
-    parser.add_argument("--rate", type=_rate, default=30,
+    result.add_argument("--rate", type=_rate, default=30,
                         help="checks a minute from one client (default 30; 0: no limit)")
-    parser.add_argument("--log", metavar="FILE",
+    result.add_argument("--log", metavar="FILE",
                         help="append one JSON line per check: time, problem, target, verdict, ms")
-    return parser
+    return result
 
 
 def _port(text: str) -> int:
@@ -61,7 +64,7 @@ def main(argv: list[str]) -> int:
     from .api import Service
     from .app import create_app
 
-    options = _parser().parse_args(argv)
+    options = parser().parse_args(argv)
     for spec in options.sheet:
         if not Path(spec).is_file():
             raise UsageError(f"--sheet: no file '{spec}'")
