@@ -46,3 +46,12 @@ def test_every_page_links_only_to_files_that_exist():
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
             if not re.match(r"[a-z]+:", target):
                 assert (page.parent / target).exists(), (page.name, target)
+
+
+def test_every_command_is_shown_running_in_the_manual():
+    from derive.commands import COMMANDS
+
+    shown = "\n".join(body for page in DOCS.rglob("*.md")
+                      for body in re.findall(r"^```sh\n(.*?)^```", page.read_text(encoding="utf-8"), flags=re.S | re.M))
+    for command in COMMANDS:
+        assert re.search(rf"python -m derive {re.escape(command.name)}\b", shown), command.name
