@@ -280,7 +280,8 @@ def test_gradescope_zip_holds_setup_wheel_key_and_spec(autograder):
         assert archive.getinfo("run_autograder").external_attr >> 16 & 0o111
         key = json.loads(archive.read("variants.json"))
         inner = zipfile.ZipFile(archive.open(wheel))
-        assert {"derive/cli.py", "derive/export/gradescope.py", "derive/templates/handout.tex.j2"} <= set(inner.namelist())
+        assert {"derive/cli.py", "derive/commands/check.py", "derive/export/gradescope.py",
+                "derive/templates/handout.tex.j2"} <= set(inner.namelist())
         assert any(n.endswith(".dist-info/RECORD") for n in inner.namelist())
     assert {"setup.sh", "run_autograder", "variants.json", "spec.toml", "settings.json"} <= set(names)
     assert "pip install" in setup and "wheels/*.whl" in setup

@@ -13,8 +13,9 @@ from .options import command_parser, positive_seconds
 def parser() -> argparse.ArgumentParser:
     from ..check.pool import DEFAULT_TIMEOUT
     result = command_parser(
-        "check", "Check an answer (LaTeX) against a derivation's target: correct, incorrect or undecided, with "
-                 "feedback. Exit status 0 if correct (1 incorrect, 3 undecided, 2 bad input).",
+        "check", "Check one answer (LaTeX) against a derivation's target and say why: correct, incorrect, "
+                 "unparsable or timeout.\nExit status: 0 correct, 1 incorrect, 2 unparsable or bad input, "
+                 "3 not decided within --timeout.",
         "check xavier --targets",
         r"check xavier --target var --answer '\frac{2}{n_{in} + n_{out}}'")
     result.add_argument("name", nargs="?", help="a catalog entry, a built-in network or worked example, or a "

@@ -9,7 +9,14 @@ from .. import catalog, profiles
 from ..errors import UsageError
 from ..params import parse_params
 from ..render import render, render_document
-from .options import command_parser, document, format_options, notation_option, show_checks_option, write_output
+from .options import (
+    command_parser,
+    document,
+    format_options,
+    notation_option,
+    show_checks_option,
+    write_output,
+)
 
 
 def parser() -> argparse.ArgumentParser:

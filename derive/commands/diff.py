@@ -5,8 +5,17 @@ from __future__ import annotations
 import argparse
 
 from .. import limits, profiles
-from .options import (command_parser, document, format_options, notation_option, output_option, positive_seconds,
-                      show_checks_option, within, write_output)
+from .options import (
+    command_parser,
+    document,
+    format_options,
+    notation_option,
+    output_option,
+    positive_seconds,
+    show_checks_option,
+    within,
+    write_output,
+)
 
 
 def parser() -> argparse.ArgumentParser:
