@@ -12,16 +12,8 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 
 from .errors import DeriveError, UsageError
-
-
-def _pdf(files: dict[str, str], folder: Path) -> list[Path]:
-    """:func:`derive.commands.options.pdf_files` (derive/variant_sheets.py imports it from here)."""
-    from .commands.options import pdf_files
-
-    return pdf_files(files, folder)
 
 
 def _catalog_files(argv: list[str]) -> tuple[list[str], list[str]]:

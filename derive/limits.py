@@ -1,7 +1,7 @@
 """Every documented limit on the size of an input or the time a command may take, in one table.
 
 Each limit has a key (``net.layers``), a value, the commands it applies to and what it counts;
-README's table of limits is this table (a test compares them). A value over its limit is
+The manual's table of limits (docs/reference/limits.md) is this table (a test compares them). A value over its limit is
 refused before the work starts, by :func:`check`, with one line naming the limit and the value
 (a :class:`LimitError`, exit status 2). Time options (``--timeout``, ``--budget``) are read by
 :func:`seconds`, which refuses anything that is not a number of seconds in range.
@@ -136,7 +136,7 @@ def _number(amount) -> str:
 
 
 def markdown_table() -> str:
-    """The table as README prints it: limit, value, commands, what it counts."""
+    """The table as the manual prints it (docs/reference/limits.md): limit, value, commands, what it counts."""
     rows = ["| limit | value | commands | what |", "|---|---|---|---|"]
     for limit in _TABLE:
         shown = _number(limit.value) + (f" s (default {limit.default:g})" if limit.default is not None else "")

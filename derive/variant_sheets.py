@@ -158,11 +158,11 @@ def main(options) -> int:
     if options.pdf:
         written += _pdfs(files, folder, stem, options.jobs)
     if options.formulas:  # results as formulas, no value drawn: the same for every student
-        from .cli import _pdf
+        from .commands.options import pdf_files
 
         formulas = {f"{stem}-formulas.tex": render_sheet(variants[0].sheet, "formulas", lang, options.template_dir,
                                                          options.show_checks, options.notation)}
-        written += _pdf(formulas, folder) if options.pdf else publish(formulas, folder)
+        written += pdf_files(formulas, folder) if options.pdf else publish(formulas, folder)
     targets: dict = {}  # a problem's expected answers, computed once for every student sharing it
     students_json = [record(v, table, path, options.notation, options.template_dir, targets) for v in variants]
     written.append(write(document(variants[0].sheet.name, seed, students_json), folder / "variants.json"))

@@ -103,9 +103,18 @@ def test_every_command_module_is_in_the_table():
         assert callable(getattr(module, command.run)) and callable(getattr(module, command.parser))
 
 
-def test_a_word_that_is_no_command_is_a_derivation_name(capsys):
-    assert cli(["lsit"]) == 2
-    assert "unknown derivation 'lsit'" in capsys.readouterr().err
+@pytest.mark.parametrize("word, said", [
+    ("lsit", "unknown command or derivation 'lsit'; did you mean the command 'list'?"),
+    ("chek", "did you mean the command 'check'?"),
+    ("check-step", "did you mean the command 'check-steps'?"),
+    ("sigmoidd", "unknown derivation 'sigmoidd'; did you mean 'sigmoid'?"),  # an entry is closer than a command
+    ("zzz", "unknown derivation 'zzz'"),
+    ("\\input{/etc/passwd}", "unknown derivation"),
+])
+def test_a_word_that_is_no_command_is_a_derivation_name_or_a_mistyped_command(capsys, word, said):
+    assert cli([word]) == 2
+    error = capsys.readouterr().err
+    assert said in error and error.count("\n") == 1
 
 
 def test_the_module_prints_the_help_as_a_process():

@@ -1,6 +1,6 @@
 """Hostile inputs against the size and time limits (issue 13, point 6), as tables.
 
-Every documented limit (derive/limits.py, README's table of limits) has a row just over it,
+Every documented limit (derive/limits.py, the manual's table of limits, docs/reference/limits.md) has a row just over it,
 refused before any work with one line naming the limit and the value (exit status 2), and,
 where a command can run there in a few seconds, a row at it that works. The inputs that used
 to hang or run for minutes (20,000 layers, steps = 10^9, exp(exp(exp(100))), padding 10^9,
@@ -258,14 +258,14 @@ def test_limit_row(table, row):
     (32, 512, 4096),                                 # exactly 2^35 multiply-accumulates
 ])
 def test_simulate_options_at_the_limits_are_accepted(depth, width, batch):
-    """At the limits the options are accepted (the runs take seconds to minutes: README measures them)."""
+    """At the limits the options are accepted (the runs take seconds to minutes: docs/benchmarks.md measures them)."""
     config = parse_config("relu", "xavier", depth, width, batch)
     assert (config.depth, config.width, config.batch) == (depth, width, batch)
     assert depth * width**2 <= limits.value("simulate.weights") and batch * width <= limits.value("simulate.inputs")
 
 
 def test_network_of_2000_layers_nested_included_is_accepted():
-    """2,000 layers, half of them inside residual blocks: at the limit, built (the run is measured in README)."""
+    """2,000 layers, half of them inside residual blocks: at the limit, built (the run is measured in docs/benchmarks.md)."""
     layers = [{"type": "residual", "main": [{"type": "relu"}]}] * 1_000
     network = network_from({"name": "n", "input": [4, 4, 1], "layer": layers}, "n")
     assert len(network.layers) == 1_000 and all(len(layer.paths[0]) == 1 for layer in network.layers)
@@ -330,7 +330,7 @@ def test_a_spent_file_budget_leaves_the_remaining_claims_undecided(stopped):
     assert all("time budget of 0.001 s" in c["detail"] for c in report["claims"])
 
 
-# -- the table of limits is the README's --------------------------------------------------------------
-def test_every_limit_is_documented_in_the_readme():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert limits.markdown_table() in readme, "README's table of limits differs from derive/limits.py"
+# -- the table of limits is the manual's ---------------------------------------------------------------
+def test_every_limit_is_documented_in_the_manual():
+    page = (ROOT / "docs" / "reference" / "limits.md").read_text(encoding="utf-8")
+    assert limits.markdown_table() in page, "docs/reference/limits.md's table differs from derive/limits.py"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 from pathlib import Path
 
 from .. import catalog, profiles
@@ -39,9 +40,24 @@ def parser() -> argparse.ArgumentParser:
     return result
 
 
+def _entry(name: str):
+    """The catalog entry ``name``; a name that is not one but is close to a command (``lsit``) is
+    refused naming that command, since the reader most likely mistyped it."""
+    try:
+        return catalog.get(name)
+    except UsageError:
+        from . import BY_NAME
+
+        close = difflib.get_close_matches(name, BY_NAME, n=1, cutoff=0.75)
+        if close:
+            raise UsageError(f"unknown command or derivation '{name}'; did you mean the command '{close[0]}'? "
+                             "(python -m derive --help lists the commands)") from None
+        raise
+
+
 def run(argv: list[str]) -> int:
     options = parser().parse_args(argv)
-    derivation = catalog.get(options.name)
+    derivation = _entry(options.name)
     if options.detail == "rules":
         from ..catalog.activations import with_rules
         derivation = with_rules(options.name)
