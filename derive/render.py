@@ -365,7 +365,7 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
 
 
 def to_json(view: Mapping) -> str:
-    """The JSON contract of one derivation (see the README)."""
+    """The JSON contract of one derivation (see docs/reference/json-outputs.md)."""
     document = {
         "name": view["name"], "title": view["title"], "family": view["family"],
         "assumptions": view["assumptions"], "conventions": view["conventions"],

@@ -1,7 +1,7 @@
 """Every command the README and the manual show runs, and prints what they say it prints.
 
 A page's ```sh blocks run in order, as one bash script each (``set -euo pipefail``), in a temporary
-folder made for the page (a copy of examples/ and nothing else), shared by the page's blocks. A ```text
+folder made for the page (a copy of examples/ and audits/, nothing else), shared by the page's blocks. A ```text
 block right after a ```sh block is its output, stdout and stderr merged: lines compare with trailing
 spaces stripped; a line ``...`` stands for any number of lines, ``...`` inside a line for any text.
 ``python -m derive serve`` runs in the background until the page ends. The README's first two
@@ -25,6 +25,7 @@ ROOT = Path(__file__).parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
 SERVE = re.compile(r"^python -m derive serve\b.*--port (\d+)", re.M)
+FOLDERS = ("examples", "audits")  # what a page's commands may name, as a reader in a clone would
 INSTALL_BLOCKS = 2  # README's first two blocks: the set-up commands CI runs itself
 BLOCK_SECONDS = 600
 
@@ -74,7 +75,8 @@ def _wait_for_port(port: int, server: subprocess.Popen, seconds: float = 60) -> 
 @pytest.mark.parametrize("page", [page for page in PAGES if examples(page)],
                          ids=lambda page: str(page.relative_to(ROOT)))
 def test_the_page_examples_run_and_print_what_the_page_shows(page, tmp_path):
-    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    for folder in FOLDERS:
+        shutil.copytree(ROOT / folder, tmp_path / folder)
     environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                    "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
     servers = []
