@@ -56,6 +56,7 @@ def test_every_command_prints_its_options_and_examples(capsys, command):
         if not action.option_strings:
             assert (action.metavar or action.dest) in out
     assert parser.description and re.search(r"^examples?:$", out, re.MULTILINE), command.name
+    assert "--catalog FILE.toml" in out  # the option every command takes, outside its own parser
 
 
 @pytest.mark.parametrize("command", ALL, ids=[c.name for c in ALL])

@@ -241,6 +241,8 @@ HOSTILE = {
     "builtin-name": (_entry(name="xavier", kind="loss", definition=LOSS), "collides with a built-in (xavier)"),
     "network-name": (_entry(name="resnet18", kind="loss", definition=LOSS), "collides with a built-in (resnet18)"),
     "command-name": (_entry(name="check", kind="loss", definition=LOSS), "collides with a built-in (check)"),
+    "export-command": (_entry(name="export", kind="loss", definition=LOSS), "collides with a built-in (export)"),
+    "serve-command": (_entry(name="serve", kind="loss", definition=LOSS), "collides with a built-in (serve)"),
     "repeated-name": (_entry(name="a", kind="loss", definition=LOSS) * 2, "repeats"),
     "python-code": (_entry(name="a", kind="activation", definition="__import__('os').system('touch /tmp/derive-pwned')"),
                     "'a': 'definition'"),

@@ -54,9 +54,6 @@ KIND_KEYS = {"activation": {"definition": str, "order": int},
 REQUIRED = {"activation": ("definition",), "loss": ("definition",), "init": ("activation",)}
 NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 MAX_NAME, MAX_TITLE, MAX_DEFINITION, MAX_ENTRIES = 40, 200, 2000, 200
-#: Command words: an entry of that name could never be rendered (``derive check`` is the command).
-COMMANDS = ("list", "sheet", "check", "grade", "net", "backprop", "conv2d", "example", "simulate",
-            "check-steps", "audit", "diff", "init", "help")
 #: A loss's argument: one Latin letter, perhaps under a hat, tilde or bar (\hat{y}, p, t).
 _ARGUMENT = re.compile(r"\s*(?:\\(?P<accent>hat|widehat|tilde|bar)\s*(?:\{\s*(?P<a>[A-Za-z])\s*\}|\s(?P<b>[A-Za-z]))"
                        r"|(?P<c>[A-Za-z]))\s*")
@@ -210,7 +207,7 @@ def _entry(row: dict, where: str, seen: set[str], rows: dict) -> Entry:
             raise CatalogError(f"{where}: '{key}' is required for kind {kind}")
     if name in seen:
         raise CatalogError(f"{where}: 'name' repeats an earlier entry of the file")
-    if name in COMMANDS or name in _builtin_names():
+    if name in _command_words() or name in _builtin_names():
         raise CatalogError(f"{where}: 'name' collides with a built-in ({name}); choose another")
     for key in ("title", "title_zh"):
         text = row.get(key)
@@ -230,6 +227,14 @@ def _entry(row: dict, where: str, seen: set[str], rows: dict) -> Entry:
         return dataclasses.replace(derivation, name=name, title=title or derivation.title or name)
 
     return Entry(name, family, derive, targets, key=key, title=title or name, titles=titles)
+
+
+def _command_words() -> set[str]:
+    """The commands' names (an entry of that name could never be printed: ``derive check`` is the
+    command), read from the command line's table of commands, the one list of them."""
+    from ..commands import BY_NAME
+
+    return {*BY_NAME, "help"}
 
 
 def _builtin_names() -> set[str]:

@@ -27,7 +27,7 @@ def parser() -> argparse.ArgumentParser:
     result.add_argument("--order", type=int, choices=(1, 2), default=1, help="1 (f') or 2 (f' and f'')")
     format_options(result)
     output_option(result)
-    notation_option(result, profiles.DEFAULT)
+    notation_option(result, profiles.DEFAULT, template_dir=False)
     show_checks_option(result)
     result.add_argument("--timeout", type=positive_seconds("diff.timeout"),
                         default=limits.LIMITS["diff.timeout"].default, help="seconds for the derivation (default 60)")

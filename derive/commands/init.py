@@ -32,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
                         default=limits.LIMITS["init.timeout"].default, help="seconds for the derivation (default 120)")
     format_options(result)
     result.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
-    notation_option(result, profiles.DEFAULT)
+    notation_option(result, profiles.DEFAULT, template_dir=False)
     show_checks_option(result)
     return result
 

@@ -38,6 +38,7 @@ def command_parser(name: str, description: str, *examples: str) -> Parser:
     lines = [line[1:] if line.startswith(" ") else f"{PROG} {line}" for line in examples]
     description = "\n".join(textwrap.fill(paragraph, 79) for paragraph in description.split("\n"))
     epilog = ("example:" if len(examples) == 1 else "examples:") + "".join(f"\n  {line}" for line in lines)
+    epilog += "\n\nevery command also takes --catalog FILE.toml: a teacher's own entries (repeatable)"
     return Parser(prog=f"{PROG} {name}".rstrip(), description=description, epilog=epilog)
 
 
@@ -87,10 +88,12 @@ def output_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
 
 
-def notation_option(parser: argparse.ArgumentParser, default: str | None) -> None:
+def notation_option(parser: argparse.ArgumentParser, default: str | None, template_dir: bool = True) -> None:
+    """``--notation PROFILE``; ``template_dir``: the command also takes ``--template-dir`` (whose profiles count)."""
     parser.add_argument("--notation", metavar="PROFILE", default=default,
-                        help="how quantities are written: course (M_{l-1}, default) or textbook (n_in), "
-                             "or a profile of --template-dir" + ("" if default else "; wins over the spec's"))
+                        help="how quantities are written: course (M_{l-1}, default) or textbook (n_in)"
+                             + (", or a profile of --template-dir" if template_dir else "")
+                             + ("" if default else "; wins over the spec's"))
 
 
 def show_checks_option(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,8 @@ def parser() -> argparse.ArgumentParser:
                             "simulate --act tanh --init xavier --depth 10 --width 256 --batch 256",
                             "simulate --act relu --init kaiming --json")
     result.add_argument("--act", required=True, help="tanh, relu, sigmoid, leaky_relu[:A] (A in [0, 1), "
-                                                     "default 0.01) or linear")
+                                                     "default 0.01), linear, or any activation init --act takes "
+                                                     "(gelu, elu:1, 'f(z) = ...', a --catalog entry)")
     result.add_argument("--init", required=True, help="xavier, kaiming, lecun, prelu[:A] or normal:S")
     result.add_argument("--depth", default=30, help="layers (default 30)")
     result.add_argument("--width", default=512, help="units per layer (default 512)")
@@ -25,7 +26,7 @@ def parser() -> argparse.ArgumentParser:
     group.add_argument("--json", action="store_true", help="print the layers and ratios as JSON")
     group.add_argument("--pdf", action="store_true", help="write a LaTeX report and its PDF into a folder (default out/)")
     result.add_argument("--lang", choices=LANGUAGES, default="en", help="wording: en or zh")
-    notation_option(result, profiles.DEFAULT)
+    notation_option(result, profiles.DEFAULT, template_dir=False)
     result.add_argument("-o", "--output", metavar="FILE", help="write to FILE (with --pdf: a folder, default out/)")
     return result
 
