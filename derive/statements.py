@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 import sympy as sp
 
 from .errors import UsageError
-from .printing import NotationLatexPrinter, tex_escape
+from .printing import NotationLatexPrinter, _named_function_derivative, tex_escape
 
 #: Control words the printer may write; anything else in its output refuses the span (a second
 #: wall behind the reader: no command of the user's can come out).
@@ -31,13 +31,15 @@ _ALLOWED = {
     "approx", "pm", "mp", "prime", "ldots", "cdots", "dots", "lfloor", "rfloor", "lceil", "rceil", "vert",
     "lvert", "rvert", "mid", "wedge", "vee", "land", "lor", "neg", "emptyset", "varnothing", "cup", "cap",
     "setminus", "subseteq", "subset", "to", "rightarrow", "mapsto", "nabla", "odot", "circ", "top", "intercal",
-    "textbackslash", "textasciitilde", "sign", "delta", "overline",
+    "textbackslash", "textasciitilde", "sign", "delta", "overline", "big", "Big",
     "bar", "tilde", "vec", "dot", "ddot", "boldsymbol", "mathcal", "erf", "arcsin", "arccos", "arctan",
     "alpha", "beta", "gamma", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
     "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi",
     "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
 }
 _CONTROL = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
+#: \big or \Big other than the printer's bar of a value at a point (f(x)\big|_{x=0})
+_LOOSE_BIG = re.compile(r"\\[bB]ig(?!\|_\{)")
 _DECIMAL = re.compile(r"(?<![\d.])(\d*\.\d+)")
 _HAT = re.compile(r"hat\(([A-Za-z])\)")
 _UNSAFE_NAME = re.compile(r"[\\{}^%#&~$]")
@@ -117,6 +119,16 @@ class _StatementPrinter(NotationLatexPrinter):
             return "-" + (rf"\left({shown}\right)" if isinstance(inner, sp.Add) else shown)
         return super()._print_Mul(expr)
 
+    def _print_Subs(self, expr):
+        """A named function's derivative at a point as written: ``\\sigma'(0)``, ``f''(1)`` (not
+        ``\\sigma'(t)`` with a bar at t = 0)."""
+        body, old, new = expr.args
+        named = _named_function_derivative(body) if isinstance(body, sp.Derivative) else None
+        if named and len(old) == 1 and old[0] == named[1]:
+            function, _, order = named
+            return f"{self._function_name(function)}{self._primes(order)}({self._print(new[0])})"
+        return super()._print_Subs(expr)
+
     def _print_log(self, expr, exp=None):
         """A logarithm read unevaluated with its base (\\log_2 x) keeps the base."""
         if len(expr.args) == 2:
@@ -191,12 +203,21 @@ def _read(span: str, table):
         return read(span, table)
 
 
-def _table(derivation):
-    """The reading table of a statement: the problem's names (or the general one), and the
-    course's functions applied where an argument list follows."""
+#: a built-in function written with a prime (``\\tanh'(0)``, ``\\sin^{\\prime}``): printed as written
+_PRIMED = re.compile(r"\\([A-Za-z]+)\s*(?='|\^\s*\{?\s*\\prime(?![A-Za-z]))")
+
+
+def _table(derivation, text: str = ""):
+    """The reading table of a statement: the problem's names (or the general one), the course's
+    functions applied where an argument list follows, and a built-in function that ``text``
+    writes with a prime kept a function (``\\tanh'(0)`` printed so, never worked out to 1)."""
+    from .check.reader.tokens import BUILTIN
     from .check.table import declare_function, table_for
 
     table = table_for(derivation, True)
+    for name in sorted(set(_PRIMED.findall(text))):
+        if name in BUILTIN and name not in table.names and name not in table.functions:
+            declare_function(table, name, sp.Function(name))
     for name in FUNCTIONS:  # sigma(x) is the function sigma at x, not sigma times x; ReLU(x) kept as written
         if name not in table.names and (name not in table.functions or isinstance(table.functions[name], sp.Lambda)):
             declare_function(table, name, sp.Function(name))
@@ -215,7 +236,7 @@ def span_tex(span: str, derivation=None, quantities: Iterable = (), table=None) 
     from .check.reader import ReadError
 
     try:
-        reading = _read(span, table if table is not None else _table(derivation))
+        reading = _read(span, table if table is not None else _table(derivation, span))
     except ReadError as error:
         reason = " ".join(str(error).replace("the answer", "the formula").split())
         raise StatementError(f"cannot read the formula '${_quoted(span)}$': {reason}") from None
@@ -234,14 +255,19 @@ def span_tex(span: str, derivation=None, quantities: Iterable = (), table=None) 
     printer = _StatementPrinter(quantities, decimals)
     if r"\times" in span:  # a span that writes its products with \times (k \times k) is printed so
         printer._settings["mul_symbol_latex"] = r" \times "
-    if "list" in reading.notes and len(sides) == 1 and isinstance(sides[0], sp.Tuple):
-        sides = [r",\ ".join(printer.doprint(item) for item in sides[0])]
-    else:
-        sides = [printer.doprint(side) for side in sides]
+    try:
+        if "list" in reading.notes and len(sides) == 1 and isinstance(sides[0], sp.Tuple):
+            sides = [r",\ ".join(printer.doprint(item) for item in sides[0])]
+        else:
+            sides = [printer.doprint(side) for side in sides]
+    except (TypeError, ValueError, AttributeError, NotImplementedError, RecursionError):
+        raise StatementError(f"the formula '${_quoted(span)}$' cannot be printed") from None
     tex = (r" \in " if "in" in reading.notes else " = ").join(sides)
     for control in _CONTROL.findall(tex):
         if control.isalpha() and control not in _ALLOWED or "^^" in tex:
             raise StatementError(f"the formula '${_quoted(span)}$' cannot be printed safely (\\{control})")
+    if _LOOSE_BIG.search(tex):
+        raise StatementError(f"the formula '${_quoted(span)}$' cannot be printed safely (\\big)")
     return tex
 
 
@@ -253,7 +279,7 @@ def to_tex(text: str, derivation=None, quantities: Iterable = (),
     spans = sum(is_math for is_math, _ in pieces)
     if spans > MAX_SPANS:
         raise StatementError(f"{spans} formulas; at most {MAX_SPANS} are read in one text")
-    table = _table(derivation) if spans else None
+    table = _table(derivation, "".join(piece for is_math, piece in pieces if is_math)) if spans else None
     return "".join(f"${span_tex(piece, derivation, quantities, table)}$" if is_math else escape(piece)
                    for is_math, piece in pieces)
 

@@ -41,6 +41,12 @@ STATEMENTS = {
     "control-character": ("Null $x\u0000$.", REFUSED),
     "nested": ("Nested $a $b$ c$.", MATH),  # two spans, a and c, around the text b
     "text-input": (r"Text $\text{\input{/etc/hostname}}$.", REFUSED),  # \text around a command: refused
+    # a prime or a bar at a point prints (\big| is the printer's), never a command of the user's
+    "prime-input": (r"Slope $\tanh'(\input{/etc/hostname})$.", REFUSED),
+    "prime-write": (r"Slope $\write'(0)$.", REFUSED),
+    "prime-unknown-command": (r"Slope $\foo'(0)$.", REFUSED),
+    "big-input": (r"Bar $\big\input{/etc/hostname}$.", REFUSED),
+    "bar-input": (r"Bar $\left. x \right|_{\input{/etc/hostname}}$.", REFUSED),
     **{f"attack-{n}": (f"${attack}$", REFUSED) for n, attack in enumerate(TEX_ATTACKS)},
 }
 #: statement -> LaTeX that must be in the .tex
@@ -55,6 +61,13 @@ RIGHT = {
                     r"With $S_{j}^{(3)} = \sum_{i=0}^{d^{(2)}} w_{ij}^{(3)} x_{i}^{(2)}$."),
     "seed-subscripts": (r"So $W2=(W1-F+2P)/S+1$.", r"So $W_{2} = \frac{W_{1} - F + 2 P}{S} + 1$."),
     "relu": (r"With $\text{ReLU}(x) = \max(0, x)$.", r"With $\operatorname{ReLU}(x) = \max\left(0, x\right)$."),
+    # a derivative at a number, as the course writes it (never \sigma'(t) at t = 0, never worked out)
+    "sigma-prime-at-0": (r"Compute $\sigma'(0)$.", r"Compute $\sigma'(0)$."),
+    "second-derivative": (r"Find $f''(x)$.", r"Find $f''(x)$."),
+    "tanh-prime-at-0": (r"Compute $\tanh'(0)$.", r"Compute $\tanh'(0)$."),
+    "prime-superscript": (r"Compute $\sin^{\prime}(0)$.", r"Compute $\sin'(0)$."),
+    "prime-equation": (r"So $\sigma'(0) = 0.25$.", r"So $\sigma'(0) = 0.25$."),
+    "bar-at-point": (r"Take $\left. x^2 \right|_{x=1}$.", r"Take $x^{2}\big|_{x=1}$."),
 }
 
 

@@ -1,10 +1,13 @@
 """Sheet specs: every malformed spec is one line and exit 2, user text prints literally,
 output is deterministic."""
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from derive import pdf
 from derive.cli import cli
 from derive.render import render_sheet
 from derive.sheet import read_spec
@@ -95,3 +98,28 @@ def test_handout_asks_without_answering():
     answer = r"\sigma(x) \left(1 - \sigma(x)\right)"
     assert answer not in handout and answer in key
     assert "求： （1）一阶导数 $\\sigma'(x)$；（2）二阶导数 $\\sigma''(x)$。" in handout  # numbered sub-questions
+
+
+#: a derivative written with primes, at a number or a name: (span, its LaTeX, its text in the PDF without spaces)
+PRIMES = [
+    (r"\\sigma'(0)", r"$\sigma'(0)$", "σ′(0)"),
+    ("f''(x)", "$f''(x)$", "f′′(x)"),
+    (r"\\tanh'(0)", r"$\tanh'(0)$", "tanh′(0)"),
+]
+
+
+@pytest.mark.skipif(not pdf.tex_available() and not os.environ.get("CI"), reason="TeX is not installed")
+def test_a_statement_with_primes_prints_in_the_handout_and_the_key(capsys, tmp_path):
+    statements = "\n".join(f'[[problem]]\nstatement = "Compute ${span}$."\nnumeric = {{ value = "1" }}\n'
+                           for span, _, _ in PRIMES)
+    spec = tmp_path / "primes.toml"
+    spec.write_text('title = "Primes"\nlang = "en"\n' + statements, encoding="utf-8")
+    status, out, err = run(capsys, "sheet", spec, "--pdf", "-o", tmp_path / "out")
+    assert status == 0, err
+    for name in ("primes", "primes-key"):
+        tex = (tmp_path / "out" / f"{name}.tex").read_text(encoding="utf-8")
+        text = "".join(subprocess.run(["pdftotext", str(tmp_path / "out" / f"{name}.pdf"), "-"], check=True,
+                                      capture_output=True, text=True).stdout.split())
+        for _, latex, shown in PRIMES:
+            assert f"Compute {latex}." in tex and r"\big" not in tex
+            assert f"Compute{shown}." in text, text
