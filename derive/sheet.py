@@ -88,15 +88,17 @@ class Sheet:
     lang: str | None
     problems: tuple[Problem, ...]
     notation: str | None = None
+    #: the title is the spec's file name (no ``title`` key): literal text, never markup
+    title_from_file: bool = False
 
     @property
     def title_tex(self) -> str:
         """The title for TeX: its text escaped, its ``$...$`` spans printed from their parsed form
-        (see :mod:`derive.statements`)."""
+        (see :mod:`derive.statements`); a title taken from the file name only escaped."""
         from .markup import title_tex
         from .statements import to_tex
 
-        return to_tex(self.title, escape=title_tex)
+        return title_tex(self.title) if self.title_from_file else to_tex(self.title, escape=title_tex)
 
 
 def _check_keys(table: dict, allowed: dict, where: str, path: Path) -> None:
@@ -346,4 +348,5 @@ def build_sheet(table: dict, path: Path, template_dir: str | None = None) -> She
         lang=table.get("lang"),
         problems=built,
         notation=table.get("notation"),
+        title_from_file="title" not in table,
     )

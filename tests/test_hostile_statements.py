@@ -128,3 +128,38 @@ def test_the_error_names_the_problem_by_number(tmp_path):
     spec = write(tmp_path / "two.toml", sheet_spec(extra=extra))
     status, _, err = run_table({"row": ["sheet", spec, "-o", str(tmp_path / "out")]})["row"]
     assert_one_line_error(status, err, 2, mentions=f"{spec}: problem[2].statement: cannot read the formula '$\\def$'")
+
+
+#: a spec without a title is titled by its file name: literal text, never a formula (file stem -> the .tex title)
+FILE_NAMES = {
+    "dollar": ("we ird$name", r"we ird\$name"),
+    "dollar-pair": ("a$x$b", r"a\$x\$b"),
+    "backslash": ("back\\slash", r"back\textbackslash{}slash"),
+    "backslash-dollar": ("a\\$b", r"a\textbackslash{}\$b"),
+    "input": ("x\\input{etc}", r"x\textbackslash{}input\{etc\}"),
+    "percent": ("100%done", r"100\%done"),
+    "brace": ("brace{open", r"brace\{open"),
+    "caret-hex": ("c^^5cinput", r"c\^{}\^{}5cinput"),
+    "hash-tilde": ("hash#1 ~x", r"hash\#1 \textasciitilde{}x"),
+}
+
+
+@pytest.fixture(scope="module")
+def file_name_results(tmp_path_factory):
+    """Each untitled spec's ``derive sheet`` run, in one process: {row: (status, stdout, stderr, out)}."""
+    folder = tmp_path_factory.mktemp("names")
+    rows = {}
+    for key, (stem, _) in FILE_NAMES.items():
+        (folder / key).mkdir()
+        spec = write(folder / key / f"{stem}.toml", '[[problem]]\nentry = "sigmoid"\n')
+        rows[key] = ["sheet", spec, "-o", str(folder / key / "out")]
+    return {key: (*value, folder / key / "out") for key, value in run_table(rows).items()}
+
+
+@pytest.mark.parametrize("row", list(FILE_NAMES))
+def test_a_title_from_the_file_name_prints_literally(file_name_results, row):
+    status, _, err, out = file_name_results[row]
+    assert status == 0, err
+    tex = _tex(out)
+    assert tex.count(r"{\Large\bfseries " + FILE_NAMES[row][1]) == 2, tex[:3000]  # the handout and the key
+    assert_no_raw_tex(tex)
