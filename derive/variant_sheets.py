@@ -166,12 +166,22 @@ def main(options) -> int:
     targets: dict = {}  # a problem's expected answers, computed once for every student sharing it
     students_json = [record(v, table, path, options.notation, options.template_dir, targets) for v in variants]
     written.append(write(document(variants[0].sheet.name, seed, students_json), folder / "variants.json"))
-    print(f"wrote {len(written)} files into {folder}: "
-          + ", ".join(f"{kind}/ ({len(texs)} .tex)" for kind, texs in files.items())
-          + (f", {stem}-handouts.pdf" + (f", {stem}-keys.pdf" if options.key else "") if options.pdf else "")
-          + (f", {stem}-formulas" if options.formulas else "")
-          + ", variants.json")
+    print(f"wrote {len(written)} files into {folder}: {summary(written, folder)}")
     return 0
+
+
+def summary(written: list[Path], folder: Path) -> str:
+    """What a --variants run wrote, every file counted once: a subfolder as its counts by kind
+    (``handouts/ (3 .tex, 3 .pdf)``), a file of ``folder`` itself by name, in the order written."""
+    shown: dict[str, dict[str, int] | None] = {}
+    for path in written:
+        if path.parent == folder:
+            shown[path.name] = None
+        else:
+            counts = shown.setdefault(f"{path.parent.name}/", {})
+            counts[path.suffix] = counts.get(path.suffix, 0) + 1
+    return ", ".join(name if counts is None else f"{name} ({', '.join(f'{n} {kind}' for kind, n in counts.items())})"
+                     for name, counts in shown.items())
 
 
 def _pdfs(files: dict[str, dict[str, str]], folder: Path, stem: str, jobs: int) -> list[Path]:

@@ -82,9 +82,10 @@ REQUIRED = {
 def _bank(tmp_path: Path, capsys, spec: str, *extra: str) -> ET.Element:
     path = tmp_path / "quiz.toml"
     path.write_text(spec, encoding="utf-8")
-    status, _, err = run_cli(capsys, "export", str(path), "--format", "moodle", "-o", str(tmp_path / "bank.xml"),
-                             *extra)
+    status, out, err = run_cli(capsys, "export", str(path), "--format", "moodle", "-o", str(tmp_path / "bank.xml"),
+                               *extra)
     assert status == 0, err
+    assert out == f"wrote {tmp_path / 'bank.xml'}\n" and not err  # the file written, as sheet reports its own
     data = (tmp_path / "bank.xml").read_bytes()
     assert data.startswith(b"<?xml version='1.0' encoding='utf-8'?>\n<quiz>")  # the declaration on line 1
     return ET.fromstring(data)
@@ -422,9 +423,10 @@ def test_moodle_variants_a_category_per_problem_a_question_per_student(variants,
 
 def test_gradescope_variants_graded_against_the_students_own(variants, tmp_path, capsys):
     folder, document = variants
-    status, _, err = run_cli(capsys, "export", str(folder / "hw.toml"), "--format", "gradescope", "-o",
-                             str(tmp_path / "ag.zip"), "--variants", str(folder / "out" / "variants.json"))
+    status, out, err = run_cli(capsys, "export", str(folder / "hw.toml"), "--format", "gradescope", "-o",
+                               str(tmp_path / "ag.zip"), "--variants", str(folder / "out" / "variants.json"))
     assert status == 0, err
+    assert out == f"wrote {tmp_path / 'ag.zip'}\n" and not err
     first = document["students"][0]
     second = next(s for s in document["students"] if _xavier(s) != _xavier(first))
     letters = "".join(chr(ord("A") + first["problems"][1]["order"].index(i)) for i in (0, 1))
@@ -456,6 +458,21 @@ def test_moodle_variants_of_another_spec_is_one_line(variants, tmp_path, capsys,
                              str(tmp_path / "bank.xml"), "--variants", str(folder / "out" / "variants.json"))
     assert_one_line_error(status, err, mentions="this spec's")
     assert not (tmp_path / "bank.xml").exists()
+
+
+@pytest.mark.parametrize("fmt", ["moodle", "gradescope"])
+def test_a_variants_file_of_another_spec_is_named_as_given(variants, tmp_path, capsys, monkeypatch, fmt):
+    """The error names the variants file by the path given (relative here, another name than variants.json)."""
+    folder, document = variants
+    (tmp_path / "class 7").mkdir()
+    (tmp_path / "class 7" / "drawn.json").write_bytes((folder / "out" / "variants.json").read_bytes())
+    (tmp_path / "quiz.toml").write_text(SPEC, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run_cli(capsys, "export", "quiz.toml", "--format", fmt, "-o", "out.bin",
+                             "--variants", "class 7/drawn.json")
+    first = document["students"][0]["id"]
+    assert_one_line_error(status, err, mentions=f"derive: error: class 7/drawn.json: student '{first}': problem 1 ")
+    assert not (tmp_path / "out.bin").exists()
 
 
 def test_gradescope_a_teachers_catalog_entry_is_graded_in_the_autograder(tmp_path, capsys):

@@ -114,7 +114,7 @@ def test_a_statement_with_primes_prints_in_the_handout_and_the_key(capsys, tmp_p
                            for span, _, _ in PRIMES)
     spec = tmp_path / "primes.toml"
     spec.write_text('title = "Primes"\nlang = "en"\n' + statements, encoding="utf-8")
-    status, out, err = run(capsys, "sheet", spec, "--pdf", "-o", tmp_path / "out")
+    status, _, err = run(capsys, "sheet", spec, "--pdf", "-o", tmp_path / "out")
     assert status == 0, err
     for name in ("primes", "primes-key"):
         tex = (tmp_path / "out" / f"{name}.tex").read_text(encoding="utf-8")

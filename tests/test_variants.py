@@ -309,6 +309,20 @@ def test_variants_json_is_written_and_read_back(tmp_path):
     assert (tmp_path / "v.json").read_text(encoding="utf-8") == json.dumps(GOOD, sort_keys=True, indent=1) + "\n"
 
 
+def test_the_summary_names_every_file_written(tmp_path, capsys):
+    """--formulas without --pdf: one .tex per student in handouts/ and keys/, the formula sheet, variants.json."""
+    (tmp_path / "s.toml").write_text(SMALL, encoding="utf-8")
+    out = tmp_path / "out"
+    status, printed, err = run_cli(capsys, "sheet", str(tmp_path / "s.toml"), "--variants", "2", "--formulas",
+                                   "-o", str(out))
+    assert status == 0, err
+    assert printed == (f"wrote 6 files into {out}: handouts/ (2 .tex), keys/ (2 .tex), s-formulas.tex, "
+                       "variants.json\n")
+    assert sorted(str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()) == [
+        "handouts/s-001.tex", "handouts/s-002.tex", "keys/s-001-key.tex", "keys/s-002-key.tex", "s-formulas.tex",
+        "variants.json"]
+
+
 # -- PDFs ----------------------------------------------------------------------------------------------
 @pytest.mark.skipif(not shutil.which("xelatex") or not shutil.which("pdfunite"), reason="needs TeX and poppler")
 def test_pdfs_and_the_combined_pdf(tmp_path, capsys):
@@ -320,9 +334,12 @@ def test_pdfs_and_the_combined_pdf(tmp_path, capsys):
 
     (tmp_path / "s.toml").write_text(SMALL, encoding="utf-8")
     out = tmp_path / "out"
-    status, _, err = run_cli(capsys, "sheet", str(tmp_path / "s.toml"), "--variants", "2", "--seed", "1", "--pdf",
-                             "--jobs", "2", "--no-key", "-o", str(out))
+    status, printed, err = run_cli(capsys, "sheet", str(tmp_path / "s.toml"), "--variants", "2", "--seed", "1",
+                                   "--pdf", "--jobs", "2", "--no-key", "-o", str(out))
     assert status == 0, err
+    # every file written is counted and named: 2 .tex and 2 .pdf in handouts/, the combined PDF, variants.json
+    assert printed == f"wrote 6 files into {out}: handouts/ (2 .tex, 2 .pdf), s-handouts.pdf, variants.json\n"
+    assert sum(path.is_file() for path in out.rglob("*")) == 6
     parts = [out / "handouts" / "s-001.pdf", out / "handouts" / "s-002.pdf"]
     pages = [int(subprocess.run(["pdfinfo", str(p)], capture_output=True, text=True, check=True).stdout
                  .split("Pages:")[1].split()[0]) for p in [*parts, out / "s-handouts.pdf"]]

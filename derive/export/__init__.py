@@ -38,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Run ``derive export`` with ``argv`` (the arguments after ``export``); raises DeriveError on bad input."""
+    from ..commands.options import report
     from ..files import read_toml, refuse_overwrite, write_atomic
     from ..sheet import build_sheet
     from .items import sheet_items
@@ -58,20 +59,22 @@ def main(argv: list[str]) -> int:
         if variants is None:
             data = bank(sheet.name, sheet_items(sheet, lang), lang)
         else:
-            data = variant_bank(path.stem, [(student["id"], student_items(table, path, student, lang))
+            data = variant_bank(path.stem, [(student["id"], student_items(table, path, student, lang,
+                                                                          options.variants))
                                             for student in variants["students"]], lang)
     else:
         from .gradescope import autograder, key
 
         students = (variants or {}).get("students", [])
         for student in students:
-            drawn_values(table, path, student)  # the variants are this spec's
+            drawn_values(table, path, student, options.variants)  # the variants are this spec's
         if students:
-            student_items(table, path, students[0], lang)  # the spec builds with them
+            student_items(table, path, students[0], lang, options.variants)  # the spec builds with them
         catalog = path.parent / table["catalog"] if isinstance(table.get("catalog"), str) else None
         data = autograder(path, path.stem, lang, key(sheet, table, path) if variants is None else variants, catalog)
     refuse_overwrite(options.output, path, options.variants, catalog if options.format != "moodle" else None)
     write_atomic(Path(options.output), data)
+    report([Path(options.output)])  # "wrote bank.xml", as sheet reports its files
     return 0
 
 
@@ -82,18 +85,19 @@ def _variants(path: str) -> dict:
     return load(path)
 
 
-def student_items(table: dict, path: Path, student: dict, lang: str) -> list:
+def student_items(table: dict, path: Path, student: dict, lang: str, source: str = "variants.json") -> list:
     """A student's items: the sheet built from the spec with the student's drawn parameters
     (:func:`derive.variants.with_values` and :func:`derive.sheet.build_sheet`, the one mechanism of
     a spec and its variants), each choice's options in the order the student was shown. A
-    variants.json that does not fit the spec (another spec's) is a UsageError naming the student."""
+    variants file that does not fit the spec (another spec's) is a UsageError naming the file
+    (``source``, the path as given) and the student."""
     from ..errors import UsageError
     from ..sheet import build_sheet
     from ..variants import with_values
     from .items import sheet_items
 
-    where = f"variants.json: student '{student['id'][:40]}'"
-    sheet = build_sheet(with_values(table, drawn_values(table, path, student)), path)
+    where = f"{source}: student '{student['id'][:40]}'"
+    sheet = build_sheet(with_values(table, drawn_values(table, path, student, source)), path)
     orders = {entry["number"]: entry["order"] for entry in student.get("problems", []) if "order" in entry}
     for number, order in orders.items():
         question = sheet.problems[number - 1].question if 1 <= number <= len(sheet.problems) else None
@@ -103,9 +107,9 @@ def student_items(table: dict, path: Path, student: dict, lang: str) -> list:
     return sheet_items(sheet, lang, orders)
 
 
-def drawn_values(table: dict, path: Path, student: dict) -> dict[int, dict]:
+def drawn_values(table: dict, path: Path, student: dict, source: str = "variants.json") -> dict[int, dict]:
     """A student's drawn parameters by problem number; a problem the spec has not, or one without
-    ``params``, is a UsageError naming the student (variants.json of another spec)."""
+    ``params``, is a UsageError naming the variants file ``source`` and the student (another spec's)."""
     from ..errors import UsageError
 
     problems = table.get("problem") if isinstance(table.get("problem"), list) else []
@@ -113,7 +117,7 @@ def drawn_values(table: dict, path: Path, student: dict) -> dict[int, dict]:
     for number, drawn in (student.get("params") or {}).items():
         index = int(number) if str(number).isdigit() else 0
         if not 1 <= index <= len(problems) or not isinstance(problems[index - 1].get("params"), dict):
-            raise UsageError(f"variants.json: student '{student['id'][:40]}': problem {str(number)[:20]} has no "
+            raise UsageError(f"{source}: student '{student['id'][:40]}': problem {str(number)[:20]} has no "
                              f"params in {path}; are the variants this spec's?")
         values[index] = drawn
     return values
