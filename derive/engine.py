@@ -135,7 +135,9 @@ class Derivation:
     def value(self, name: str, values: Mapping[str, sp.Rational]) -> sp.Basic:
         """The target ``name`` with the given parameter values substituted, simplified exactly."""
         symbols = {self.parameters()[k].symbol: v for k, v in values.items()}
-        return sp.simplify(self.explicit(self.target(name).rhs.xreplace(symbols)))
+        # subs, not xreplace: a sum's or product's own index (the t of Product(..., (t, k + 1, T)))
+        # is not the parameter of the same name, and stays
+        return sp.simplify(self.explicit(self.target(name).rhs.subs(symbols)))
 
     def explicit(self, expr: sp.Basic) -> sp.Basic:
         """``expr`` with every named function (sigma, tanh, Phi, ...) replaced by its definition."""

@@ -336,14 +336,17 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
                             names),
                  "entrywise": "; ".join(f"{size} = {', '.join(map(str, values))}"
                                         for size, values in target.entrywise)}
-        if not values and isinstance(target.rhs, sp.Expr) and target.rhs.is_number and not target.rhs.is_Integer \
+        # a target's value is shown where the --param values enter it; the others read as without them
+        given = {key: value for key, value in values.items() if quantities[key].symbol in target.rhs.free_symbols}
+        if not given and isinstance(target.rhs, sp.Expr) and target.rhs.is_number and not target.rhs.is_Integer \
                 and not isinstance(target.display, sp.Float):  # a decimal display is its own rounding
             entry["float"] = float(sp.N(target.rhs, 17))
-        if values:
-            value = derivation.value(target.name, values)
-            entry.update(value=sp.sstr(value), value_tex=latex(value))
+        if given:
+            value = derivation.value(target.name, given)
+            # value: SymPy's text, where it is a number; value_text and value_tex in the notation (never a key)
+            entry.update(value_text=text(value), value_tex=latex(value))
             if value.is_number:
-                entry["float"] = float(sp.N(value, 17))
+                entry.update(value=sp.sstr(value), float=float(sp.N(value, 17)))
         if "float" in entry:
             entry.update(approximate(entry["float"], target.percent))
         targets.append(entry)
@@ -373,8 +376,10 @@ def to_json(view: Mapping) -> str:
         "steps": [{"rule": line["rule"], "reason": line["reason"],
                    "latex": _joined(line["tex_left"], line["tex_right"], line["kind"]),
                    "check": line["check"], "points": line["points"]} for line in view["lines"]],
-        "targets": {t["name"]: {k: t[k] for k in ("latex", "sympy", "value", "float") if k in t}
-                    for t in ({**t, "latex": t["tex_right"]} for t in view["targets"])},
+        "targets": {t["name"]: {k: t[k] for k in ("latex", "sympy", "value", "value_latex", "float") if k in t}
+                    for t in ({**t, "latex": t["tex_right"],
+                               **({"value_latex": t["value_tex"]} if "value_tex" in t and "value" not in t else {})}
+                              for t in view["targets"])},
     }
     if view["values"]:
         document["values"] = view["values"]
