@@ -1,7 +1,7 @@
 """check-steps: a crash is never a timeout (issue 17, point 5).
 
 An exception while one line is judged (the reader, SymPy, the verifier) is that line's verdict
-``error`` with the exception in one line; the other lines are still judged, a wrong line after
+``error`` with the failure in words, never the exception's name or message; the other lines are still judged, a wrong line after
 it is still found, and nothing reaches standard error. A worker that dies is ``error`` for the
 line it was judging, never "took longer than". A line that really is slow stays a timeout.
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import signal
 
 import pytest
@@ -72,10 +73,25 @@ def forked(monkeypatch):
     monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: real("fork"))
 
 
+#: the failures in words, as the wording says them (the test's own copy: a change of wording is seen)
+INTERNAL = "an internal fault of the checker, not a mistake in what was written"
+DEPTH = "it is nested too deeply for the checker"
+MEMORY = "it needs more memory than the checker may use"
+#: a Python exception's name (KeyError, ZeroDivisionError, MemoryError) or its message's quoting
+EXCEPTION = re.compile(r"[A-Z][a-z]+(Error|Exception)\b|'n'|division by zero|truth value|no domain declared")
+
+
+def assert_words_not_exception(feedback: str) -> None:
+    """A failure's feedback is a sentence: no exception name, no exception message, one line."""
+    assert not EXCEPTION.search(feedback) and "Traceback" not in feedback and "\n" not in feedback, feedback
+
+
 def _assert_one_line_reason(line: dict, reason: str) -> None:
     assert line["verdict"] == "error", line
-    assert reason in line["feedback"] and "\n" not in line["feedback"], line["feedback"]
-    assert "longer than" not in line["feedback"] and "Traceback" not in line["feedback"]
+    assert reason in line["feedback"], line["feedback"]
+    assert "longer than" not in line["feedback"]
+    if "SIGKILL" not in reason:
+        assert_words_not_exception(line["feedback"])
 
 
 def _assert_others_judged(report: dict, failed: int) -> None:
@@ -88,14 +104,14 @@ def _assert_others_judged(report: dict, failed: int) -> None:
 
 # -- in process: the exception types a line can meet, each an error of that line only --------------------
 @pytest.mark.parametrize(("error", "reason"), [
-    (KeyError("n"), "KeyError: 'n'"),                       # seed 000 2.3 before ed52cde: verify._point
-    (RecursionError("maximum recursion depth exceeded"), "RecursionError: maximum recursion depth"),
-    (ZeroDivisionError("division by zero"), "ZeroDivisionError: division by zero"),
-    (MemoryError(), "MemoryError"),
-    (TypeError("cannot determine truth value\nof Relational"), "TypeError: cannot determine truth value of"),
+    (KeyError("n"), INTERNAL),                       # seed 000 2.3 before ed52cde: verify._point
+    (RecursionError("maximum recursion depth exceeded"), DEPTH),
+    (ZeroDivisionError("division by zero"), INTERNAL),
+    (MemoryError(), MEMORY),
+    (TypeError("cannot determine truth value\nof Relational"), INTERNAL),
     # a DeriveError inside a line is not bad input (exit 2) either
-    (VerificationError("no domain declared for 'n'"), "VerificationError: no domain declared"),
-    (UsageError("a usage error inside a line"), "UsageError: a usage error inside a line"),  # not exit 2
+    (VerificationError("no domain declared for 'n'"), INTERNAL),
+    (UsageError("a usage error inside a line"), INTERNAL),  # not exit 2
 ])
 def test_an_exception_in_one_line_is_that_lines_error(monkeypatch, error, reason):
     monkeypatch.setattr(steps, "read", _faulty_read(_raise(error)))
@@ -136,7 +152,7 @@ def test_a_failure_before_any_line_is_every_lines_error_not_bad_input(monkeypatc
     monkeypatch.setattr(steps, "knowledge", lambda *args: {}["n"])
     report = timed.check_steps_guarded("\n".join(LINES[:2]), "sigmoid", "zh")
     assert [line["verdict"] for line in report["lines"]] == ["error", "error"]
-    assert report["lines"][0]["feedback"] == "未判定：检查器在这一行出错（KeyError: 'n'）；之后的各行照常判定"
+    assert report["lines"][0]["feedback"] == "未判定：检查器在这一行出错（检查器内部故障，并非所写内容有误）；之后的各行照常判定"
     assert report["final"]["verdict"] == "error"
 
 
@@ -149,7 +165,8 @@ def test_grade_reports_a_failed_line_as_error_and_a_wrong_one_as_incorrect(monke
     monkeypatch.setattr(steps, "read", _faulty_read(_raise(KeyError("n"))))
     failed = run_request({"problem": "sigmoid", "steps": LINES[:5]})
     assert failed["verdict"] == "error" and failed["lines"][2]["verdict"] == "error"
-    assert "line 3" in failed["feedback"] and "KeyError: 'n'" in failed["feedback"]
+    assert "line 3" in failed["feedback"] and INTERNAL in failed["feedback"]
+    assert_words_not_exception(failed["feedback"])
     wrong = run_request({"problem": "sigmoid", "steps": LINES})
     assert wrong["verdict"] == "incorrect" and wrong["first_error"] == 6
 
@@ -169,18 +186,18 @@ def _faulty_link(error: BaseException):
 
 
 @pytest.mark.parametrize(("error", "verdict", "reason"), [
-    (KeyError("n"), "error", "KeyError: 'n'"),
-    (RecursionError("maximum recursion\ndepth exceeded"), "error", "RecursionError: maximum recursion"),
-    (TypeError("cannot determine truth value of Relational"), "error", "TypeError: cannot determine truth"),
-    (VerificationError("no point to compare at"), "undecided", "VerificationError"),  # evaluable nowhere
+    (KeyError("n"), "error", INTERNAL),
+    (RecursionError("maximum recursion\ndepth exceeded"), "error", DEPTH),
+    (TypeError("cannot determine truth value of Relational"), "error", INTERNAL),
+    (VerificationError("no point to compare at"), "undecided", "it can be evaluated at no point"),  # nowhere
 ])
 def test_a_failing_link_is_an_error_and_an_unevaluable_one_undecided(monkeypatch, error, verdict, reason):
     monkeypatch.setattr(steps, "link", _faulty_link(error))
     report = steps.check_steps("\n".join(LINES[:2] + LINES[3:]), "sigmoid")
     got = [line["verdict"] for line in report["lines"]]
     assert got[3] == verdict, report["lines"]
-    assert reason in report["lines"][3]["feedback"] and "\n" not in report["lines"][3]["feedback"]
-    assert "carried" not in report["lines"][3]["feedback"]
+    assert reason in report["lines"][3]["feedback"] and "carried" not in report["lines"][3]["feedback"]
+    assert_words_not_exception(report["lines"][3]["feedback"])
     # the other lines are judged as by hand: 1-3 follow, sigma + sigma^2 is wrong
     assert all(v in FOLLOWS for v in got[:3]) and got[4] == "wrong", got
     assert report["first_error"] == 5
@@ -277,11 +294,13 @@ def test_an_exception_in_the_worker_is_an_error_line_and_the_rest_is_judged(monk
     assert "longer than" not in out and "Traceback" not in out
     if as_json:
         report = json.loads(out)
-        _assert_one_line_reason(report["lines"][2], "KeyError: 'n'")
+        _assert_one_line_reason(report["lines"][2], INTERNAL)
         _assert_others_judged(report, 3)
         assert "stopped" not in report
     else:
-        assert "  3. error      not judged: the checker failed on this line (KeyError: 'n')" in out, out
+        assert f"  3. error      not judged: the checker failed on this line ({INTERNAL})" in out, out
+        for line in out.splitlines():
+            assert_words_not_exception(line)
         assert "  6. wrong" in out and "The first line that does not follow is line 6" in out, out
 
 
@@ -363,3 +382,48 @@ def test_odd_lines_get_a_verdict_never_a_traceback(odd_runs, key):
     # none of these crashes the checker any more: every line is judged, or refused as unreadable
     assert not [line for line in report["lines"] if line["verdict"] == "error"], report["lines"]
     assert report["final"]["verdict"] != "error"
+
+
+# -- Taylor lines where the problem defines the function expanded: a step, never the checker's failure --
+# tanh x = x - x^3/3 + 2x^5/15 - 17x^7/315 + ...;  sigma(x) = 1/2 + x/4 - x^3/48 + x^5/480 - ...
+# (tables of Maclaurin series).  \tanh(x) under tanh was an ``error`` ("TypeError: Variables are not
+# symbols, got [rational]": the O(x^4) went into the definition's numeric comparison).
+@pytest.mark.parametrize(("problem", "line", "right"), [
+    ("tanh", r"\tanh(x) = x - \frac{x^3}{3} + O(x^4)", True),   # the x^4 term is 0
+    ("tanh", r"\tanh(x) = x - \frac{x^3}{3} + O(x^5)", True),
+    ("tanh", r"\tanh(x) = x + O(x^3)", True),                    # the x^2 term is 0
+    ("tanh", r"\tanh(x) = x - \frac{x^3}{3} + \frac{2x^5}{15} + O(x^7)", True),
+    ("tanh", r"\tanh(x) = x - \frac{x^3}{6} + O(x^5)", False),  # 1/6 is sin's
+    ("tanh", r"\tanh(x) = x + \frac{x^3}{3} + O(x^5)", False),  # the sign
+    ("tanh", r"\tanh(x) = x + O(x^4)", False),                   # the x^3 term missing
+    ("tanh", r"\tanh(x) = x - \frac{x^3}{3} + \frac{x^5}{15} + O(x^7)", False),
+    ("tanh", r"\tanh(x) = 1 - x^2 + O(x^4)", False),              # tanh' s expansion, not tanh's
+    ("xavier", r"\tanh(x) = x - \frac{x^3}{3} + O(x^4)", True),
+    ("xavier", r"\tanh(x) = x - \frac{x^3}{6} + O(x^4)", False),
+    ("sigmoid", r"\sigma(x) = \frac{1}{2} + \frac{x}{4} - \frac{x^3}{48} + O(x^5)", True),
+    ("sigmoid", r"\sigma(x) = \frac{1}{2} + \frac{x}{4} + O(x^3)", True),
+    ("sigmoid", r"\sigma(x) = \frac{1}{2} + \frac{x}{2} + O(x^3)", False),
+    ("sigmoid", r"\sigma(x) = \frac{1}{2} + \frac{x}{4} + \frac{x^3}{48} + O(x^5)", False),
+])
+def test_a_taylor_line_of_the_problems_own_function_gets_its_verdict(problem, line, right):
+    report = timed.check_steps_guarded(line, problem)
+    (judged,) = report["lines"]
+    assert judged["verdict"] in (FOLLOWS if right else {"wrong"}), judged
+    assert_words_not_exception(judged["feedback"])
+    # an expansion is a step, never a result: not right, and the sentence says which results it missed
+    assert report["final"]["verdict"] == "incorrect" and report["final"]["target"] is None, report["final"]
+
+
+@pytest.mark.parametrize(("lang", "sentence"), [
+    ("en", "The final result is not right: the last line reaches none of the problem's results (d1, d2)."),
+    ("zh", "最终结果不正确：最后一行没有得到本题的任何结果（d1, d2）。"),
+])
+def test_a_last_line_that_reaches_no_result_says_so_in_words(capsys, tmp_path, lang, sentence):
+    # tanh's results are d1 and d2 (`python -m derive check tanh --targets`); the "(-)" said nothing
+    answer = write(tmp_path / "taylor.tex", r"\tanh(x) = x - \frac{x^3}{3} + O(x^4)")
+    status, out, err = run_cli(capsys, "check-steps", "tanh", "--file", answer, "--lang", lang)
+    assert status == 1 and err == "" and out.splitlines()[-1].endswith(sentence), out
+    assert "(-)" not in out and "（-）" not in out
+    report = timed.check_steps_guarded(r"\tanh(x) = x - \frac{x^3}{3} + O(x^4)", "tanh", lang)
+    assert report["final"]["results"] == ["d1", "d2"]
+    assert run_request({"problem": "tanh", "steps": [r"\tanh(x) = x + O(x^3)"], "lang": lang})["feedback"] == sentence

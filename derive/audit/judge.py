@@ -114,6 +114,15 @@ class Checker:
         return self._call({"answer": answer, "problem": entry, "target": target, "lang": self.lang}, self.timeout)
 
 
+def sentences(parts: list[str | None], lang: str) -> str:
+    """Reasons joined as sentences: each part but the last ends with a full stop (。 in Chinese,
+    joined without a space) where it has none; empty parts are left out."""
+    kept = [part.strip() for part in parts if part and part.strip()]
+    stop, space = ("。", "") if lang == "zh" else (".", " ")
+    return space.join(part if n == len(kept) - 1 or part[-1] in ".。!?！？" else part + stop
+                      for n, part in enumerate(kept))
+
+
 def value_only(latex: str) -> str:
     """The right-most side of ``a = b = c`` (equals signs inside groups and environments stay)."""
     depth, cut, index = 0, 0, 0
@@ -196,9 +205,9 @@ class Judge:
         slip = next((text for text in self.words["slips"].values() if feedback.startswith(text)), None)
         if matches:
             others = " / ".join(other for other, _ in matches)
-            return self.finding(claim, expected, "swapped-label", " ".join(filter(None, [self.say(
+            return self.finding(claim, expected, "swapped-label", sentences([self.say(
                 "swapped_target", entry=claim.name, other=others, expected=matches[0][1].get("expected", ""),
-                asked=claim.quantity), slip])))
+                asked=claim.quantity), slip], self.lang))
         if slip:
             return self.finding(claim, expected, "slip", feedback)
         return self.finding(claim, expected, "wrong", feedback)

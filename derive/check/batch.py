@@ -78,15 +78,19 @@ def run_request(request: Mapping) -> dict:
 
 def failed(request: Mapping, error: BaseException) -> dict:
     """The reply to a request whose check failed inside (an exception, not bad input): verdict
-    ``error`` with one line naming the answer (or the derivation) and the failure, never ``timeout``."""
-    answer = request.get("answer")
-    what = f"the answer '{quoted(answer)}'" if isinstance(answer, str) else \
-        f"the derivation for '{quoted(str(request.get('problem')), 40)}'"
-    reason = quoted(str(error), 80)
+    ``error`` with one line naming the answer (or the derivation) and the failure in words (never the
+    exception, never ``timeout``), in the request's language."""
+    from ..render import wording
+    from .timed import failure_reason
+
+    lang = request.get("lang") if request.get("lang") in LANGUAGES else "en"
+    words, answer, reason = wording(lang)["check"], request.get("answer"), failure_reason(error, lang)
+    feedback = words["failed_answer"].format(answer=quoted(answer), reason=reason) if isinstance(answer, str) \
+        else words["failed_derivation"].format(problem=quoted(str(request.get("problem")), 40), reason=reason)
     return {"problem": request.get("problem"), "target": request.get("target"), "verdict": "error",
             "expected": "", "parsed": "", "certificate": None, **({"lines": [], "first_error": None}
                                                                   if "steps" in request else {}),
-            "feedback": f"{what} could not be checked: {type(error).__name__}" + (f" ({reason})" if reason else "")}
+            "feedback": feedback}
 
 
 def steps_text(steps) -> str:
@@ -123,6 +127,7 @@ def summarize_steps(report: Mapping, lang: str) -> dict:
     """The grading fields of a line-by-line report: correct when no line is wrong, unreadable,
     undecided or ``error`` and the final result is right; ``error`` when the checker failed on a
     line (or on the final result) and no line is wrong or unreadable."""
+    from ..audit.judge import sentences
     from ..render import wording
 
     phrases = wording(lang)["steps"]
@@ -133,13 +138,22 @@ def summarize_steps(report: Mapping, lang: str) -> dict:
     if failed and not any(line["verdict"] in ("wrong", "unreadable") for line in lines):
         verdict = "error"
     feedback = [phrases["first_error"].format(n=bad[0]["n"], feedback=bad[0]["feedback"])] if bad else []
-    feedback.append(phrases[f"final_{final['verdict']}"].format(target=final["target"] or "-"))
+    feedback.append(final_sentence(final, phrases))
     skipped = [str(line["n"]) for line in lines if line["verdict"] == "skips"]
     if skipped:
         feedback.append(phrases["skipped"].format(lines=", ".join(skipped)))
     return {"problem": report["problem"], "target": final["target"], "verdict": verdict, "expected": "",
-            "parsed": lines[-1]["parsed"] if lines else "", "feedback": " ".join(feedback), "certificate": None,
-            "lines": lines, "first_error": report["first_error"]}
+            "parsed": lines[-1]["parsed"] if lines else "", "feedback": sentences(feedback, lang),
+            "certificate": None, "lines": lines, "first_error": report["first_error"]}
+
+
+def final_sentence(final: Mapping, phrases: Mapping) -> str:
+    """The final result of a line-by-line report in words; a last line that reaches none of the
+    problem's results names them (``results``) rather than a target."""
+    results = ", ".join(final.get("results", ())) or "-"
+    if final["target"] is None and final["verdict"] == "incorrect":
+        return phrases["final_unreached"].format(results=results)
+    return phrases[f"final_{final['verdict']}"].format(target=final["target"] or "-", results=results)
 
 
 def _escaped(text: str) -> str:
@@ -350,7 +364,8 @@ def summary(results: list[dict], seconds: float) -> str:
     """One line: how many answers got each verdict, and the wall time."""
     counts = Counter(r["verdict"] for r in results)
     parts = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
-    return f"graded {len(results)} answers in {seconds:.1f} s: {parts or 'nothing'}"
+    answers = "1 answer" if len(results) == 1 else f"{len(results)} answers"
+    return f"graded {answers} in {seconds:.1f} s: {parts or 'nothing'}"
 
 
 def write(results: list[dict], fmt: str) -> str:

@@ -39,7 +39,7 @@ def final_result(known: Knowledge, derivation: Derivation, subject, value, expec
     derivative by a name the student bound (``own``) is judged against that derivative."""
     if value is None:
         return {"target": None, "verdict": "missing"}
-    if any(isinstance(e, sp.Basic) and e.has(sp.Order) for e in (value, expected)):
+    if any(isinstance(e, sp.Basic) and e.has(sp.Order) for e in (value, expected, subject)):
         return {"target": None, "verdict": "incorrect"}  # a Taylor expansion is a step, never a result
     targets = list(derivation.targets.values())
     about = [t for t in targets if subject is not None and _same(known.plain, subject, t.lhs)]

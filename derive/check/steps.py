@@ -45,7 +45,7 @@ from .reader import ReadError, read
 from .reader.course import up_to_order
 from .reasons import rule_hint
 from .table import declare_function
-from .timed import failure_reason
+from .timed import failure_kind
 
 #: A link that covers more reference steps than this skips too much.
 MOST_STEPS_AT_ONCE = 2
@@ -300,6 +300,8 @@ def definition(known: Knowledge, lhs: sp.Basic, rhs: sp.Basic, given: Mapping | 
         value, rule = known.defines[_canonical(lhs)]
     else:
         return None
+    if rhs.has(sp.Order):
+        return None  # a Taylor line (tanh x = x - x^3/3 + O(x^4)): a step from the definition, judged as one
     if _cheaply_zero_safe(_canonical(value).xreplace(given or {}) - _canonical(rhs)):
         return Link("definition", rule, (rule,))
     try:
@@ -577,10 +579,10 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                 if judged.verdict == "wrong" and defined is not None:
                     # a line that neither defines its quantity as the problem does nor follows
                     judged = replace(defined, name=line.parts[0].strip())
-            except VerificationError as error:  # evaluable at no point: the link is not judged
-                judged = Link("undecided", counterexample={"reason": type(error).__name__})
-            except Exception as error:  # noqa: BLE001 - a failure of the checker: the link's verdict, in one line
-                judged = Link("error", counterexample={"reason": failure_reason(error)})
+            except VerificationError:  # evaluable at no point: the link is not judged
+                judged = Link("undecided", counterexample={"failure": "nowhere"})
+            except Exception as error:  # noqa: BLE001 - a failure of the checker: the link's verdict, in words
+                judged = Link("error", counterexample={"failure": failure_kind(error)})
             if judged.verdict == "wrong" and len(chain) > 2 and (starts_chain or position > 0):
                 judged = replace(judged, sides=(printer.doprint(revealed(a)), printer.doprint(revealed(b))))
             links.append(judged)
@@ -608,6 +610,8 @@ def check_steps(text: str, problem: str, lang: str = "en", progress: Callable[[l
                          links if verdict in ACCEPTED and first_error is None else None,
                          Own(bound, conditions, *subject_written) if bound else None) \
         if texts is None else vector_final(known, derivation, table, texts)
+    if final["target"] is None and final["verdict"] in ("incorrect", "no_target"):
+        final = {**final, "results": list(derivation.targets)}  # the results the last line reaches none of
     return {"problem": problem, "lines": results, "final": final, "first_error": first_error}
 
 
@@ -641,10 +645,9 @@ def _feedback(verdict: str, links: list[Link], phrases: Mapping, rules: Mapping,
             point = ", ".join(f"{names.get(k, k)} = {v}" for k, v in counter["point"].items()) or phrases["a_density"]
             which = "counterexample" if link_.sides is None else "link_counterexample"
             text += " " + phrases[which].format(point=point, left=counter["left"], right=counter["right"])
-    elif verdict == "error":
-        text = phrases["error"].format(reason=(link_.counterexample or {}).get("reason", "-"))
-    elif verdict == "undecided":
-        text = phrases["undecided"].format(rule=(link_.counterexample or {}).get("reason", "-"))
+    elif verdict in ("error", "undecided"):  # a failure inside in words (failure_*), never an exception
+        failure = (link_.counterexample or {}).get("failure", "internal" if verdict == "error" else "nowhere")
+        text = phrases[verdict].format(reason=phrases[f"failure_{failure}"], rule=phrases[f"failure_{failure}"])
     elif verdict == "definition" and link_.rule == "premise":
         text = phrases["premise"].format(law=link_.name)
     elif verdict == "definition" and link_.rule == "own-name":

@@ -26,15 +26,27 @@ from multiprocessing.connection import Connection
 from ..catalog import teacher
 from ..errors import UsageError
 from ..render import wording
-from .decide import quoted
 from .lines import Line, split_lines
 from .pool import DEFAULT_MEMORY_MB
 
 
-def failure_reason(error: BaseException) -> str:
-    """An exception in one line for a report: its type and message (``KeyError: 'n'``)."""
-    message = quoted(str(error), 120)
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+def failure_kind(error: BaseException) -> str:
+    """What kind of failure inside the checker an exception is, as a key of the wording's
+    ``failure_*`` phrases: ``memory``, ``depth`` (a recursion too deep), ``worker`` (the process
+    checking stopped), else ``internal``."""
+    if isinstance(error, MemoryError):
+        return "memory"
+    if isinstance(error, RecursionError):
+        return "depth"
+    if isinstance(error, ChildProcessError):
+        return "worker"
+    return "internal"
+
+
+def failure_reason(error: BaseException, lang: str = "en") -> str:
+    """A failure inside the checker in words for a report, never the exception itself (a Python
+    name and message mean nothing to a student or a teacher)."""
+    return wording(lang)["steps"][f"failure_{failure_kind(error)}"]
 
 
 def check_steps_guarded(text: str, problem: str, lang: str = "en",
@@ -69,7 +81,7 @@ def check_steps_guarded(text: str, problem: str, lang: str = "en",
                 raise  # bad input: an unknown entry
             done = seen[0] if seen else []
             failing = rest[len(done):len(done) + 1] if seen else rest  # before any line: every line
-            failed = [_error(line, phrases, error) for line in failing]
+            failed = [_error(line, phrases, error, lang) for line in failing]
             judged += _resumed(done, rest, phrases, resumed) + failed
             rest = rest[len(done) + len(failed):]
             if progress is not None:
@@ -98,10 +110,10 @@ def _numbered(done: list[dict], lines: list[Line]) -> list[dict]:
     return [{**line, "n": lines[line["n"] - 1].n} for line in done]
 
 
-def _error(line: Line, phrases: dict, error: BaseException) -> dict:
+def _error(line: Line, phrases: dict, error: BaseException, lang: str) -> dict:
     """A line the checker failed on."""
     return {"n": line.n, "latex": line.latex, "parsed": "", "verdict": "error", "rule": None,
-            "feedback": phrases["error"].format(reason=failure_reason(error)), "reason": line.reason}
+            "feedback": phrases["error"].format(reason=failure_reason(error, lang)), "reason": line.reason}
 
 
 def _resumed(done: list[dict], rest: list[Line], phrases: dict, resumed: bool) -> list[dict]:
@@ -125,7 +137,7 @@ def _serve(connection: Connection, text: str, problem: str, lang: str, memory_mb
     except UsageError as error:
         message = ("error", str(error))
     except Exception as error:  # noqa: BLE001 - reported as an error line, never a traceback
-        message = ("failed", failure_reason(error))
+        message = ("failed", failure_reason(error, lang))
     try:
         connection.send((*message, time.monotonic()))
     except (OSError, ValueError):

@@ -487,4 +487,5 @@ def summary(results: list[dict], seconds: float) -> str:
     parts = ", ".join(f"{counts[v]} {v}" for v in ALL_VERDICTS if counts[v])
     outside = sum(r["student"] is None for r in results)
     apart = f" ({outside} of them no student's: not in a CSV)" if outside else ""
-    return f"graded {len(results)} answers in {seconds:.1f} s: {parts or 'nothing'}{apart}"
+    answers = "1 answer" if len(results) == 1 else f"{len(results)} answers"
+    return f"graded {answers} in {seconds:.1f} s: {parts or 'nothing'}{apart}"

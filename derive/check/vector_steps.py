@@ -23,6 +23,7 @@ from .decide import private_table, problem_table
 from .opaque import opaque, revealed
 from .reader import ReadError
 from .steps import Knowledge, Link, counterexample_text, definition, knowledge
+from .timed import failure_kind
 
 #: Random points each entry of a vector line is compared at (every entry is a comparison of its own).
 ENTRY_POINTS = 4
@@ -112,7 +113,7 @@ def vector_links(known: Knowledge, table, line, texts: list[str], plan: list[dic
     except ReadError as error:
         return str(error)
     except Exception as error:  # noqa: BLE001 - SymPy fails in many ways: the line is not judged
-        return [Link("undecided", counterexample={"reason": type(error).__name__})]
+        return [Link("undecided", counterexample={"failure": failure_kind(error)})]
 
 
 #: The catalog entry whose families a vector line is read in where the problem states the backward pass

@@ -47,6 +47,8 @@ def run(argv: list[str]) -> int:
 
 def steps_text(report: dict, lang: str) -> str:
     """The line-by-line report as text."""
+    from ..check.batch import final_sentence
+
     phrases = wording(lang)["steps"]
     out = []
     for line in report["lines"]:
@@ -54,7 +56,7 @@ def steps_text(report: dict, lang: str) -> str:
         if line["parsed"]:
             out.append(f"     {phrases['read_as']}: {line['parsed']}")
     final = report["final"]
-    out.append(f"{phrases['final']}: " + phrases[f"final_{final['verdict']}"].format(target=final["target"] or "-"))
+    out.append(f"{phrases['final']}: " + final_sentence(final, phrases))
     if report["first_error"] is not None:
         out.append(phrases["first_error"].format(n=report["first_error"], feedback="").rstrip(": "))
     return "\n".join(out)

@@ -44,7 +44,7 @@ def read(text: str, table: ReadingTable, layer_shift: int = 0) -> Reading:
     except ReadError:
         raise
     except (TypeError, AttributeError, ValueError, NotImplementedError, ArithmeticError,
-            RecursionError) as error:
+            RecursionError):
         # SymPy refusing a combination the grammar let through (a matrix times a matrix of the
         # wrong shape, a function of a set, sin of two arguments): not an answer it can read.
-        raise parser.fail(f"these objects cannot be combined ({type(error).__name__})") from None
+        raise parser.fail("these objects cannot be combined") from None
