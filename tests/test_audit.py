@@ -26,7 +26,7 @@ import pytest
 from derive.architecture.arithmetic import analyse
 from derive.audit import audit, read_claims
 from derive.audit.claims import parse_matrix, parse_number
-from derive.audit.judge import _near, _rounded_down, format_exact, value_only
+from derive.audit.judge import _near, _rounded_down, format_exact, sentences, value_only
 from derive.catalog import architectures
 from derive.check.pool import CheckPool
 from derive.cli import cli
@@ -370,3 +370,31 @@ def test_a_fully_connected_layer_after_a_map_sees_all_of_it():
     # After global average pooling (ResNet) there is nothing more to see.
     rows = {r.name: r for r in analyse(architectures.builtin("resnet18")).rows}
     assert rows["fc"].receptive_field == rows["avgpool"].receptive_field
+
+
+@pytest.mark.parametrize(("lang", "detail"), [
+    # the swapped label's sentence, then the slip's, each ending with its full stop (they ran together:
+    # "... xavier's forward_var, not var Xavier uses both ...")
+    ("en", r"this is \frac{1}{n_{in}}: xavier's forward_var, not var. Xavier uses both n_in and n_out"),
+    ("zh", r"这是 \frac{1}{n_{in}}，即 xavier 的 forward_var，不是 var。"),
+])
+def test_a_swapped_label_and_its_slip_are_two_sentences(capsys, tmp_path, lang, detail):
+    path = tmp_path / "x.toml"
+    path.write_text(f'sheet = "x.txt"\nlang = "{lang}"\n[[claim]]\nwhere = "1"\nentry = "xavier"\n'
+                    'target = "var"\nclaims = "\\\\frac{1}{n_{in}}"\n', encoding="utf-8")
+    status, out, err = run(capsys, "audit", path, "--json")
+    (claim,) = json.loads(out)["claims"]
+    assert status == 1 and not err and claim["reason"] == "swapped-label", claim
+    assert claim["detail"].startswith(detail), claim["detail"]
+
+
+@pytest.mark.parametrize(("parts", "lang", "joined"), [
+    (["this is a: b, not c", "Xavier uses both."], "en", "this is a: b, not c. Xavier uses both."),
+    (["one.", "two"], "en", "one. two"),
+    (["this is a: b, not c", None], "en", "this is a: b, not c"),
+    (["", "only"], "en", "only"),
+    (["这是 a，不是 c", "只用了 n_in。"], "zh", "这是 a，不是 c。只用了 n_in。"),
+    ([], "en", ""),
+])
+def test_reasons_are_joined_as_sentences(parts, lang, joined):
+    assert sentences(parts, lang) == joined

@@ -101,3 +101,23 @@ def test_module_entry_point_runs_as_a_process():
     done = subprocess.run([sys.executable, "-m", "derive", "xavir"], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.strip() == (
         "derive: error: unknown derivation 'xavir'; did you mean 'xavier'?")
+
+
+@pytest.mark.parametrize(("verdicts", "head"), [
+    ([], "graded 0 answers in 0.5 s: nothing"),
+    (["correct"], "graded 1 answer in 0.5 s: 1 correct"),  # was "graded 1 answers"
+    (["correct", "incorrect"], "graded 2 answers in 0.5 s: 1 correct, 1 incorrect"),
+])
+def test_the_grade_summary_says_answer_or_answers(verdicts, head):
+    from derive.check import batch, variant_grade
+
+    assert batch.summary([{"verdict": v} for v in verdicts], 0.5) == head
+    assert variant_grade.summary([{"verdict": v, "student": "s1"} for v in verdicts], 0.5) == head
+
+
+def test_grade_of_one_answer_says_one_answer(capsys, tmp_path):
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"id": 1, "problem": "sigmoid", "target": "d1", "answer": r"\sigma(x)(1-\sigma(x))"})
+                    + "\n", encoding="utf-8")
+    status, _, err = run(capsys, "grade", str(path))
+    assert status == 0 and err.startswith("graded 1 answer in ") and err.endswith(" s: 1 correct\n"), err
