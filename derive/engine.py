@@ -81,6 +81,8 @@ class Target:
     #: a value from a numeric computation (an integral by quadrature), accurate to this many
     #: significant digits: a number answered is judged by the digits it shows, as a network's are
     accurate_to: int | None = None
+    #: a worked problem of several steps: the step this result belongs to (its gradients), else None
+    step: int | None = None
 
     @property
     def display(self) -> sp.Basic:

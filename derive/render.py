@@ -332,8 +332,8 @@ def context(derivation: Derivation, lang: str = "en", values: Mapping[str, sp.Ra
                  "text_left": text(target.lhs), "text_right": text(target.display), "sympy": sp.sstr(target.rhs),
                  "formula": bool(getattr(target.rhs, "free_symbols", True)),
                  # a worked problem's grad_b is its own parameter's, not the catalog's gradient in the biases
-                 **_phrases("label", words["targets"].get(target.name, "") if derivation.family != "backprop" else "",
-                            names),
+                 **_phrases("label", words["targets"].get(target.name, "") if derivation.family != "backprop" else
+                            words["sheet"]["at_step"].format(step=target.step) if target.step else "", names),
                  "entrywise": "; ".join(f"{size} = {', '.join(map(str, values))}"
                                         for size, values in target.entrywise)}
         # a target's value is shown where the --param values enter it; the others read as without them

@@ -59,6 +59,60 @@ def _factor(printer, factor, left: str, right: str, strict: bool = False) -> str
     return f"{left}{shown}{right}" if negative or loose else shown
 
 
+class Neg(sp.Expr):
+    """-x of a formula's -1 coefficient, with the number put in: -(-0.5) where x is -0.5 (a value
+    -1 put in for a name is a factor, never taken for the sign)."""
+
+    is_commutative = True
+    precedence = PRECEDENCE["Mul"]
+
+    def _latex(self, printer):
+        return "-" + _factor(printer, self.args[0], r"\left(", r"\right)", strict=True)
+
+    def _derive_str(self, printer):
+        return "-" + _factor(printer, self.args[0], "(", ")")
+
+    _sympystr = _derive_str
+
+
+class Terms(sp.Expr):
+    """A sum with the numbers put in, its terms in the order the formula prints them (2*y - 2*t:
+    2 * 0.5 - 2 * 1); args alternate a sign (true: minus) and a term's magnitude."""
+
+    is_commutative = True
+    precedence = PRECEDENCE["Add"]
+
+    def _latex(self, printer):
+        return self._joined(printer, r"\left(", r"\right)")
+
+    def _derive_str(self, printer):
+        return self._joined(printer, "(", ")")
+
+    _sympystr = _derive_str
+
+    def _joined(self, printer, left: str, right: str) -> str:
+        text = ""
+        for n, (minus, term) in enumerate(zip(self.args[::2], self.args[1::2], strict=True)):
+            if isinstance(term, sp.Number) and term.is_negative:  # 0.5 + (-1) as 0.5 - 1
+                minus, term = not minus, -term
+            shown = printer._print(term)
+            if printer.parenthesize(term, PRECEDENCE["Add"], strict=bool(minus)) != shown:
+                shown = f"{left}{shown}{right}"
+            text += (" - " if minus else " + ") + shown if n else ("-" if minus else "") + shown
+        return text
+
+
+def _printed_order(terms: tuple) -> list:
+    """A sum's terms in the order derive's printers write them (stored order, a positive term
+    first: see derive.printing._NotationRules._as_ordered_terms)."""
+    terms = list(terms)
+    if terms and terms[0].could_extract_minus_sign():
+        for n, term in enumerate(terms):
+            if not term.could_extract_minus_sign():
+                return [term, *terms[:n], *terms[n + 1:]]
+    return terms
+
+
 class Relu(sp.Expr):
     """max{0, x}: the course's ReLU (seed 000: f(x) = max{0, x})."""
 
@@ -167,23 +221,37 @@ def _substituted(formula: sp.Basic, values: dict, exact: bool) -> tuple[sp.Basic
     for symbol, value in values.items():
         shown[symbol], was = _numbers(value, exact)
         rounded |= was
-    with sp.evaluate(False):
-        result = _course(formula).xreplace(shown)
-    return _times(result), rounded
+    return _put_in(_course(formula), shown), rounded
 
 
-def _times(expr: sp.Basic) -> sp.Basic:
-    if not isinstance(expr, sp.Basic) or expr.is_Atom:
+def _short(number) -> bool:
+    return isinstance(number, (sp.Float, sp.Integer)) or isinstance(number, sp.Rational) \
+        and 10**EXACT_DECIMALS % number.q == 0
+
+
+def _put_in(expr: sp.Basic, shown: dict) -> sp.Basic:
+    """``expr`` with the numbers ``shown`` put in for its names, written as the formula is: a sum's
+    terms in the formula's printed order, the formula's own signs kept apart from the values (a
+    value -1 put in stays a factor), a product of numbers with ×."""
+    if expr in shown:
+        return shown[expr]
+    if not isinstance(expr, sp.Basic) or expr.is_Atom or not expr.args:
         return expr
-    args = [_times(a) for a in expr.args]
+    if isinstance(expr, sp.Add):
+        args = []
+        for term in _printed_order(expr.args):
+            minus = term.could_extract_minus_sign()
+            args += [sp.true if minus else sp.false, _put_in(-term if minus else term, shown)]
+        return Terms(*args)
+    if isinstance(expr, sp.Mul) and expr.args[0] == -1:
+        with sp.evaluate(False):
+            rest = sp.Mul(*expr.args[1:]) if len(expr.args) > 2 else expr.args[1]
+        rest = _put_in(rest, shown)
+        return -rest if isinstance(rest, sp.Number) else Neg(rest)  # e^{-x} at x = 0.5: e^{-0.5}
+    args = [_put_in(a, shown) for a in expr.args]
     with sp.evaluate(False):
-        sign = 1 if args and args[0] == -1 else 0
-        if isinstance(expr, sp.Mul) and sign and len(args) == 2 and isinstance(args[1], sp.Number):
-            return -args[1]
-        if isinstance(expr, sp.Mul) and len(args) - sign >= 2 and all(
-                isinstance(a, (sp.Float, sp.Integer)) or isinstance(a, sp.Rational) and 10**EXACT_DECIMALS % a.q == 0
-                for a in args):
-            return sp.Mul(-1, Times(*args[1:])) if sign else Times(*args)
+        if isinstance(expr, sp.Mul) and len(args) >= 2 and all(_short(a) for a in args):
+            return Times(*args)
         return expr.func(*args)
 
 

@@ -390,6 +390,10 @@ def run(graph: Graph, exact: bool = False) -> Run:
             grads, _ = gradients(params, forwards)
     worker.builder.quantities = tuple(worker.quantities.values())
     derivation = course_form(worker.builder.build(title=graph.title), worker.records, exact)
+    if graph.steps > 1:  # the gradients last taken are the last step's (the first step's are Run.grads)
+        derivation = replace(derivation, targets={
+            name: replace(target, step=graph.steps) if name.startswith("grad_") else target
+            for name, target in derivation.targets.items()})
     return Run(graph, initial, loss, first_grads, chains, params if graph.steps else {}, loss_after, derivation,
                adjoints)
 

@@ -82,7 +82,12 @@ def _summary_lines(result, lang: str) -> str:
     """Rounded values of the loss and the gradients, and whether the step lowered the loss."""
     words = wording(lang)["sheet"]
     lines = [f"  {result.graph.loss} ~ {float(result.loss):.6g}"]
-    lines += [f"  d{result.graph.loss}/d{p} ~ {float(g):.6g}" for p, g in result.grads.items()]
+    for param, gradient in result.grads.items():
+        # the gradient the Results show: with several steps, the last step's, labelled as there
+        target = result.derivation.targets.get(f"grad_{param}")
+        gradient, step = (target.rhs, target.step) if target is not None else (gradient, None)
+        label = words["at_step"].format(step=step) + ": " if step else ""
+        lines.append(f"  {label}d{result.graph.loss}/d{param} ~ {float(gradient):.6g}")
     if result.loss_after is not None:
         change = "loss_decreased" if result.decreased else "loss_not_decreased"
         lines.append("  " + words[change].format(before=f"{float(result.loss):.6g}",
