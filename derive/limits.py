@@ -70,6 +70,8 @@ _TABLE = (
     Limit("grade.jobs", 64, "grade", "--jobs, worker processes"),
     Limit("variants.students", 10_000, "sheet", "students of --variants: a roster's rows, or N"),
     Limit("check-steps.bytes", 100_000, "check-steps", "bytes in the derivation file (or standard input)"),
+    Limit("check-steps.characters", 20_000, "check-steps", "characters in the derivation"),
+    Limit("check-steps.lines", 60, "check-steps", "lines of the derivation that are checked"),
     Limit("check-steps.timeout", 600, "check-steps", "--timeout, seconds per line", 5.0),
     Limit("check-steps.budget", 3_600, "check-steps", "--budget, seconds for the whole file", 60.0),
     Limit("audit.claims", 1_000, "audit", "claims in a claims file"),

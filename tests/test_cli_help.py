@@ -125,3 +125,17 @@ def test_the_module_prints_the_help_as_a_process():
     done = subprocess.run([sys.executable, "-m", "derive", "sheet", "--help"], check=False, capture_output=True,
                           text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0 and "examples/hw2-derivatives-zh.toml" in done.stdout
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["optimizers", "--help"], "unknown derivation 'optimizers'"),  # not an entry's help, exit 0
+    (["lsit", "--help"], "did you mean the command 'list'?"),
+    (["check", "sigmoid", "--answer", "x"], "give --target: which result of 'sigmoid' the answer is for"),
+    (["check", "resnet18", "--answer", "3"], "give --target: which result of 'resnet18'"),
+    (["check", "sigmoidx", "--answer", "3"], "unknown problem 'sigmoidx'; did you mean 'sigmoid'?"),
+    (["check", "sigmoid", "--target", "d3", "--answer", "3"], "unknown target 'd3' in 'sigmoid'; known: d1, d2"),
+])
+def test_a_missing_or_unknown_name_is_one_line_that_says_what_to_give(capsys, argv, said):
+    assert cli(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and said in captured.err and captured.err.count("\n") == 1

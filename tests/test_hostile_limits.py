@@ -197,7 +197,7 @@ def _rows(folder: Path) -> dict[str, tuple[list[str], str, str]]:
         "check-steps.bytes /dev/zero": (["check-steps", "sigmoid", "--file", "/dev/zero"], REFUSED,
                                         "check-steps.bytes"),
         "check-steps.bytes at (then 20,000 characters)": (["check-steps", "sigmoid", "--file", f(
-            "full.tex", "x" * 100_000)], REFUSED, "longer than 20000 characters"),
+            "full.tex", "x" * 100_000)], REFUSED, "at most 20,000 (limit check-steps.characters)"),
         # audit
         "audit.claims over": (["audit", f("claims-over.toml", _claims(limits.value("audit.claims") + 1))], REFUSED,
                               "audit.claims"),

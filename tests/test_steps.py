@@ -275,9 +275,9 @@ def test_standard_input(capsys, monkeypatch, args):
 @pytest.mark.parametrize("args, message", [
     (("check-steps", "xavir", "--file", "-"), "unknown derivation 'xavir'; did you mean 'xavier'?"),
     (("check-steps", "sigmoid", "--file", "/nonexistent/answer.tex"), "cannot read '/nonexistent/answer.tex'"),
-    (("check-steps", "sigmoid", "--file", "EMPTY"), "the answer has no lines"),
-    (("check-steps", "sigmoid", "--file", "ENVIRONMENT"), "the answer has no lines"),
-    (("check-steps", "sigmoid", "--file", "LONG"), "the answer has 200 lines; at most 60 are checked"),
+    (("check-steps", "sigmoid", "--file", "EMPTY"), "the derivation has no lines"),
+    (("check-steps", "sigmoid", "--file", "ENVIRONMENT"), "the derivation has no lines"),
+    (("check-steps", "sigmoid", "--file", "LONG"), "lines in the derivation: 200; at most 60 (limit check-steps.lines)"),
 ], ids=["unknown-entry", "missing-file", "empty", "only-an-environment", "200-lines"])
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, args, message):
     files = {"EMPTY": "", "ENVIRONMENT": "\\begin{align*}\n\\end{align*}\n",

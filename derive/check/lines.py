@@ -25,9 +25,9 @@ from itertools import pairwise
 
 import sympy as sp
 
+from .. import limits
 from ..errors import UsageError
 
-MAX_LINES, MAX_CHARACTERS = 60, 20_000
 
 _ENVIRONMENTS = re.compile(r"\\(?:begin|end)\{(?:align|aligned|equation|gather|gathered|split|eqnarray|multline)\*?\}")
 _CASES = re.compile(r"\\begin\{cases\}.*?\\end\{cases\}", re.DOTALL)
@@ -73,8 +73,7 @@ class Line:
 def split_lines(text: str) -> list[Line]:
     """The lines of an answer (LaTeX or Markdown, told apart by :func:`is_markdown`), each with
     its mathematics split at '=' and its reason set aside; environments and spacing removed."""
-    if len(text) > MAX_CHARACTERS:
-        raise UsageError(f"the answer is longer than {MAX_CHARACTERS} characters")
+    limits.check("check-steps.characters", len(text), what="characters in the derivation")
     lines: list[Line] = []
     pending: list[str] = []  # reasons on a line of their own (\intertext): the next line's
     for math, reasons, shown in (_markdown_pieces(text) if is_markdown(text) else _latex_pieces(text)):
@@ -96,9 +95,8 @@ def split_lines(text: str) -> list[Line]:
         lines.append(Line(len(lines) + 1, _put_back(shown.strip(), blocks),
                           [_put_back(p, blocks) for p in _split_equals(body)], implies, reason=reason))
     if not lines:
-        raise UsageError("the answer has no lines")
-    if len(lines) > MAX_LINES:
-        raise UsageError(f"the answer has {len(lines)} lines; at most {MAX_LINES} are checked")
+        raise UsageError("the derivation has no lines")
+    limits.check("check-steps.lines", len(lines), what="lines in the derivation")
     return lines
 
 

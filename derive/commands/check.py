@@ -7,6 +7,7 @@ import json
 
 from ..errors import UsageError
 from ..render import LANGUAGES
+from . import PROG
 from .options import command_parser, positive_seconds
 
 
@@ -55,8 +56,12 @@ def run(argv: list[str]) -> int:
         if options.expected is None or options.name is not None:
             raise UsageError("--notation goes with --expected (and no problem): whose notation to read it in")
         catalog.get(options.notation)
+    if options.name is not None and not options.target:
+        catalog.get(options.name) if not numeric.is_numeric(options.name) else numeric.problem(options.name)
+        raise UsageError(f"give --target: which result of '{options.name}' the answer is for "
+                         f"({PROG} check {options.name} --targets lists them)")
     if options.name is not None and not numeric.is_numeric(options.name):
-        catalog.get(options.name).target(options.target or "")
+        catalog.get(options.name).target(options.target)
     request = {"answer": options.answer, "problem": options.name, "target": options.target,
                "expected": options.expected, "lang": options.lang, "assume": options.assume,
                "log_base": options.log_base, "convention": options.convention, "notation": options.notation}

@@ -56,6 +56,8 @@ def _entry(name: str):
 
 
 def run(argv: list[str]) -> int:
+    if argv and not argv[0].startswith("-"):
+        _entry(argv[0])  # an unknown name is refused before --help would print an entry's options
     options = parser().parse_args(argv)
     derivation = _entry(options.name)
     if options.detail == "rules":
