@@ -28,7 +28,6 @@ import sympy as sp
 from .. import limits
 from ..errors import UsageError
 
-
 _ENVIRONMENTS = re.compile(r"\\(?:begin|end)\{(?:align|aligned|equation|gather|gathered|split|eqnarray|multline)\*?\}")
 _CASES = re.compile(r"\\begin\{cases\}.*?\\end\{cases\}", re.DOTALL)
 _SPACING = re.compile(r"\\(?:quad|qquad|nonumber|notag|displaystyle|left\.|right\.|thinspace|medspace|thickspace"
