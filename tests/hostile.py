@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,12 @@ TEX_ATTACKS = (
     r"^^5cinput{/etc/hostname}",
     "a\n\\input{/etc/hostname}",
 )
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of a child a test stops with SIGINT: the signal's default action, even where the
+    test runner ignores SIGINT (a background job of a non-interactive shell), which a child inherits."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_derive(*args: str, stdin: str | bytes | None = None, cwd: str | Path | None = None,

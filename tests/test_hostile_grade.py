@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from derive.check.pool import CheckPool
-from hostile import ROOT, assert_one_line_error, run_cli
+from hostile import ROOT, assert_one_line_error, default_sigint, run_cli
 
 GOOD = {"expected": "x^2", "answer": "x x"}
 
@@ -213,7 +213,7 @@ def test_a_signal_during_grade_ends_with_one_line_and_no_leftovers(tmp_path, num
         _line(id=n, problem="mse", target="dl_dyhat", answer=slow + " " * n) for n in range(4)))
     run = subprocess.Popen([sys.executable, "-m", "derive", "grade", path, "--jobs", "2", "--timeout", "120",
                             "-o", str(tmp_path / "out.jsonl")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           env={**os.environ, "TMPDIR": str(tmp_path)})
+                           env={**os.environ, "TMPDIR": str(tmp_path)}, preexec_fn=default_sigint)
     try:
         for _ in range(1200):  # at most a minute: until the forkserver has started both workers
             if len([w for server in _children(run.pid) for w in _children(server)]) >= 2:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hostile import ROOT, assert_one_line_error, backprop_spec, net_spec, run_cli, sheet_spec, tree, write
+from hostile import ROOT, assert_one_line_error, backprop_spec, default_sigint, net_spec, run_cli, sheet_spec, tree, write
 from test_pdf import needs_tex
 
 from derive import pdf
@@ -309,7 +309,7 @@ def test_a_signal_during_tex_is_one_line_and_leaves_no_temporary_folder(tmp_path
     process = subprocess.Popen([sys.executable, "-m", "derive", "xavier", "--pdf", "-o", str(out)], cwd=ROOT,
                                env={**os.environ, "TMPDIR": str(temporary)}, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                               preexec_fn=default_sigint)
     try:
         started = _until(lambda: any(temporary.glob("derive-tex-*")) or process.poll() is not None, 120)
         assert started and process.poll() is None, "the build ended before TeX started"
@@ -338,7 +338,8 @@ def test_a_signal_while_sympy_loads_is_one_line(signal_number, status, word):
     # derive catches SIGTERM from the first line of __main__, before SymPy loads: wait for that
     # handler (not for a time), then stop it while it is still loading or just after.
     process = subprocess.Popen([sys.executable, "-m", "derive", "xavier"], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env={**os.environ, "DERIVE_NO_CACHE": "1"})
+                               stderr=subprocess.PIPE, env={**os.environ, "DERIVE_NO_CACHE": "1"},
+                               preexec_fn=default_sigint)
     try:
         for _ in range(100_000):
             if process.poll() is not None or _catches(process.pid, signal.SIGTERM):
