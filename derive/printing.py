@@ -72,7 +72,7 @@ def sum_rows(tex: str, longest: int = 120, row: int = 64) -> list[str]:
     return rows
 
 
-def _named_function_derivative(expr: sp.Derivative):
+def named_function_derivative(expr: sp.Derivative):
     """(function, argument, order) when expr is f^(n)(x) of a one-argument named function."""
     inner = expr.expr
     if isinstance(inner, AppliedUndef) and len(inner.args) == 1 and len(expr.variable_count) == 1:
@@ -121,7 +121,7 @@ class _NotationRules:
     def _print_Subs(self, expr):
         """An expression at a point: d/dz tanh z, evaluated at z = 0, written with a bar."""
         body, old, new = expr.args
-        if isinstance(body, sp.Derivative) and not _named_function_derivative(body) and \
+        if isinstance(body, sp.Derivative) and not named_function_derivative(body) and \
                 len(body.variable_count) == 1 and body.variable_count[0][1] == 1:
             shown = self._partial(body.expr, body.variable_count[0][0], operator=True)
         else:
@@ -132,7 +132,7 @@ class _NotationRules:
         return self._at(shown, points, isinstance(body, sp.Derivative))
 
     def _print_Derivative(self, expr):
-        named = _named_function_derivative(expr)
+        named = named_function_derivative(expr)
         if named:
             function, variable, order = named
             return f"{self._function_name(function)}{self._primes(order)}({self._print(variable)})"

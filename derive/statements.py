@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 import sympy as sp
 
 from .errors import UsageError
-from .printing import NotationLatexPrinter, _named_function_derivative, tex_escape
+from .printing import NotationLatexPrinter, named_function_derivative, tex_escape
 
 #: Control words the printer may write; anything else in its output refuses the span (a second
 #: wall behind the reader: no command of the user's can come out).
@@ -123,7 +123,7 @@ class _StatementPrinter(NotationLatexPrinter):
         """A named function's derivative at a point as written: ``\\sigma'(0)``, ``f''(1)`` (not
         ``\\sigma'(t)`` with a bar at t = 0)."""
         body, old, new = expr.args
-        named = _named_function_derivative(body) if isinstance(body, sp.Derivative) else None
+        named = named_function_derivative(body) if isinstance(body, sp.Derivative) else None
         if named and len(old) == 1 and old[0] == named[1]:
             function, _, order = named
             return f"{self._function_name(function)}{self._primes(order)}({self._print(new[0])})"
